@@ -1,0 +1,186 @@
+//! Reading a blueprint: YAML -> typed [`Blueprint`], with every error pointing at a file, line,
+//! column and field path. Nothing is rendered from a blueprint that has not passed [`validate`].
+
+mod spans;
+pub mod types;
+mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use spans::{Pos, Spans};
+pub use types::*;
+
+/// A problem in a blueprint, located in its file.
+#[derive(Debug, Clone)]
+pub struct BlueprintError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// Field path, e.g. `openai.accounts[1].region`; empty for the document itself.
+    pub field: String,
+    pub message: String,
+    pub help: Option<String>,
+    /// The offending source line, for display.
+    pub source_line: Option<String>,
+}
+
+impl fmt::Display for BlueprintError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.message)?;
+        write!(
+            f,
+            "  --> {}:{}:{}",
+            self.file.display(),
+            self.line,
+            self.column
+        )?;
+        if let Some(src) = &self.source_line {
+            let n = self.line.to_string();
+            let pad = " ".repeat(n.len());
+            write!(f, "\n {pad} |\n {n} | {src}\n {pad} | ")?;
+            write!(f, "{}^", " ".repeat(self.column.saturating_sub(1)))?;
+        }
+        if !self.field.is_empty() {
+            write!(f, "\n  = field: {}", self.field)?;
+        }
+        if let Some(h) = &self.help {
+            write!(f, "\n  = help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for BlueprintError {}
+
+/// A parsed, validated blueprint and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub text: String,
+    pub blueprint: Blueprint,
+    pub spans: std::sync::Arc<Spans>,
+}
+
+impl Loaded {
+    /// Position of a field, for findings that point into the blueprint (lint).
+    pub fn pos(&self, field: &str) -> Pos {
+        self.spans.find(field)
+    }
+}
+
+/// Read, parse and validate a blueprint file.
+pub fn load(path: &Path) -> Result<Loaded, BlueprintError> {
+    let text = std::fs::read_to_string(path).map_err(|e| BlueprintError {
+        file: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        field: String::new(),
+        message: format!("cannot read blueprint: {e}"),
+        help: None,
+        source_line: None,
+    })?;
+    parse(path, &text)
+}
+
+/// Parse and validate blueprint text (`path` is only used in messages).
+pub fn parse(path: &Path, text: &str) -> Result<Loaded, BlueprintError> {
+    let spans = Spans::parse(text);
+    let err_at = |pos: Pos, field: String, message: String, help: Option<String>| BlueprintError {
+        file: path.to_path_buf(),
+        line: pos.line,
+        column: pos.column,
+        field,
+        message,
+        help,
+        source_line: text
+            .lines()
+            .nth(pos.line.saturating_sub(1))
+            .map(str::to_string),
+    };
+
+    let de = serde_norway::Deserializer::from_str(text);
+    let blueprint: Blueprint = match serde_path_to_error::deserialize(de) {
+        Ok(b) => b,
+        Err(e) => {
+            let field = e.path().to_string();
+            let field = if field == "." { String::new() } else { field };
+            let inner = e.into_inner();
+            let pos = inner
+                .location()
+                .map(|l| Pos {
+                    line: l.line(),
+                    column: l.column(),
+                })
+                .unwrap_or_else(|| spans.find(&field));
+            let (message, help) = explain_serde_error(&inner.to_string());
+            return Err(err_at(pos, field, message, help));
+        }
+    };
+
+    let problems = validate::check(&blueprint);
+    if let Some(p) = problems.into_iter().next() {
+        let pos = spans.find(&p.field);
+        return Err(err_at(pos, p.field, p.message, p.help));
+    }
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+        blueprint,
+        spans: std::sync::Arc::new(spans),
+    })
+}
+
+/// Turn serde's wording into ours, adding a "did you mean" for unknown fields and variants.
+fn explain_serde_error(raw: &str) -> (String, Option<String>) {
+    // serde_norway appends " at line L column C"; we print the location ourselves.
+    let msg = match raw.find(" at line ") {
+        Some(i) => raw[..i].to_string(),
+        None => raw.to_string(),
+    };
+    for (kind, what) in [("unknown field", "field"), ("unknown variant", "value")] {
+        if let Some(rest) = msg.strip_prefix(kind) {
+            let got = between_backticks(rest).unwrap_or_default();
+            let expected: Vec<String> = rest
+                .split_once("expected")
+                .map(|(_, e)| backticked(e))
+                .unwrap_or_default();
+            let help = match closest(&got, &expected) {
+                Some(best) => Some(format!("did you mean `{best}`?")),
+                None if !expected.is_empty() => Some(format!(
+                    "expected one of {}",
+                    expected
+                        .iter()
+                        .map(|e| format!("`{e}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                None => None,
+            };
+            return (format!("unknown {what} `{got}`"), help);
+        }
+    }
+    (msg, None)
+}
+
+fn between_backticks(s: &str) -> Option<String> {
+    backticked(s).into_iter().next()
+}
+
+fn backticked(s: &str) -> Vec<String> {
+    s.split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, p)| p.to_string())
+        .collect()
+}
+
+/// The candidate closest to `got`, if it is close enough to be a likely typo.
+pub fn closest(got: &str, candidates: &[String]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(&got.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.clone())
+}

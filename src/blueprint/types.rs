@@ -1,0 +1,649 @@
+//! The blueprint file format (version 1), as users write it.
+//!
+//! Every struct rejects unknown fields so a misspelled key is an error with a "did you mean" hint
+//! instead of a silently ignored setting. Field names are camelCase like ARM's own JSON.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One blueprint: the whole gateway architecture of one resource group.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Blueprint {
+    /// Format version of this file. Only `1` exists.
+    pub version: u32,
+    /// Which architecture to build.
+    pub pattern: Pattern,
+    /// Subscription id (a GUID).
+    pub subscription: String,
+    /// Resource group that holds every resource (created if missing).
+    pub resource_group: String,
+    /// Primary region (ARM name, e.g. `westeurope`).
+    pub location: String,
+    /// Tags put on every resource that supports tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Azure OpenAI accounts and their model deployment.
+    pub openai: OpenAi,
+    /// Private endpoints, private DNS and public network access of the AOAI accounts.
+    #[serde(default)]
+    pub networking: Option<Networking>,
+    /// API Management (patterns `apim` and `afd-apim`).
+    #[serde(default)]
+    pub apim: Option<Apim>,
+    /// Azure Front Door Premium (patterns `afd` and `afd-apim`).
+    #[serde(default)]
+    pub front_door: Option<FrontDoor>,
+    /// Lint rules allowed for this blueprint, each with a reason.
+    #[serde(default)]
+    pub lint: Option<LintSettings>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum Pattern {
+    /// Front Door Premium balancing AOAI accounts directly.
+    #[serde(rename = "afd")]
+    Afd,
+    /// API Management in front of AOAI accounts.
+    #[serde(rename = "apim")]
+    Apim,
+    /// Front Door in front of a multi-region API Management.
+    #[serde(rename = "afd-apim")]
+    AfdApim,
+}
+
+impl Pattern {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pattern::Afd => "afd",
+            Pattern::Apim => "apim",
+            Pattern::AfdApim => "afd-apim",
+        }
+    }
+    pub fn has_apim(self) -> bool {
+        matches!(self, Pattern::Apim | Pattern::AfdApim)
+    }
+    pub fn has_front_door(self) -> bool {
+        matches!(self, Pattern::Afd | Pattern::AfdApim)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OpenAi {
+    /// The model deployment created on every account.
+    pub deployment: Deployment,
+    /// The accounts (at least one).
+    pub accounts: Vec<Account>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Deployment {
+    /// Deployment name, shared by every account (clients call `/openai/deployments/<name>/...`).
+    pub name: String,
+    pub model: Model,
+    pub sku: DeploymentSku,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Model {
+    /// Model name, e.g. `gpt-4o`.
+    pub name: String,
+    /// Model version, e.g. `2024-11-20`.
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeploymentSku {
+    /// `Standard`, `GlobalStandard`, `DataZoneStandard`, `ProvisionedManaged`, ...
+    pub name: String,
+    /// Capacity in thousands of tokens per minute (or PTUs for provisioned SKUs).
+    pub capacity: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Account {
+    /// Account resource name (2-64 characters: letters, digits, hyphens).
+    pub name: String,
+    /// ARM region name, e.g. `swedencentral`.
+    pub region: String,
+    /// Custom subdomain (`<subdomain>.openai.azure.com`); defaults to the account name.
+    #[serde(default)]
+    pub custom_subdomain: Option<String>,
+    /// Deployment name on this account when it differs from `openai.deployment.name`.
+    #[serde(default)]
+    pub deployment_name: Option<String>,
+    /// Load-balancing weight (1-1000) for weighted pools and Front Door origins.
+    #[serde(default)]
+    pub weight: Option<u32>,
+    /// Priority (1-5; lower is preferred) for priority pools and Front Door origins.
+    #[serde(default)]
+    pub priority: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Networking {
+    /// `Enabled` or `Disabled` public network access on the AOAI accounts.
+    #[serde(default)]
+    pub public_network_access: Option<PublicNetworkAccess>,
+    /// One private endpoint per listed account.
+    #[serde(default)]
+    pub private_endpoints: Vec<PrivateEndpointSpec>,
+    /// The `privatelink.openai.azure.com` zone and the VNets linked to it.
+    #[serde(default)]
+    pub private_dns: Option<PrivateDns>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum PublicNetworkAccess {
+    Enabled,
+    Disabled,
+}
+
+impl PublicNetworkAccess {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicNetworkAccess::Enabled => "Enabled",
+            PublicNetworkAccess::Disabled => "Disabled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PrivateEndpointSpec {
+    /// Name of the account in `openai.accounts`.
+    pub account: String,
+    /// Resource id of the subnet (in the account's region).
+    pub subnet_id: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PrivateDns {
+    /// Resource ids of the virtual networks to link to the zone.
+    #[serde(default)]
+    pub vnet_links: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Apim {
+    /// Service name (1-50 characters, starts with a letter: `<name>.azure-api.net`).
+    pub name: String,
+    pub sku: ApimSku,
+    pub publisher: Publisher,
+    /// Extra gateway regions (Premium only).
+    #[serde(default)]
+    pub additional_regions: Vec<ApimRegion>,
+    /// Weight/priority of the primary region's gateway as a Front Door origin.
+    #[serde(default)]
+    pub primary_weight: Option<u32>,
+    #[serde(default)]
+    pub primary_priority: Option<u32>,
+    #[serde(default)]
+    pub load_balancing: LoadBalancing,
+    #[serde(default)]
+    pub auth: ApimAuth,
+    #[serde(default)]
+    pub jwt: Option<Jwt>,
+    #[serde(default)]
+    pub logging: Option<Logging>,
+    #[serde(default)]
+    pub budget: Option<Budget>,
+    /// Named values created in APIM (plain, not secret). Referenced in policies as `{{name}}`.
+    #[serde(default)]
+    pub named_values: BTreeMap<String, String>,
+    /// Clients stream responses (`"stream": true`); response bodies must not be buffered.
+    #[serde(default)]
+    pub streaming: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApimSku {
+    pub name: ApimSkuName,
+    #[serde(default = "one")]
+    pub capacity: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum ApimSkuName {
+    Developer,
+    Basic,
+    Standard,
+    Premium,
+    BasicV2,
+    StandardV2,
+    PremiumV2,
+}
+
+impl ApimSkuName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApimSkuName::Developer => "Developer",
+            ApimSkuName::Basic => "Basic",
+            ApimSkuName::Standard => "Standard",
+            ApimSkuName::Premium => "Premium",
+            ApimSkuName::BasicV2 => "BasicV2",
+            ApimSkuName::StandardV2 => "StandardV2",
+            ApimSkuName::PremiumV2 => "PremiumV2",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Publisher {
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApimRegion {
+    /// ARM region name.
+    pub region: String,
+    #[serde(default = "one")]
+    pub capacity: u32,
+    /// Weight of this regional gateway as a Front Door origin.
+    #[serde(default)]
+    pub weight: Option<u32>,
+    /// Priority of this regional gateway as a Front Door origin.
+    #[serde(default)]
+    pub priority: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoadBalancing {
+    /// `pool` (native backend pool) or `round-robin` (cache-counter policy across N backends).
+    #[serde(default)]
+    pub mode: LbMode,
+    /// Pool flavour when `mode: pool`.
+    #[serde(default)]
+    pub pool_type: PoolType,
+    #[serde(default)]
+    pub retry: Retry,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+pub enum LbMode {
+    #[default]
+    #[serde(rename = "pool")]
+    Pool,
+    #[serde(rename = "round-robin")]
+    RoundRobin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+pub enum PoolType {
+    #[default]
+    #[serde(rename = "round-robin")]
+    RoundRobin,
+    #[serde(rename = "weighted")]
+    Weighted,
+    #[serde(rename = "priority")]
+    Priority,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Retry {
+    /// Extra attempts after the first one.
+    #[serde(default = "default_retry_count")]
+    pub count: u32,
+    /// Seconds between attempts.
+    #[serde(default = "one")]
+    pub interval: u32,
+    /// Which statuses are retried: `transient` (429 and 5xx) or `any-error` (>= 400, replays 4xx).
+    #[serde(default)]
+    pub on: RetryOn,
+    /// Buffer the request body so a retry can resend it.
+    #[serde(default = "yes")]
+    pub buffer_request_body: bool,
+}
+
+fn default_retry_count() -> u32 {
+    2
+}
+fn yes() -> bool {
+    true
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            count: default_retry_count(),
+            interval: 1,
+            on: RetryOn::Transient,
+            buffer_request_body: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+pub enum RetryOn {
+    #[default]
+    #[serde(rename = "transient")]
+    Transient,
+    #[serde(rename = "any-error")]
+    AnyError,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApimAuth {
+    /// APIM calls AOAI with its system-assigned identity (and AOAI key auth is disabled).
+    #[serde(default = "yes")]
+    pub managed_identity: bool,
+}
+
+impl Default for ApimAuth {
+    fn default() -> Self {
+        ApimAuth {
+            managed_identity: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Jwt {
+    /// OpenID configuration URL of the token issuer.
+    pub openid_config: String,
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    #[serde(default)]
+    pub issuers: Vec<String>,
+    /// Header that receives the caller's object id (`oid` claim).
+    #[serde(default = "default_caller_header")]
+    pub caller_header: String,
+}
+
+fn default_caller_header() -> String {
+    "caller-objectid".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Logging {
+    /// Application Insights component name.
+    pub app_insights: String,
+    /// Log Analytics workspace name.
+    pub log_analytics: String,
+    #[serde(default = "default_retention")]
+    pub retention_days: u32,
+    /// Bytes of request/response body logged by APIM diagnostics (at most 8192).
+    #[serde(default = "default_body_bytes")]
+    pub body_bytes: u32,
+    /// Emit token-usage metrics (`azure-openai-emit-token-metric`).
+    #[serde(default = "yes")]
+    pub token_metrics: bool,
+    /// Event Hub for bodies larger than `bodyBytes`.
+    #[serde(default)]
+    pub event_hub: Option<EventHub>,
+}
+
+fn default_retention() -> u32 {
+    30
+}
+fn default_body_bytes() -> u32 {
+    8192
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventHub {
+    /// Event Hubs namespace name (6-50 characters).
+    pub namespace: String,
+    /// Event hub name.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Budget {
+    pub name: String,
+    /// Amount in the billing currency, whole units.
+    pub amount: u64,
+    /// First day of a month, `YYYY-MM-01`.
+    pub start_date: String,
+    /// Percentages of the amount that send a notification.
+    pub thresholds: Vec<u32>,
+    pub contact_emails: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FrontDoor {
+    /// Profile name (Premium tier).
+    pub profile: String,
+    /// Endpoint name (`<name>-<hash>.z01.azurefd.net`).
+    pub endpoint: String,
+    #[serde(default)]
+    pub origin_group: OriginGroup,
+    /// Seconds Front Door waits for an origin (16-240).
+    #[serde(default = "default_origin_timeout")]
+    pub origin_timeout_seconds: u32,
+    /// Reach origins over Private Link (only APIM in `afd-apim`).
+    #[serde(default)]
+    pub private_link: bool,
+    pub waf: Waf,
+    #[serde(default)]
+    pub custom_domain: Option<CustomDomain>,
+}
+
+fn default_origin_timeout() -> u32 {
+    240
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OriginGroup {
+    #[serde(default = "default_origin_group_name")]
+    pub name: String,
+    #[serde(default)]
+    pub probe: Probe,
+    /// Number of samples considered for health.
+    #[serde(default = "default_sample_size")]
+    pub sample_size: u32,
+    #[serde(default = "default_successful_samples")]
+    pub successful_samples_required: u32,
+    /// Origins within this latency of the fastest share traffic.
+    #[serde(default = "default_additional_latency")]
+    pub additional_latency_ms: u32,
+}
+
+fn default_origin_group_name() -> String {
+    "aoai".to_string()
+}
+fn default_sample_size() -> u32 {
+    4
+}
+fn default_successful_samples() -> u32 {
+    3
+}
+fn default_additional_latency() -> u32 {
+    50
+}
+
+impl Default for OriginGroup {
+    fn default() -> Self {
+        OriginGroup {
+            name: default_origin_group_name(),
+            probe: Probe::default(),
+            sample_size: default_sample_size(),
+            successful_samples_required: default_successful_samples(),
+            additional_latency_ms: default_additional_latency(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Probe {
+    #[serde(default = "default_probe_path")]
+    pub path: String,
+    #[serde(default)]
+    pub protocol: ProbeProtocol,
+    #[serde(default)]
+    pub method: ProbeMethod,
+    #[serde(default = "default_probe_interval")]
+    pub interval_seconds: u32,
+}
+
+pub const STATUS_PATH: &str = "/status-0123456789abcdef";
+
+fn default_probe_path() -> String {
+    STATUS_PATH.to_string()
+}
+fn default_probe_interval() -> u32 {
+    30
+}
+
+impl Default for Probe {
+    fn default() -> Self {
+        Probe {
+            path: default_probe_path(),
+            protocol: ProbeProtocol::Https,
+            method: ProbeMethod::Get,
+            interval_seconds: default_probe_interval(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+pub enum ProbeProtocol {
+    Http,
+    #[default]
+    Https,
+}
+
+impl ProbeProtocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeProtocol::Http => "Http",
+            ProbeProtocol::Https => "Https",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+pub enum ProbeMethod {
+    #[default]
+    #[serde(rename = "GET")]
+    Get,
+    #[serde(rename = "HEAD")]
+    Head,
+}
+
+impl ProbeMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeMethod::Get => "GET",
+            ProbeMethod::Head => "HEAD",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Waf {
+    /// Policy name (letters and digits only, starts with a letter).
+    pub name: String,
+    #[serde(default)]
+    pub mode: WafMode,
+    /// Managed rule sets; defaults to the default rule set 2.1 and bot manager 1.1.
+    #[serde(default = "default_rule_sets")]
+    pub managed_rule_sets: Vec<ManagedRuleSet>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+pub enum WafMode {
+    #[default]
+    Prevention,
+    Detection,
+}
+
+impl WafMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WafMode::Prevention => "Prevention",
+            WafMode::Detection => "Detection",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ManagedRuleSet {
+    /// e.g. `Microsoft_DefaultRuleSet`, `Microsoft_BotManagerRuleSet`.
+    #[serde(rename = "type")]
+    pub rule_set_type: String,
+    pub version: String,
+    /// `Block`, `Log` or `Redirect` (default rule set 2.x only).
+    #[serde(default)]
+    pub action: Option<String>,
+}
+
+fn default_rule_sets() -> Vec<ManagedRuleSet> {
+    vec![
+        ManagedRuleSet {
+            rule_set_type: "Microsoft_DefaultRuleSet".into(),
+            version: "2.1".into(),
+            action: Some("Block".into()),
+        },
+        ManagedRuleSet {
+            rule_set_type: "Microsoft_BotManagerRuleSet".into(),
+            version: "1.1".into(),
+            action: None,
+        },
+    ]
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomDomain {
+    /// Resource name of the custom domain (letters, digits, hyphens).
+    pub name: String,
+    /// The host name clients use, e.g. `ai.contoso.com`.
+    pub host_name: String,
+    /// Only `managed` (Front Door managed certificate) is supported.
+    #[serde(default)]
+    pub certificate: CertificateKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+pub enum CertificateKind {
+    #[default]
+    #[serde(rename = "managed")]
+    Managed,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LintSettings {
+    #[serde(default)]
+    pub allow: Vec<LintAllow>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LintAllow {
+    /// Rule id, e.g. `AOAI004`.
+    pub rule: String,
+    /// Why this blueprint may break the rule.
+    pub reason: String,
+}

@@ -1,0 +1,738 @@
+//! Checks that serde cannot express: Azure naming rules, region names, resource-id formats and
+//! rules that span several fields. They all run before anything is rendered.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::types::*;
+use crate::regions;
+
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+#[derive(Default)]
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn fail(&mut self, field: impl Into<String>, message: impl Into<String>, help: Option<String>) {
+        self.problems.push(Problem {
+            field: field.into(),
+            message: message.into(),
+            help,
+        });
+    }
+
+    /// An Azure resource name: length bounds, allowed characters, first/last character rules.
+    fn name(&mut self, field: &str, value: &str, rule: &NameRule) {
+        let n = value.chars().count();
+        let describe = || {
+            format!(
+                "{} names are {}-{} characters: {}",
+                rule.what, rule.min, rule.max, rule.chars_doc
+            )
+        };
+        if n < rule.min || n > rule.max {
+            self.fail(
+                field,
+                format!(
+                    "{} name `{value}` is {n} characters long (allowed: {}-{})",
+                    rule.what, rule.min, rule.max
+                ),
+                Some(describe()),
+            );
+            return;
+        }
+        if let Some(bad) = value.chars().find(|c| !(rule.allowed)(*c)) {
+            self.fail(
+                field,
+                format!("{} name `{value}` contains `{bad}`", rule.what),
+                Some(describe()),
+            );
+            return;
+        }
+        let first = value.chars().next().unwrap_or(' ');
+        let last = value.chars().last().unwrap_or(' ');
+        if !(rule.first)(first) || !(rule.last)(last) {
+            self.fail(
+                field,
+                format!(
+                    "{} name `{value}` must start and end as described",
+                    rule.what
+                ),
+                Some(describe()),
+            );
+        }
+    }
+
+    fn region(&mut self, field: &str, value: &str) {
+        if regions::display_name(value).is_none() {
+            let all: Vec<String> = regions::all().map(str::to_string).collect();
+            let squashed = value.to_lowercase().replace(' ', "");
+            let help = if regions::display_name(&squashed).is_some() {
+                Some(format!(
+                    "use the ARM region name `{squashed}`, not the display name"
+                ))
+            } else {
+                super::closest(value, &all).map(|c| format!("did you mean `{c}`?"))
+            };
+            self.fail(
+                field,
+                format!("`{value}` is not an Azure region name"),
+                help,
+            );
+        }
+    }
+
+    fn weight_priority(&mut self, base: &str, weight: Option<u32>, priority: Option<u32>) {
+        if let Some(w) = weight {
+            if !(1..=1000).contains(&w) {
+                self.fail(
+                    format!("{base}.weight"),
+                    format!("weight {w} is out of range"),
+                    Some("weights are 1-1000".into()),
+                );
+            }
+        }
+        if let Some(p) = priority {
+            if !(1..=5).contains(&p) {
+                self.fail(
+                    format!("{base}.priority"),
+                    format!("priority {p} is out of range"),
+                    Some("priorities are 1-5 (lower is preferred)".into()),
+                );
+            }
+        }
+    }
+
+    fn range(&mut self, field: &str, value: u32, lo: u32, hi: u32, what: &str) {
+        if value < lo || value > hi {
+            self.fail(
+                field,
+                format!("{what} {value} is out of range"),
+                Some(format!("allowed: {lo}-{hi}")),
+            );
+        }
+    }
+}
+
+struct NameRule {
+    what: &'static str,
+    min: usize,
+    max: usize,
+    chars_doc: &'static str,
+    allowed: fn(char) -> bool,
+    first: fn(char) -> bool,
+    last: fn(char) -> bool,
+}
+
+fn alnum(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+}
+fn alnum_hyphen(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-'
+}
+fn letter(c: char) -> bool {
+    c.is_ascii_alphabetic()
+}
+fn any(_: char) -> bool {
+    true
+}
+
+const RG: NameRule = NameRule {
+    what: "resource group",
+    min: 1,
+    max: 90,
+    chars_doc: "letters, digits, `-`, `_`, `.`, `(`, `)`, not ending with `.`",
+    allowed: |c| c.is_alphanumeric() || "-_.()".contains(c),
+    first: any,
+    last: |c| c != '.',
+};
+const AOAI: NameRule = NameRule {
+    what: "Azure OpenAI account",
+    min: 2,
+    max: 64,
+    chars_doc: "letters, digits and `-`, starting and ending with a letter or digit",
+    allowed: alnum_hyphen,
+    first: alnum,
+    last: alnum,
+};
+const SUBDOMAIN: NameRule = NameRule {
+    what: "custom subdomain",
+    min: 2,
+    max: 64,
+    chars_doc: "lowercase letters, digits and `-`, starting and ending with a letter or digit",
+    allowed: |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+    first: alnum,
+    last: alnum,
+};
+const DEPLOYMENT: NameRule = NameRule {
+    what: "model deployment",
+    min: 2,
+    max: 64,
+    chars_doc: "letters, digits, `-`, `_` and `.`",
+    allowed: |c| c.is_ascii_alphanumeric() || "-_.".contains(c),
+    first: alnum,
+    last: any,
+};
+const APIM: NameRule = NameRule {
+    what: "API Management service",
+    min: 1,
+    max: 50,
+    chars_doc: "letters, digits and `-`, starting with a letter and not ending with `-`",
+    allowed: alnum_hyphen,
+    first: letter,
+    last: alnum,
+};
+const AFD: NameRule = NameRule {
+    what: "Front Door",
+    min: 1,
+    max: 90,
+    chars_doc: "letters, digits and `-`, starting and ending with a letter or digit",
+    allowed: alnum_hyphen,
+    first: alnum,
+    last: alnum,
+};
+const AFD_ENDPOINT: NameRule = NameRule {
+    what: "Front Door endpoint",
+    min: 1,
+    max: 46,
+    chars_doc: "letters, digits and `-`, starting and ending with a letter or digit",
+    allowed: alnum_hyphen,
+    first: alnum,
+    last: alnum,
+};
+const WAF: NameRule = NameRule {
+    what: "WAF policy",
+    min: 1,
+    max: 128,
+    chars_doc: "letters and digits only, starting with a letter",
+    allowed: alnum,
+    first: letter,
+    last: alnum,
+};
+const WORKSPACE: NameRule = NameRule {
+    what: "Log Analytics workspace",
+    min: 4,
+    max: 63,
+    chars_doc: "letters, digits and `-`, starting and ending with a letter or digit",
+    allowed: alnum_hyphen,
+    first: alnum,
+    last: alnum,
+};
+const APPINSIGHTS: NameRule = NameRule {
+    what: "Application Insights",
+    min: 1,
+    max: 255,
+    chars_doc: "letters, digits, `-`, `_`, `.`, `(`, `)`",
+    allowed: |c| c.is_ascii_alphanumeric() || "-_.()".contains(c),
+    first: any,
+    last: |c| c != '.',
+};
+const EH_NAMESPACE: NameRule = NameRule {
+    what: "Event Hubs namespace",
+    min: 6,
+    max: 50,
+    chars_doc: "letters, digits and `-`, starting with a letter and ending with a letter or digit",
+    allowed: alnum_hyphen,
+    first: letter,
+    last: alnum,
+};
+const EH: NameRule = NameRule {
+    what: "event hub",
+    min: 1,
+    max: 256,
+    chars_doc: "letters, digits, `.`, `-` and `_`, starting and ending with a letter or digit",
+    allowed: |c| c.is_ascii_alphanumeric() || "-_.".contains(c),
+    first: alnum,
+    last: alnum,
+};
+const BUDGET: NameRule = NameRule {
+    what: "budget",
+    min: 1,
+    max: 63,
+    chars_doc: "letters, digits, `-` and `_`",
+    allowed: |c| c.is_ascii_alphanumeric() || "-_".contains(c),
+    first: alnum,
+    last: alnum,
+};
+const NAMED_VALUE: NameRule = NameRule {
+    what: "named value",
+    min: 1,
+    max: 256,
+    chars_doc: "letters, digits, `.`, `-` and `_`",
+    allowed: |c| c.is_ascii_alphanumeric() || "-_.".contains(c),
+    first: alnum,
+    last: any,
+};
+
+fn is_guid(s: &str) -> bool {
+    uuid::Uuid::parse_str(s).is_ok() && s.len() == 36
+}
+
+/// `/subscriptions/{guid}/resourceGroups/{rg}/providers/{ns}/{type}/{name}[/{child}/{name}]...`
+fn resource_id_segments(id: &str) -> Option<Vec<&str>> {
+    let parts: Vec<&str> = id.strip_prefix('/')?.split('/').collect();
+    if parts.len() < 8 || parts.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    if !parts[0].eq_ignore_ascii_case("subscriptions")
+        || !is_guid(parts[1])
+        || !parts[2].eq_ignore_ascii_case("resourceGroups")
+        || !parts[4].eq_ignore_ascii_case("providers")
+    {
+        return None;
+    }
+    Some(parts)
+}
+
+fn is_subnet_id(id: &str) -> bool {
+    resource_id_segments(id).is_some_and(|p| {
+        p.len() == 10
+            && p[5].eq_ignore_ascii_case("Microsoft.Network")
+            && p[6].eq_ignore_ascii_case("virtualNetworks")
+            && p[8].eq_ignore_ascii_case("subnets")
+    })
+}
+
+fn is_vnet_id(id: &str) -> bool {
+    resource_id_segments(id).is_some_and(|p| {
+        p.len() == 8
+            && p[5].eq_ignore_ascii_case("Microsoft.Network")
+            && p[6].eq_ignore_ascii_case("virtualNetworks")
+    })
+}
+
+fn is_hostname(h: &str) -> bool {
+    let labels: Vec<&str> = h.split('.').collect();
+    labels.len() >= 2
+        && h.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(alnum_hyphen)
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
+pub fn check(b: &Blueprint) -> Vec<Problem> {
+    let mut c = Checker::default();
+    if b.version != 1 {
+        c.fail(
+            "version",
+            format!("blueprint version {} is not supported", b.version),
+            Some("this aoai-arch reads `version: 1`".into()),
+        );
+    }
+    if !is_guid(&b.subscription) {
+        c.fail(
+            "subscription",
+            format!("`{}` is not a subscription id", b.subscription),
+            Some("a subscription id is a GUID like 00000000-0000-0000-0000-000000000000".into()),
+        );
+    }
+    c.name("resourceGroup", &b.resource_group, &RG);
+    c.region("location", &b.location);
+    for (k, v) in &b.tags {
+        if k.len() > 512 || v.len() > 256 || k.chars().any(|ch| "<>%&\\?/".contains(ch)) {
+            c.fail(
+                format!("tags.{k}"),
+                format!("tag `{k}` breaks Azure's tag rules"),
+                Some("tag names are at most 512 characters without < > % & \\ ? /; values at most 256".into()),
+            );
+        }
+    }
+
+    // Sections the pattern needs, and sections it would ignore.
+    let p = b.pattern;
+    if p.has_apim() && b.apim.is_none() {
+        c.fail(
+            "apim",
+            format!("pattern `{}` needs an `apim` section", p.as_str()),
+            None,
+        );
+    }
+    if !p.has_apim() && b.apim.is_some() {
+        c.fail(
+            "apim",
+            format!("pattern `{}` does not use API Management", p.as_str()),
+            Some("remove the `apim` section or choose pattern `apim` or `afd-apim`".into()),
+        );
+    }
+    if p.has_front_door() && b.front_door.is_none() {
+        c.fail(
+            "frontDoor",
+            format!("pattern `{}` needs a `frontDoor` section", p.as_str()),
+            None,
+        );
+    }
+    if !p.has_front_door() && b.front_door.is_some() {
+        c.fail(
+            "frontDoor",
+            format!("pattern `{}` does not use Front Door", p.as_str()),
+            Some("remove the `frontDoor` section or choose pattern `afd` or `afd-apim`".into()),
+        );
+    }
+
+    // Accounts and the deployment.
+    let d = &b.openai.deployment;
+    c.name("openai.deployment.name", &d.name, &DEPLOYMENT);
+    if d.sku.capacity == 0 {
+        c.fail(
+            "openai.deployment.sku.capacity",
+            "deployment capacity must be at least 1",
+            None,
+        );
+    }
+    if b.openai.accounts.is_empty() {
+        c.fail(
+            "openai.accounts",
+            "at least one Azure OpenAI account is needed",
+            None,
+        );
+    }
+    let mut names = BTreeSet::new();
+    let mut subdomains = BTreeSet::new();
+    for (i, a) in b.openai.accounts.iter().enumerate() {
+        let base = format!("openai.accounts[{i}]");
+        c.name(&format!("{base}.name"), &a.name, &AOAI);
+        if !names.insert(a.name.to_lowercase()) {
+            c.fail(
+                format!("{base}.name"),
+                format!("account `{}` is declared twice", a.name),
+                None,
+            );
+        }
+        let sub = a.custom_subdomain.clone().unwrap_or_else(|| a.name.to_lowercase());
+        if a.custom_subdomain.is_some() {
+            c.name(&format!("{base}.customSubdomain"), &sub, &SUBDOMAIN);
+        }
+        if !subdomains.insert(sub.clone()) {
+            c.fail(
+                format!("{base}.customSubdomain"),
+                format!("custom subdomain `{sub}` is used by two accounts"),
+                None,
+            );
+        }
+        c.region(&format!("{base}.region"), &a.region);
+        if let Some(dn) = &a.deployment_name {
+            c.name(&format!("{base}.deploymentName"), dn, &DEPLOYMENT);
+            // Nothing in the rendered gateway rewrites deployment names: every request path
+            // `/openai/deployments/<name>/...` must work on every account it can reach.
+            if dn != &d.name {
+                let behind = if p.has_front_door() {
+                    "every account behind Front Door"
+                } else {
+                    "every account behind the APIM load balancer"
+                };
+                c.fail(
+                    format!("{base}.deploymentName"),
+                    format!(
+                        "deployment name `{dn}` differs from `{}`: {behind} must serve the same deployment name",
+                        d.name
+                    ),
+                    Some(format!(
+                        "remove `deploymentName` or set it to `{}`; clients call /openai/deployments/<name>/ on whichever account they reach",
+                        d.name
+                    )),
+                );
+            }
+        }
+        c.weight_priority(&base, a.weight, a.priority);
+    }
+
+    // Networking.
+    if let Some(n) = &b.networking {
+        for (i, pe) in n.private_endpoints.iter().enumerate() {
+            let base = format!("networking.privateEndpoints[{i}]");
+            if !b.openai.accounts.iter().any(|a| a.name == pe.account) {
+                let all: Vec<String> = b.openai.accounts.iter().map(|a| a.name.clone()).collect();
+                c.fail(
+                    format!("{base}.account"),
+                    format!("no account named `{}` in openai.accounts", pe.account),
+                    super::closest(&pe.account, &all).map(|s| format!("did you mean `{s}`?")),
+                );
+            }
+            if !is_subnet_id(&pe.subnet_id) {
+                c.fail(
+                    format!("{base}.subnetId"),
+                    format!("`{}` is not a subnet resource id", pe.subnet_id),
+                    Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>".into()),
+                );
+            }
+        }
+        if let Some(dns) = &n.private_dns {
+            for (i, v) in dns.vnet_links.iter().enumerate() {
+                if !is_vnet_id(v) {
+                    c.fail(
+                        format!("networking.privateDns.vnetLinks[{i}]"),
+                        format!("`{v}` is not a virtual network resource id"),
+                        Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>".into()),
+                    );
+                }
+            }
+        }
+        if n.private_dns.is_some() && n.private_endpoints.is_empty() {
+            c.fail(
+                "networking.privateDns",
+                "a private DNS zone without private endpoints resolves nothing",
+                Some("add networking.privateEndpoints or remove networking.privateDns".into()),
+            );
+        }
+    }
+
+    if let Some(a) = &b.apim {
+        check_apim(&mut c, b, a);
+    }
+    if let Some(f) = &b.front_door {
+        check_front_door(&mut c, b, f);
+    }
+    c.problems
+}
+
+fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
+    c.name("apim.name", &a.name, &APIM);
+    if a.sku.capacity == 0 {
+        c.fail("apim.sku.capacity", "capacity must be at least 1", None);
+    }
+    if !a.publisher.email.contains('@') {
+        c.fail(
+            "apim.publisher.email",
+            format!("`{}` is not an email address", a.publisher.email),
+            None,
+        );
+    }
+    if !a.additional_regions.is_empty() && a.sku.name != ApimSkuName::Premium {
+        c.fail(
+            "apim.additionalRegions",
+            format!(
+                "additional regions need the Premium SKU (this is {})",
+                a.sku.name.as_str()
+            ),
+            Some("set apim.sku.name: Premium, or remove apim.additionalRegions".into()),
+        );
+    }
+    let mut seen = BTreeSet::from([b.location.clone()]);
+    for (i, r) in a.additional_regions.iter().enumerate() {
+        let base = format!("apim.additionalRegions[{i}]");
+        c.region(&format!("{base}.region"), &r.region);
+        if !seen.insert(r.region.clone()) {
+            c.fail(
+                format!("{base}.region"),
+                format!(
+                    "region `{}` is listed twice (the primary location counts)",
+                    r.region
+                ),
+                None,
+            );
+        }
+        c.weight_priority(&base, r.weight, r.priority);
+    }
+    c.weight_priority("apim", a.primary_weight, a.primary_priority);
+    // Each gateway region routes to its own region's accounts.
+    if b.pattern == Pattern::AfdApim {
+        let account_regions: BTreeSet<&str> =
+            b.openai.accounts.iter().map(|x| x.region.as_str()).collect();
+        let mut regions = vec![("location".to_string(), b.location.as_str())];
+        for (i, r) in a.additional_regions.iter().enumerate() {
+            regions.push((format!("apim.additionalRegions[{i}].region"), r.region.as_str()));
+        }
+        for (field, r) in regions {
+            if !account_regions.contains(r) {
+                c.fail(
+                    field,
+                    format!("APIM gateway region `{r}` has no Azure OpenAI account in that region"),
+                    Some("each regional gateway routes to its own region's accounts: add an account with this region".into()),
+                );
+            }
+        }
+    }
+    let r = &a.load_balancing.retry;
+    c.range("apim.loadBalancing.retry.count", r.count, 0, 50, "retry count");
+    c.range("apim.loadBalancing.retry.interval", r.interval, 0, 300, "retry interval");
+    if let Some(j) = &a.jwt {
+        if !j.openid_config.starts_with("https://") {
+            c.fail(
+                "apim.jwt.openidConfig",
+                format!("`{}` is not an https URL", j.openid_config),
+                Some("e.g. https://login.microsoftonline.com/<tenant>/v2.0/.well-known/openid-configuration".into()),
+            );
+        }
+        if j.caller_header.is_empty()
+            || !j
+                .caller_header
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+        {
+            c.fail(
+                "apim.jwt.callerHeader",
+                format!("`{}` is not a valid HTTP header name", j.caller_header),
+                None,
+            );
+        }
+    }
+    if let Some(l) = &a.logging {
+        c.name("apim.logging.logAnalytics", &l.log_analytics, &WORKSPACE);
+        c.name("apim.logging.appInsights", &l.app_insights, &APPINSIGHTS);
+        c.range("apim.logging.bodyBytes", l.body_bytes, 0, 8192, "body bytes");
+        c.range("apim.logging.retentionDays", l.retention_days, 30, 730, "retention days");
+        if let Some(e) = &l.event_hub {
+            c.name("apim.logging.eventHub.namespace", &e.namespace, &EH_NAMESPACE);
+            c.name("apim.logging.eventHub.name", &e.name, &EH);
+        }
+    }
+    if let Some(bu) = &a.budget {
+        c.name("apim.budget.name", &bu.name, &BUDGET);
+        let d = bu.start_date.as_bytes();
+        let ok = d.len() == 10
+            && bu.start_date.ends_with("-01")
+            && d[4] == b'-'
+            && bu.start_date[..4].parse::<u32>().is_ok()
+            && bu.start_date[5..7]
+                .parse::<u32>()
+                .is_ok_and(|m| (1..=12).contains(&m));
+        if !ok {
+            c.fail(
+                "apim.budget.startDate",
+                format!("`{}` is not the first day of a month", bu.start_date),
+                Some("budgets start on the first of a month: YYYY-MM-01".into()),
+            );
+        }
+        if bu.amount == 0 {
+            c.fail("apim.budget.amount", "budget amount must be positive", None);
+        }
+        if bu.thresholds.is_empty() {
+            c.fail("apim.budget.thresholds", "at least one threshold is needed", None);
+        }
+        for (i, t) in bu.thresholds.iter().enumerate() {
+            c.range(&format!("apim.budget.thresholds[{i}]"), *t, 1, 1000, "threshold percent");
+        }
+        if bu.contact_emails.is_empty() {
+            c.fail(
+                "apim.budget.contactEmails",
+                "a budget needs at least one contact email",
+                None,
+            );
+        }
+        for (i, e) in bu.contact_emails.iter().enumerate() {
+            if !e.contains('@') {
+                c.fail(
+                    format!("apim.budget.contactEmails[{i}]"),
+                    format!("`{e}` is not an email address"),
+                    None,
+                );
+            }
+        }
+    }
+    let mut nv_lower = BTreeMap::new();
+    for k in a.named_values.keys() {
+        c.name(&format!("apim.namedValues.{k}"), k, &NAMED_VALUE);
+        if let Some(prev) = nv_lower.insert(k.to_lowercase(), k.clone()) {
+            c.fail(
+                format!("apim.namedValues.{k}"),
+                format!("named values `{prev}` and `{k}` differ only in case"),
+                None,
+            );
+        }
+    }
+}
+
+fn check_front_door(c: &mut Checker, b: &Blueprint, f: &FrontDoor) {
+    c.name("frontDoor.profile", &f.profile, &AFD);
+    c.name("frontDoor.endpoint", &f.endpoint, &AFD_ENDPOINT);
+    c.name("frontDoor.originGroup.name", &f.origin_group.name, &AFD);
+    c.name("frontDoor.waf.name", &f.waf.name, &WAF);
+    let g = &f.origin_group;
+    if !g.probe.path.starts_with('/') {
+        c.fail(
+            "frontDoor.originGroup.probe.path",
+            format!("probe path `{}` must start with `/`", g.probe.path),
+            None,
+        );
+    }
+    c.range(
+        "frontDoor.originGroup.probe.intervalSeconds",
+        g.probe.interval_seconds,
+        5,
+        255,
+        "probe interval",
+    );
+    c.range("frontDoor.originGroup.sampleSize", g.sample_size, 1, 255, "sample size");
+    if g.successful_samples_required == 0 || g.successful_samples_required > g.sample_size {
+        c.fail(
+            "frontDoor.originGroup.successfulSamplesRequired",
+            format!(
+                "{} successful samples cannot be met with a sample size of {}",
+                g.successful_samples_required, g.sample_size
+            ),
+            Some("use 1..=sampleSize".into()),
+        );
+    }
+    c.range(
+        "frontDoor.originGroup.additionalLatencyMs",
+        g.additional_latency_ms,
+        0,
+        1000,
+        "additional latency",
+    );
+    c.range(
+        "frontDoor.originTimeoutSeconds",
+        f.origin_timeout_seconds,
+        16,
+        240,
+        "origin timeout",
+    );
+    if f.private_link && b.pattern == Pattern::Afd {
+        c.fail(
+            "frontDoor.privateLink",
+            "Front Door Private Link to Azure OpenAI is not supported",
+            Some("Front Door's Private Link documentation does not list Azure OpenAI as an origin type; the documented private path is Front Door -> API Management (group id `Gateway`) -> private endpoint -> Azure OpenAI: use pattern `afd-apim`".into()),
+        );
+    }
+    if f.private_link {
+        if let Some(a) = &b.apim {
+            if !matches!(a.sku.name, ApimSkuName::Premium | ApimSkuName::Developer) {
+                c.fail(
+                    "frontDoor.privateLink",
+                    format!(
+                        "Private Link origins need an APIM SKU with inbound private endpoints; this one is {}",
+                        a.sku.name.as_str()
+                    ),
+                    Some("use apim.sku.name: Premium".into()),
+                );
+            }
+        }
+    }
+    for (i, r) in f.waf.managed_rule_sets.iter().enumerate() {
+        if r.rule_set_type.is_empty() || r.version.is_empty() {
+            c.fail(
+                format!("frontDoor.waf.managedRuleSets[{i}]"),
+                "a managed rule set needs a type and a version",
+                None,
+            );
+        }
+        if let Some(act) = &r.action {
+            if !["Block", "Log", "Redirect", "Allow"].contains(&act.as_str()) {
+                c.fail(
+                    format!("frontDoor.waf.managedRuleSets[{i}].action"),
+                    format!("`{act}` is not a WAF action"),
+                    Some("one of Block, Log, Redirect, Allow".into()),
+                );
+            }
+        }
+    }
+    if let Some(d) = &f.custom_domain {
+        c.name("frontDoor.customDomain.name", &d.name, &AFD);
+        if !is_hostname(&d.host_name) {
+            c.fail(
+                "frontDoor.customDomain.hostName",
+                format!("`{}` is not a DNS host name", d.host_name),
+                None,
+            );
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! aoai-arch: provision Azure OpenAI gateway architectures from one blueprint.
+//!
+//! Data flows one way: [`blueprint`] (parse and validate, with file:line errors) ->
+//! [`model`] (resolved names, regions, ids) -> [`render`] (templates -> resource graph and
+//! policies) -> plan / apply (through `arm-client`, against Azure or `arm-emulator`).
+
+pub mod blueprint;
+pub mod cli;
+pub mod model;
+pub mod regions;
+pub mod render;

@@ -1,0 +1,477 @@
+//! Model -> resource graph: one ARM request per resource (id, type, api-version, exact body
+//! bytes, dependencies), the policy XML, and the monitoring queries.
+
+pub mod escape;
+pub mod output;
+pub mod templates;
+
+use std::collections::BTreeMap;
+
+use anyhow::{anyhow, Context, Result};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::model::{self, api, Model};
+pub use templates::Templates;
+
+/// One ARM PUT.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    /// Full ARM resource id.
+    pub id: String,
+    /// `Microsoft.X/type[/child...]`.
+    pub resource_type: String,
+    pub api_version: &'static str,
+    /// Template that produced the body.
+    pub template: String,
+    /// The exact request body: pretty-printed JSON, what `apply` sends (after resolving
+    /// `${after-apply:...}` placeholders).
+    #[serde(skip)]
+    pub body: String,
+    /// Ids of resources that must exist (and have succeeded) first.
+    pub depends_on: Vec<String>,
+}
+
+impl Resource {
+    pub fn body_json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// Everything `render` produces.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// In dependency order (every resource after all of its dependencies).
+    pub resources: Vec<Resource>,
+    /// `(file name, XML)` of each policy.
+    pub policies: Vec<(String, String)>,
+    /// `(file name, KQL)`.
+    pub queries: Vec<(String, String)>,
+}
+
+struct Builder<'a> {
+    templates: &'a Templates,
+    model: &'a Model,
+    model_json: Value,
+    resources: Vec<Resource>,
+}
+
+impl Builder<'_> {
+    fn add(
+        &mut self,
+        id: &str,
+        resource_type: &str,
+        api_version: &'static str,
+        template: &str,
+        extra: Value,
+        explicit_deps: &[&str],
+    ) -> Result<()> {
+        let mut data = json!({ "m": self.model_json });
+        if let (Value::Object(d), Value::Object(e)) = (&mut data, extra) {
+            d.extend(e);
+        }
+        let name = format!("arm/{template}.json.hbs");
+        let text = self.templates.render(&name, &data)?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| {
+            anyhow!(
+                "template {name} produced invalid JSON for {id}: {e}\n--- rendered text ---\n{text}"
+            )
+        })?;
+        let body = serde_json::to_string_pretty(&value)? + "\n";
+        self.resources.push(Resource {
+            id: id.to_string(),
+            resource_type: resource_type.to_string(),
+            api_version,
+            template: name,
+            body,
+            depends_on: explicit_deps.iter().map(|s| s.to_string()).collect(),
+        });
+        Ok(())
+    }
+}
+
+pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
+    let mut b = Builder {
+        templates,
+        model,
+        model_json: serde_json::to_value(model)?,
+        resources: Vec::new(),
+    };
+    let m = model;
+    b.add(
+        &m.rg_id,
+        "Microsoft.Resources/resourceGroups",
+        api::RESOURCES,
+        "resource-group",
+        json!({}),
+        &[],
+    )?;
+
+    // Azure OpenAI accounts, their deployment, private endpoints.
+    for a in &m.accounts {
+        let r = serde_json::to_value(a)?;
+        b.add(&a.id, "Microsoft.CognitiveServices/accounts", api::COGNITIVE, "aoai-account", json!({ "r": r }), &[])?;
+        b.add(
+            &a.deployment_id,
+            "Microsoft.CognitiveServices/accounts/deployments",
+            api::COGNITIVE,
+            "aoai-deployment",
+            json!({ "r": r }),
+            &[],
+        )?;
+    }
+    if let Some(dns) = &m.private_dns {
+        b.add(&dns.zone_id, "Microsoft.Network/privateDnsZones", api::PRIVATE_DNS, "private-dns-zone", json!({}), &[])?;
+        for l in &dns.links {
+            b.add(
+                &l.id,
+                "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+                api::PRIVATE_DNS,
+                "private-dns-vnet-link",
+                json!({ "r": l }),
+                &[],
+            )?;
+        }
+    }
+    for a in &m.accounts {
+        if let Some(pe) = &a.private_endpoint {
+            let r = serde_json::to_value(a)?;
+            b.add(&pe.id, "Microsoft.Network/privateEndpoints", api::NETWORK, "private-endpoint", json!({ "r": r }), &[])?;
+            if m.private_dns.is_some() {
+                b.add(
+                    &pe.zone_group_id,
+                    "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+                    api::NETWORK,
+                    "private-dns-zone-group",
+                    json!({ "r": r }),
+                    &[],
+                )?;
+            }
+        }
+    }
+
+    if let Some(apim) = &m.apim {
+        render_apim(&mut b, apim)?;
+    }
+    if let Some(fd) = &m.front_door {
+        render_front_door(&mut b, fd)?;
+    }
+
+    let mut queries = Vec::new();
+    let mut policies = Vec::new();
+    if let Some(apim) = &m.apim {
+        policies.push((format!("{}.xml", apim.api_name), render_policy(templates, m)?));
+        if apim.logging.is_some() {
+            for q in ["token-usage", "prompts-and-responses"] {
+                let text = templates.render(&format!("queries/{q}.kql.hbs"), &json!({ "m": b.model_json }))?;
+                queries.push((format!("{q}.kql"), text));
+            }
+        }
+    }
+
+    let resources = order(link_dependencies(b.resources))?;
+    Ok(Rendered {
+        resources,
+        policies,
+        queries,
+    })
+}
+
+/// The API policy XML (also embedded in the `apis/policies` body).
+pub fn render_policy(templates: &Templates, m: &Model) -> Result<String> {
+    templates.render("policies/api.xml.hbs", &json!({ "m": m }))
+}
+
+fn render_apim(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
+    let m = b.model;
+    if let Some(l) = &apim.logging {
+        b.add(&l.workspace_id, "Microsoft.OperationalInsights/workspaces", api::LOG_ANALYTICS, "log-analytics", json!({}), &[])?;
+        b.add(&l.app_insights_id, "Microsoft.Insights/components", api::INSIGHTS_COMPONENTS, "app-insights", json!({}), &[])?;
+        if let Some(e) = &l.event_hub {
+            b.add(&e.namespace_id, "Microsoft.EventHub/namespaces", api::EVENT_HUB, "eventhub-namespace", json!({}), &[])?;
+            b.add(&e.id, "Microsoft.EventHub/namespaces/eventhubs", api::EVENT_HUB, "eventhub", json!({}), &[])?;
+        }
+    }
+    b.add(&apim.id, "Microsoft.ApiManagement/service", api::APIM, "apim-service", json!({}), &[])?;
+
+    // The APIM identity may call each account (and send to Event Hub).
+    if apim.managed_identity {
+        for a in &m.accounts {
+            let (Some(id), Some(_)) = (&a.role_assignment_id, &a.role_assignment_name) else {
+                continue;
+            };
+            b.add(
+                id,
+                "Microsoft.Authorization/roleAssignments",
+                api::AUTHORIZATION,
+                "role-assignment",
+                json!({ "r": {
+                    "roleId": model::ROLE_OPENAI_USER,
+                    "principalId": apim.principal_id,
+                    "description": format!("APIM {} calls Azure OpenAI {} with its managed identity", apim.name, a.name),
+                }}),
+                &[],
+            )?;
+        }
+    }
+    if let Some(e) = apim.logging.as_ref().and_then(|l| l.event_hub.as_ref()) {
+        b.add(
+            &e.role_assignment_id,
+            "Microsoft.Authorization/roleAssignments",
+            api::AUTHORIZATION,
+            "role-assignment",
+            json!({ "r": {
+                "roleId": model::ROLE_EVENT_HUBS_SENDER,
+                "principalId": apim.principal_id,
+                "description": format!("APIM {} logs large bodies to Event Hub {}", apim.name, e.name),
+            }}),
+            &[],
+        )?;
+    }
+
+    let mut nvs = apim.named_values.clone();
+    if let Some(j) = &apim.jwt {
+        nvs.push(model::NamedValueM {
+            name: "jwt-openid-config".into(),
+            id: format!("{}/namedValues/jwt-openid-config", apim.id),
+            value: j.openid_config.clone(),
+        });
+    }
+    let mut nv_ids = Vec::new();
+    for nv in &nvs {
+        b.add(&nv.id, "Microsoft.ApiManagement/service/namedValues", api::APIM, "apim-named-value", json!({ "r": nv }), &[])?;
+        nv_ids.push(nv.id.clone());
+    }
+
+    let mut backend_ids = Vec::new();
+    for be in &apim.backends {
+        b.add(&be.id, "Microsoft.ApiManagement/service/backends", api::APIM, "apim-backend", json!({ "r": be }), &[])?;
+        backend_ids.push(be.id.clone());
+    }
+    if apim.lb_mode == "pool" {
+        for p in &apim.pools {
+            b.add(&p.id, "Microsoft.ApiManagement/service/backends", api::APIM, "apim-backend-pool", json!({ "r": p }), &[])?;
+            backend_ids.push(p.id.clone());
+        }
+    }
+
+    let mut logger_ids = Vec::new();
+    if let Some(l) = &apim.logging {
+        let conn = model::after_apply(&l.app_insights_id, "/properties/ConnectionString", false);
+        b.add(
+            &l.logger_id,
+            "Microsoft.ApiManagement/service/loggers",
+            api::APIM,
+            "apim-logger-appinsights",
+            json!({ "r": { "connectionString": conn } }),
+            &[],
+        )?;
+        logger_ids.push(l.logger_id.clone());
+        if let Some(e) = &l.event_hub {
+            b.add(
+                &e.logger_id,
+                "Microsoft.ApiManagement/service/loggers",
+                api::APIM,
+                "apim-logger-eventhub",
+                json!({}),
+                &[&e.role_assignment_id],
+            )?;
+            logger_ids.push(e.logger_id.clone());
+        }
+    }
+
+    b.add(&apim.api_id, "Microsoft.ApiManagement/service/apis", api::APIM, "apim-api", json!({}), &[])?;
+    // Writes under one API are serialised by APIM (PessimisticConcurrencyConflict): chain them.
+    let mut previous = apim.api_id.clone();
+    for op in &apim.operations {
+        b.add(
+            &op.id,
+            "Microsoft.ApiManagement/service/apis/operations",
+            api::APIM,
+            "apim-api-operation",
+            json!({ "r": op }),
+            &[&previous],
+        )?;
+        previous = op.id.clone();
+    }
+    let policy = render_policy(b.templates, m)?;
+    let mut deps: Vec<&str> = vec![&previous];
+    deps.extend(backend_ids.iter().map(String::as_str));
+    deps.extend(logger_ids.iter().map(String::as_str));
+    deps.extend(nv_ids.iter().map(String::as_str));
+    if let Some(a) = m.accounts.first() {
+        if let Some(ra) = &a.role_assignment_id {
+            deps.push(ra);
+        }
+    }
+    let role_ids: Vec<String> = m
+        .accounts
+        .iter()
+        .filter_map(|a| a.role_assignment_id.clone())
+        .collect();
+    deps.extend(role_ids.iter().map(String::as_str));
+    deps.sort();
+    deps.dedup();
+    b.add(
+        &apim.policy_id,
+        "Microsoft.ApiManagement/service/apis/policies",
+        api::APIM,
+        "apim-api-policy",
+        json!({ "policy": policy }),
+        &deps,
+    )?;
+    previous = apim.policy_id.clone();
+    if let Some(l) = &apim.logging {
+        let headers: Vec<&str> = vec![apim.logged_header.as_str()];
+        b.add(
+            &l.diagnostic_id,
+            "Microsoft.ApiManagement/service/apis/diagnostics",
+            api::APIM,
+            "apim-api-diagnostic",
+            json!({ "r": { "headers": headers } }),
+            &[&previous, &l.logger_id],
+        )?;
+    }
+    if let Some(bu) = &apim.budget {
+        b.add(&bu.id, "Microsoft.Consumption/budgets", api::CONSUMPTION, "budget", json!({}), &[])?;
+    }
+    Ok(())
+}
+
+fn render_front_door(b: &mut Builder, fd: &model::FrontDoorM) -> Result<()> {
+    b.add(
+        &fd.waf_id,
+        "Microsoft.Network/FrontDoorWebApplicationFirewallPolicies",
+        api::FRONT_DOOR_WAF,
+        "waf-policy",
+        json!({}),
+        &[],
+    )?;
+    b.add(&fd.profile_id, "Microsoft.Cdn/profiles", api::CDN, "afd-profile", json!({}), &[])?;
+    b.add(&fd.endpoint_id, "Microsoft.Cdn/profiles/afdEndpoints", api::CDN, "afd-endpoint", json!({}), &[])?;
+    b.add(&fd.origin_group_id, "Microsoft.Cdn/profiles/originGroups", api::CDN, "afd-origin-group", json!({}), &[])?;
+    for o in &fd.origins {
+        b.add(&o.id, "Microsoft.Cdn/profiles/originGroups/origins", api::CDN, "afd-origin", json!({ "r": o }), &[])?;
+    }
+    let origin_ids: Vec<String> = fd.origins.iter().map(|o| o.id.clone()).collect();
+    if let Some(cd) = &fd.custom_domain {
+        b.add(&cd.id, "Microsoft.Cdn/profiles/customDomains", api::CDN, "afd-custom-domain", json!({}), &[])?;
+    }
+    // A route needs an origin group with origins, or Front Door rejects it.
+    let deps: Vec<&str> = origin_ids.iter().map(String::as_str).collect();
+    b.add(&fd.route_id, "Microsoft.Cdn/profiles/afdEndpoints/routes", api::CDN, "afd-route", json!({}), &deps)?;
+    b.add(
+        &fd.security_policy_id,
+        "Microsoft.Cdn/profiles/securityPolicies",
+        api::CDN,
+        "afd-security-policy",
+        json!({}),
+        &[],
+    )?;
+    Ok(())
+}
+
+/// Add implicit dependencies: the nearest managed ancestor (a child needs its parent, an
+/// extension resource its scope) and every managed resource whose id appears in the body
+/// (a reference, or an `${after-apply:...}` placeholder reading its response).
+fn link_dependencies(mut resources: Vec<Resource>) -> Vec<Resource> {
+    let ids: Vec<String> = resources.iter().map(|r| r.id.clone()).collect();
+    let lower: Vec<String> = ids.iter().map(|i| i.to_lowercase()).collect();
+    for r in resources.iter_mut() {
+        let me = r.id.to_lowercase();
+        let parent = lower
+            .iter()
+            .enumerate()
+            .filter(|(_, other)| me.starts_with(&format!("{other}/")))
+            .max_by_key(|(_, other)| other.len())
+            .map(|(i, _)| ids[i].clone());
+        let mut deps: Vec<String> = r.depends_on.clone();
+        deps.extend(parent);
+        let body = r.body.to_lowercase();
+        for (i, other) in lower.iter().enumerate() {
+            if *other == me || !body.contains(other.as_str()) {
+                continue;
+            }
+            // Whole-id match only: `.../backends/aoai-a` must not match `.../backends/aoai-ab`.
+            let whole = body.match_indices(other.as_str()).any(|(at, _)| {
+                let next = body[at + other.len()..].chars().next();
+                !matches!(next, Some(c) if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+            });
+            if whole {
+                deps.push(ids[i].clone());
+            }
+        }
+        deps.sort();
+        deps.dedup();
+        deps.retain(|d| !d.eq_ignore_ascii_case(&r.id));
+        r.depends_on = deps;
+    }
+    resources
+}
+
+/// A stable topological order: creation order, except that a resource waits for its
+/// dependencies. Fails on a cycle or a dependency the graph does not contain.
+fn order(resources: Vec<Resource>) -> Result<Vec<Resource>> {
+    let index: BTreeMap<String, usize> = resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.to_lowercase(), i))
+        .collect();
+    for r in &resources {
+        for d in &r.depends_on {
+            if !index.contains_key(&d.to_lowercase()) {
+                anyhow::bail!("{} depends on {d}, which this blueprint does not declare", r.id);
+            }
+        }
+    }
+    let mut done = vec![false; resources.len()];
+    let mut out: Vec<usize> = Vec::with_capacity(resources.len());
+    while out.len() < resources.len() {
+        let before = out.len();
+        for (i, r) in resources.iter().enumerate() {
+            if done[i] {
+                continue;
+            }
+            let ready = r
+                .depends_on
+                .iter()
+                .all(|d| done[index[&d.to_lowercase()]]);
+            if ready {
+                done[i] = true;
+                out.push(i);
+                break;
+            }
+        }
+        if out.len() == before {
+            let stuck: Vec<&str> = resources
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !done[*i])
+                .map(|(_, r)| r.id.as_str())
+                .collect();
+            anyhow::bail!("dependency cycle among: {}", stuck.join(", "));
+        }
+    }
+    let mut slots: Vec<Option<Resource>> = resources.into_iter().map(Some).collect();
+    Ok(out
+        .into_iter()
+        .map(|i| slots[i].take().expect("each index once"))
+        .collect())
+}
+
+/// Render a blueprint file end to end (used by every command).
+pub fn render_file(
+    loaded: &crate::blueprint::Loaded,
+    templates_dir: Option<&std::path::Path>,
+) -> Result<(Model, Rendered)> {
+    let name = loaded
+        .path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "blueprint".into());
+    let model = Model::build(&loaded.blueprint, &name);
+    let templates = Templates::load(templates_dir)?;
+    let rendered = render(&model, &templates).context("rendering the blueprint")?;
+    Ok((model, rendered))
+}

@@ -1,0 +1,162 @@
+//! The `render` folder: one `.http` file per ARM request, policies, queries and an index.
+//! Same input, same bytes: nothing here depends on time, order of hashing or the machine.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use super::{Rendered, Resource};
+
+/// The short, file-system-safe label of a resource: `<last type segment>-<name>`.
+pub fn label(r: &Resource) -> String {
+    let ty = r.resource_type.rsplit('/').next().unwrap_or("resource");
+    let name = r.id.rsplit('/').next().unwrap_or("x");
+    let raw = format!("{ty}-{name}");
+    raw.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Request line of a PUT, relative to the ARM endpoint.
+pub fn request_path(r: &Resource) -> String {
+    format!("{}?api-version={}", r.id, r.api_version)
+}
+
+/// The whole `.http` file of one request: what a reviewer reads and what `apply` sends.
+pub fn http_file(r: &Resource) -> String {
+    format!(
+        "PUT {}\nContent-Type: application/json\n\n{}",
+        request_path(r),
+        r.body
+    )
+}
+
+/// Every file of a render, by relative path.
+pub fn files(rendered: &Rendered) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    let mut index = Vec::new();
+    let names: Vec<String> = rendered
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("requests/{:03}-{}.http", i + 1, label(r)))
+        .collect();
+    let by_id: BTreeMap<String, usize> = rendered
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.to_lowercase(), i))
+        .collect();
+    for (i, r) in rendered.resources.iter().enumerate() {
+        files.insert(names[i].clone(), http_file(r));
+        let deps: Vec<&str> = r
+            .depends_on
+            .iter()
+            .filter_map(|d| by_id.get(&d.to_lowercase()))
+            .map(|j| names[*j].as_str())
+            .collect();
+        index.push(json!({
+            "file": names[i],
+            "method": "PUT",
+            "id": r.id,
+            "type": r.resource_type,
+            "apiVersion": r.api_version,
+            "template": r.template,
+            "dependsOn": deps,
+        }));
+    }
+    for (name, xml) in &rendered.policies {
+        files.insert(format!("policies/{name}"), xml.clone());
+    }
+    for (name, kql) in &rendered.queries {
+        files.insert(format!("queries/{name}"), kql.clone());
+    }
+    let index = json!({ "resources": index });
+    files.insert(
+        "index.json".to_string(),
+        serde_json::to_string_pretty(&index).unwrap_or_default() + "\n",
+    );
+    files
+}
+
+/// Write a render into `dir`, replacing what a previous render put there.
+pub fn write(dir: &Path, rendered: &Rendered) -> Result<usize> {
+    let files = files(rendered);
+    for sub in ["requests", "policies", "queries"] {
+        let d = dir.join(sub);
+        if d.exists() {
+            std::fs::remove_dir_all(&d).with_context(|| format!("clearing {}", d.display()))?;
+        }
+    }
+    for (rel, text) in &files {
+        let p = dir.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?;
+    }
+    Ok(files.len())
+}
+
+/// Compare a render with `dir`; returns a readable report of every difference (empty = fresh).
+pub fn check(dir: &Path, rendered: &Rendered) -> Result<String> {
+    let want = files(rendered);
+    let mut have = BTreeMap::new();
+    for sub in ["", "requests", "policies", "queries"] {
+        let d = dir.join(sub);
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_file() {
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                if sub.is_empty() && rel != "index.json" {
+                    continue;
+                }
+                have.insert(rel, std::fs::read_to_string(&p).unwrap_or_default());
+            }
+        }
+    }
+    let mut report = String::new();
+    for (rel, text) in &want {
+        match have.get(rel) {
+            None => report.push_str(&format!("missing: {rel}\n")),
+            Some(old) if old != text => {
+                report.push_str(&format!("changed: {rel}\n"));
+                let diff = similar::TextDiff::from_lines(old.as_str(), text.as_str());
+                for line in diff
+                    .unified_diff()
+                    .context_radius(2)
+                    .header(&format!("{rel} (on disk)"), &format!("{rel} (rendered)"))
+                    .to_string()
+                    .lines()
+                {
+                    report.push_str("    ");
+                    report.push_str(line);
+                    report.push('\n');
+                }
+            }
+            _ => {}
+        }
+    }
+    for rel in have.keys() {
+        if !want.contains_key(rel) {
+            report.push_str(&format!("stale: {rel} (no longer rendered)\n"));
+        }
+    }
+    Ok(report)
+}
