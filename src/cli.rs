@@ -11,7 +11,11 @@ use crate::blueprint;
 use crate::render;
 
 #[derive(Parser)]
-#[command(name = "aoai-arch", version, about = "Provision Azure OpenAI gateway architectures from one blueprint")]
+#[command(
+    name = "aoai-arch",
+    version,
+    about = "Provision Azure OpenAI gateway architectures from one blueprint"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,7 +52,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load(path: &PathBuf) -> Result<blueprint::Loaded> {
+fn load(path: &std::path::Path) -> Result<blueprint::Loaded> {
     blueprint::load(path).map_err(|e| anyhow::anyhow!("{e}"))
 }
 

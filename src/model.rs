@@ -358,7 +358,10 @@ impl Model {
         tags.insert(OWNER_TAG.to_string(), blueprint_name.to_string());
 
         let apim_id = b.apim.as_ref().map(|a| {
-            format!("{rg_id}/providers/Microsoft.ApiManagement/service/{}", a.name)
+            format!(
+                "{rg_id}/providers/Microsoft.ApiManagement/service/{}",
+                a.name
+            )
         });
         let managed_identity = b.apim.as_ref().is_some_and(|a| a.auth.managed_identity);
         let networking = b.networking.as_ref();
@@ -381,7 +384,8 @@ impl Model {
                     .map(|p| {
                         let name = format!("pe-{}", a.name);
                         // Network resources live in the resource group; the subnet may not.
-                        let pid = format!("{rg_id}/providers/Microsoft.Network/privateEndpoints/{name}");
+                        let pid =
+                            format!("{rg_id}/providers/Microsoft.Network/privateEndpoints/{name}");
                         PrivateEndpointM {
                             zone_group_id: format!("{pid}/privateDnsZoneGroups/default"),
                             connection_name: format!("{name}-connection"),
@@ -558,9 +562,21 @@ fn build_apim(
     let api_name = "azure-openai".to_string();
     let api_id = format!("{id}/apis/{api_name}");
     let operations = [
-        ("chat-completions", "Chat completions", "/deployments/{deployment-id}/chat/completions"),
-        ("completions", "Completions", "/deployments/{deployment-id}/completions"),
-        ("embeddings", "Embeddings", "/deployments/{deployment-id}/embeddings"),
+        (
+            "chat-completions",
+            "Chat completions",
+            "/deployments/{deployment-id}/chat/completions",
+        ),
+        (
+            "completions",
+            "Completions",
+            "/deployments/{deployment-id}/completions",
+        ),
+        (
+            "embeddings",
+            "Embeddings",
+            "/deployments/{deployment-id}/embeddings",
+        ),
     ]
     .iter()
     .map(|(n, d, u)| OperationM {
@@ -575,9 +591,15 @@ fn build_apim(
             "{rg_id}/providers/Microsoft.OperationalInsights/workspaces/{}",
             l.log_analytics
         );
-        let ai_id = format!("{rg_id}/providers/Microsoft.Insights/components/{}", l.app_insights);
+        let ai_id = format!(
+            "{rg_id}/providers/Microsoft.Insights/components/{}",
+            l.app_insights
+        );
         let event_hub = l.event_hub.as_ref().map(|e| {
-            let ns_id = format!("{rg_id}/providers/Microsoft.EventHub/namespaces/{}", e.namespace);
+            let ns_id = format!(
+                "{rg_id}/providers/Microsoft.EventHub/namespaces/{}",
+                e.namespace
+            );
             let ra_name = arm_guid(&[&ns_id, &id, ROLE_EVENT_HUBS_SENDER]);
             EventHubM {
                 role_assignment_id: format!(
@@ -611,7 +633,10 @@ fn build_apim(
         }
     });
     let budget = a.budget.as_ref().map(|bu| BudgetM {
-        id: format!("{rg_id}/providers/Microsoft.Consumption/budgets/{}", bu.name),
+        id: format!(
+            "{rg_id}/providers/Microsoft.Consumption/budgets/{}",
+            bu.name
+        ),
         name: bu.name.clone(),
         amount: bu.amount,
         start_date: bu.start_date.clone(),
@@ -627,10 +652,7 @@ fn build_apim(
         additional_locations: regions[1..].to_vec(),
         regions,
         api_path: "openai".into(),
-        service_url: backends
-            .first()
-            .map(|x| x.url.clone())
-            .unwrap_or_default(),
+        service_url: backends.first().map(|x| x.url.clone()).unwrap_or_default(),
         subscription_required: a.jwt.is_none(),
         operations,
         policy_id: format!("{api_id}/policies/policy"),

@@ -70,33 +70,37 @@ impl Loaded {
 }
 
 /// Read, parse and validate a blueprint file.
-pub fn load(path: &Path) -> Result<Loaded, BlueprintError> {
-    let text = std::fs::read_to_string(path).map_err(|e| BlueprintError {
-        file: path.to_path_buf(),
-        line: 1,
-        column: 1,
-        field: String::new(),
-        message: format!("cannot read blueprint: {e}"),
-        help: None,
-        source_line: None,
+pub fn load(path: &Path) -> Result<Loaded, Box<BlueprintError>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Box::new(BlueprintError {
+            file: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            field: String::new(),
+            message: format!("cannot read blueprint: {e}"),
+            help: None,
+            source_line: None,
+        })
     })?;
     parse(path, &text)
 }
 
 /// Parse and validate blueprint text (`path` is only used in messages).
-pub fn parse(path: &Path, text: &str) -> Result<Loaded, BlueprintError> {
+pub fn parse(path: &Path, text: &str) -> Result<Loaded, Box<BlueprintError>> {
     let spans = Spans::parse(text);
-    let err_at = |pos: Pos, field: String, message: String, help: Option<String>| BlueprintError {
-        file: path.to_path_buf(),
-        line: pos.line,
-        column: pos.column,
-        field,
-        message,
-        help,
-        source_line: text
-            .lines()
-            .nth(pos.line.saturating_sub(1))
-            .map(str::to_string),
+    let err_at = |pos: Pos, field: String, message: String, help: Option<String>| {
+        Box::new(BlueprintError {
+            file: path.to_path_buf(),
+            line: pos.line,
+            column: pos.column,
+            field,
+            message,
+            help,
+            source_line: text
+                .lines()
+                .nth(pos.line.saturating_sub(1))
+                .map(str::to_string),
+        })
     };
 
     let de = serde_norway::Deserializer::from_str(text);
@@ -179,7 +183,12 @@ fn backticked(s: &str) -> Vec<String> {
 pub fn closest(got: &str, candidates: &[String]) -> Option<String> {
     candidates
         .iter()
-        .map(|c| (strsim::jaro_winkler(&got.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&got.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c.clone())

@@ -43,7 +43,13 @@ impl Spans {
             }
             match parent(&p) {
                 Some(up) => p = up,
-                None => return self.values.get("").copied().unwrap_or(Pos { line: 1, column: 1 }),
+                None => {
+                    return self
+                        .values
+                        .get("")
+                        .copied()
+                        .unwrap_or(Pos { line: 1, column: 1 })
+                }
             }
         }
     }
@@ -78,14 +84,13 @@ impl Recv {
                 *index += 1;
                 Some(p)
             }
-            Some((base, Frame::Map { key })) => match key.take() {
-                Some(k) => Some(if base.is_empty() {
+            Some((base, Frame::Map { key })) => key.take().map(|k| {
+                if base.is_empty() {
                     k
                 } else {
                     format!("{base}.{k}")
-                }),
-                None => None,
-            },
+                }
+            }),
         }
     }
 }
@@ -144,7 +149,13 @@ mod tests {
         let s = Spans::parse("a: 1\nb:\n  c: x\n  d:\n    - e: 1\n    - e: 2\n");
         assert_eq!(s.find("a"), Pos { line: 1, column: 4 });
         assert_eq!(s.find("b.c"), Pos { line: 3, column: 6 });
-        assert_eq!(s.find("b.d[1].e"), Pos { line: 6, column: 10 });
+        assert_eq!(
+            s.find("b.d[1].e"),
+            Pos {
+                line: 6,
+                column: 10
+            }
+        );
         // Missing leaf: nearest ancestor.
         assert_eq!(s.find("b.d[1].zzz"), s.find("b.d[1]"));
     }

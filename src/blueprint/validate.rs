@@ -407,7 +407,10 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
                 None,
             );
         }
-        let sub = a.custom_subdomain.clone().unwrap_or_else(|| a.name.to_lowercase());
+        let sub = a
+            .custom_subdomain
+            .clone()
+            .unwrap_or_else(|| a.name.to_lowercase());
         if a.custom_subdomain.is_some() {
             c.name(&format!("{base}.customSubdomain"), &sub, &SUBDOMAIN);
         }
@@ -535,11 +538,18 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
     c.weight_priority("apim", a.primary_weight, a.primary_priority);
     // Each gateway region routes to its own region's accounts.
     if b.pattern == Pattern::AfdApim {
-        let account_regions: BTreeSet<&str> =
-            b.openai.accounts.iter().map(|x| x.region.as_str()).collect();
+        let account_regions: BTreeSet<&str> = b
+            .openai
+            .accounts
+            .iter()
+            .map(|x| x.region.as_str())
+            .collect();
         let mut regions = vec![("location".to_string(), b.location.as_str())];
         for (i, r) in a.additional_regions.iter().enumerate() {
-            regions.push((format!("apim.additionalRegions[{i}].region"), r.region.as_str()));
+            regions.push((
+                format!("apim.additionalRegions[{i}].region"),
+                r.region.as_str(),
+            ));
         }
         for (field, r) in regions {
             if !account_regions.contains(r) {
@@ -552,8 +562,20 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
         }
     }
     let r = &a.load_balancing.retry;
-    c.range("apim.loadBalancing.retry.count", r.count, 0, 50, "retry count");
-    c.range("apim.loadBalancing.retry.interval", r.interval, 0, 300, "retry interval");
+    c.range(
+        "apim.loadBalancing.retry.count",
+        r.count,
+        0,
+        50,
+        "retry count",
+    );
+    c.range(
+        "apim.loadBalancing.retry.interval",
+        r.interval,
+        0,
+        300,
+        "retry interval",
+    );
     if let Some(j) = &a.jwt {
         if !j.openid_config.starts_with("https://") {
             c.fail(
@@ -578,10 +600,26 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
     if let Some(l) = &a.logging {
         c.name("apim.logging.logAnalytics", &l.log_analytics, &WORKSPACE);
         c.name("apim.logging.appInsights", &l.app_insights, &APPINSIGHTS);
-        c.range("apim.logging.bodyBytes", l.body_bytes, 0, 8192, "body bytes");
-        c.range("apim.logging.retentionDays", l.retention_days, 30, 730, "retention days");
+        c.range(
+            "apim.logging.bodyBytes",
+            l.body_bytes,
+            0,
+            8192,
+            "body bytes",
+        );
+        c.range(
+            "apim.logging.retentionDays",
+            l.retention_days,
+            30,
+            730,
+            "retention days",
+        );
         if let Some(e) = &l.event_hub {
-            c.name("apim.logging.eventHub.namespace", &e.namespace, &EH_NAMESPACE);
+            c.name(
+                "apim.logging.eventHub.namespace",
+                &e.namespace,
+                &EH_NAMESPACE,
+            );
             c.name("apim.logging.eventHub.name", &e.name, &EH);
         }
     }
@@ -606,10 +644,20 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
             c.fail("apim.budget.amount", "budget amount must be positive", None);
         }
         if bu.thresholds.is_empty() {
-            c.fail("apim.budget.thresholds", "at least one threshold is needed", None);
+            c.fail(
+                "apim.budget.thresholds",
+                "at least one threshold is needed",
+                None,
+            );
         }
         for (i, t) in bu.thresholds.iter().enumerate() {
-            c.range(&format!("apim.budget.thresholds[{i}]"), *t, 1, 1000, "threshold percent");
+            c.range(
+                &format!("apim.budget.thresholds[{i}]"),
+                *t,
+                1,
+                1000,
+                "threshold percent",
+            );
         }
         if bu.contact_emails.is_empty() {
             c.fail(
@@ -661,7 +709,13 @@ fn check_front_door(c: &mut Checker, b: &Blueprint, f: &FrontDoor) {
         255,
         "probe interval",
     );
-    c.range("frontDoor.originGroup.sampleSize", g.sample_size, 1, 255, "sample size");
+    c.range(
+        "frontDoor.originGroup.sampleSize",
+        g.sample_size,
+        1,
+        255,
+        "sample size",
+    );
     if g.successful_samples_required == 0 || g.successful_samples_required > g.sample_size {
         c.fail(
             "frontDoor.originGroup.successfulSamplesRequired",

@@ -111,7 +111,14 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
     // Azure OpenAI accounts, their deployment, private endpoints.
     for a in &m.accounts {
         let r = serde_json::to_value(a)?;
-        b.add(&a.id, "Microsoft.CognitiveServices/accounts", api::COGNITIVE, "aoai-account", json!({ "r": r }), &[])?;
+        b.add(
+            &a.id,
+            "Microsoft.CognitiveServices/accounts",
+            api::COGNITIVE,
+            "aoai-account",
+            json!({ "r": r }),
+            &[],
+        )?;
         b.add(
             &a.deployment_id,
             "Microsoft.CognitiveServices/accounts/deployments",
@@ -122,7 +129,14 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
         )?;
     }
     if let Some(dns) = &m.private_dns {
-        b.add(&dns.zone_id, "Microsoft.Network/privateDnsZones", api::PRIVATE_DNS, "private-dns-zone", json!({}), &[])?;
+        b.add(
+            &dns.zone_id,
+            "Microsoft.Network/privateDnsZones",
+            api::PRIVATE_DNS,
+            "private-dns-zone",
+            json!({}),
+            &[],
+        )?;
         for l in &dns.links {
             b.add(
                 &l.id,
@@ -137,7 +151,14 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
     for a in &m.accounts {
         if let Some(pe) = &a.private_endpoint {
             let r = serde_json::to_value(a)?;
-            b.add(&pe.id, "Microsoft.Network/privateEndpoints", api::NETWORK, "private-endpoint", json!({ "r": r }), &[])?;
+            b.add(
+                &pe.id,
+                "Microsoft.Network/privateEndpoints",
+                api::NETWORK,
+                "private-endpoint",
+                json!({ "r": r }),
+                &[],
+            )?;
             if m.private_dns.is_some() {
                 b.add(
                     &pe.zone_group_id,
@@ -161,10 +182,16 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
     let mut queries = Vec::new();
     let mut policies = Vec::new();
     if let Some(apim) = &m.apim {
-        policies.push((format!("{}.xml", apim.api_name), render_policy(templates, m)?));
+        policies.push((
+            format!("{}.xml", apim.api_name),
+            render_policy(templates, m)?,
+        ));
         if apim.logging.is_some() {
             for q in ["token-usage", "prompts-and-responses"] {
-                let text = templates.render(&format!("queries/{q}.kql.hbs"), &json!({ "m": b.model_json }))?;
+                let text = templates.render(
+                    &format!("queries/{q}.kql.hbs"),
+                    &json!({ "m": b.model_json }),
+                )?;
                 queries.push((format!("{q}.kql"), text));
             }
         }
@@ -186,14 +213,49 @@ pub fn render_policy(templates: &Templates, m: &Model) -> Result<String> {
 fn render_apim(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
     let m = b.model;
     if let Some(l) = &apim.logging {
-        b.add(&l.workspace_id, "Microsoft.OperationalInsights/workspaces", api::LOG_ANALYTICS, "log-analytics", json!({}), &[])?;
-        b.add(&l.app_insights_id, "Microsoft.Insights/components", api::INSIGHTS_COMPONENTS, "app-insights", json!({}), &[])?;
+        b.add(
+            &l.workspace_id,
+            "Microsoft.OperationalInsights/workspaces",
+            api::LOG_ANALYTICS,
+            "log-analytics",
+            json!({}),
+            &[],
+        )?;
+        b.add(
+            &l.app_insights_id,
+            "Microsoft.Insights/components",
+            api::INSIGHTS_COMPONENTS,
+            "app-insights",
+            json!({}),
+            &[],
+        )?;
         if let Some(e) = &l.event_hub {
-            b.add(&e.namespace_id, "Microsoft.EventHub/namespaces", api::EVENT_HUB, "eventhub-namespace", json!({}), &[])?;
-            b.add(&e.id, "Microsoft.EventHub/namespaces/eventhubs", api::EVENT_HUB, "eventhub", json!({}), &[])?;
+            b.add(
+                &e.namespace_id,
+                "Microsoft.EventHub/namespaces",
+                api::EVENT_HUB,
+                "eventhub-namespace",
+                json!({}),
+                &[],
+            )?;
+            b.add(
+                &e.id,
+                "Microsoft.EventHub/namespaces/eventhubs",
+                api::EVENT_HUB,
+                "eventhub",
+                json!({}),
+                &[],
+            )?;
         }
     }
-    b.add(&apim.id, "Microsoft.ApiManagement/service", api::APIM, "apim-service", json!({}), &[])?;
+    b.add(
+        &apim.id,
+        "Microsoft.ApiManagement/service",
+        api::APIM,
+        "apim-service",
+        json!({}),
+        &[],
+    )?;
 
     // The APIM identity may call each account (and send to Event Hub).
     if apim.managed_identity {
@@ -240,18 +302,39 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
     }
     let mut nv_ids = Vec::new();
     for nv in &nvs {
-        b.add(&nv.id, "Microsoft.ApiManagement/service/namedValues", api::APIM, "apim-named-value", json!({ "r": nv }), &[])?;
+        b.add(
+            &nv.id,
+            "Microsoft.ApiManagement/service/namedValues",
+            api::APIM,
+            "apim-named-value",
+            json!({ "r": nv }),
+            &[],
+        )?;
         nv_ids.push(nv.id.clone());
     }
 
     let mut backend_ids = Vec::new();
     for be in &apim.backends {
-        b.add(&be.id, "Microsoft.ApiManagement/service/backends", api::APIM, "apim-backend", json!({ "r": be }), &[])?;
+        b.add(
+            &be.id,
+            "Microsoft.ApiManagement/service/backends",
+            api::APIM,
+            "apim-backend",
+            json!({ "r": be }),
+            &[],
+        )?;
         backend_ids.push(be.id.clone());
     }
     if apim.lb_mode == "pool" {
         for p in &apim.pools {
-            b.add(&p.id, "Microsoft.ApiManagement/service/backends", api::APIM, "apim-backend-pool", json!({ "r": p }), &[])?;
+            b.add(
+                &p.id,
+                "Microsoft.ApiManagement/service/backends",
+                api::APIM,
+                "apim-backend-pool",
+                json!({ "r": p }),
+                &[],
+            )?;
             backend_ids.push(p.id.clone());
         }
     }
@@ -281,7 +364,14 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
         }
     }
 
-    b.add(&apim.api_id, "Microsoft.ApiManagement/service/apis", api::APIM, "apim-api", json!({}), &[])?;
+    b.add(
+        &apim.api_id,
+        "Microsoft.ApiManagement/service/apis",
+        api::APIM,
+        "apim-api",
+        json!({}),
+        &[],
+    )?;
     // Writes under one API are serialised by APIM (PessimisticConcurrencyConflict): chain them.
     let mut previous = apim.api_id.clone();
     for op in &apim.operations {
@@ -334,7 +424,14 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
         )?;
     }
     if let Some(bu) = &apim.budget {
-        b.add(&bu.id, "Microsoft.Consumption/budgets", api::CONSUMPTION, "budget", json!({}), &[])?;
+        b.add(
+            &bu.id,
+            "Microsoft.Consumption/budgets",
+            api::CONSUMPTION,
+            "budget",
+            json!({}),
+            &[],
+        )?;
     }
     Ok(())
 }
@@ -348,19 +445,61 @@ fn render_front_door(b: &mut Builder, fd: &model::FrontDoorM) -> Result<()> {
         json!({}),
         &[],
     )?;
-    b.add(&fd.profile_id, "Microsoft.Cdn/profiles", api::CDN, "afd-profile", json!({}), &[])?;
-    b.add(&fd.endpoint_id, "Microsoft.Cdn/profiles/afdEndpoints", api::CDN, "afd-endpoint", json!({}), &[])?;
-    b.add(&fd.origin_group_id, "Microsoft.Cdn/profiles/originGroups", api::CDN, "afd-origin-group", json!({}), &[])?;
+    b.add(
+        &fd.profile_id,
+        "Microsoft.Cdn/profiles",
+        api::CDN,
+        "afd-profile",
+        json!({}),
+        &[],
+    )?;
+    b.add(
+        &fd.endpoint_id,
+        "Microsoft.Cdn/profiles/afdEndpoints",
+        api::CDN,
+        "afd-endpoint",
+        json!({}),
+        &[],
+    )?;
+    b.add(
+        &fd.origin_group_id,
+        "Microsoft.Cdn/profiles/originGroups",
+        api::CDN,
+        "afd-origin-group",
+        json!({}),
+        &[],
+    )?;
     for o in &fd.origins {
-        b.add(&o.id, "Microsoft.Cdn/profiles/originGroups/origins", api::CDN, "afd-origin", json!({ "r": o }), &[])?;
+        b.add(
+            &o.id,
+            "Microsoft.Cdn/profiles/originGroups/origins",
+            api::CDN,
+            "afd-origin",
+            json!({ "r": o }),
+            &[],
+        )?;
     }
     let origin_ids: Vec<String> = fd.origins.iter().map(|o| o.id.clone()).collect();
     if let Some(cd) = &fd.custom_domain {
-        b.add(&cd.id, "Microsoft.Cdn/profiles/customDomains", api::CDN, "afd-custom-domain", json!({}), &[])?;
+        b.add(
+            &cd.id,
+            "Microsoft.Cdn/profiles/customDomains",
+            api::CDN,
+            "afd-custom-domain",
+            json!({}),
+            &[],
+        )?;
     }
     // A route needs an origin group with origins, or Front Door rejects it.
     let deps: Vec<&str> = origin_ids.iter().map(String::as_str).collect();
-    b.add(&fd.route_id, "Microsoft.Cdn/profiles/afdEndpoints/routes", api::CDN, "afd-route", json!({}), &deps)?;
+    b.add(
+        &fd.route_id,
+        "Microsoft.Cdn/profiles/afdEndpoints/routes",
+        api::CDN,
+        "afd-route",
+        json!({}),
+        &deps,
+    )?;
     b.add(
         &fd.security_policy_id,
         "Microsoft.Cdn/profiles/securityPolicies",
@@ -421,7 +560,10 @@ fn order(resources: Vec<Resource>) -> Result<Vec<Resource>> {
     for r in &resources {
         for d in &r.depends_on {
             if !index.contains_key(&d.to_lowercase()) {
-                anyhow::bail!("{} depends on {d}, which this blueprint does not declare", r.id);
+                anyhow::bail!(
+                    "{} depends on {d}, which this blueprint does not declare",
+                    r.id
+                );
             }
         }
     }
@@ -433,10 +575,7 @@ fn order(resources: Vec<Resource>) -> Result<Vec<Resource>> {
             if done[i] {
                 continue;
             }
-            let ready = r
-                .depends_on
-                .iter()
-                .all(|d| done[index[&d.to_lowercase()]]);
+            let ready = r.depends_on.iter().all(|d| done[index[&d.to_lowercase()]]);
             if ready {
                 done[i] = true;
                 out.push(i);

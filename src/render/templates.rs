@@ -145,9 +145,7 @@ fn param<'a>(h: &'a Helper, name: &str) -> Result<&'a serde_json::Value, RenderE
     h.param(0)
         .map(|p| p.value())
         .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("helper", 0).into())
-        .map_err(|e: RenderError| {
-            RenderErrorReason::Other(format!("{name}: {e}")).into()
-        })
+        .map_err(|e: RenderError| RenderErrorReason::Other(format!("{name}: {e}")).into())
 }
 
 /// `{{json value}}`: any value as a JSON literal (strings quoted and escaped).

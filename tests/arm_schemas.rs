@@ -1,0 +1,300 @@
+//! Every ARM body that `render` writes for the example blueprints validates against Microsoft's
+//! published schema of its exact type and api-version (../shared/arm-schemas), made strict the
+//! way its README describes: template-expression alternatives dropped, objects closed (a
+//! misspelled property fails), and the CDN discriminated unions repaired.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+
+const COMMON_URL: &str = "https://schema.management.azure.com/schemas/common/definitions.json";
+
+/// Provider schema file for a resource type + api-version.
+fn schema_file(resource_type: &str, api_version: &str) -> String {
+    let provider = resource_type.split('/').next().unwrap();
+    let file = match (provider, resource_type) {
+        (_, "Microsoft.Network/FrontDoorWebApplicationFirewallPolicies") => {
+            "Microsoft.Network.FrontDoor.json"
+        }
+        (_, t) if t.starts_with("Microsoft.Network/privateDnsZones") => {
+            "Microsoft.Network.privateDns.json"
+        }
+        ("Microsoft.Network", _) => "Microsoft.Network.NRP.json",
+        ("Microsoft.Insights", _) => "Microsoft.Insights.Application.json",
+        (p, _) => return format!("{api_version}/{p}.json"),
+    };
+    format!("{api_version}/{file}")
+}
+
+/// Rewrite a schema node: drop expression alternatives, `const` -> `enum`, close objects
+/// (except allOf members, whose siblings contribute properties), and turn references to the
+/// common definitions file into local ones.
+fn strict(node: &mut Value, in_all_of: bool) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get_mut("$ref") {
+                if let Some(rest) = r.strip_prefix(COMMON_URL) {
+                    *r = rest.replace("#/definitions/", "#/definitions/common__");
+                }
+            }
+            for key in ["oneOf", "anyOf"] {
+                if let Some(Value::Array(alts)) = map.get_mut(key) {
+                    alts.retain(|a| {
+                        !a.get("$ref")
+                            .and_then(Value::as_str)
+                            .is_some_and(|r| r.ends_with("/definitions/expression"))
+                    });
+                    if alts.len() == 1 {
+                        let only = alts.remove(0);
+                        map.remove(key);
+                        if let Value::Object(o) = only {
+                            for (k, v) in o {
+                                map.entry(k).or_insert(v);
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(c) = map.remove("const") {
+                map.insert("enum".into(), json!([c]));
+            }
+            if in_all_of && map.get("additionalProperties") == Some(&Value::Bool(false)) {
+                map.remove("additionalProperties");
+            }
+            let composite = ["allOf", "oneOf", "anyOf"]
+                .iter()
+                .any(|k| map.contains_key(*k));
+            if map.contains_key("properties")
+                && !map.contains_key("additionalProperties")
+                && !in_all_of
+                && !composite
+            {
+                map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            for (k, v) in map.iter_mut() {
+                if k == "allOf" {
+                    if let Value::Array(items) = v {
+                        for it in items {
+                            strict(it, true);
+                        }
+                    }
+                } else if k == "properties"
+                    || k == "definitions"
+                    || k.ends_with("resourceDefinitions")
+                {
+                    if let Value::Object(props) = v {
+                        for p in props.values_mut() {
+                            strict(p, false);
+                        }
+                    }
+                } else {
+                    strict(v, false);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| strict(i, false)),
+        _ => {}
+    }
+}
+
+struct Schemas {
+    dir: std::path::PathBuf,
+    common: Map<String, Value>,
+    cache: BTreeMap<String, Value>,
+}
+
+impl Schemas {
+    fn new(shared: &Path) -> Schemas {
+        let dir = shared.join("arm-schemas/azure-resource-manager-schemas/schemas");
+        let common: Value =
+            serde_json::from_str(&common::read(&dir.join("common/definitions.json"))).unwrap();
+        let common = common["definitions"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        Schemas {
+            dir,
+            common,
+            cache: BTreeMap::new(),
+        }
+    }
+
+    /// A validator root for one resource type: the provider file with a `$ref` to its definition.
+    fn root_for(&mut self, resource_type: &str, api_version: &str) -> Value {
+        let file = schema_file(resource_type, api_version);
+        let provider = self
+            .cache
+            .entry(file.clone())
+            .or_insert_with(|| {
+                let p = self.dir.join(&file);
+                let mut v: Value = serde_json::from_str(&common::read(&p)).unwrap();
+                let obj = v.as_object_mut().unwrap();
+                obj.remove("id");
+                obj.remove("$schema");
+                let defs = obj
+                    .entry("definitions")
+                    .or_insert_with(|| json!({}))
+                    .as_object_mut()
+                    .unwrap();
+                for (k, d) in &self.common {
+                    defs.insert(format!("common__{k}"), d.clone());
+                }
+                strict(&mut v, false);
+                v
+            })
+            .clone();
+        let key = resource_type
+            .split('/')
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("_");
+        let section = provider
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(k, v)| k.ends_with("esourceDefinitions") && v.get(&key).is_some())
+            .map(|(k, _)| k.clone())
+            .unwrap_or_else(|| panic!("no definition {key} in {file}"));
+        let mut root = provider;
+        root.as_object_mut().unwrap().insert(
+            "allOf".into(),
+            json!([{ "$ref": format!("#/{section}/{key}") }]),
+        );
+        root
+    }
+}
+
+/// Wrap a PUT body into the ARM template resource shape the schemas describe.
+fn template_resource(id: &str, resource_type: &str, api_version: &str, body: &Value) -> Value {
+    let segments: Vec<&str> = id.split('/').collect();
+    let depth = resource_type.split('/').count() - 1;
+    // Names of the type's segments, from the end of the id: .../t1/n1/t2/n2 -> "n1/n2".
+    let names: Vec<&str> = (0..depth)
+        .map(|i| segments[segments.len() - 1 - 2 * (depth - 1 - i)])
+        .collect();
+    let mut wrapped = body.as_object().cloned().unwrap_or_default();
+    wrapped.insert("name".into(), json!(names.join("/")));
+    wrapped.insert("type".into(), json!(resource_type));
+    wrapped.insert("apiVersion".into(), json!(api_version));
+    Value::Object(wrapped)
+}
+
+fn render_example(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::bin()
+        .args(["render"])
+        .arg(common::example(name))
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "render {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+/// Every request file of a render: (id, type, api-version, body).
+fn requests(dir: &Path) -> Vec<(String, String, String, Value)> {
+    let index: Value = serde_json::from_str(&common::read(&dir.join("index.json"))).unwrap();
+    index["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let text = common::read(&dir.join(r["file"].as_str().unwrap()));
+            let (head, body) = text.split_once("\n\n").expect("headers, blank line, body");
+            let first = head.lines().next().unwrap();
+            assert!(first.starts_with("PUT /subscriptions/"), "{first}");
+            assert!(
+                first.ends_with(&format!(
+                    "?api-version={}",
+                    r["apiVersion"].as_str().unwrap()
+                )),
+                "{first}"
+            );
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["type"].as_str().unwrap().to_string(),
+                r["apiVersion"].as_str().unwrap().to_string(),
+                serde_json::from_str(body).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_rendered_body_validates_against_its_published_schema() {
+    let Some(shared) = common::shared("every_rendered_body_validates_against_its_published_schema")
+    else {
+        return;
+    };
+    let mut schemas = Schemas::new(&shared);
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    let mut open_types = std::collections::BTreeSet::new();
+    for example in common::EXAMPLES {
+        let dir = render_example(example);
+        for (id, ty, api, body) in requests(dir.path()) {
+            let root = schemas.root_for(&ty, &api);
+            let validator = jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft4)
+                .build(&root)
+                .unwrap_or_else(|e| panic!("schema for {ty}@{api} does not compile: {e}"));
+            let instance = template_resource(&id, &ty, &api, &body);
+            let errors: Vec<String> = validator
+                .iter_errors(&instance)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
+            if !errors.is_empty() {
+                failures.push(format!(
+                    "{example}: {ty}@{api} {id}:\n  {}",
+                    errors.join("\n  ")
+                ));
+            }
+            // The check has teeth for this type: an unknown property is refused.
+            let mut typo = instance.clone();
+            typo["properties"]["zzNotAProperty"] = json!(1);
+            if validator.is_valid(&typo) {
+                open_types.insert(ty.clone());
+            }
+            checked += 1;
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        open_types.is_empty(),
+        "schemas that accept unknown properties: {open_types:?}"
+    );
+    assert!(checked > 80, "only {checked} bodies checked");
+}
+
+#[test]
+fn strict_schemas_catch_a_misspelled_property() {
+    let Some(shared) = common::shared("strict_schemas_catch_a_misspelled_property") else {
+        return;
+    };
+    let mut schemas = Schemas::new(&shared);
+    let dir = render_example("afd");
+    let (id, ty, api, mut body) = requests(dir.path())
+        .into_iter()
+        .find(|r| r.1 == "Microsoft.Cdn/profiles/originGroups")
+        .unwrap();
+    let root = schemas.root_for(&ty, &api);
+    let v = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .build(&root)
+        .unwrap();
+    assert!(v.is_valid(&template_resource(&id, &ty, &api, &body)));
+    let hp = body["properties"]["healthProbeSettings"]
+        .as_object_mut()
+        .unwrap();
+    let path = hp.remove("probePath").unwrap();
+    hp.insert("probePth".into(), path);
+    assert!(!v.is_valid(&template_resource(&id, &ty, &api, &body)));
+}

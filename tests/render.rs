@@ -1,0 +1,156 @@
+//! `render` through the binary: snapshots of the three example renders, determinism,
+//! `--check`, template overrides, and named values surviving Handlebars.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn render_to(blueprint: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    common::bin()
+        .arg("render")
+        .arg(blueprint)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn read_tree(dir: &Path) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                files.insert(rel, common::read(&p));
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn example_renders_match_snapshots() {
+    for name in common::EXAMPLES {
+        let dir = tempfile::tempdir().unwrap();
+        let out = render_to(&common::example(name), dir.path(), &[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut all = String::new();
+        for (rel, text) in read_tree(dir.path()) {
+            all.push_str(&format!("===== {rel}\n{text}\n"));
+        }
+        insta::assert_snapshot!(format!("render-{name}"), all);
+    }
+}
+
+#[test]
+fn render_is_deterministic_and_check_detects_staleness() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let bp = common::example("afd-apim");
+    assert!(render_to(&bp, a.path(), &[]).status.success());
+    assert!(render_to(&bp, b.path(), &[]).status.success());
+    assert_eq!(read_tree(a.path()), read_tree(b.path()));
+
+    let check = |dir: &Path| {
+        common::bin()
+            .arg("render")
+            .arg(&bp)
+            .arg("--check")
+            .arg(dir)
+            .output()
+            .unwrap()
+    };
+    let fresh = check(a.path());
+    assert!(
+        fresh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fresh.stderr)
+    );
+
+    // Edit one body: --check fails and shows the difference.
+    let index = common::read(&a.path().join("index.json"));
+    let first_origin = index
+        .lines()
+        .find(|l| l.contains("\"file\"") && l.contains("origins-"))
+        .and_then(|l| l.split('"').nth(3))
+        .unwrap()
+        .to_string();
+    let p = a.path().join(&first_origin);
+    std::fs::write(
+        &p,
+        common::read(&p).replace("\"weight\": 50", "\"weight\": 60"),
+    )
+    .unwrap();
+    std::fs::write(a.path().join("requests/999-extra.http"), "PUT /x\n").unwrap();
+    let stale = check(a.path());
+    assert_eq!(stale.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&stale.stderr);
+    assert!(err.contains(&format!("changed: {first_origin}")), "{err}");
+    assert!(
+        err.contains("-    \"weight\": 60,") && err.contains("+    \"weight\": 50,"),
+        "{err}"
+    );
+    assert!(err.contains("stale: requests/999-extra.http"), "{err}");
+}
+
+#[test]
+fn template_override_replaces_a_policy_and_keeps_named_values() {
+    let tpl = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tpl.path().join("policies")).unwrap();
+    std::fs::write(
+        tpl.path().join("policies/api.xml.hbs"),
+        "<policies>\n  <inbound>\n    <base />\n    <set-header name=\"x-owner\" exists-action=\"override\"><value>{{nv \"gateway-owner\"}}</value></set-header>\n    <set-header name=\"x-api\" exists-action=\"override\"><value>{{m.apim.name}}</value></set-header>\n    <set-backend-service backend-id=\"{{m.apim.defaultPool}}\" />\n  </inbound>\n  <backend><forward-request /></backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let res = render_to(
+        &common::example("apim"),
+        out.path(),
+        &["--templates", tpl.path().to_str().unwrap()],
+    );
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let xml = common::read(&out.path().join("policies/azure-openai.xml"));
+    assert!(xml.contains("<value>{{gateway-owner}}</value>"), "{xml}");
+    assert!(xml.contains("<value>apim-aoai-gw</value>"), "{xml}");
+    // The same XML is what the policy request sends.
+    let files = read_tree(out.path());
+    let (_, req) = files
+        .iter()
+        .find(|(k, _)| k.contains("policies-policy"))
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(req.split_once("\n\n").unwrap().1).unwrap();
+    assert_eq!(body["properties"]["value"].as_str().unwrap(), xml);
+    assert_eq!(body["properties"]["format"], "rawxml");
+
+    // A misspelled override file is an error, not a silent fallback.
+    std::fs::write(tpl.path().join("policies/apii.xml.hbs"), "x").unwrap();
+    let res = render_to(
+        &common::example("apim"),
+        out.path(),
+        &["--templates", tpl.path().to_str().unwrap()],
+    );
+    assert!(!res.status.success());
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        err.contains("apii.xml.hbs") && err.contains("did you mean policies/api.xml.hbs"),
+        "{err}"
+    );
+}
