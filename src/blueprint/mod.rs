@@ -117,7 +117,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, Box<BlueprintError>> {
                     column: l.column(),
                 })
                 .unwrap_or_else(|| spans.find(&field));
-            let (message, help) = explain_serde_error(&inner.to_string());
+            let raw = inner.to_string();
+            // serde_norway prefixes nested errors with the path; we print the path ourselves.
+            let raw = match raw.split_once(": ") {
+                Some((prefix, rest)) if !prefix.contains(' ') && field.starts_with(prefix) => {
+                    rest.to_string()
+                }
+                _ => raw,
+            };
+            let (message, help) = explain_serde_error(&raw);
             return Err(err_at(pos, field, message, help));
         }
     };

@@ -19,6 +19,9 @@ pub struct Pos {
 #[derive(Debug, Default)]
 pub struct Spans {
     values: HashMap<String, Pos>,
+    /// Where the key of a mapping entry is: errors about a whole section point there.
+    keys: HashMap<String, Pos>,
+    collections: std::collections::HashSet<String>,
 }
 
 impl Spans {
@@ -30,6 +33,8 @@ impl Spans {
         let _ = parser.load(&mut recv, false);
         Spans {
             values: recv.values,
+            keys: recv.keys,
+            collections: recv.collections,
         }
     }
 
@@ -38,6 +43,11 @@ impl Spans {
     pub fn find(&self, path: &str) -> Pos {
         let mut p = path.to_string();
         loop {
+            if self.collections.contains(&p) {
+                if let Some(pos) = self.keys.get(&p) {
+                    return *pos;
+                }
+            }
             if let Some(pos) = self.values.get(&p) {
                 return *pos;
             }
@@ -72,6 +82,8 @@ enum Frame {
 struct Recv {
     stack: Vec<(String, Frame)>,
     values: HashMap<String, Pos>,
+    keys: HashMap<String, Pos>,
+    collections: std::collections::HashSet<String>,
 }
 
 impl Recv {
@@ -111,7 +123,13 @@ impl MarkedEventReceiver for Recv {
                 }
                 None => {
                     // A mapping key: remember it (and where it is, for errors about the key).
-                    if let Some((_, Frame::Map { key })) = self.stack.last_mut() {
+                    if let Some((base, Frame::Map { key })) = self.stack.last_mut() {
+                        let path = if base.is_empty() {
+                            value.clone()
+                        } else {
+                            format!("{base}.{value}")
+                        };
+                        self.keys.insert(path, pos(mark));
                         *key = Some(value);
                     }
                 }
@@ -120,6 +138,7 @@ impl MarkedEventReceiver for Recv {
                 let is_map = matches!(ev, Event::MappingStart(..));
                 let path = self.next_value_path().unwrap_or_default();
                 self.values.entry(path.clone()).or_insert(pos(mark));
+                self.collections.insert(path.clone());
                 let frame = if is_map {
                     Frame::Map { key: None }
                 } else {
@@ -156,7 +175,8 @@ mod tests {
                 column: 10
             }
         );
-        // Missing leaf: nearest ancestor.
+        // Missing leaf: nearest ancestor; a section is found at its key.
         assert_eq!(s.find("b.d[1].zzz"), s.find("b.d[1]"));
+        assert_eq!(s.find("b.d"), Pos { line: 4, column: 3 });
     }
 }

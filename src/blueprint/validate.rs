@@ -351,7 +351,7 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
     let p = b.pattern;
     if p.has_apim() && b.apim.is_none() {
         c.fail(
-            "apim",
+            "pattern",
             format!("pattern `{}` needs an `apim` section", p.as_str()),
             None,
         );
@@ -365,7 +365,7 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
     }
     if p.has_front_door() && b.front_door.is_none() {
         c.fail(
-            "frontDoor",
+            "pattern",
             format!("pattern `{}` needs a `frontDoor` section", p.as_str()),
             None,
         );
