@@ -238,7 +238,7 @@ fn each_bad_blueprint_gives_one_located_error() {
         );
         if let Some(h) = case.help {
             assert!(
-                err.contains(&format!("= help: ")) && err.contains(h),
+                err.contains("= help: ") && err.contains(h),
                 "{}: expected help `{h}` in {err}",
                 case.what
             );
