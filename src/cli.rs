@@ -1,20 +1,24 @@
 //! Command-line parsing and dispatch. Commands get plain option values; nothing below this
 //! module sees clap.
 
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::blueprint;
+use crate::lint::{self, report};
 use crate::render;
 
 #[derive(Parser)]
 #[command(
     name = "aoai-arch",
     version,
-    about = "Provision Azure OpenAI gateway architectures from one blueprint"
+    about = "Provision Azure OpenAI gateway architectures (Front Door, API Management) from one blueprint"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -33,12 +37,146 @@ enum Command {
         /// Compare with DIR instead of writing; exit 1 with a diff when it is stale.
         #[arg(long, value_name = "DIR", conflicts_with = "out")]
         check: Option<PathBuf>,
-        /// Folder whose templates replace the embedded ones (same relative paths).
-        #[arg(long, value_name = "DIR")]
-        templates: Option<PathBuf>,
+        #[command(flatten)]
+        templates: TemplateArgs,
+    },
+    /// Check policies and architecture rules; explain each finding.
+    Lint {
+        /// Blueprint file (YAML).
+        blueprint: PathBuf,
+        /// Also validate these policy files (XML as APIM accepts it).
+        #[arg(long, value_name = "FILE")]
+        policy: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// `--deny warnings` makes warnings fail the run.
+        #[arg(long, value_enum)]
+        deny: Option<Deny>,
+        #[command(flatten)]
+        templates: TemplateArgs,
+    },
+    /// Read live state and show what apply would change.
+    Plan {
+        blueprint: PathBuf,
+        /// Write the plan as JSON to stdout.
+        #[arg(long)]
+        json: bool,
+        /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        templates: TemplateArgs,
+    },
+    /// Converge Azure to the blueprint.
+    Apply {
+        blueprint: PathBuf,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(long)]
+        auto_approve: bool,
+        /// Delete and recreate resources whose immutable properties changed.
+        #[arg(long)]
+        allow_replace: bool,
+        /// Delete resources tagged as owned by this blueprint that it no longer declares.
+        #[arg(long)]
+        prune: bool,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        templates: TemplateArgs,
+    },
+    /// Serve a local Azure Resource Manager emulator on 127.0.0.1.
+    Emulator {
+        #[arg(long, default_value_t = 8443)]
+        port: u16,
+        /// Divide Azure's provisioning durations by F (1 = real time).
+        #[arg(long, default_value_t = 1.0)]
+        time_scale: f64,
+        /// Injected faults, e.g. "429=0.05,500=0.02,503=0.02,drop=0.01,slow=0.05,lro-fail=0.02".
+        #[arg(long, default_value = "none")]
+        faults: String,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Keep state in this file across restarts.
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+        /// Latency added to every response, in milliseconds (for benchmarks).
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
     },
     /// Print the JSON Schema of the blueprint format (for yaml-language-server).
     Schema,
+}
+
+#[derive(Args, Clone)]
+struct TemplateArgs {
+    /// Folder whose templates replace the embedded ones (same relative paths).
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+struct TargetArgs {
+    /// Run against an in-process ARM emulator (no Azure account needed).
+    #[arg(long)]
+    emulator: bool,
+    /// With --emulator: keep the emulator's state in FILE, so plan/apply runs build on each other.
+    #[arg(long, value_name = "FILE", requires = "emulator")]
+    emulator_state: Option<PathBuf>,
+    /// With --emulator: divide Azure's provisioning durations by F.
+    #[arg(long, default_value_t = 1000.0)]
+    time_scale: f64,
+    /// With --emulator: injected faults (see `aoai-arch emulator --help`).
+    #[arg(long, default_value = "none", requires = "emulator")]
+    faults: String,
+    /// With --emulator: fault seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Credential to use; `auto` tries environment, workload identity, managed identity, Azure CLI, Azure Developer CLI.
+    #[arg(long, value_enum, default_value_t = Auth::Auto)]
+    auth: Auth,
+    /// Azure cloud.
+    #[arg(long, value_enum, default_value_t = CloudArg::Public)]
+    cloud: CloudArg,
+    /// Custom ARM endpoint (Azure Stack, a running emulator).
+    #[arg(long, env = "AOAI_ARCH_ARM_ENDPOINT", value_name = "URL")]
+    arm_endpoint: Option<String>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Trace HTTP requests and responses to stderr (tokens redacted).
+    #[arg(long)]
+    debug: bool,
+}
+
+#[derive(Copy, Clone, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(Copy, Clone, ValueEnum, PartialEq, Eq)]
+enum Deny {
+    Warnings,
+}
+
+#[derive(Copy, Clone, ValueEnum, PartialEq, Eq)]
+enum Auth {
+    Auto,
+    Env,
+    WorkloadIdentity,
+    ManagedIdentity,
+    Az,
+    Azd,
+}
+
+#[derive(Copy, Clone, ValueEnum, PartialEq, Eq)]
+enum CloudArg {
+    Public,
+    China,
+    UsGov,
 }
 
 pub fn main() -> ExitCode {
@@ -52,8 +190,36 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load(path: &std::path::Path) -> Result<blueprint::Loaded> {
+fn load(path: &Path) -> Result<blueprint::Loaded> {
     blueprint::load(path).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Findings printed at the top of plan and render (errors and warnings, briefly).
+fn lint_banner(findings: &[lint::Finding]) {
+    let shown: Vec<&lint::Finding> = findings.iter().filter(|f| f.allowed.is_none()).collect();
+    if shown.is_empty() {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    for f in &shown {
+        let _ = writeln!(
+            err,
+            "{}[{}]: {} ({}:{}:{}) — run `aoai-arch lint` for the reason",
+            f.severity.as_str(),
+            f.rule,
+            f.message,
+            f.location.file,
+            f.location.line,
+            f.location.column
+        );
+    }
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -65,7 +231,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             templates,
         } => {
             let loaded = load(&blueprint)?;
-            let (_, rendered) = render::render_file(&loaded, templates.as_deref())?;
+            let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
+            lint_banner(&lint::all(&loaded, &model, &rendered));
             if let Some(dir) = check {
                 let report = render::output::check(&dir, &rendered)?;
                 if report.is_empty() {
@@ -91,10 +258,259 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Lint {
+            blueprint,
+            policy,
+            format,
+            deny,
+            templates,
+        } => {
+            let loaded =
+                blueprint::load_unvalidated(&blueprint).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut findings = lint::check_blueprint(&loaded);
+            let invalid = blueprint::validation_errors(&loaded);
+            if let Some(e) = invalid.first() {
+                // The blueprint cannot be rendered; report the architecture findings that
+                // explain it, then the validation error.
+                print_findings(format, &findings);
+                return Err(anyhow::anyhow!("{e}"));
+            }
+            let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
+            findings = lint::all(&loaded, &model, &rendered);
+            for p in &policy {
+                let xml = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                findings.extend(lint::check_policy_file(
+                    &loaded,
+                    &model,
+                    &p.display().to_string(),
+                    &xml,
+                ));
+            }
+            print_findings(format, &findings);
+            let fail = report::fails(&findings, deny == Some(Deny::Warnings));
+            Ok(if fail {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Plan {
+            blueprint,
+            json,
+            detailed_exitcode,
+            target,
+            templates,
+        } => {
+            let loaded = load(&blueprint)?;
+            let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
+            lint_banner(&lint::all(&loaded, &model, &rendered));
+            let rt = runtime()?;
+            let plan = rt.block_on(async {
+                let target = crate::target::connect(&target.to_options()).await?;
+                let live =
+                    crate::apply::read_all(&target.client, &rendered, target.concurrency).await?;
+                let mut plan = crate::plan::plan(&rendered, &live);
+                plan.orphans = crate::apply::orphans(&target.client, &model, &rendered).await?;
+                target.close().await;
+                anyhow::Ok(plan)
+            })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&plan)?);
+            } else {
+                print!("{}", crate::plan::human(&plan));
+            }
+            Ok(match (detailed_exitcode, plan.has_changes()) {
+                (true, true) => ExitCode::from(2),
+                _ => ExitCode::SUCCESS,
+            })
+        }
+        Command::Apply {
+            blueprint,
+            auto_approve,
+            allow_replace,
+            prune,
+            target,
+            templates,
+        } => {
+            let loaded = load(&blueprint)?;
+            let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
+            let findings = lint::all(&loaded, &model, &rendered);
+            lint_banner(&findings);
+            if report::fails(&findings, false) {
+                anyhow::bail!(
+                    "lint found errors; nothing was applied (see `aoai-arch lint {}`)",
+                    blueprint.display()
+                );
+            }
+            if !auto_approve && !std::io::stdin().is_terminal() {
+                anyhow::bail!("stdin is not a terminal: pass --auto-approve to apply without confirmation; nothing was applied");
+            }
+            let rt = runtime()?;
+            rt.block_on(apply_command(
+                &model,
+                &rendered,
+                &target.to_options(),
+                auto_approve,
+                allow_replace,
+                prune,
+            ))
+        }
+        Command::Emulator {
+            port,
+            time_scale,
+            faults,
+            seed,
+            state,
+            latency_ms,
+        } => {
+            let rt = runtime()?;
+            rt.block_on(async {
+                let config = arm_emulator::Config {
+                    time_scale,
+                    faults: faults
+                        .parse()
+                        .map_err(|e| anyhow::anyhow!("--faults: {e}"))?,
+                    seed,
+                    state_file: state,
+                    latency: std::time::Duration::from_millis(latency_ms),
+                    log_requests: true,
+                };
+                let running = arm_emulator::start(config, port).await?;
+                println!("ARM emulator listening on {}", running.url());
+                println!(
+                    "use it with: aoai-arch plan BLUEPRINT --arm-endpoint {}",
+                    running.url()
+                );
+                let _ = std::io::stdout().flush();
+                tokio::signal::ctrl_c().await?;
+                running.shutdown().await;
+                anyhow::Ok(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema => {
             let schema = schemars::schema_for!(blueprint::Blueprint);
             println!("{}", serde_json::to_string_pretty(&schema)?);
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn print_findings(format: Format, findings: &[lint::Finding]) {
+    let text = match format {
+        Format::Human => report::human(findings),
+        Format::Json => report::json(findings),
+        Format::Sarif => report::sarif(findings),
+    };
+    print!("{text}");
+}
+
+impl TargetArgs {
+    fn to_options(&self) -> crate::target::TargetOptions {
+        crate::target::TargetOptions {
+            emulator: self.emulator,
+            emulator_state: self.emulator_state.clone(),
+            time_scale: self.time_scale,
+            faults: self.faults.clone(),
+            seed: self.seed,
+            auth: match self.auth {
+                Auth::Auto => arm_client::AuthMethod::Auto,
+                Auth::Env => arm_client::AuthMethod::Environment,
+                Auth::WorkloadIdentity => arm_client::AuthMethod::WorkloadIdentity,
+                Auth::ManagedIdentity => arm_client::AuthMethod::ManagedIdentity,
+                Auth::Az => arm_client::AuthMethod::AzureCli,
+                Auth::Azd => arm_client::AuthMethod::AzureDeveloperCli,
+            },
+            cloud: match (&self.arm_endpoint, self.cloud) {
+                (Some(url), _) => arm_client::Cloud::Custom {
+                    arm_endpoint: url.clone(),
+                    authority_host: None,
+                },
+                (None, CloudArg::Public) => arm_client::Cloud::Public,
+                (None, CloudArg::China) => arm_client::Cloud::China,
+                (None, CloudArg::UsGov) => arm_client::Cloud::UsGovernment,
+            },
+            concurrency: self.concurrency,
+            debug: self.debug,
+        }
+    }
+}
+
+async fn apply_command(
+    model: &crate::model::Model,
+    rendered: &render::Rendered,
+    opts: &crate::target::TargetOptions,
+    auto_approve: bool,
+    allow_replace: bool,
+    prune: bool,
+) -> Result<ExitCode> {
+    let target = crate::target::connect(opts).await?;
+    let live = crate::apply::read_all(&target.client, rendered, target.concurrency).await?;
+    let mut plan = crate::plan::plan(rendered, &live);
+    plan.orphans = crate::apply::orphans(&target.client, model, rendered).await?;
+    print!("{}", crate::plan::human(&plan));
+    if !plan.has_changes() {
+        println!("Nothing to do.");
+        target.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !auto_approve {
+        print!(
+            "Apply these changes to {}? Type 'yes' to continue: ",
+            target.description
+        );
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if answer.trim() != "yes" {
+            println!("Cancelled; nothing was applied.");
+            target.close().await;
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("interrupt: finishing requests in flight, starting nothing new (Ctrl-C again to abort)");
+                flag.store(true, Ordering::SeqCst);
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        });
+    }
+    let progress: Arc<dyn crate::progress::Progress> = if std::io::stderr().is_terminal() {
+        Arc::new(crate::progress::Bars::new())
+    } else {
+        Arc::new(crate::progress::Plain::new(true))
+    };
+    let options = crate::apply::Options {
+        concurrency: target.concurrency,
+        allow_replace,
+        prune,
+    };
+    let observed = crate::apply::Observed {
+        live,
+        orphans: plan.orphans.clone(),
+    };
+    let report = crate::apply::apply(
+        &target.client,
+        model,
+        rendered,
+        observed,
+        &options,
+        progress,
+        interrupted,
+    )
+    .await;
+    print!("{}", report.summary());
+    target.close().await;
+    Ok(if report.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -2,10 +2,16 @@
 //!
 //! Data flows one way: [`blueprint`] (parse and validate, with file:line errors) ->
 //! [`model`] (resolved names, regions, ids) -> [`render`] (templates -> resource graph and
-//! policies) -> plan / apply (through `arm-client`, against Azure or `arm-emulator`).
+//! policies) -> [`plan`] / [`apply`] (through `arm-client`, against Azure or `arm-emulator`).
+//! [`lint`] checks the architecture and the policies at every step.
 
+pub mod apply;
 pub mod blueprint;
 pub mod cli;
+pub mod lint;
 pub mod model;
+pub mod plan;
+pub mod progress;
 pub mod regions;
 pub mod render;
+pub mod target;

@@ -721,6 +721,8 @@ fn build_front_door(
             .iter()
             .map(|r| {
                 let name = format!("apim-{}", r.region);
+                let request_message =
+                    format!("Front Door {} origin {name} to API Management", f.profile);
                 OriginM {
                     id: format!("{og_id}/origins/{name}"),
                     name,
@@ -731,7 +733,7 @@ fn build_front_door(
                         target_id: apim.id.clone(),
                         group_id: "Gateway",
                         location: r.region.clone(),
-                        request_message: format!("Front Door {} to API Management", f.profile),
+                        request_message: request_message.clone(),
                     }),
                 }
             })

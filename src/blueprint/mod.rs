@@ -71,7 +71,16 @@ impl Loaded {
 
 /// Read, parse and validate a blueprint file.
 pub fn load(path: &Path) -> Result<Loaded, Box<BlueprintError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    parse(path, &read(path)?)
+}
+
+/// Read and parse a blueprint without the naming and cross-field checks (for `lint`).
+pub fn load_unvalidated(path: &Path) -> Result<Loaded, Box<BlueprintError>> {
+    parse_unvalidated(path, &read(path)?)
+}
+
+fn read(path: &Path) -> Result<String, Box<BlueprintError>> {
+    std::fs::read_to_string(path).map_err(|e| {
         Box::new(BlueprintError {
             file: path.to_path_buf(),
             line: 1,
@@ -81,12 +90,43 @@ pub fn load(path: &Path) -> Result<Loaded, Box<BlueprintError>> {
             help: None,
             source_line: None,
         })
-    })?;
-    parse(path, &text)
+    })
 }
 
 /// Parse and validate blueprint text (`path` is only used in messages).
 pub fn parse(path: &Path, text: &str) -> Result<Loaded, Box<BlueprintError>> {
+    let loaded = parse_unvalidated(path, text)?;
+    match validation_errors(&loaded).into_iter().next() {
+        Some(e) => Err(Box::new(e)),
+        None => Ok(loaded),
+    }
+}
+
+/// Every cross-field and naming problem of a parsed blueprint, located.
+pub fn validation_errors(loaded: &Loaded) -> Vec<BlueprintError> {
+    validate::check(&loaded.blueprint)
+        .into_iter()
+        .map(|p| {
+            let pos = loaded.spans.find(&p.field);
+            BlueprintError {
+                file: loaded.path.clone(),
+                line: pos.line,
+                column: pos.column,
+                field: p.field,
+                message: p.message,
+                help: p.help,
+                source_line: loaded
+                    .text
+                    .lines()
+                    .nth(pos.line.saturating_sub(1))
+                    .map(str::to_string),
+            }
+        })
+        .collect()
+}
+
+/// Parse (YAML syntax and types only); naming and cross-field rules are not checked.
+pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<BlueprintError>> {
     let spans = Spans::parse(text);
     let err_at = |pos: Pos, field: String, message: String, help: Option<String>| {
         Box::new(BlueprintError {
@@ -130,11 +170,6 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, Box<BlueprintError>> {
         }
     };
 
-    let problems = validate::check(&blueprint);
-    if let Some(p) = problems.into_iter().next() {
-        let pos = spans.find(&p.field);
-        return Err(err_at(pos, p.field, p.message, p.help));
-    }
     Ok(Loaded {
         path: path.to_path_buf(),
         text: text.to_string(),

@@ -1,0 +1,358 @@
+//! Benchmarks against the ARM emulator (time-scaled), printing ratios to the physical limits:
+//!
+//! - apply / critical path of the dependency graph (per-type durations from the emulator);
+//! - plan / ((resources / concurrency) x read latency), and reads per managed resource;
+//! - the request budget of an apply (writes, polls per operation) and of a no-op apply;
+//! - render time of the large blueprint, process start-up, peak memory of the large apply;
+//! - how each grows from 1 to 30 regions.
+//!
+//! `cargo bench --bench apply` runs everything and rewrites the table in BENCHMARKS.md;
+//! `cargo bench --bench apply -- --quick` runs 1 and 3 regions only and writes nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aoai_arch::{apply, blueprint, plan, progress, regions, render};
+use arm_client::{ArmClient, AuthMethod, ClientOptions, Cloud};
+
+/// Virtual seconds per real second in the apply runs: APIM's 30-45 minutes become 3-4.5 s.
+const TIME_SCALE: f64 = 600.0;
+const CONCURRENCY: usize = 32;
+const READ_LATENCY: Duration = Duration::from_millis(20);
+
+/// A generated `afd-apim` blueprint with `n` regions, 2-3 accounts each (private endpoints),
+/// APIM Premium with n-1 additional regions, one Front Door origin per region.
+fn generate(n: usize) -> String {
+    let regions: Vec<&str> = regions::all().take(n).collect();
+    let sub = "00000000-0000-0000-0000-0000000000bb";
+    let mut y = format!(
+        "version: 1\npattern: afd-apim\nsubscription: {sub}\nresourceGroup: rg-bench-{n}\nlocation: {}\nopenai:\n  deployment:\n    name: gpt-4o\n    model: {{ name: gpt-4o, version: \"2024-11-20\" }}\n    sku: {{ name: DataZoneStandard, capacity: 50 }}\n  accounts:\n",
+        regions[0]
+    );
+    let mut pes = String::new();
+    for (i, r) in regions.iter().enumerate() {
+        for k in 0..(2 + i % 2) {
+            let name = format!("aoai-b{n}-{i}-{k}");
+            y.push_str(&format!("    - {{ name: {name}, region: {r} }}\n"));
+            pes.push_str(&format!(
+                "    - {{ account: {name}, subnetId: /subscriptions/{sub}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-{r}/subnets/pe }}\n"
+            ));
+        }
+    }
+    y.push_str(&format!(
+        "networking:\n  publicNetworkAccess: Disabled\n  privateEndpoints:\n{pes}  privateDns:\n    vnetLinks: [/subscriptions/{sub}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-hub]\n"
+    ));
+    y.push_str(&format!(
+        "apim:\n  name: apim-bench-{n}\n  sku: {{ name: Premium, capacity: 1 }}\n  publisher: {{ name: Bench, email: bench@contoso.com }}\n  additionalRegions:\n"
+    ));
+    for r in &regions[1..] {
+        y.push_str(&format!("    - {{ region: {r} }}\n"));
+    }
+    if n == 1 {
+        y = y.replace("  additionalRegions:\n", "");
+    }
+    y.push_str("  loadBalancing: { mode: pool, retry: { count: 3 } }\n  jwt: { openidConfig: https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration, audiences: [api://bench] }\n  logging: { appInsights: appi-bench, logAnalytics: log-bench }\n");
+    y.push_str(&format!(
+        "frontDoor:\n  profile: afd-bench-{n}\n  endpoint: bench-{n}\n  privateLink: true\n  waf: {{ name: wafbench{n} }}\n"
+    ));
+    y
+}
+
+/// The longest path through the graph, weighting each resource with its (scaled) provisioning
+/// duration. Writes under one AOAI account are serialised by Azure, which the graph's explicit
+/// dependencies already encode for this blueprint (one deployment per account).
+fn critical_path(r: &render::Rendered) -> Duration {
+    let idx: HashMap<String, usize> = r
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.id.to_lowercase(), i))
+        .collect();
+    let mut finish = vec![Duration::ZERO; r.resources.len()];
+    for (i, res) in r.resources.iter().enumerate() {
+        let start = res
+            .depends_on
+            .iter()
+            .filter_map(|d| idx.get(&d.to_lowercase()))
+            .map(|j| finish[*j])
+            .max()
+            .unwrap_or_default();
+        let d = arm_emulator::provisioning_duration(&res.resource_type).div_f64(TIME_SCALE);
+        finish[i] = start + d;
+    }
+    finish.into_iter().max().unwrap_or_default()
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+struct Row {
+    regions: usize,
+    resources: usize,
+    critical: Duration,
+    apply: Duration,
+    plan_ratio: f64,
+    reads_per_resource: f64,
+    writes: usize,
+    polls: usize,
+    max_polls_over_bound: i64,
+    noop_writes: usize,
+    render: Duration,
+}
+
+async fn client_for(url: &str) -> ArmClient {
+    ArmClient::new(ClientOptions {
+        cloud: Cloud::Custom {
+            arm_endpoint: url.to_string(),
+            authority_host: None,
+        },
+        auth: AuthMethod::Static("bench".into()),
+        max_concurrency: CONCURRENCY,
+        poll_interval_floor: Duration::from_millis(10),
+        ..ClientOptions::default()
+    })
+    .await
+    .expect("client")
+}
+
+async fn measure(n: usize) -> Row {
+    let text = generate(n);
+    let t = Instant::now();
+    let loaded =
+        blueprint::parse(Path::new("bench.yaml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let (model, rendered) = render::render_file(&loaded, None).expect("render");
+    let render_time = t.elapsed();
+    let resources = rendered.resources.len();
+
+    // apply against a time-scaled emulator.
+    let emu = arm_emulator::start(
+        arm_emulator::Config {
+            time_scale: TIME_SCALE,
+            ..Default::default()
+        },
+        0,
+    )
+    .await
+    .expect("emulator");
+    let client = client_for(&emu.url()).await;
+    let quiet: Arc<dyn progress::Progress> = Arc::new(Quiet);
+    let opts = apply::Options {
+        concurrency: CONCURRENCY,
+        allow_replace: false,
+        prune: false,
+    };
+    let t = Instant::now();
+    let live = apply::read_all(&client, &rendered, CONCURRENCY)
+        .await
+        .expect("read");
+    let report = apply::apply(
+        &client,
+        &model,
+        &rendered,
+        apply::Observed {
+            live,
+            orphans: vec![],
+        },
+        &opts,
+        quiet.clone(),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await;
+    let apply_time = t.elapsed();
+    assert!(report.success(), "{}", report.summary());
+    let log = emu.log();
+    let writes = log
+        .iter()
+        .filter(|e| e.method == "PUT" || e.method == "DELETE")
+        .count();
+    let polls = log.iter().filter(|e| e.is_poll).count();
+    // Polls per operation against (duration / Retry-After) + 1: the worst excess.
+    let mut polls_by_op: BTreeMap<String, usize> = BTreeMap::new();
+    for e in log.iter().filter(|e| e.is_poll) {
+        *polls_by_op.entry(e.path.clone()).or_default() += 1;
+    }
+    let max_over = rendered
+        .resources
+        .iter()
+        .map(|r| {
+            let d = arm_emulator::provisioning_duration(&r.resource_type);
+            let every = arm_emulator::poll_interval(&r.resource_type);
+            (d.as_secs_f64() / every.as_secs_f64()).ceil() as i64 + 1
+        })
+        .max()
+        .unwrap_or(0);
+    let worst = polls_by_op.values().copied().max().unwrap_or(0) as i64;
+
+    // A second apply: zero writes.
+    let before = emu.log().len();
+    let live = apply::read_all(&client, &rendered, CONCURRENCY)
+        .await
+        .expect("read");
+    let p = plan::plan(&rendered, &live);
+    let report2 = apply::apply(
+        &client,
+        &model,
+        &rendered,
+        apply::Observed {
+            live,
+            orphans: vec![],
+        },
+        &opts,
+        quiet,
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await;
+    assert!(report2.success());
+    let noop_writes = emu.log()[before..]
+        .iter()
+        .filter(|e| e.method == "PUT" || e.method == "DELETE")
+        .count();
+    assert!(!p.has_changes(), "plan after apply shows changes");
+    emu.shutdown().await;
+
+    // plan against an emulator with read latency.
+    let emu = arm_emulator::start(
+        arm_emulator::Config {
+            latency: READ_LATENCY,
+            ..Default::default()
+        },
+        0,
+    )
+    .await
+    .expect("emulator");
+    let client = client_for(&emu.url()).await;
+    let t = Instant::now();
+    let live = apply::read_all(&client, &rendered, CONCURRENCY)
+        .await
+        .expect("read");
+    let _ = plan::plan(&rendered, &live);
+    let plan_time = t.elapsed();
+    let ideal = READ_LATENCY.as_secs_f64() * (resources as f64 / CONCURRENCY as f64).ceil();
+    let reads = emu
+        .log()
+        .iter()
+        .filter(|e| e.method == "GET" && !e.is_poll)
+        .count();
+    emu.shutdown().await;
+
+    Row {
+        regions: n,
+        resources,
+        critical: critical_path(&rendered),
+        apply: apply_time,
+        plan_ratio: plan_time.as_secs_f64() / ideal,
+        reads_per_resource: reads as f64 / resources as f64,
+        writes,
+        polls,
+        max_polls_over_bound: worst - max_over,
+        noop_writes,
+        render: render_time,
+    }
+}
+
+struct Quiet;
+impl progress::Progress for Quiet {
+    fn start(&self, _: &str, _: &str) {}
+    fn update(&self, _: &str, _: &str) {}
+    fn finish(&self, _: &str, _: &str) {}
+}
+
+fn startup_time() -> Duration {
+    let exe = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/aoai-arch");
+    if !exe.exists() {
+        return Duration::ZERO;
+    }
+    let runs = 20;
+    let t = Instant::now();
+    for _ in 0..runs {
+        let _ = std::process::Command::new(&exe).arg("--version").output();
+    }
+    t.elapsed() / runs
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let sizes: &[usize] = if quick {
+        &[1, 3]
+    } else {
+        &[1, 2, 5, 10, 20, 30]
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut rows = Vec::new();
+    for &n in sizes {
+        let row = rt.block_on(measure(n));
+        println!(
+            "regions={:>2} resources={:>4} apply/critical-path={:.3} plan/ideal={:.3} reads/resource={:.2} writes={} polls={} noop-writes={} render={:.1}ms",
+            row.regions,
+            row.resources,
+            row.apply.as_secs_f64() / row.critical.as_secs_f64(),
+            row.plan_ratio,
+            row.reads_per_resource,
+            row.writes,
+            row.polls,
+            row.noop_writes,
+            row.render.as_secs_f64() * 1000.0
+        );
+        rows.push(row);
+    }
+    let startup = startup_time();
+    let peak = peak_rss_kib();
+    println!(
+        "process start-up (aoai-arch --version, release build): {:.1} ms",
+        startup.as_secs_f64() * 1000.0
+    );
+    println!(
+        "peak memory of the bench process (all applies in-process): {} MiB",
+        peak / 1024
+    );
+
+    let mut table = String::from(
+        "| regions | resources | apply / critical path | critical path (s) | plan / ideal | reads per resource | writes | polls | worst polls over bound | no-op apply writes | render (ms) |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in &rows {
+        table.push_str(&format!(
+            "| {} | {} | {:.3} | {:.2} | {:.3} | {:.2} | {} | {} | {} | {} | {:.1} |\n",
+            r.regions,
+            r.resources,
+            r.apply.as_secs_f64() / r.critical.as_secs_f64(),
+            r.critical.as_secs_f64(),
+            r.plan_ratio,
+            r.reads_per_resource,
+            r.writes,
+            r.polls,
+            r.max_polls_over_bound,
+            r.noop_writes,
+            r.render.as_secs_f64() * 1000.0
+        ));
+    }
+    table.push_str(&format!(
+        "\nProcess start-up: {:.1} ms. Peak memory of the benchmark process: {} MiB.\n",
+        startup.as_secs_f64() * 1000.0,
+        peak / 1024
+    ));
+    if !quick {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
+        let doc = std::fs::read_to_string(&path).unwrap_or_default();
+        let (begin, end) = ("<!-- table:begin -->", "<!-- table:end -->");
+        if let (Some(a), Some(b)) = (doc.find(begin), doc.find(end)) {
+            let new = format!("{}{begin}\n{table}{}", &doc[..a], &doc[b..]);
+            std::fs::write(&path, new).expect("writing BENCHMARKS.md");
+            println!("BENCHMARKS.md table updated");
+        }
+    }
+}

@@ -1,0 +1,543 @@
+//! Architecture rules: traps of Azure OpenAI gateways that only show in production, checked on
+//! the blueprint, the resolved model and the rendered bodies and policies, plus APIM policy
+//! validation of every rendered policy. Each rule has an id, a severity, a one-line reason and a
+//! documentation link; a blueprint may allow a rule with a reason (`lint.allow`).
+
+pub mod report;
+
+use serde::Serialize;
+
+use crate::blueprint::{self, ApimSkuName, Blueprint, LbMode, Pattern, RetryOn, STATUS_PATH};
+use crate::model::{self, Model};
+use crate::regions;
+use crate::render::Rendered;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A rule of the catalogue.
+pub struct Rule {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub reason: &'static str,
+    pub help: &'static str,
+    pub docs: &'static str,
+}
+
+pub const RULES: &[Rule] = &[
+    Rule { id: "AOAI001", name: "probe-path", severity: Severity::Warning,
+        reason: "Front Door counts only a 200 as healthy and fails open when every origin fails its probe, so a wrong probe path hides itself; the base URL of Azure OpenAI answers 404",
+        help: "probe /status-0123456789abcdef, which answers 200 without a key (it proves the front end is reachable, not that a deployment has quota)",
+        docs: "https://learn.microsoft.com/azure/frontdoor/health-probes" },
+    Rule { id: "AOAI002", name: "private-link-to-openai", severity: Severity::Error,
+        reason: "Front Door's Private Link documentation does not list Azure OpenAI as a supported origin",
+        help: "use pattern afd-apim: Front Door -> API Management (group id Gateway) -> private endpoint -> Azure OpenAI",
+        docs: "https://learn.microsoft.com/azure/frontdoor/private-link" },
+    Rule { id: "AOAI003", name: "region-arm-name", severity: Severity::Error,
+        reason: "context.Deployment.Region holds display names (\"West US\"), never ARM names (\"westus\"); this comparison is never true",
+        help: "compare with the display name of the region",
+        docs: "https://learn.microsoft.com/azure/api-management/api-management-policy-expressions#ContextVariables" },
+    Rule { id: "AOAI004", name: "retry-on-4xx", severity: Severity::Warning,
+        reason: "a retry on every status >= 400 replays 400/401/403 requests that fail the same way again",
+        help: "retry on 429 and 5xx only (loadBalancing.retry.on: transient)",
+        docs: "https://learn.microsoft.com/azure/api-management/retry-policy" },
+    Rule { id: "AOAI005", name: "retry-count-below-backends", severity: Severity::Warning,
+        reason: "with fewer retries than backends - 1, a request can fail while a healthy backend was never tried",
+        help: "set loadBalancing.retry.count to at least the number of accounts minus one",
+        docs: "https://learn.microsoft.com/azure/api-management/retry-policy" },
+    Rule { id: "AOAI006", name: "retry-without-buffer", severity: Severity::Error,
+        reason: "a retry without buffer-request-body cannot resend the request body",
+        help: "set loadBalancing.retry.bufferRequestBody: true (forward-request buffer-request-body=\"true\")",
+        docs: "https://learn.microsoft.com/azure/api-management/forward-request-policy" },
+    Rule { id: "AOAI007", name: "cache-round-robin-multi-region", severity: Severity::Warning,
+        reason: "the round-robin counter lives in the APIM internal cache, which is per region and cleared on updates: it is not a global rotation",
+        help: "use loadBalancing.mode: pool (native backend pools), or allow this rule when per-region rotation is intended",
+        docs: "https://learn.microsoft.com/azure/api-management/api-management-howto-cache" },
+    Rule { id: "AOAI008", name: "managed-identity-incomplete", severity: Severity::Error,
+        reason: "managed-identity authentication needs the Cognitive Services OpenAI User role on every account, and key (local) auth left on keeps a bypass open",
+        help: "keep apim.auth.managedIdentity: true, which renders the role assignments and disableLocalAuth: true",
+        docs: "https://learn.microsoft.com/azure/api-management/api-management-authenticate-authorize-azure-openai" },
+    Rule { id: "AOAI009", name: "jwt-without-audiences", severity: Severity::Error,
+        reason: "validate-jwt without audiences accepts any token the issuer signs, for any application",
+        help: "list the gateway's application id URI in apim.jwt.audiences",
+        docs: "https://learn.microsoft.com/azure/api-management/validate-jwt-policy" },
+    Rule { id: "AOAI010", name: "public-access-with-private-endpoints", severity: Severity::Warning,
+        reason: "accounts behind private endpoints still accept traffic from the internet while public network access is on",
+        help: "set networking.publicNetworkAccess: Disabled",
+        docs: "https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks" },
+    Rule { id: "AOAI011", name: "additional-regions-need-premium", severity: Severity::Error,
+        reason: "API Management deploys additional gateway regions only on the Premium tier",
+        help: "set apim.sku.name: Premium or remove apim.additionalRegions",
+        docs: "https://learn.microsoft.com/azure/api-management/api-management-howto-deploy-multi-region" },
+    Rule { id: "AOAI012", name: "different-deployment-names", severity: Severity::Error,
+        reason: "Front Door forwards /openai/deployments/<name>/ unchanged: every origin must serve the same deployment name",
+        help: "use one openai.deployment.name on every account",
+        docs: "https://learn.microsoft.com/azure/ai-services/openai/how-to/create-resource" },
+    Rule { id: "AOAI013", name: "streaming-with-buffered-response", severity: Severity::Warning,
+        reason: "streamed responses (server-sent events) are held back until complete when APIM buffers or logs response bodies",
+        help: "with apim.streaming: true, keep response body logging at 0 bytes and forward-request buffer-response=\"false\"",
+        docs: "https://learn.microsoft.com/azure/api-management/how-to-server-sent-events" },
+    Rule { id: "AOAI014", name: "region-routing-misses-region", severity: Severity::Error,
+        reason: "a gateway region missing from the region-routing policy sends its traffic to the fallback, across regions",
+        help: "add a branch for every APIM region (display name)",
+        docs: "https://learn.microsoft.com/azure/api-management/api-management-howto-deploy-multi-region#route-api-calls-to-regional-backend-services" },
+    Rule { id: "AOAI015", name: "short-origin-timeout", severity: Severity::Warning,
+        reason: "Front Door cuts off an origin after originTimeoutSeconds (at most 240 s); long generations take longer than a short timeout",
+        help: "set frontDoor.originTimeoutSeconds: 240, or stream responses",
+        docs: "https://learn.microsoft.com/azure/frontdoor/front-door-traffic-acceleration" },
+    Rule { id: "APIM001", name: "policy-invalid", severity: Severity::Error,
+        reason: "API Management would reject this policy (or it does not do what it says)",
+        help: "fix the policy XML at the reported line and column",
+        docs: "https://learn.microsoft.com/azure/api-management/api-management-policies" },
+];
+
+pub fn rule(id: &str) -> &'static Rule {
+    RULES.iter().find(|r| r.id == id).expect("known rule id")
+}
+
+/// Where a finding points.
+#[derive(Debug, Clone, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// Blueprint field path, when the finding is about a blueprint field.
+    pub field: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub reason: &'static str,
+    pub help: String,
+    pub docs: &'static str,
+    pub location: Location,
+    /// Set when the blueprint allows this rule; allowed findings are reported but never fail.
+    pub allowed: Option<String>,
+}
+
+struct Ctx<'a> {
+    loaded: &'a blueprint::Loaded,
+    out: Vec<Finding>,
+}
+
+impl Ctx<'_> {
+    fn at_field(&mut self, id: &'static str, field: &str, message: String) {
+        let pos = self.loaded.pos(field);
+        let loc = Location {
+            file: self.loaded.path.display().to_string(),
+            line: pos.line,
+            column: pos.column,
+            field: Some(field.to_string()),
+        };
+        self.push(id, message, None, loc);
+    }
+
+    fn at_file(
+        &mut self,
+        id: &'static str,
+        file: &str,
+        line: usize,
+        column: usize,
+        message: String,
+        help: Option<String>,
+    ) {
+        let loc = Location {
+            file: file.to_string(),
+            line,
+            column,
+            field: None,
+        };
+        self.push(id, message, help, loc);
+    }
+
+    fn push(
+        &mut self,
+        id: &'static str,
+        message: String,
+        help: Option<String>,
+        location: Location,
+    ) {
+        let r = rule(id);
+        let allowed = self
+            .loaded
+            .blueprint
+            .lint
+            .as_ref()
+            .and_then(|l| l.allow.iter().find(|a| a.rule == id))
+            .map(|a| a.reason.clone());
+        self.out.push(Finding {
+            rule: r.id,
+            name: r.name,
+            severity: r.severity,
+            message,
+            reason: r.reason,
+            help: help.unwrap_or_else(|| r.help.to_string()),
+            docs: r.docs,
+            location,
+            allowed,
+        });
+    }
+}
+
+/// Rules that read only the blueprint; they run even when the blueprint fails validation, so
+/// `lint` explains the architecture reason behind a validation error.
+pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
+    let mut c = Ctx {
+        loaded,
+        out: Vec::new(),
+    };
+    blueprint_rules(&mut c, &loaded.blueprint);
+    c.out
+}
+
+fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
+    if let Some(f) = &b.front_door {
+        if f.origin_group.probe.path != STATUS_PATH {
+            c.at_field(
+                "AOAI001",
+                "frontDoor.originGroup.probe.path",
+                format!(
+                    "health probe path `{}` is not the status path",
+                    f.origin_group.probe.path
+                ),
+            );
+        }
+        if f.private_link && b.pattern == Pattern::Afd {
+            c.at_field(
+                "AOAI002",
+                "frontDoor.privateLink",
+                "Private Link origins to Azure OpenAI accounts".into(),
+            );
+        }
+        if f.origin_timeout_seconds < 120 {
+            c.at_field(
+                "AOAI015",
+                "frontDoor.originTimeoutSeconds",
+                format!("origin timeout of {} s", f.origin_timeout_seconds),
+            );
+        }
+        let names: std::collections::BTreeSet<&str> = b
+            .openai
+            .accounts
+            .iter()
+            .map(|a| {
+                a.deployment_name
+                    .as_deref()
+                    .unwrap_or(&b.openai.deployment.name)
+            })
+            .collect();
+        if names.len() > 1 {
+            let i = b
+                .openai
+                .accounts
+                .iter()
+                .position(|a| {
+                    a.deployment_name
+                        .as_deref()
+                        .is_some_and(|d| d != b.openai.deployment.name)
+                })
+                .unwrap_or(0);
+            c.at_field(
+                "AOAI012",
+                &format!("openai.accounts[{i}].deploymentName"),
+                format!(
+                    "deployment names differ behind one origin group: {}",
+                    names.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+    }
+    let Some(a) = &b.apim else { return };
+    let r = &a.load_balancing.retry;
+    if r.on == RetryOn::AnyError {
+        c.at_field(
+            "AOAI004",
+            "apim.loadBalancing.retry.on",
+            "retry on every status >= 400".into(),
+        );
+    }
+    // With region routing, a request only ever reaches its own region's accounts.
+    let backends = if b.pattern == Pattern::AfdApim {
+        let mut per_region: std::collections::BTreeMap<&str, u32> = Default::default();
+        for acc in &b.openai.accounts {
+            *per_region.entry(acc.region.as_str()).or_default() += 1;
+        }
+        per_region.values().copied().max().unwrap_or(0)
+    } else {
+        b.openai.accounts.len() as u32
+    };
+    if r.count + 1 < backends {
+        c.at_field(
+            "AOAI005",
+            "apim.loadBalancing.retry.count",
+            format!("{} retries for {backends} backends", r.count),
+        );
+    }
+    if !r.buffer_request_body {
+        c.at_field(
+            "AOAI006",
+            "apim.loadBalancing.retry.bufferRequestBody",
+            "retry without buffer-request-body".into(),
+        );
+    }
+    if a.load_balancing.mode == LbMode::RoundRobin && !a.additional_regions.is_empty() {
+        c.at_field(
+            "AOAI007",
+            "apim.loadBalancing.mode",
+            format!(
+                "cache-counter round-robin across {} gateway regions",
+                a.additional_regions.len() + 1
+            ),
+        );
+    }
+    if let Some(j) = &a.jwt {
+        if j.audiences.is_empty() {
+            c.at_field(
+                "AOAI009",
+                "apim.jwt",
+                "validate-jwt without audiences".into(),
+            );
+        }
+    }
+    if !a.additional_regions.is_empty() && a.sku.name != ApimSkuName::Premium {
+        c.at_field(
+            "AOAI011",
+            "apim.sku.name",
+            format!(
+                "{} regions on the {} SKU",
+                a.additional_regions.len() + 1,
+                a.sku.name.as_str()
+            ),
+        );
+    }
+    if let Some(n) = &b.networking {
+        let public_on = n.public_network_access != Some(blueprint::PublicNetworkAccess::Disabled);
+        if !n.private_endpoints.is_empty() && public_on {
+            c.at_field(
+                "AOAI010",
+                "networking.publicNetworkAccess",
+                "private endpoints with public network access enabled".into(),
+            );
+        }
+    }
+}
+
+/// Rules over the rendered output: the bodies and policies that would reach Azure (so template
+/// overrides are checked too), and validation of every policy.
+pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered) -> Vec<Finding> {
+    let mut c = Ctx {
+        loaded,
+        out: Vec::new(),
+    };
+    for (name, xml) in &rendered.policies {
+        let file = format!("policies/{name}");
+        policy_rules(&mut c, m, &file, xml);
+    }
+    // Managed identity: a role assignment per account and local auth off.
+    if let Some(apim) = m.apim.as_ref().filter(|a| a.managed_identity) {
+        for (i, a) in m.accounts.iter().enumerate() {
+            let has_role = rendered.resources.iter().any(|r| {
+                r.resource_type == "Microsoft.Authorization/roleAssignments"
+                    && r.id
+                        .to_lowercase()
+                        .starts_with(&format!("{}/", a.id.to_lowercase()))
+                    && r.body.contains(model::ROLE_OPENAI_USER)
+            });
+            let local_auth_off = rendered
+                .resources
+                .iter()
+                .find(|r| r.id == a.id)
+                .is_some_and(|r| {
+                    r.body_json()["properties"]["disableLocalAuth"] == serde_json::Value::Bool(true)
+                });
+            if !has_role || !local_auth_off {
+                let what = match (has_role, local_auth_off) {
+                    (false, false) => {
+                        "no role assignment for the APIM identity and key auth enabled"
+                    }
+                    (false, true) => "no role assignment for the APIM identity",
+                    _ => "key (local) auth still enabled",
+                };
+                c.at_field(
+                    "AOAI008",
+                    &format!("openai.accounts[{i}]"),
+                    format!("account {} behind {}: {what}", a.name, apim.name),
+                );
+            }
+        }
+        // Streaming: response bodies must not be logged (diagnostics buffer them).
+        if apim.streaming {
+            for r in rendered
+                .resources
+                .iter()
+                .filter(|r| r.resource_type.ends_with("/diagnostics"))
+            {
+                let v = r.body_json();
+                let logged = ["frontend", "backend"].iter().any(|s| {
+                    v["properties"][s]["response"]["body"]["bytes"]
+                        .as_u64()
+                        .unwrap_or(0)
+                        > 0
+                });
+                if logged {
+                    c.at_field(
+                        "AOAI013",
+                        "apim.streaming",
+                        format!(
+                            "{} logs response bodies",
+                            r.id.rsplit('/').next().unwrap_or("")
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    c.out
+}
+
+/// Rules over one policy document (rendered, or passed with `lint --policy`).
+fn policy_rules(c: &mut Ctx, m: &Model, file: &str, xml: &str) {
+    for d in apim_policy::validate(xml) {
+        c.at_file(
+            "APIM001",
+            file,
+            d.line,
+            d.column,
+            format!("{} [{}]", d.message, d.code),
+            d.help.clone(),
+        );
+    }
+    // Region comparisons against ARM names.
+    let arm: Vec<&str> = regions::all().collect();
+    for (line_no, raw_line) in xml.lines().enumerate() {
+        let line = &raw_line.replace("&quot;", "\"");
+        if !(line.contains("context.Deployment.Region") || line.trim_start().starts_with("case \""))
+        {
+            continue;
+        }
+        let lower = line.to_lowercase();
+        for name in &arm {
+            // A quoted ARM name: `"westeurope"` (never part of a display name).
+            let Some(at) = lower.find(&format!("\"{name}\"")) else {
+                continue;
+            };
+            let disp = regions::display_name(name).unwrap_or("");
+            c.at_file(
+                "AOAI003",
+                file,
+                line_no + 1,
+                line[..at].chars().count() + 2,
+                format!("region compared with the ARM name \"{name}\""),
+                Some(format!("compare with \"{disp}\"")),
+            );
+        }
+    }
+    if let Some(apim) = &m.apim {
+        // Multi-region routing must name every gateway region.
+        let routes_by_region = xml.contains("context.Deployment.Region ==")
+            || xml.contains("switch (context.Deployment.Region)");
+        if apim.regions.len() > 1 && routes_by_region {
+            for r in &apim.regions {
+                if !xml.contains(&format!("\"{}\"", r.display)) {
+                    c.at_field(
+                        "AOAI014",
+                        if r.region == m.location {
+                            "location"
+                        } else {
+                            "apim.additionalRegions"
+                        },
+                        format!(
+                            "region routing has no branch for {} ({})",
+                            r.display, r.region
+                        ),
+                    );
+                }
+            }
+        }
+        let forwards_buffered = xml.contains("buffer-request-body=\"true\"");
+        if xml.contains("<retry") && !forwards_buffered {
+            let line = xml
+                .lines()
+                .position(|l| l.contains("<forward-request"))
+                .map(|i| i + 1)
+                .unwrap_or(1);
+            c.at_file(
+                "AOAI006",
+                file,
+                line,
+                1,
+                "retry without buffer-request-body".into(),
+                None,
+            );
+        }
+        if apim.streaming
+            && xml.contains("<forward-request")
+            && !xml.contains("buffer-response=\"false\"")
+        {
+            let line = xml
+                .lines()
+                .position(|l| l.contains("<forward-request"))
+                .map(|i| i + 1)
+                .unwrap_or(1);
+            c.at_file(
+                "AOAI013",
+                file,
+                line,
+                1,
+                "forward-request buffers the streamed response".into(),
+                None,
+            );
+        }
+    }
+}
+
+/// Lint a policy file on its own (`lint --policy FILE`): validation and region-name checks.
+pub fn check_policy_file(
+    loaded: &blueprint::Loaded,
+    m: &Model,
+    file: &str,
+    xml: &str,
+) -> Vec<Finding> {
+    let mut c = Ctx {
+        loaded,
+        out: Vec::new(),
+    };
+    policy_rules(&mut c, m, file, xml);
+    c.out
+}
+
+/// Blueprint rules, then rendered-output rules; de-duplicated by (rule, message).
+pub fn all(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered) -> Vec<Finding> {
+    let mut v = check_blueprint(loaded);
+    // A rendered-output finding of a rule the blueprint already triggered says the same thing.
+    let from_blueprint: std::collections::BTreeSet<&str> = v.iter().map(|f| f.rule).collect();
+    v.extend(
+        check_rendered(loaded, m, rendered)
+            .into_iter()
+            .filter(|f| !from_blueprint.contains(f.rule)),
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    v.retain(|f| seen.insert((f.rule, f.location.field.clone(), f.message.clone())));
+    v.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(b.rule)));
+    v
+}

@@ -1,0 +1,101 @@
+//! Where plan/apply send their requests: Azure (any cloud, any credential) or the ARM emulator,
+//! in-process or already running.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use arm_client::{ArmClient, AuthMethod, ClientOptions, Cloud};
+
+pub struct TargetOptions {
+    pub emulator: bool,
+    pub emulator_state: Option<PathBuf>,
+    pub time_scale: f64,
+    pub faults: String,
+    pub seed: u64,
+    pub auth: AuthMethod,
+    pub cloud: Cloud,
+    pub concurrency: usize,
+    pub debug: bool,
+}
+
+pub struct Target {
+    pub client: ArmClient,
+    pub concurrency: usize,
+    /// For the confirmation prompt: "Azure (public cloud)", "the in-process ARM emulator", ...
+    pub description: String,
+    emulator: Option<arm_emulator::Running>,
+}
+
+impl Target {
+    /// Stop the in-process emulator (saving its state file, if any).
+    pub async fn close(self) {
+        if let Some(e) = self.emulator {
+            e.shutdown().await;
+        }
+    }
+}
+
+pub async fn connect(o: &TargetOptions) -> Result<Target> {
+    let mut emulator = None;
+    let (cloud, auth, description, poll_floor) = if o.emulator {
+        let config = arm_emulator::Config {
+            time_scale: o.time_scale,
+            faults: o
+                .faults
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--faults: {e}"))?,
+            seed: o.seed,
+            state_file: o.emulator_state.clone(),
+            latency: Duration::ZERO,
+            log_requests: false,
+        };
+        let running = arm_emulator::start(config, 0)
+            .await
+            .context("starting the in-process ARM emulator")?;
+        let url = running.url();
+        emulator = Some(running);
+        (
+            Cloud::Custom {
+                arm_endpoint: url.clone(),
+                authority_host: None,
+            },
+            AuthMethod::Static("emulator-token".into()),
+            format!("the in-process ARM emulator at {url}"),
+            Duration::from_millis(20),
+        )
+    } else {
+        let description = match &o.cloud {
+            Cloud::Public => "Azure (public cloud)".to_string(),
+            Cloud::China => "Azure operated by 21Vianet (China)".to_string(),
+            Cloud::UsGovernment => "Azure US Government".to_string(),
+            Cloud::Custom { arm_endpoint, .. } => format!("the ARM endpoint {arm_endpoint}"),
+        };
+        let floor = match &o.cloud {
+            Cloud::Custom { arm_endpoint, .. }
+                if arm_endpoint.contains("127.0.0.1") || arm_endpoint.contains("localhost") =>
+            {
+                Duration::from_millis(20)
+            }
+            _ => Duration::from_secs(1),
+        };
+        (o.cloud.clone(), o.auth.clone(), description, floor)
+    };
+    let opts = ClientOptions {
+        cloud,
+        auth,
+        debug_http: o.debug,
+        max_concurrency: o.concurrency.max(1),
+        poll_interval_floor: poll_floor,
+        ..ClientOptions::default()
+    };
+    let client = ArmClient::new(opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Target {
+        client,
+        concurrency: o.concurrency.max(1),
+        description,
+        emulator,
+    })
+}
