@@ -1,0 +1,747 @@
+//! The emulator over HTTP: each ARM behaviour it reproduces, every error code.
+
+use std::time::Duration;
+
+use arm_emulator::{start, Config, Running};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+
+const SUB: &str = "00000000-0000-0000-0000-0000000000aa";
+
+fn rg() -> String {
+    format!("/subscriptions/{SUB}/resourceGroups/rg1")
+}
+
+struct Env {
+    emu: Running,
+    http: Client,
+}
+
+impl Env {
+    async fn new(config: Config) -> Env {
+        Env {
+            emu: start(config, 0).await.unwrap(),
+            http: Client::new(),
+        }
+    }
+    async fn fast() -> Env {
+        Env::new(Config {
+            time_scale: 100_000.0,
+            log_requests: false,
+            ..Config::default()
+        })
+        .await
+    }
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        api: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut url = format!("{}{path}", self.emu.url());
+        if let Some(a) = api {
+            url.push_str(&format!("?api-version={a}"));
+        }
+        let mut req = self.http.request(method, &url).bearer_auth("test-token");
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            headers,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+        )
+    }
+    async fn put(
+        &self,
+        path: &str,
+        api: &str,
+        body: Value,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        self.send(Method::PUT, path, Some(api), Some(body)).await
+    }
+    async fn get(&self, path: &str, api: &str) -> (StatusCode, Value) {
+        let (s, _, v) = self.send(Method::GET, path, Some(api), None).await;
+        (s, v)
+    }
+    /// PUT and poll until the operation ends; returns the final GET.
+    async fn create(&self, path: &str, api: &str, body: Value) -> Value {
+        let (s, h, v) = self.put(path, api, body).await;
+        assert!(s.is_success(), "{path}: {s} {v}");
+        if let Some(op) = h.get("azure-asyncoperation") {
+            let url = op.to_str().unwrap().to_string();
+            for _ in 0..200 {
+                let st: Value = self
+                    .http
+                    .get(&url)
+                    .bearer_auth("t")
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if st["status"] != "InProgress" {
+                    assert_eq!(st["status"], "Succeeded", "{st}");
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        } else if let Some(loc) = h.get("location") {
+            let url = loc.to_str().unwrap().to_string();
+            for _ in 0..200 {
+                let r = self.http.get(&url).bearer_auth("t").send().await.unwrap();
+                if r.status() != StatusCode::ACCEPTED {
+                    assert!(r.status().is_success());
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        let (s, v) = self.get(path, api).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {v}");
+        v
+    }
+    async fn with_rg(self) -> Env {
+        self.create(
+            &rg(),
+            "2025-04-01",
+            json!({ "location": "westeurope", "properties": {} }),
+        )
+        .await;
+        self
+    }
+}
+
+fn code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("")
+}
+
+fn account(name: &str) -> (String, Value) {
+    (
+        format!(
+            "{}/providers/Microsoft.CognitiveServices/accounts/{name}",
+            rg()
+        ),
+        json!({ "location": "westeurope", "kind": "OpenAI", "sku": { "name": "S0" }, "properties": { "customSubDomainName": name } }),
+    )
+}
+
+fn apim(name: &str) -> (String, Value) {
+    (
+        format!("{}/providers/Microsoft.ApiManagement/service/{name}", rg()),
+        json!({ "location": "westeurope", "sku": { "name": "Premium", "capacity": 1 }, "identity": { "type": "SystemAssigned" },
+                "properties": { "publisherName": "p", "publisherEmail": "p@contoso.com", "additionalLocations": [ { "location": "East US", "sku": { "name": "Premium", "capacity": 1 } } ] } }),
+    )
+}
+
+#[tokio::test]
+async fn auth_api_version_and_routing_errors() {
+    let env = Env::fast().await;
+    let r = env
+        .http
+        .get(format!("{}{}?api-version=2025-04-01", env.emu.url(), rg()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&r.json().await.unwrap()), "AuthenticationFailed");
+    let (s, _, v) = env.send(Method::GET, &rg(), None, None).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "MissingApiVersionParameter")
+    );
+    let (s, v) = env.get(&rg(), "1999-01-01").await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "NoRegisteredProviderFound")
+    );
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2025-04-01"));
+    let (s, v) = env.get(&rg(), "2025-04-01").await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::NOT_FOUND, "ResourceGroupNotFound")
+    );
+    let (id, body) = account("a1");
+    let (s, _, v) = env.put(&id, "2026-05-01", body.clone()).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::NOT_FOUND, "ResourceGroupNotFound")
+    );
+    // Error envelope shape.
+    for k in ["code", "message", "target", "details"] {
+        assert!(v["error"].get(k).is_some(), "{k} missing in {v}");
+    }
+    let env = env.with_rg().await;
+    let (s, _, _) = env
+        .send(Method::HEAD, &rg(), Some("2025-04-01"), None)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, v) = env.get(&id, "2026-05-01").await;
+    assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "ResourceNotFound"));
+    let (s, _, v) = env.put(&format!("{id}/deployments/d"), "2026-05-01", json!({ "sku": { "name": "Standard", "capacity": 1 }, "properties": { "model": { "name": "gpt-4o", "format": "OpenAI", "version": "1" } } })).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::NOT_FOUND, "ParentResourceNotFound")
+    );
+    let (s, v) = env
+        .get(
+            &format!("{}/providers/Microsoft.Nope/things/x", rg()),
+            "2020-01-01",
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::NOT_FOUND, "InvalidResourceType")
+    );
+}
+
+#[tokio::test]
+async fn request_bodies_are_validated() {
+    let env = Env::fast().await.with_rg().await;
+    let (id, body) = account("a1");
+    let mut missing = body.clone();
+    missing.as_object_mut().unwrap().remove("kind");
+    let (s, _, v) = env.put(&id, "2026-05-01", missing).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "InvalidRequestContent")
+    );
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("kind"),
+        "{v}"
+    );
+    let mut bad_enum = body.clone();
+    bad_enum["properties"]["publicNetworkAccess"] = json!("Sometimes");
+    let (s, _, v) = env.put(&id, "2026-05-01", bad_enum).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "InvalidRequestContent")
+    );
+    assert_eq!(v["error"]["target"], "properties.publicNetworkAccess");
+    let mut wrong_type = body.clone();
+    wrong_type["properties"]["disableLocalAuth"] = json!("yes");
+    let (s, _, v) = env.put(&id, "2026-05-01", wrong_type).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "InvalidRequestContent")
+    );
+    let mut unknown = body.clone();
+    unknown["locaton"] = json!("westeurope");
+    let (s, _, v) = env.put(&id, "2026-05-01", unknown).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "InvalidRequestContent")
+    );
+    let mut no_props = body.clone();
+    no_props.as_object_mut().unwrap().remove("properties");
+    let (s, _, _) = env.put(&id, "2026-05-01", no_props).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _, _) = env.put(&id, "2026-05-01", body).await;
+    assert_eq!(s, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn long_running_operations_both_styles_on_the_virtual_clock() {
+    // 100x: an AOAI account (30-60 s) takes 0.3-0.6 s.
+    let env = Env::new(Config {
+        time_scale: 100.0,
+        log_requests: false,
+        ..Config::default()
+    })
+    .await
+    .with_rg()
+    .await;
+    let (id, body) = account("a1");
+    let (s, h, v) = env.put(&id, "2026-05-01", body).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(v["properties"]["provisioningState"], "Creating");
+    assert!(h.get("retry-after").is_some());
+    let op = h
+        .get("azure-asyncoperation")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let (s, v) = env.get(&id, "2026-05-01").await;
+    assert_eq!(
+        (s, v["properties"]["provisioningState"].as_str()),
+        (StatusCode::OK, Some("Creating"))
+    );
+    let st: Value = env
+        .http
+        .get(&op)
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(st["status"], "InProgress");
+    let mut st = Value::Null;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        st = env
+            .http
+            .get(&op)
+            .bearer_auth("t")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if st["status"] != "InProgress" {
+            break;
+        }
+    }
+    assert_eq!(st["status"], "Succeeded");
+    let (_, v) = env.get(&id, "2026-05-01").await;
+    assert_eq!(v["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(v["properties"]["endpoint"], "https://a1.openai.azure.com/");
+
+    // 202 + Location: Event Hubs namespaces are absent until done.
+    let ns = format!("{}/providers/Microsoft.EventHub/namespaces/evhns1", rg());
+    let (s, h, _) = env
+        .put(
+            &ns,
+            "2026-01-01",
+            json!({ "location": "westeurope", "sku": { "name": "Standard" }, "properties": {} }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let loc = h.get("location").unwrap().to_str().unwrap().to_string();
+    assert!(h.get("retry-after").is_some());
+    assert_eq!(env.get(&ns, "2026-01-01").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        env.http
+            .get(&loc)
+            .bearer_auth("t")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::ACCEPTED
+    );
+    let mut status = StatusCode::ACCEPTED;
+    for _ in 0..150 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        status = env
+            .http
+            .get(&loc)
+            .bearer_auth("t")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status != StatusCode::ACCEPTED {
+            break;
+        }
+    }
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(env.get(&ns, "2026-01-01").await.0, StatusCode::OK);
+
+    // DELETE: 202 for async types, 204 when absent.
+    let (s, h, _) = env
+        .send(Method::DELETE, &ns, Some("2026-01-01"), None)
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert!(h.get("location").is_some());
+    let (s, _, _) = env
+        .send(Method::DELETE, &format!("{ns}x"), Some("2026-01-01"), None)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _, _) = env
+        .send(
+            Method::DELETE,
+            &format!("{}/providers/Microsoft.Consumption/budgets/none", rg()),
+            Some("2024-08-01"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn failed_operations_carry_an_error() {
+    let env = Env::new(Config {
+        time_scale: 100_000.0,
+        faults: "lro-fail=1.0".parse().unwrap(),
+        log_requests: false,
+        ..Config::default()
+    })
+    .await
+    .with_rg()
+    .await;
+    let (id, body) = account("a1");
+    let (_, h, _) = env.put(&id, "2026-05-01", body).await;
+    let op = h
+        .get("azure-asyncoperation")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let st: Value = env
+        .http
+        .get(&op)
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(st["status"], "Failed");
+    assert_eq!(st["error"]["code"], "ProvisioningFailed");
+    assert_eq!(
+        env.get(&id, "2026-05-01").await.1["properties"]["provisioningState"],
+        "Failed"
+    );
+}
+
+#[tokio::test]
+async fn apim_quirks() {
+    let env = Env::new(Config {
+        time_scale: 100_000.0,
+        log_requests: false,
+        ..Config::default()
+    })
+    .await
+    .with_rg()
+    .await;
+    let (id, body) = apim("apim1");
+    let (s, h, v) = env.put(&id, "2024-05-01", body).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(v["properties"]["provisioningState"], "Activating");
+    let principal = v["identity"]["principalId"].as_str().unwrap().to_string();
+    assert!(uuid::Uuid::parse_str(&principal).is_ok());
+    // Activation takes 30-45 minutes of Azure time: at 100000x, 18-27 ms.
+    let api = format!("{id}/apis/openai");
+    let api_body = json!({ "properties": { "path": "openai", "protocols": ["https"] } });
+    let (s, _, v) = env.put(&api, "2024-05-01", api_body.clone()).await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "InvalidOperation"));
+    assert!(h.get("azure-asyncoperation").is_some());
+    let mut v = Value::Null;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        v = env.get(&id, "2024-05-01").await.1;
+        if v["properties"]["provisioningState"] != "Activating" {
+            break;
+        }
+    }
+    assert_eq!(v["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(v["properties"]["gatewayUrl"], "https://apim1.azure-api.net");
+    assert_eq!(
+        v["properties"]["additionalLocations"][0]["gatewayRegionalUrl"],
+        "https://apim1-eastus-01.regional.azure-api.net"
+    );
+    // Role assignments: principal replication, duplicates, name reuse.
+    let (acc, acc_body) = account("a1");
+    env.create(&acc, "2026-05-01", acc_body).await;
+    let role = "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/5e0bd9bd-7b93-4f28-af87-19fc36ad61bd";
+    let ra = |name: &str| format!("{acc}/providers/Microsoft.Authorization/roleAssignments/{name}");
+    let n1 = "11111111-1111-1111-1111-111111111111";
+    let (s, _, v) = env.put(&ra(n1), "2022-04-01", json!({ "properties": { "roleDefinitionId": role, "principalId": "22222222-2222-2222-2222-222222222222" } })).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "PrincipalNotFound")
+    );
+    let ok = json!({ "properties": { "roleDefinitionId": role, "principalId": principal, "principalType": "ServicePrincipal" } });
+    let (s, _, _) = env.put(&ra(n1), "2022-04-01", ok.clone()).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _, v) = env
+        .put(
+            &ra("33333333-3333-3333-3333-333333333333"),
+            "2022-04-01",
+            ok,
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::CONFLICT, "RoleAssignmentExists")
+    );
+    let other = json!({ "properties": { "roleDefinitionId": role, "principalId": "44444444-4444-4444-4444-444444444444", "principalType": "ServicePrincipal" } });
+    let (s, _, v) = env.put(&ra(n1), "2022-04-01", other).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::CONFLICT, "RoleAssignmentUpdateNotPermitted")
+    );
+}
+
+#[tokio::test]
+async fn concurrent_writes_to_one_api_conflict() {
+    // APIM activates fast at 100000x; the state file carries it into an emulator running at
+    // Azure's own pace, where an API write holds the API for seconds.
+    let dir = std::env::temp_dir().join(format!("arm-emulator-api-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let file = dir.join("state.json");
+    let _ = std::fs::remove_file(&file);
+    let env = Env::new(Config {
+        time_scale: 100_000.0,
+        state_file: Some(file.clone()),
+        log_requests: false,
+        ..Config::default()
+    })
+    .await
+    .with_rg()
+    .await;
+    let (id, body) = apim("apim1");
+    env.create(&id, "2024-05-01", body).await;
+    env.emu.shutdown().await;
+    let env = Env::new(Config {
+        state_file: Some(file),
+        log_requests: false,
+        ..Config::default()
+    })
+    .await;
+    let api = format!("{id}/apis/openai");
+    let (a, b) = tokio::join!(
+        env.put(
+            &api,
+            "2024-05-01",
+            json!({ "properties": { "path": "openai" } })
+        ),
+        async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            env.put(
+                &format!("{api}/policies/policy"),
+                "2024-05-01",
+                json!({ "properties": { "format": "rawxml", "value": "<policies/>" } }),
+            )
+            .await
+        }
+    );
+    assert!(a.0.is_success(), "{:?}", a.2);
+    assert_eq!(
+        (b.0, code(&b.2)),
+        (StatusCode::CONFLICT, "PessimisticConcurrencyConflict")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn immutable_properties_deployment_conflicts_and_private_link() {
+    let env = Env::new(Config {
+        time_scale: 1000.0,
+        log_requests: false,
+        ..Config::default()
+    })
+    .await
+    .with_rg()
+    .await;
+    let (acc, body) = account("a1");
+    env.create(&acc, "2026-05-01", body.clone()).await;
+    let mut moved = body.clone();
+    moved["location"] = json!("eastus");
+    let (s, _, v) = env.put(&acc, "2026-05-01", moved).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::CONFLICT, "InvalidResourceLocation")
+    );
+    let mut renamed = body.clone();
+    renamed["properties"]["customSubDomainName"] = json!("other");
+    let (s, _, v) = env.put(&acc, "2026-05-01", renamed).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::CONFLICT, "PropertyChangeNotAllowed")
+    );
+    // Two deployments at once under one account.
+    let dep = |n: &str| format!("{acc}/deployments/{n}");
+    let dep_body = json!({ "sku": { "name": "Standard", "capacity": 1 }, "properties": { "model": { "format": "OpenAI", "name": "gpt-4o", "version": "1" } } });
+    let (s, _, _) = env.put(&dep("d1"), "2026-05-01", dep_body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _, v) = env.put(&dep("d2"), "2026-05-01", dep_body).await;
+    assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "RequestConflict"));
+    let (s, v) = env.get(&format!("{acc}/deployments"), "2026-05-01").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["value"].as_array().unwrap().len(), 1);
+
+    // Front Door origin with Private Link to APIM: a Pending connection, approvable.
+    let env = Env::new(Config {
+        time_scale: 1_000_000.0,
+        log_requests: false,
+        ..Config::default()
+    })
+    .await
+    .with_rg()
+    .await;
+    let (apim_id, apim_body) = apim("apim1");
+    env.create(&apim_id, "2024-05-01", apim_body).await;
+    let profile = format!("{}/providers/Microsoft.Cdn/profiles/afd1", rg());
+    env.create(&profile, "2025-12-01", json!({ "location": "global", "sku": { "name": "Premium_AzureFrontDoor" }, "properties": {} })).await;
+    let og = format!("{profile}/originGroups/og");
+    env.create(&og, "2025-12-01", json!({ "properties": {} }))
+        .await;
+    let private = json!({ "properties": { "hostName": "apim1-westeurope-01.regional.azure-api.net", "sharedPrivateLinkResource": { "privateLink": { "id": apim_id }, "groupId": "Gateway", "privateLinkLocation": "westeurope", "requestMessage": "please" } } });
+    env.create(&format!("{og}/origins/o1"), "2025-12-01", private)
+        .await;
+    let (_, list) = env
+        .get(
+            &format!("{apim_id}/privateEndpointConnections"),
+            "2024-05-01",
+        )
+        .await;
+    let conns = list["value"].as_array().unwrap();
+    assert_eq!(conns.len(), 1);
+    assert_eq!(
+        conns[0]["properties"]["privateLinkServiceConnectionState"]["status"],
+        "Pending"
+    );
+    let cid = conns[0]["id"].as_str().unwrap();
+    let (s, _, _) = env.put(cid, "2024-05-01", json!({ "properties": { "privateLinkServiceConnectionState": { "status": "Approved", "description": "ok" } } })).await;
+    assert!(s.is_success());
+    let (_, c) = env.get(cid, "2024-05-01").await;
+    assert_eq!(
+        c["properties"]["privateLinkServiceConnectionState"]["status"],
+        "Approved"
+    );
+    let public = json!({ "properties": { "hostName": "x.openai.azure.com" } });
+    let (s, _, v) = env
+        .put(&format!("{og}/origins/o2"), "2025-12-01", public)
+        .await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "BadRequest"));
+    assert!(v["error"]["message"].as_str().unwrap().contains("mix"));
+}
+
+#[tokio::test]
+async fn throttling_headers_and_429() {
+    // At time scale 1 the write bucket (200, +10/s) runs dry after 200 quick writes.
+    let env = Env::new(Config {
+        log_requests: false,
+        ..Config::default()
+    })
+    .await;
+    let (s, h, _) = env
+        .put(
+            &rg(),
+            "2025-04-01",
+            json!({ "location": "westeurope", "properties": {} }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let left: u32 = h
+        .get("x-ms-ratelimit-remaining-subscription-writes")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(left, 199);
+    let mut throttled = None;
+    for i in 0..260 {
+        let (s, h, v) = env
+            .put(
+                &rg(),
+                "2025-04-01",
+                json!({ "location": "westeurope", "properties": {} }),
+            )
+            .await;
+        if s == StatusCode::TOO_MANY_REQUESTS {
+            throttled = Some((i, h, v));
+            break;
+        }
+    }
+    let (i, h, v) = throttled.expect("never throttled");
+    assert!((190..=215).contains(&i), "throttled after {i} writes");
+    assert!(h.get("retry-after").is_some());
+    assert_eq!(code(&v), "TooManyRequests");
+    let (_, h, _) = env.send(Method::GET, &rg(), Some("2025-04-01"), None).await;
+    assert!(h
+        .get("x-ms-ratelimit-remaining-subscription-reads")
+        .is_some());
+}
+
+#[tokio::test]
+async fn faults_are_deterministic_for_a_seed_and_logged() {
+    async fn run(seed: u64) -> Vec<u16> {
+        let env = Env::new(Config {
+            time_scale: 100_000.0,
+            faults: "429=0.2,500=0.1,503=0.1".parse().unwrap(),
+            seed,
+            log_requests: false,
+            ..Config::default()
+        })
+        .await;
+        let mut out = Vec::new();
+        for _ in 0..40 {
+            let (s, _, _) = env.send(Method::GET, &rg(), Some("2025-04-01"), None).await;
+            out.push(s.as_u16());
+        }
+        let summary = env.emu.summary();
+        assert_eq!(summary.requests, 40);
+        assert_eq!(summary.reads, 40);
+        let log: Value = env
+            .http
+            .get(format!("{}/_emulator/log", env.emu.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(log["log"].as_array().unwrap().len(), 40);
+        out
+    }
+    let a = run(7).await;
+    assert_eq!(a, run(7).await);
+    assert_ne!(a, run(8).await);
+    assert!(
+        a.contains(&429) && a.contains(&500) && a.contains(&503) && a.contains(&404),
+        "{a:?}"
+    );
+    // Dropped connections: the client sees a transport error, not a response.
+    let env = Env::new(Config {
+        faults: "drop=1.0".parse().unwrap(),
+        log_requests: false,
+        ..Config::default()
+    })
+    .await;
+    let r = env
+        .http
+        .get(format!("{}{}?api-version=2025-04-01", env.emu.url(), rg()))
+        .bearer_auth("t")
+        .send()
+        .await;
+    assert!(r.is_err());
+    assert!("429=2".parse::<arm_emulator::FaultSpec>().is_err());
+    assert!("teapot=0.1".parse::<arm_emulator::FaultSpec>().is_err());
+}
+
+#[tokio::test]
+async fn state_file_survives_a_restart() {
+    let dir = std::env::temp_dir().join(format!("arm-emulator-state-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let file = dir.join("state.json");
+    let _ = std::fs::remove_file(&file);
+    let cfg = || Config {
+        time_scale: 100_000.0,
+        state_file: Some(file.clone()),
+        log_requests: false,
+        ..Config::default()
+    };
+    let env = Env::new(cfg()).await.with_rg().await;
+    let (id, body) = account("a1");
+    env.create(&id, "2026-05-01", body).await;
+    env.emu.shutdown().await;
+    let env = Env::new(cfg()).await;
+    let (s, v) = env.get(&id, "2026-05-01").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["properties"]["provisioningState"], "Succeeded");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn listens_on_loopback_only() {
+    let emu = start(Config::default(), 0).await.unwrap();
+    assert!(emu.url().starts_with("http://127.0.0.1:"));
+}
