@@ -412,7 +412,7 @@ async fn failed_operations_carry_an_error() {
 #[tokio::test]
 async fn apim_quirks() {
     let env = Env::new(Config {
-        time_scale: 100_000.0,
+        time_scale: 10_000.0,
         log_requests: false,
         ..Config::default()
     })
@@ -425,7 +425,7 @@ async fn apim_quirks() {
     assert_eq!(v["properties"]["provisioningState"], "Activating");
     let principal = v["identity"]["principalId"].as_str().unwrap().to_string();
     assert!(uuid::Uuid::parse_str(&principal).is_ok());
-    // Activation takes 30-45 minutes of Azure time: at 100000x, 18-27 ms.
+    // Activation takes 30-45 minutes of Azure time: at 10000x, 180-270 ms.
     let api = format!("{id}/apis/openai");
     let api_body = json!({ "properties": { "path": "openai", "protocols": ["https"] } });
     let (s, _, v) = env.put(&api, "2024-05-01", api_body.clone()).await;
