@@ -72,14 +72,19 @@ pub async fn connect(o: &TargetOptions) -> Result<Target> {
             Cloud::Custom { arm_endpoint, .. } => format!("the ARM endpoint {arm_endpoint}"),
         };
         let floor = match &o.cloud {
-            Cloud::Custom { arm_endpoint, .. }
-                if arm_endpoint.contains("127.0.0.1") || arm_endpoint.contains("localhost") =>
-            {
+            Cloud::Custom { arm_endpoint, .. } if is_loopback(arm_endpoint) => {
                 Duration::from_millis(20)
             }
             _ => Duration::from_secs(1),
         };
-        (o.cloud.clone(), o.auth.clone(), description, floor)
+        // A local emulator accepts any bearer token: no Azure sign-in for it.
+        let auth = match (&o.cloud, &o.auth) {
+            (Cloud::Custom { arm_endpoint, .. }, AuthMethod::Auto) if is_loopback(arm_endpoint) => {
+                AuthMethod::Static("emulator-token".into())
+            }
+            _ => o.auth.clone(),
+        };
+        (o.cloud.clone(), auth, description, floor)
     };
     let opts = ClientOptions {
         cloud,
@@ -98,4 +103,10 @@ pub async fn connect(o: &TargetOptions) -> Result<Target> {
         description,
         emulator,
     })
+}
+
+fn is_loopback(url: &str) -> bool {
+    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| url.starts_with(p))
 }
