@@ -1,0 +1,241 @@
+//! The client against the emulator: both LRO styles, failed operations, retries of throttling,
+//! server errors, dropped connections and transient conflicts, and giving up in bounded time.
+
+use std::time::Duration;
+
+use arm_client::{ArmClient, AuthMethod, ClientOptions, Cloud};
+use arm_emulator::{start, Config, Running};
+use serde_json::json;
+
+const RG: &str = "/subscriptions/00000000-0000-0000-0000-0000000000cc/resourceGroups/rg1";
+
+async fn setup(config: Config) -> (Running, ArmClient) {
+    let emu = start(
+        Config {
+            log_requests: false,
+            ..config
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let client = client_for(&emu, Duration::from_secs(60)).await;
+    (emu, client)
+}
+
+async fn client_for(emu: &Running, max_retry: Duration) -> ArmClient {
+    ArmClient::new(ClientOptions {
+        cloud: Cloud::Custom {
+            arm_endpoint: emu.url(),
+            authority_host: None,
+        },
+        auth: AuthMethod::Static("test-token".into()),
+        poll_interval_floor: Duration::from_millis(5),
+        max_retry_time: max_retry,
+        ..ClientOptions::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn account(name: &str) -> (String, serde_json::Value) {
+    (
+        format!("{RG}/providers/Microsoft.CognitiveServices/accounts/{name}"),
+        json!({ "location": "westeurope", "kind": "OpenAI", "sku": { "name": "S0" }, "properties": { "customSubDomainName": name } }),
+    )
+}
+
+fn no_progress(_: &str) {}
+
+#[tokio::test]
+async fn both_lro_styles_complete_with_the_final_resource() {
+    let (emu, c) = setup(Config {
+        time_scale: 2000.0,
+        ..Config::default()
+    })
+    .await;
+    c.put(
+        RG,
+        "2025-04-01",
+        &json!({ "location": "westeurope", "properties": {} }),
+        &no_progress,
+    )
+    .await
+    .unwrap();
+    let (id, body) = account("a1");
+    let states = std::sync::Mutex::new(Vec::new());
+    let record = |s: &str| states.lock().unwrap().push(s.to_string());
+    let v = c.put(&id, "2026-05-01", &body, &record).await.unwrap();
+    assert_eq!(v["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(v["properties"]["endpoint"], "https://a1.openai.azure.com/");
+    assert!(states
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|s| s == "Creating" || s == "InProgress"));
+    // 202 + Location.
+    let ns = format!("{RG}/providers/Microsoft.EventHub/namespaces/evhns1");
+    let v = c
+        .put(
+            &ns,
+            "2026-01-01",
+            &json!({ "location": "westeurope", "sku": { "name": "Standard" }, "properties": {} }),
+            &no_progress,
+        )
+        .await
+        .unwrap();
+    assert_eq!(v["name"], "evhns1");
+    assert!(c.get(&ns, "2026-01-01").await.unwrap().is_some());
+    c.delete(&ns, "2026-01-01").await.unwrap();
+    assert!(c.get(&ns, "2026-01-01").await.unwrap().is_none());
+    let listed = c
+        .list(
+            &format!("{RG}/providers/Microsoft.CognitiveServices/accounts"),
+            "2026-05-01",
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    let stats = c.stats();
+    assert!(stats.polls > 0 && stats.writes >= 3);
+    // Polls honour Retry-After: about duration / interval polls, not a busy loop.
+    let polls = emu.log().iter().filter(|e| e.is_poll).count();
+    assert!(polls < 40, "{polls} polls");
+}
+
+#[tokio::test]
+async fn a_failed_operation_is_an_error_with_its_code() {
+    let (_emu, c) = setup(Config {
+        time_scale: 10_000.0,
+        faults: "lro-fail=1.0".parse().unwrap(),
+        ..Config::default()
+    })
+    .await;
+    c.put(
+        RG,
+        "2025-04-01",
+        &json!({ "location": "westeurope", "properties": {} }),
+        &no_progress,
+    )
+    .await
+    .unwrap();
+    let (id, body) = account("a1");
+    let e = c
+        .put(&id, "2026-05-01", &body, &no_progress)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code.as_deref(), Some("ProvisioningFailed"));
+    let text = e.to_string();
+    assert!(
+        text.contains(&id) && text.contains("PUT") && text.contains("ProvisioningFailed"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn faults_are_retried_until_success() {
+    let (emu, c) = setup(Config {
+        time_scale: 10_000.0,
+        faults: "429=0.2,500=0.1,503=0.1,drop=0.05".parse().unwrap(),
+        seed: 4,
+        ..Config::default()
+    })
+    .await;
+    c.put(
+        RG,
+        "2025-04-01",
+        &json!({ "location": "westeurope", "properties": {} }),
+        &no_progress,
+    )
+    .await
+    .unwrap();
+    for i in 0..6 {
+        let (id, body) = account(&format!("a{i}"));
+        c.put(&id, "2026-05-01", &body, &no_progress).await.unwrap();
+        assert!(c.get(&id, "2026-05-01").await.unwrap().is_some());
+    }
+    assert!(c.stats().retries > 0);
+    let s = emu.summary();
+    assert!(
+        s.by_method_status.keys().any(|k| k.ends_with(" 429")),
+        "{s:?}"
+    );
+}
+
+#[tokio::test]
+async fn transient_conflicts_are_retried() {
+    let (_emu, c) = setup(Config {
+        time_scale: 2000.0,
+        ..Config::default()
+    })
+    .await;
+    c.put(
+        RG,
+        "2025-04-01",
+        &json!({ "location": "westeurope", "properties": {} }),
+        &no_progress,
+    )
+    .await
+    .unwrap();
+    let (id, body) = account("a1");
+    c.put(&id, "2026-05-01", &body, &no_progress).await.unwrap();
+    let dep = |n: &str| format!("{id}/deployments/{n}");
+    let b = json!({ "sku": { "name": "Standard", "capacity": 1 }, "properties": { "model": { "format": "OpenAI", "name": "gpt-4o", "version": "1" } } });
+    // Two deployments at once: Azure answers the second with 409 RequestConflict; the client waits and retries.
+    let (d1, d2) = (dep("d1"), dep("d2"));
+    let (x, y) = tokio::join!(
+        c.put(&d1, "2026-05-01", &b, &no_progress),
+        c.put(&d2, "2026-05-01", &b, &no_progress)
+    );
+    x.unwrap();
+    y.unwrap();
+    assert!(c.stats().retries > 0);
+}
+
+#[tokio::test]
+async fn gives_up_in_bounded_time_with_a_clear_error() {
+    let emu = start(
+        Config {
+            faults: "500=1.0".parse().unwrap(),
+            log_requests: false,
+            ..Config::default()
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let c = client_for(&emu, Duration::from_millis(300)).await;
+    let t = std::time::Instant::now();
+    let e = c.get(RG, "2025-04-01").await.unwrap_err();
+    assert!(t.elapsed() < Duration::from_secs(5));
+    assert_eq!(e.status, Some(500));
+    let text = e.to_string();
+    assert!(
+        text.contains("gave up") || text.contains("InternalServerError"),
+        "{text}"
+    );
+    assert!(text.contains("x-ms-correlation-request-id"), "{text}");
+    assert!(!text.contains("test-token"));
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_except_on_loopback() {
+    let r = ArmClient::new(ClientOptions {
+        cloud: Cloud::Custom {
+            arm_endpoint: "http://management.example.com".into(),
+            authority_host: None,
+        },
+        auth: AuthMethod::Static("t".into()),
+        ..ClientOptions::default()
+    })
+    .await;
+    assert!(r.is_err());
+    assert_eq!(
+        Cloud::China.scope(),
+        "https://management.chinacloudapi.cn/.default"
+    );
+    assert_eq!(
+        Cloud::UsGovernment.arm_endpoint(),
+        "https://management.usgovcloudapi.net"
+    );
+}
