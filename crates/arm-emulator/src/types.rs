@@ -855,6 +855,7 @@ const fn cdn(
         name,
         versions: &[
             "2025-12-01",
+            "2026-10-01",
             "2025-06-01",
             "2025-04-15",
             "2024-09-01",
@@ -895,21 +896,13 @@ pub fn validate(spec: &TypeSpec, body: &serde_json::Value) -> Result<(), (String
             return Err((format!("Could not find member '{k}' on object of type 'ResourceDefinition'. Path '{k}'."), k.clone()));
         }
     }
-    // Every published resource definition requires `properties` (an object, never null).
-    match obj.get("properties") {
-        Some(p) if p.is_object() => {}
-        Some(_) => {
-            return Err((
-                "Property 'properties' must be an object. Path 'properties'.".into(),
-                "properties".into(),
-            ))
-        }
-        None => {
-            return Err((
-                "Required property 'properties' not found in JSON. Path ''.".into(),
-                "properties".into(),
-            ))
-        }
+    // `properties` may be omitted (ARM accepts a resource group PUT with only a location), but
+    // is never null or a non-object.
+    if obj.get("properties").is_some_and(|p| !p.is_object()) {
+        return Err((
+            "Property 'properties' must be an object. Path 'properties'.".into(),
+            "properties".into(),
+        ));
     }
     for (path, rule) in spec.rules {
         let segs: Vec<&str> = path.split('.').collect();

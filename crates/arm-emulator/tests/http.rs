@@ -241,9 +241,9 @@ async fn request_bodies_are_validated() {
         (s, code(&v)),
         (StatusCode::BAD_REQUEST, "InvalidRequestContent")
     );
-    let mut no_props = body.clone();
-    no_props.as_object_mut().unwrap().remove("properties");
-    let (s, _, _) = env.put(&id, "2026-05-01", no_props).await;
+    let mut null_props = body.clone();
+    null_props["properties"] = Value::Null;
+    let (s, _, _) = env.put(&id, "2026-05-01", null_props).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, _, _) = env.put(&id, "2026-05-01", body).await;
     assert_eq!(s, StatusCode::CREATED);
