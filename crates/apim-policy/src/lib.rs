@@ -45,6 +45,9 @@ struct Spec {
     children: Children,
     #[serde(default)]
     sections: Option<Vec<String>>,
+    /// Declared without a type (xs:anyType): any attributes and content.
+    #[serde(default)]
+    any: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +108,7 @@ fn extra_elements() -> Vec<(String, Spec)> {
         text: false,
         children: Children::Kind("none".into()),
         sections: None,
+        any: false,
     };
     vec![
         (
@@ -137,6 +141,7 @@ fn extra_elements() -> Vec<(String, Spec)> {
                 text: false,
                 children: Children::Kind("none".into()),
                 sections: Some(vec!["inbound".into()]),
+                any: false,
             },
         ),
         (
@@ -149,6 +154,7 @@ fn extra_elements() -> Vec<(String, Spec)> {
                 text: false,
                 children: Children::Named(BTreeMap::from([("dimension".into(), dimension)])),
                 sections: Some(vec!["inbound".into()]),
+                any: false,
             },
         ),
     ]

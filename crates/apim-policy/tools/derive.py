@@ -90,12 +90,33 @@ def spec_of(el, elements, complex_types, simple_types, depth=0):
         spec["children"] = "none"
         return spec
     if ct is None:
+        # No type: xs:anyType. A local declaration named like a policy is that policy
+        # (return-response's set-status, set-header, set-body); anything else accepts anything.
+        name = el.get("name")
+        if type_name is None and name in elements and elements[name] is not el and depth < 8:
+            return spec_of(elements[name], elements, complex_types, simple_types, depth + 1)
+        if type_name is None:
+            return {"attrs": {}, "text": True, "children": "none", "any": True}
         spec["text"] = True
         spec["children"] = "none"
         return spec
     if ct.get("mixed") == "true":
         spec["text"] = True
     content = ct
+    base_spec = None
+    cc = ct.find(XS + "complexContent")
+    if cc is not None:
+        ext = cc.find(XS + "extension")
+        if ext is None:
+            ext = cc.find(XS + "restriction")
+        if ext is not None:
+            base = ext.get("base", "").split(":")[-1]
+            if base in complex_types:
+                holder = ET.Element(XS + "element")
+                holder.set("type", base)
+                base_spec = spec_of(holder, elements, complex_types, simple_types, depth + 1)
+            content = ext
+            ct = ext
     sc = ct.find(XS + "simpleContent")
     if sc is not None:
         spec["text"] = True
@@ -127,6 +148,15 @@ def spec_of(el, elements, complex_types, simple_types, depth=0):
             cname = c.get("name") or c.get("ref")
             if depth < 8:
                 children[cname] = spec_of(c, elements, complex_types, simple_types, depth + 1)
+    if base_spec is not None:
+        for k, v in base_spec["attrs"].items():
+            spec["attrs"].setdefault(k, v)
+        spec["text"] = spec["text"] or base_spec["text"]
+        if base_spec["children"] == "policies":
+            any_child = True
+        elif isinstance(base_spec["children"], dict):
+            for k, v in base_spec["children"].items():
+                children.setdefault(k, v)
     if any_child:
         spec["children"] = "policies"
     elif children:
