@@ -23,7 +23,16 @@ fn doc(inbound: &str, backend: &str) -> String {
 #[test]
 fn seeded_mistakes_are_located() {
     let fwd = "    <forward-request />";
-    let cases: Vec<(&str, String, &str, usize, usize, Option<&str>)> = vec![
+    // (what, document, code, line, column, help)
+    type Case = (
+        &'static str,
+        String,
+        &'static str,
+        usize,
+        usize,
+        Option<&'static str>,
+    );
+    let cases: Vec<Case> = vec![
         ("misspelled element", doc("    <set-headr name=\"x\" exists-action=\"override\"><value>1</value></set-headr>", fwd), "unknown-element", 4, 5, Some("did you mean `set-header`?")),
         ("misspelled attribute", doc("    <set-header nme=\"x\" exists-action=\"override\"><value>1</value></set-header>", fwd), "unknown-attribute", 4, 17, Some("did you mean `name`?")),
         ("bad enum value", doc("    <set-header name=\"x\" exists-action=\"overwrite\"><value>1</value></set-header>", fwd), "bad-enum", 4, 41, Some("did you mean `override`?")),
@@ -33,7 +42,7 @@ fn seeded_mistakes_are_located() {
         ("set-backend-service without a target", doc("    <set-backend-service />", fwd), "set-backend-service-target", 4, 5, None),
         ("validate-jwt with two token sources", doc("    <validate-jwt header-name=\"Authorization\" query-parameter-name=\"t\">\n      <openid-config url=\"https://x\" />\n    </validate-jwt>", fwd), "validate-jwt-token-source", 4, 5, None),
         ("unterminated expression", doc("    <set-variable name=\"v\" value=\"@(foo(\" />", fwd), "unterminated-expression", 4, 35, None),
-        ("bad integer", doc("", "    <retry condition=\"true\" count=\"two\" interval=\"1\">\n      <forward-request />\n    </retry>"), "bad-enum", 7, 37, None),
+        ("bad integer", doc("", "    <retry condition=\"true\" count=\"two\" interval=\"1\">\n      <forward-request />\n    </retry>"), "bad-enum", 7, 36, None),
         ("unknown section", "<policies>\n  <inbound />\n  <inbund />\n</policies>".to_string(), "unknown-element", 3, 3, Some("did you mean `inbound`?")),
     ];
     for (what, xml, code, line, col, help) in cases {
