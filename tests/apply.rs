@@ -286,3 +286,22 @@ fn in_process_emulator_runs_the_readme_command() {
         "{err}"
     );
 }
+
+#[test]
+fn debug_traces_redact_tokens_and_keys() {
+    let out = common::bin()
+        .args(["apply", "--emulator", "--auto-approve", "--debug"])
+        .arg(common::example("apim"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--> PUT ") && err.contains("<-- 201 "), "no HTTP trace");
+    assert!(err.contains("authorization: Bearer [redacted]"));
+    assert!(!err.contains("emulator-token"), "the bearer token leaked");
+    // The App Insights connection string (an instrumentation key) is redacted in responses.
+    assert!(!err.contains("InstrumentationKey="), "a connection string leaked");
+    let all = format!("{err}{}", String::from_utf8_lossy(&out.stdout));
+    assert!(!all.contains("emulator-token"));
+}
