@@ -297,11 +297,17 @@ fn debug_traces_redact_tokens_and_keys() {
         .unwrap();
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--> PUT ") && err.contains("<-- 201 "), "no HTTP trace");
+    assert!(
+        err.contains("--> PUT ") && err.contains("<-- 201 "),
+        "no HTTP trace"
+    );
     assert!(err.contains("authorization: Bearer [redacted]"));
     assert!(!err.contains("emulator-token"), "the bearer token leaked");
     // The App Insights connection string (an instrumentation key) is redacted in responses.
-    assert!(!err.contains("InstrumentationKey="), "a connection string leaked");
+    assert!(
+        !err.contains("InstrumentationKey="),
+        "a connection string leaked"
+    );
     let all = format!("{err}{}", String::from_utf8_lossy(&out.stdout));
     assert!(!all.contains("emulator-token"));
 }

@@ -7,7 +7,10 @@ mod common;
 use std::process::Command;
 
 fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// Replace each expression and named value with a short expression, which every XSD
@@ -33,11 +36,18 @@ fn rendered_policies_validate_against_the_xsds() {
     let required = std::env::var("AOAI_ARCH_REQUIRE_SHARED").as_deref() == Ok("1");
     if !have("xmllint") || !have("patch") {
         assert!(!required, "AOAI_ARCH_REQUIRE_SHARED=1 but xmllint or patch is missing (apt-get install libxml2-utils patch)");
-        eprintln!("SKIPPED rendered_policies_validate_against_the_xsds: xmllint or patch not installed");
+        eprintln!(
+            "SKIPPED rendered_policies_validate_against_the_xsds: xmllint or patch not installed"
+        );
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let cp = Command::new("cp").arg("-r").arg(shared.join("apim-policy/vscode-apimanagement")).arg(tmp.path()).status().unwrap();
+    let cp = Command::new("cp")
+        .arg("-r")
+        .arg(shared.join("apim-policy/vscode-apimanagement"))
+        .arg(tmp.path())
+        .status()
+        .unwrap();
     assert!(cp.success());
     let patched = Command::new("patch")
         .args(["-p0", "-s", "-d"])
@@ -47,30 +57,59 @@ fn rendered_policies_validate_against_the_xsds() {
         .status()
         .unwrap();
     assert!(patched.success(), "the strict-engine patch does not apply");
-    let schema = tmp.path().join("vscode-apimanagement/policySchemas/policies.xsd");
+    let schema = tmp
+        .path()
+        .join("vscode-apimanagement/policySchemas/policies.xsd");
     let mut checked = 0;
     for name in common::EXAMPLES {
         let out = tempfile::tempdir().unwrap();
-        let r = common::bin().arg("render").arg(common::example(name)).arg("--out").arg(out.path()).output().unwrap();
+        let r = common::bin()
+            .arg("render")
+            .arg(common::example(name))
+            .arg("--out")
+            .arg(out.path())
+            .output()
+            .unwrap();
         assert!(r.status.success());
         let dir = out.path().join("policies");
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let xml = common::read(&e.path());
-            assert!(apim_policy::validate(&xml).is_empty(), "{name}: {:?}", apim_policy::validate(&xml));
+            assert!(
+                apim_policy::validate(&xml).is_empty(),
+                "{name}: {:?}",
+                apim_policy::validate(&xml)
+            );
             let masked_file = tmp.path().join(format!("{name}.xml"));
             std::fs::write(&masked_file, xsd_masked(&xml)).unwrap();
-            let v = Command::new("xmllint").arg("--noout").arg("--schema").arg(&schema).arg(&masked_file).output().unwrap();
-            assert!(v.status.success(), "{name}: {}\n{}", String::from_utf8_lossy(&v.stderr), xsd_masked(&xml));
+            let v = Command::new("xmllint")
+                .arg("--noout")
+                .arg("--schema")
+                .arg(&schema)
+                .arg(&masked_file)
+                .output()
+                .unwrap();
+            assert!(
+                v.status.success(),
+                "{name}: {}\n{}",
+                String::from_utf8_lossy(&v.stderr),
+                xsd_masked(&xml)
+            );
             checked += 1;
         }
     }
-    assert_eq!(checked, 2, "the apim and afd-apim examples each render one policy");
+    assert_eq!(
+        checked, 2,
+        "the apim and afd-apim examples each render one policy"
+    );
 }
 
 #[test]
 fn committed_policy_data_is_derived_from_the_current_xsds() {
-    let Some(shared) = common::shared("committed_policy_data_is_derived_from_the_current_xsds") else {
+    let Some(shared) = common::shared("committed_policy_data_is_derived_from_the_current_xsds")
+    else {
         return;
     };
     let python = std::env::var("AOAI_ARCH_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -79,7 +118,11 @@ fn committed_policy_data_is_derived_from_the_current_xsds() {
         .arg(shared.join("apim-policy"))
         .output()
         .expect("python3 runs tools/derive.py");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let committed = common::read(&common::root().join("crates/apim-policy/data/policies.json"));
     assert!(
         String::from_utf8_lossy(&out.stdout) == committed,
