@@ -316,6 +316,29 @@ fn show(v: &Option<Value>) -> String {
     }
 }
 
+/// A multi-line text (a policy) as a unified diff of its lines with two lines of context, so a
+/// reviewer sees which lines change instead of two truncated strings.
+fn text_diff(old: &str, new: &str) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut out = String::new();
+    for group in diff.grouped_ops(2) {
+        out.push_str("      @@\n");
+        for op in group {
+            for change in diff.iter_changes(&op) {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Delete => '-',
+                    similar::ChangeTag::Insert => '+',
+                    similar::ChangeTag::Equal => ' ',
+                };
+                let line = change.value();
+                out.push_str(&format!("      {sign} {}", line.trim_end_matches('\n')));
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
 /// Terraform-like text.
 pub fn human(p: &Plan) -> String {
     let mut s = String::new();
@@ -337,6 +360,13 @@ pub fn human(p: &Plan) -> String {
             r.resource_type, r.api_version
         ));
         for c in &r.changes {
+            if let (Some(Value::String(a)), Some(Value::String(b))) = (&c.old, &c.new) {
+                if a.contains('\n') || b.contains('\n') {
+                    s.push_str(&format!("    {}: (text; changed lines)\n", c.path));
+                    s.push_str(&text_diff(a, b));
+                    continue;
+                }
+            }
             let old = c
                 .old
                 .as_ref()
@@ -375,6 +405,35 @@ pub fn human(p: &Plan) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn multi_line_values_show_only_the_changed_lines() {
+        let p = Plan {
+            resources: vec![ResourcePlan {
+                id: "/x/policies/policy".into(),
+                resource_type: "t".into(),
+                api_version: "v".into(),
+                action: Action::Update,
+                changes: vec![Change {
+                    path: "properties.value".into(),
+                    old: Some(json!("a\nb\nc\nd\ne\nf\ng\n")),
+                    new: Some(json!("a\nb\nc\nD\ne\nf\ng\n")),
+                    forces_replacement: false,
+                }],
+            }],
+            orphans: Vec::new(),
+        };
+        let text = human(&p);
+        assert!(text.contains("      - d\n      + D\n"), "{text}");
+        assert!(
+            text.contains("        c\n") && text.contains("        e\n"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("        a\n"),
+            "context is two lines: {text}"
+        );
+    }
 
     #[test]
     fn only_blueprint_properties_are_compared_with_arm_normalisation() {

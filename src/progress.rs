@@ -47,9 +47,15 @@ pub fn utc_now() -> String {
     )
 }
 
-/// One line per event, for logs.
+/// A repeated state is printed again only after this long ("still InProgress after 5m00s").
+const HEARTBEAT: Duration = Duration::from_secs(60);
+
+/// One line per event, for logs: a state is printed when it changes, and a still-unchanged state
+/// once a minute, so a 40-minute APIM activation does not flood a CI log with one line per poll.
 pub struct Plain {
     started: Mutex<HashMap<String, Instant>>,
+    /// Last printed state of each resource in flight, and when it was printed.
+    shown: Mutex<HashMap<String, (String, Instant)>>,
     quiet_unchanged: bool,
 }
 
@@ -57,8 +63,28 @@ impl Plain {
     pub fn new(quiet_unchanged: bool) -> Plain {
         Plain {
             started: Mutex::new(HashMap::new()),
+            shown: Mutex::new(HashMap::new()),
             quiet_unchanged,
         }
+    }
+    /// Whether an update to `state` should be printed now.
+    fn worth_printing(&self, id: &str, state: &str, now: Instant) -> bool {
+        let Ok(mut shown) = self.shown.lock() else {
+            return true;
+        };
+        match shown.get(id) {
+            Some((last, at)) if last == state && now.duration_since(*at) < HEARTBEAT => false,
+            _ => {
+                shown.insert(id.to_string(), (state.to_string(), now));
+                true
+            }
+        }
+    }
+    fn elapsed(&self, id: &str) -> Option<Duration> {
+        self.started
+            .lock()
+            .ok()
+            .and_then(|s| s.get(id).map(|t| t.elapsed()))
     }
     fn line(&self, id: &str, text: &str) {
         let mut err = std::io::stderr().lock();
@@ -74,9 +100,20 @@ impl Progress for Plain {
         self.line(id, what);
     }
     fn update(&self, id: &str, state: &str) {
-        self.line(id, state);
+        if self.worth_printing(id, state, Instant::now()) {
+            match self.elapsed(id) {
+                Some(e) if e >= HEARTBEAT => self.line(
+                    id,
+                    &format!("{state} ({}m{:02}s)", e.as_secs() / 60, e.as_secs() % 60),
+                ),
+                _ => self.line(id, state),
+            }
+        }
     }
     fn finish(&self, id: &str, what: &str) {
+        if let Ok(mut shown) = self.shown.lock() {
+            shown.remove(id);
+        }
         if what == "unchanged" && self.quiet_unchanged {
             return;
         }
@@ -146,6 +183,20 @@ impl Progress for Bars {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_prints_a_repeated_state_once_a_minute() {
+        let p = Plain::new(false);
+        let t0 = Instant::now();
+        assert!(p.worth_printing("a", "InProgress", t0));
+        assert!(!p.worth_printing("a", "InProgress", t0 + Duration::from_secs(5)));
+        assert!(p.worth_printing("a", "Updating", t0 + Duration::from_secs(6)));
+        assert!(!p.worth_printing("a", "Updating", t0 + Duration::from_secs(30)));
+        assert!(p.worth_printing("a", "Updating", t0 + Duration::from_secs(67)));
+        assert!(p.worth_printing("b", "InProgress", t0 + Duration::from_secs(5)));
+    }
+
     #[test]
     fn utc_format() {
         let s = super::utc_now();

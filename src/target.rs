@@ -97,6 +97,10 @@ pub async fn connect(o: &TargetOptions) -> Result<Target> {
     let client = ArmClient::new(opts)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    client
+        .sign_in()
+        .await
+        .map_err(|e| anyhow::anyhow!("signing in to {description}: {}", e.message))?;
     Ok(Target {
         client,
         concurrency: o.concurrency.max(1),

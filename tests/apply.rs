@@ -311,3 +311,26 @@ fn debug_traces_redact_tokens_and_keys() {
     let all = format!("{err}{}", String::from_utf8_lossy(&out.stdout));
     assert!(!all.contains("emulator-token"));
 }
+
+#[test]
+fn a_missing_sign_in_is_reported_once_before_any_request() {
+    // Azure CLI credential with no `az` on PATH, against a port where nothing listens: the
+    // failure must come from signing in, once, not from each of the 40 reads.
+    let out = common::bin()
+        .args([
+            "plan",
+            "--auth",
+            "az",
+            "--arm-endpoint",
+            "http://127.0.0.1:9",
+        ])
+        .arg(common::example("apim"))
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("signing in to").count(), 1, "{err}");
+    assert!(err.contains("Azure CLI"), "{err}");
+    assert!(!err.contains("reading /subscriptions"), "{err}");
+}

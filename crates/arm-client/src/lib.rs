@@ -387,6 +387,17 @@ impl ArmClient {
         }
     }
 
+    /// Get a token once, before any request, so that a missing sign-in is reported once (with
+    /// every credential tried) instead of once per resource.
+    pub async fn sign_in(&self) -> Result<(), ArmError> {
+        self.inner
+            .auth
+            .token()
+            .await
+            .map(|_| ())
+            .map_err(|m| self.err("(sign-in)", "TOKEN", None, m))
+    }
+
     /// GET a resource; `None` when it does not exist.
     pub async fn get(&self, id: &str, api_version: &str) -> Result<Option<Value>, ArmError> {
         self.inner.reads.fetch_add(1, Ordering::Relaxed);
