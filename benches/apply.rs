@@ -7,7 +7,8 @@
 //! - how each grows from 1 to 30 regions.
 //!
 //! `cargo bench --bench apply` runs everything and rewrites the table in BENCHMARKS.md;
-//! `cargo bench --bench apply -- --quick` runs 1 and 3 regions only and writes nothing.
+//! `cargo bench --bench apply -- --quick` runs 1 and 3 regions only and writes nothing;
+//! `cargo bench --bench apply -- --blueprint 30 big.yaml` writes the generated blueprint.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -61,10 +62,17 @@ fn generate(n: usize) -> String {
     y
 }
 
-/// The longest path through the graph, weighting each resource with its (scaled) provisioning
-/// duration. Writes under one AOAI account are serialised by Azure, which the graph's explicit
-/// dependencies already encode for this blueprint (one deployment per account).
-fn critical_path(r: &render::Rendered) -> Duration {
+/// The serialisation Azure imposes: one write at a time under one AOAI account (deployments).
+fn lane(r: &render::Resource) -> Option<String> {
+    (r.resource_type == "Microsoft.CognitiveServices/accounts/deployments")
+        .then(|| r.id.rsplitn(3, '/').nth(2).map(|s| s.to_lowercase()))
+        .flatten()
+}
+
+/// The longest path through the graph, each resource weighted with the time the emulator took
+/// to provision it in this run (`took`, real time), writes in one lane chained in render order.
+/// No apply can finish sooner: a resource cannot start before its dependencies succeeded.
+fn critical_path(r: &render::Rendered, took: &HashMap<String, Duration>) -> Duration {
     let idx: HashMap<String, usize> = r
         .resources
         .iter()
@@ -72,16 +80,29 @@ fn critical_path(r: &render::Rendered) -> Duration {
         .map(|(i, x)| (x.id.to_lowercase(), i))
         .collect();
     let mut finish = vec![Duration::ZERO; r.resources.len()];
+    let mut lane_end: HashMap<String, Duration> = HashMap::new();
     for (i, res) in r.resources.iter().enumerate() {
-        let start = res
+        let mut start = res
             .depends_on
             .iter()
             .filter_map(|d| idx.get(&d.to_lowercase()))
             .map(|j| finish[*j])
             .max()
             .unwrap_or_default();
-        let d = arm_emulator::provisioning_duration(&res.resource_type).div_f64(TIME_SCALE);
+        let lane = lane(res);
+        if let Some(end) = lane.as_ref().and_then(|l| lane_end.get(l)) {
+            start = start.max(*end);
+        }
+        let d = took
+            .get(&res.id.to_lowercase())
+            .copied()
+            .unwrap_or_else(|| {
+                arm_emulator::provisioning_duration(&res.resource_type).div_f64(TIME_SCALE)
+            });
         finish[i] = start + d;
+        if let Some(l) = lane {
+            lane_end.insert(l, finish[i]);
+        }
     }
     finish.into_iter().max().unwrap_or_default()
 }
@@ -98,13 +119,17 @@ fn peak_rss_kib() -> u64 {
 }
 
 struct Row {
-    regions: usize,
+    /// `examples/<name>` or the number of regions of the generated blueprint.
+    label: String,
     resources: usize,
     critical: Duration,
     apply: Duration,
     plan_ratio: f64,
+    /// Plan time over the bound that ARM's read throttling sets (see `throttle_bound`).
+    plan_throttle_ratio: f64,
     reads_per_resource: f64,
     writes: usize,
+    approvals: usize,
     polls: usize,
     max_polls_over_bound: i64,
     noop_writes: usize,
@@ -126,11 +151,9 @@ async fn client_for(url: &str) -> ArmClient {
     .expect("client")
 }
 
-async fn measure(n: usize) -> Row {
-    let text = generate(n);
+async fn measure(label: String, file: &Path, text: &str) -> Row {
     let t = Instant::now();
-    let loaded =
-        blueprint::parse(Path::new("bench.yaml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let loaded = blueprint::parse(file, text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let (model, rendered) = render::render_file(&loaded, None).expect("render");
     let render_time = t.elapsed();
     let resources = rendered.resources.len();
@@ -139,6 +162,7 @@ async fn measure(n: usize) -> Row {
     let emu = arm_emulator::start(
         arm_emulator::Config {
             time_scale: TIME_SCALE,
+            log_requests: false,
             ..Default::default()
         },
         0,
@@ -176,23 +200,37 @@ async fn measure(n: usize) -> Row {
         .iter()
         .filter(|e| e.method == "PUT" || e.method == "DELETE")
         .count();
+    // Approvals of the Private Link connections Front Door creates on APIM: writes that are not
+    // in the rendered graph, one per origin.
+    let approvals = log
+        .iter()
+        .filter(|e| e.method == "PUT" && e.path.contains("/privateEndpointConnections/"))
+        .count();
     let polls = log.iter().filter(|e| e.is_poll).count();
-    // Polls per operation against (duration / Retry-After) + 1: the worst excess.
-    let mut polls_by_op: BTreeMap<String, usize> = BTreeMap::new();
+    // Polls of each resource's operation against ceil(duration / Retry-After) + 1 (the first
+    // poll comes one interval after the write, the last one sees the terminal state): the
+    // worst excess over all operations (<= 0: no operation was polled more than needed).
+    let took = emu.durations();
+    let mut polls_by_resource: BTreeMap<String, i64> = BTreeMap::new();
     for e in log.iter().filter(|e| e.is_poll) {
-        *polls_by_op.entry(e.path.clone()).or_default() += 1;
+        if let Some(r) = &e.operation_of {
+            *polls_by_resource.entry(r.clone()).or_default() += 1;
+        }
     }
-    let max_over = rendered
+    let worst = rendered
         .resources
         .iter()
-        .map(|r| {
-            let d = arm_emulator::provisioning_duration(&r.resource_type);
-            let every = arm_emulator::poll_interval(&r.resource_type);
-            (d.as_secs_f64() / every.as_secs_f64()).ceil() as i64 + 1
+        .filter_map(|r| {
+            let id = r.id.to_lowercase();
+            let n = *polls_by_resource.get(&id)?;
+            let d = took.get(&id).copied().unwrap_or_default();
+            let every = arm_emulator::poll_interval(&r.resource_type).div_f64(TIME_SCALE);
+            let bound = (d.as_secs_f64() / every.as_secs_f64()).ceil() as i64 + 1;
+            Some(n - bound)
         })
         .max()
         .unwrap_or(0);
-    let worst = polls_by_op.values().copied().max().unwrap_or(0) as i64;
+    let critical = critical_path(&rendered, &took);
 
     // A second apply: zero writes.
     let before = emu.log().len();
@@ -225,6 +263,7 @@ async fn measure(n: usize) -> Row {
     let emu = arm_emulator::start(
         arm_emulator::Config {
             latency: READ_LATENCY,
+            log_requests: false,
             ..Default::default()
         },
         0,
@@ -239,6 +278,7 @@ async fn measure(n: usize) -> Row {
     let _ = plan::plan(&rendered, &live);
     let plan_time = t.elapsed();
     let ideal = READ_LATENCY.as_secs_f64() * (resources as f64 / CONCURRENCY as f64).ceil();
+    let bound = ideal.max(throttle_bound(resources));
     let reads = emu
         .log()
         .iter()
@@ -247,18 +287,26 @@ async fn measure(n: usize) -> Row {
     emu.shutdown().await;
 
     Row {
-        regions: n,
+        label,
         resources,
-        critical: critical_path(&rendered),
+        critical,
         apply: apply_time,
         plan_ratio: plan_time.as_secs_f64() / ideal,
+        plan_throttle_ratio: plan_time.as_secs_f64() / bound,
         reads_per_resource: reads as f64 / resources as f64,
         writes,
+        approvals,
         polls,
-        max_polls_over_bound: worst - max_over,
+        max_polls_over_bound: worst,
         noop_writes,
         render: render_time,
     }
+}
+
+/// ARM's per-subscription read bucket (250 reads, refilled at 25 per second, which the emulator
+/// reproduces): `n` reads cannot finish before the reads beyond the bucket have been refilled.
+fn throttle_bound(n: usize) -> f64 {
+    (n as f64 - 250.0).max(0.0) / 25.0 + READ_LATENCY.as_secs_f64()
 }
 
 struct Quiet;
@@ -283,6 +331,13 @@ fn startup_time() -> Duration {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    // `-- --blueprint N FILE` writes the generated blueprint for N regions (to profile
+    // render/plan/apply with the binary) and exits.
+    if let Some(at) = args.iter().position(|a| a == "--blueprint") {
+        let n: usize = args[at + 1].parse().expect("--blueprint N FILE");
+        std::fs::write(&args[at + 2], generate(n)).expect("writing the blueprint");
+        return;
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let sizes: &[usize] = if quick {
         &[1, 3]
@@ -293,18 +348,38 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let mut rows = Vec::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut inputs: Vec<(String, std::path::PathBuf, String)> = ["afd", "apim", "afd-apim"]
+        .iter()
+        .map(|name| {
+            let path = root.join(format!("blueprints/{name}.yaml"));
+            let text = std::fs::read_to_string(&path).expect("example blueprint");
+            (format!("example {name}"), path, text)
+        })
+        .collect();
     for &n in sizes {
-        let row = rt.block_on(measure(n));
+        inputs.push((
+            format!("{n} region{}", if n == 1 { "" } else { "s" }),
+            std::path::PathBuf::from(format!("generated-{n}.yaml")),
+            generate(n),
+        ));
+    }
+    let mut rows = Vec::new();
+    for (label, path, text) in &inputs {
+        let row = rt.block_on(measure(label.clone(), path, text));
         println!(
-            "regions={:>2} resources={:>4} apply/critical-path={:.3} plan/ideal={:.3} reads/resource={:.2} writes={} polls={} noop-writes={} render={:.1}ms",
-            row.regions,
+            "{:<18} resources={:>4} apply/critical-path={:.3} plan/ideal={:.3} plan/throttle-bound={:.3} reads/resource={:.2} writes={} (approvals {}, redundant {}) polls={} worst-polls-over-bound={} noop-writes={} render={:.1}ms",
+            row.label,
             row.resources,
             row.apply.as_secs_f64() / row.critical.as_secs_f64(),
             row.plan_ratio,
+            row.plan_throttle_ratio,
             row.reads_per_resource,
             row.writes,
+            row.approvals,
+            row.writes as i64 - row.resources as i64 - row.approvals as i64,
             row.polls,
+            row.max_polls_over_bound,
             row.noop_writes,
             row.render.as_secs_f64() * 1000.0
         );
@@ -322,18 +397,21 @@ fn main() {
     );
 
     let mut table = String::from(
-        "| regions | resources | apply / critical path | critical path (s) | plan / ideal | reads per resource | writes | polls | worst polls over bound | no-op apply writes | render (ms) |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| blueprint | resources | apply / critical path | critical path (s) | plan / ideal | plan / read-throttle bound | reads per resource | writes (of which approvals) | redundant writes | polls | worst polls over bound | no-op apply writes | render (ms) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in &rows {
         table.push_str(&format!(
-            "| {} | {} | {:.3} | {:.2} | {:.3} | {:.2} | {} | {} | {} | {} | {:.1} |\n",
-            r.regions,
+            "| {} | {} | {:.3} | {:.2} | {:.3} | {:.3} | {:.2} | {} ({}) | {} | {} | {} | {} | {:.1} |\n",
+            r.label,
             r.resources,
             r.apply.as_secs_f64() / r.critical.as_secs_f64(),
             r.critical.as_secs_f64(),
             r.plan_ratio,
+            r.plan_throttle_ratio,
             r.reads_per_resource,
             r.writes,
+            r.approvals,
+            r.writes as i64 - r.resources as i64 - r.approvals as i64,
             r.polls,
             r.max_polls_over_bound,
             r.noop_writes,

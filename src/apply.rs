@@ -373,7 +373,21 @@ async fn one(
     profile: &str,
     progress: &dyn Progress,
 ) -> std::result::Result<Outcome, String> {
-    let outputs = shared.outputs.lock().map(|o| o.clone()).unwrap_or_default();
+    // Only the documents this body's placeholders read from (copying every output for every
+    // resource is quadratic in the size of the blueprint).
+    let outputs: BTreeMap<String, Value> = {
+        let sources = plan::placeholder_sources(&r.body);
+        match shared.outputs.lock() {
+            Ok(all) => sources
+                .iter()
+                .filter_map(|id| {
+                    let key = id.to_lowercase();
+                    all.get(&key).map(|doc| (key, doc.clone()))
+                })
+                .collect(),
+            Err(_) => BTreeMap::new(),
+        }
+    };
     let have = live.get(&r.id.to_lowercase());
     let p = plan::plan_resource(r, have, &outputs);
     let body = plan::resolve(&r.body, &outputs);

@@ -5,7 +5,7 @@ pub mod escape;
 pub mod output;
 pub mod templates;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
@@ -54,6 +54,8 @@ struct Builder<'a> {
     templates: &'a Templates,
     model: &'a Model,
     model_json: Value,
+    /// `{"m": model}` plus, during one render, the resource's own values.
+    ctx: handlebars::Context,
     resources: Vec<Resource>,
 }
 
@@ -67,12 +69,25 @@ impl Builder<'_> {
         extra: Value,
         explicit_deps: &[&str],
     ) -> Result<()> {
-        let mut data = json!({ "m": self.model_json });
-        if let (Value::Object(d), Value::Object(e)) = (&mut data, extra) {
-            d.extend(e);
-        }
+        // The per-resource values go into the shared context next to `m` for this one render.
+        let keys: Vec<String> = match extra {
+            Value::Object(e) => {
+                let keys = e.keys().cloned().collect();
+                if let Value::Object(d) = self.ctx.data_mut() {
+                    d.extend(e);
+                }
+                keys
+            }
+            _ => Vec::new(),
+        };
         let name = format!("arm/{template}.json.hbs");
-        let text = self.templates.render(&name, &data)?;
+        let text = self.templates.render_context(&name, &self.ctx);
+        if let Value::Object(d) = self.ctx.data_mut() {
+            for k in &keys {
+                d.remove(k);
+            }
+        }
+        let text = text?;
         let value: Value = serde_json::from_str(&text).map_err(|e| {
             anyhow!(
                 "template {name} produced invalid JSON for {id}: {e}\n--- rendered text ---\n{text}"
@@ -96,6 +111,7 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
         templates,
         model,
         model_json: serde_json::to_value(model)?,
+        ctx: handlebars::Context::from(json!({ "m": serde_json::to_value(model)? })),
         resources: Vec::new(),
     };
     let m = model;
@@ -515,30 +531,40 @@ fn render_front_door(b: &mut Builder, fd: &model::FrontDoorM) -> Result<()> {
 /// extension resource its scope) and every managed resource whose id appears in the body
 /// (a reference, or an `${after-apply:...}` placeholder reading its response).
 fn link_dependencies(mut resources: Vec<Resource>) -> Vec<Resource> {
+    let index: HashMap<String, usize> = resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.to_lowercase(), i))
+        .collect();
     let ids: Vec<String> = resources.iter().map(|r| r.id.clone()).collect();
-    let lower: Vec<String> = ids.iter().map(|i| i.to_lowercase()).collect();
     for r in resources.iter_mut() {
         let me = r.id.to_lowercase();
-        let parent = lower
-            .iter()
-            .enumerate()
-            .filter(|(_, other)| me.starts_with(&format!("{other}/")))
-            .max_by_key(|(_, other)| other.len())
-            .map(|(i, _)| ids[i].clone());
         let mut deps: Vec<String> = r.depends_on.clone();
-        deps.extend(parent);
+        // The nearest managed ancestor: the longest proper prefix of the id, cut at a '/'.
+        let parent = me
+            .rmatch_indices('/')
+            .map(|(at, _)| &me[..at])
+            .find_map(|prefix| index.get(prefix));
+        deps.extend(parent.map(|i| ids[*i].clone()));
+        // Whole ids in the body: each run of id characters that starts with `/subscriptions/`,
+        // cut at every '/' (a reference to a child also depends on its ancestors that are named
+        // in it) and at its end. `.../backends/aoai-a` does not match in `.../backends/aoai-ab`.
         let body = r.body.to_lowercase();
-        for (i, other) in lower.iter().enumerate() {
-            if *other == me || !body.contains(other.as_str()) {
-                continue;
-            }
-            // Whole-id match only: `.../backends/aoai-a` must not match `.../backends/aoai-ab`.
-            let whole = body.match_indices(other.as_str()).any(|(at, _)| {
-                let next = body[at + other.len()..].chars().next();
-                !matches!(next, Some(c) if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-            });
-            if whole {
-                deps.push(ids[i].clone());
+        for (at, _) in body.match_indices("/subscriptions/") {
+            let run_len = body[at..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.')))
+                .unwrap_or(body.len() - at);
+            let run = &body[at..at + run_len];
+            let cuts = run
+                .match_indices('/')
+                .map(|(i, _)| i)
+                .chain(std::iter::once(run.len()));
+            for cut in cuts {
+                if let Some(i) = index.get(&run[..cut]) {
+                    if run[..cut] != me {
+                        deps.push(ids[*i].clone());
+                    }
+                }
             }
         }
         deps.sort();
@@ -567,30 +593,42 @@ fn order(resources: Vec<Resource>) -> Result<Vec<Resource>> {
             }
         }
     }
-    let mut done = vec![false; resources.len()];
-    let mut out: Vec<usize> = Vec::with_capacity(resources.len());
-    while out.len() < resources.len() {
-        let before = out.len();
-        for (i, r) in resources.iter().enumerate() {
-            if done[i] {
-                continue;
-            }
-            let ready = r.depends_on.iter().all(|d| done[index[&d.to_lowercase()]]);
-            if ready {
-                done[i] = true;
-                out.push(i);
-                break;
+    // Kahn's algorithm, always taking the earliest ready resource in creation order.
+    let n = resources.len();
+    let mut waiting: Vec<usize> = vec![0; n];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, r) in resources.iter().enumerate() {
+        let mut ds: Vec<usize> = r
+            .depends_on
+            .iter()
+            .map(|d| index[&d.to_lowercase()])
+            .collect();
+        ds.sort_unstable();
+        ds.dedup();
+        waiting[i] = ds.len();
+        for d in ds {
+            dependents[d].push(i);
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..n).filter(|i| waiting[*i] == 0).collect();
+    let mut out: Vec<usize> = Vec::with_capacity(n);
+    while let Some(i) = ready.pop_first() {
+        out.push(i);
+        for &j in &dependents[i] {
+            waiting[j] -= 1;
+            if waiting[j] == 0 {
+                ready.insert(j);
             }
         }
-        if out.len() == before {
-            let stuck: Vec<&str> = resources
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !done[*i])
-                .map(|(_, r)| r.id.as_str())
-                .collect();
-            anyhow::bail!("dependency cycle among: {}", stuck.join(", "));
-        }
+    }
+    if out.len() < n {
+        let stuck: Vec<&str> = resources
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| waiting[*i] > 0)
+            .map(|(_, r)| r.id.as_str())
+            .collect();
+        anyhow::bail!("dependency cycle among: {}", stuck.join(", "));
     }
     let mut slots: Vec<Option<Resource>> = resources.into_iter().map(Some).collect();
     Ok(out

@@ -104,6 +104,18 @@ impl Templates {
         reg.render(name, data)
             .with_context(|| format!("rendering template {name}"))
     }
+
+    /// Render with a prepared context: the model is converted to a handlebars context once per
+    /// blueprint instead of once per resource.
+    pub fn render_context(&self, name: &str, ctx: &handlebars::Context) -> Result<String> {
+        let reg = if name.ends_with(".xml.hbs") {
+            &self.xml
+        } else {
+            &self.json
+        };
+        reg.render_with_context(name, ctx)
+            .with_context(|| format!("rendering template {name}"))
+    }
 }
 
 /// A typo in an override file name would silently fall back to the embedded template.

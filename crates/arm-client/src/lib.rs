@@ -4,6 +4,7 @@
 //! with secrets redacted. Nothing else in the project opens outbound sockets.
 
 mod auth;
+mod pace;
 mod redact;
 
 use std::fmt;
@@ -67,6 +68,9 @@ pub struct ClientOptions {
     /// Shortest wait between polls and the base of retry backoff.
     pub poll_interval_floor: Duration,
     pub user_agent: String,
+    /// ARM's documented refill rates of the per-subscription token buckets (reads, writes per
+    /// second): the pace of requests once a bucket runs low.
+    pub refill_per_second: (f64, f64),
 }
 
 impl Default for ClientOptions {
@@ -79,6 +83,7 @@ impl Default for ClientOptions {
             max_concurrency: 16,
             poll_interval_floor: Duration::from_secs(1),
             user_agent: format!("aoai-arch/{}", env!("CARGO_PKG_VERSION")),
+            refill_per_second: (25.0, 10.0),
         }
     }
 }
@@ -127,6 +132,8 @@ struct Inner {
     auth: auth::Authenticator,
     opts: ClientOptions,
     sem: Semaphore,
+    read_pacer: pace::Pacer,
+    write_pacer: pace::Pacer,
     correlation: String,
     reads: AtomicU64,
     writes: AtomicU64,
@@ -223,6 +230,14 @@ impl ArmClient {
                 base,
                 auth,
                 sem: Semaphore::new(opts.max_concurrency.max(1)),
+                read_pacer: pace::Pacer::new(
+                    opts.refill_per_second.0,
+                    opts.max_concurrency.max(1) as u64,
+                ),
+                write_pacer: pace::Pacer::new(
+                    opts.refill_per_second.1,
+                    opts.max_concurrency.max(1) as u64,
+                ),
                 correlation: uuid::Uuid::new_v4().to_string(),
                 opts,
                 reads: AtomicU64::new(0),
@@ -293,6 +308,16 @@ impl ArmClient {
     ) -> Result<Resp, String> {
         let token = self.inner.auth.token().await?;
         let _permit = self.inner.sem.acquire().await.map_err(|e| e.to_string())?;
+        let write = method != reqwest::Method::GET;
+        let pacer = if write {
+            &self.inner.write_pacer
+        } else {
+            &self.inner.read_pacer
+        };
+        let wait = pacer.reserve(Instant::now());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
         let mut req = self
             .inner
             .http
@@ -313,6 +338,14 @@ impl ArmClient {
         let resp = req.send().await.map_err(|e| format!("{e}"))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
+        let remaining = headers
+            .get(if write {
+                "x-ms-ratelimit-remaining-subscription-writes"
+            } else {
+                "x-ms-ratelimit-remaining-subscription-reads"
+            })
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let text = resp
             .text()
             .await
@@ -320,11 +353,13 @@ impl ArmClient {
         if self.inner.opts.debug_http {
             eprintln!("<-- {status} {url}\n{}", redact(&text));
         }
-        Ok(Resp {
+        let resp = Resp {
             status,
             headers,
             body: text,
-        })
+        };
+        pacer.observe(Instant::now(), status, remaining, resp.retry_after());
+        Ok(resp)
     }
 
     /// An exchange with retries for throttling, server errors, dropped connections and transient

@@ -1,5 +1,5 @@
 //! The client against the emulator: both LRO styles, failed operations, retries of throttling,
-//! server errors, dropped connections and transient conflicts, and giving up in bounded time.
+//! server errors, dropped connections and transient conflicts, and giving up in bounded time; pacing under ARM throttling.
 
 use std::time::Duration;
 
@@ -238,4 +238,52 @@ async fn plain_http_is_refused_except_on_loopback() {
         Cloud::UsGovernment.arm_endpoint(),
         "https://management.usgovcloudapi.net"
     );
+}
+
+/// More reads than ARM's read bucket holds (250, refilled at 25/s): the client paces itself once
+/// the bucket runs low instead of sending every in-flight request into an empty bucket (without
+/// pacing, 300 reads draw over 700 429s here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_beyond_the_bucket_are_paced_not_hammered() {
+    let (emu, _) = setup(Config::default()).await;
+    let c = ArmClient::new(ClientOptions {
+        cloud: Cloud::Custom {
+            arm_endpoint: emu.url(),
+            authority_host: None,
+        },
+        auth: AuthMethod::Static("test-token".into()),
+        poll_interval_floor: Duration::from_millis(5),
+        max_concurrency: 32,
+        ..ClientOptions::default()
+    })
+    .await
+    .unwrap();
+    let n = 300;
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            c.get(
+                &format!("{RG}/providers/Microsoft.CognitiveServices/accounts/a{i}"),
+                "2026-05-01",
+            )
+            .await
+        }));
+    }
+    for t in tasks {
+        // The resource group does not exist: every read is a 404, which `get` maps to None.
+        assert!(t.await.unwrap().is_ok());
+    }
+    let log = emu.log();
+    let throttled = log.iter().filter(|e| e.status == 429).count();
+    assert!(
+        throttled <= 32,
+        "{throttled} reads were throttled: the client kept sending into an empty bucket"
+    );
+    assert!(
+        log.len() <= n + throttled,
+        "{} requests for {n} reads",
+        log.len()
+    );
+    emu.shutdown().await;
 }

@@ -96,6 +96,10 @@ pub struct Engine {
     writes: HashMap<String, Bucket>,
     /// Parent (lower-case id) -> virtual second until which it is busy with a write.
     busy: HashMap<String, f64>,
+    /// Lower-case id -> virtual seconds its last write took to provision (0 for synchronous
+    /// types; the busy period for writes that lock their parent). Benchmarks compute the
+    /// critical path from these.
+    pub durations: HashMap<String, f64>,
     pub log: Vec<LogEntry>,
     seq: u64,
 }
@@ -195,6 +199,7 @@ impl Engine {
             reads: HashMap::new(),
             writes: HashMap::new(),
             busy: HashMap::new(),
+            durations: HashMap::new(),
             log: Vec::new(),
             seq: 0,
         }
@@ -573,6 +578,12 @@ impl Engine {
         Reply::json(200, json!({ "value": value }))
     }
 
+    /// The lower-case id of the resource an operation-status path belongs to.
+    pub fn operation_resource(&self, path: &str) -> Option<String> {
+        let op_id = path.split('?').next()?.rsplit('/').next()?;
+        self.ops.get(op_id).map(|op| op.resource.clone())
+    }
+
     fn poll(&mut self, path: &Path, location_style: bool) -> Reply {
         let op_id = path.id.rsplit('/').next().unwrap_or("").to_string();
         let now = self.now();
@@ -769,6 +780,7 @@ impl Engine {
         };
         let fail = (spec.style != Style::Sync && spec.style != Style::SyncBusy && self.rng.gen::<f64>() < self.config.faults.lro_fail)
             .then(|| json!({ "code": "ProvisioningFailed", "message": format!("Injected fault: provisioning of '{}' failed.", path.id) }));
+        self.durations.insert(key.clone(), dur);
         let doc = self.build_doc(path, spec, &body, existing.as_ref());
         if spec.style == Style::SyncBusy {
             let parent = path.parent.clone().unwrap_or_default();

@@ -7,6 +7,7 @@ mod engine;
 mod server;
 pub mod types;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -114,6 +115,9 @@ pub struct LogEntry {
     pub resource_id: Option<String>,
     /// A poll of an operation status / result.
     pub is_poll: bool,
+    /// For a poll: the lower-case id of the resource whose operation it polls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation_of: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -164,6 +168,20 @@ impl Running {
     }
     pub fn summary(&self) -> Summary {
         summarize(&self.log())
+    }
+    /// How long each resource's last write took to provision, in real time (virtual seconds
+    /// divided by the time scale): the weights of a critical-path computation.
+    pub fn durations(&self) -> HashMap<String, Duration> {
+        self.engine
+            .lock()
+            .map(|e| {
+                let scale = e.config.time_scale.max(f64::MIN_POSITIVE);
+                e.durations
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Duration::from_secs_f64(v / scale)))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(());

@@ -106,18 +106,29 @@ async fn serve(
         return Ok(resp);
     }
 
-    let (reply, start_ms, latency, print) = {
+    let lower = path.to_lowercase();
+    let is_poll = lower.contains("/operationstatuses/") || lower.contains("/operationresults/");
+    let (reply, start_ms, latency, print, operation_of) = {
         let mut e = engine.lock().expect("engine lock");
         let start_ms = e.elapsed_ms();
         let reply = e.handle(&method, &path, &query, auth.as_deref(), &body);
-        (reply, start_ms, e.config.latency, e.config.log_requests)
+        let operation_of = if is_poll {
+            e.operation_resource(&path)
+        } else {
+            None
+        };
+        (
+            reply,
+            start_ms,
+            e.config.latency,
+            e.config.log_requests,
+            operation_of,
+        )
     };
     let delay = reply.delay + latency;
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let lower = path.to_lowercase();
-    let is_poll = lower.contains("/operationstatuses/") || lower.contains("/operationresults/");
     let entry = LogEntry {
         seq: 0,
         method: method.clone(),
@@ -131,6 +142,7 @@ async fn serve(
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         resource_id: (!is_poll && lower.starts_with("/subscriptions/")).then(|| lower.clone()),
         is_poll,
+        operation_of,
     };
     if print {
         eprintln!(
