@@ -12,13 +12,32 @@ pub trait Progress: Send + Sync {
     fn finish(&self, id: &str, what: &str);
 }
 
-/// The last two segments of an id: `accounts/aoai-weu`.
+/// A short name for progress lines: `accounts/aoai-weu` for a top-level resource, with the
+/// parent's (or scope's) name in front for a child or extension resource, so that the same
+/// deployment under three accounts reads as three different lines:
+/// `aoai-weu/deployments/gpt-4o`, `aoai-weu/roleAssignments/<guid>`.
 pub fn short(id: &str) -> String {
-    let parts: Vec<&str> = id.rsplitn(3, '/').collect();
-    if parts.len() >= 2 {
-        format!("{}/{}", parts[1], parts[0])
+    let seg: Vec<&str> = id.trim_matches('/').split('/').collect();
+    let n = seg.len();
+    if n < 2 {
+        return id.to_string();
+    }
+    let tail = format!("{}/{}", seg[n - 2], seg[n - 1]);
+    let parent = if n >= 6 && seg[n - 4].eq_ignore_ascii_case("providers") {
+        // `<scope>/providers/<namespace>/<type>/<name>`: top-level when the scope is a resource
+        // group or subscription, an extension resource otherwise.
+        let top = ["resourcegroups", "subscriptions"]
+            .iter()
+            .any(|k| seg[n - 6].eq_ignore_ascii_case(k));
+        (!top).then(|| seg[n - 5])
+    } else if n >= 6 {
+        Some(seg[n - 3])
     } else {
-        id.to_string()
+        None
+    };
+    match parent {
+        Some(p) => format!("{p}/{tail}"),
+        None => tail,
     }
 }
 
@@ -88,7 +107,7 @@ impl Plain {
     }
     fn line(&self, id: &str, text: &str) {
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{} {:<48} {text}", utc_now(), short(id));
+        let _ = writeln!(err, "{} {:<56} {text}", utc_now(), short(id));
     }
 }
 
@@ -153,7 +172,7 @@ impl Progress for Bars {
     fn start(&self, id: &str, what: &str) {
         let bar = self.multi.add(indicatif::ProgressBar::new_spinner());
         if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{spinner} {prefix:48} {msg} [{elapsed}]")
+            indicatif::ProgressStyle::with_template("{spinner} {prefix:56} {msg} [{elapsed}]")
         {
             bar.set_style(style);
         }
@@ -174,7 +193,7 @@ impl Progress for Bars {
         match bar {
             Some(b) => b.finish_with_message(what.to_string()),
             None if what != "unchanged" => {
-                let _ = self.multi.println(format!("  {:<48} {what}", short(id)));
+                let _ = self.multi.println(format!("  {:<56} {what}", short(id)));
             }
             None => {}
         }
@@ -195,6 +214,30 @@ mod tests {
         assert!(!p.worth_printing("a", "Updating", t0 + Duration::from_secs(30)));
         assert!(p.worth_printing("a", "Updating", t0 + Duration::from_secs(67)));
         assert!(p.worth_printing("b", "InProgress", t0 + Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn short_names_keep_the_parent_of_children_and_extensions() {
+        let rg = "/subscriptions/s/resourceGroups/rg";
+        let acct = format!("{rg}/providers/Microsoft.CognitiveServices/accounts/aoai-weu");
+        assert_eq!(short(rg), "resourceGroups/rg");
+        assert_eq!(short(&acct), "accounts/aoai-weu");
+        assert_eq!(
+            short(&format!("{acct}/deployments/gpt-4o")),
+            "aoai-weu/deployments/gpt-4o"
+        );
+        assert_eq!(
+            short(&format!(
+                "{acct}/providers/Microsoft.Authorization/roleAssignments/g"
+            )),
+            "aoai-weu/roleAssignments/g"
+        );
+        assert_eq!(
+            short(&format!(
+                "{rg}/providers/Microsoft.ApiManagement/service/apim/apis/api/policies/policy"
+            )),
+            "api/policies/policy"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use azure_core::credentials::{Secret, TokenCredential};
+use azure_core::credentials::{Secret, SecretBytes, TokenCredential};
 use tokio::sync::OnceCell;
 
 use crate::Cloud;
@@ -26,7 +26,7 @@ impl AuthMethod {
         match self {
             AuthMethod::Auto => "auto",
             AuthMethod::Environment => {
-                "environment (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)"
+                "environment (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH)"
             }
             AuthMethod::WorkloadIdentity => "workload identity (AZURE_FEDERATED_TOKEN_FILE)",
             AuthMethod::ManagedIdentity => "managed identity",
@@ -62,6 +62,39 @@ fn env(name: &str) -> Result<String, String> {
         .ok()
         .filter(|v| !v.is_empty())
         .ok_or_else(|| format!("{name} is not set"))
+}
+
+/// The certificate file of AZURE_CLIENT_CERTIFICATE_PATH as the PKCS#12 (PFX) bytes
+/// azure_identity reads. A PFX file is passed as it is; a PEM file (the certificate and its
+/// private key, as `az ad sp create-for-rbac --create-cert` writes it) is bundled first, protected
+/// with AZURE_CLIENT_CERTIFICATE_PASSWORD when set.
+fn pkcs12_bundle(path: &str, password: Option<&str>) -> Result<Vec<u8>, String> {
+    use openssl::{pkcs12::Pkcs12, pkey::PKey, x509::X509};
+    let bytes = std::fs::read(path).map_err(|err| format!("reading {path}: {err}"))?;
+    if !bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+        return Ok(bytes);
+    }
+    let pem_err = |what: &str| {
+        let what = what.to_string();
+        move |err: openssl::error::ErrorStack| format!("{path}: {what}: {err}")
+    };
+    let cert = X509::from_pem(&bytes).map_err(pem_err("no PEM certificate"))?;
+    let key = match password {
+        Some(p) => PKey::private_key_from_pem_passphrase(&bytes, p.as_bytes()),
+        None => PKey::private_key_from_pem(&bytes),
+    }
+    .map_err(pem_err(
+        "no PEM private key (the file must hold the certificate and its key)",
+    ))?;
+    let bundle = Pkcs12::builder()
+        .name("aoai-arch")
+        .pkey(&key)
+        .cert(&cert)
+        .build2(password.unwrap_or(""))
+        .map_err(pem_err("bundling the certificate"))?;
+    bundle
+        .to_der()
+        .map_err(pem_err("encoding the certificate bundle"))
 }
 
 impl Authenticator {
@@ -100,22 +133,34 @@ impl Authenticator {
             AuthMethod::Environment => {
                 let tenant = env("AZURE_TENANT_ID")?;
                 let client = env("AZURE_CLIENT_ID")?;
-                let secret = env("AZURE_CLIENT_SECRET").map_err(|_| {
-                    if std::env::var_os("AZURE_CLIENT_CERTIFICATE_PATH").is_some() {
-                        "AZURE_CLIENT_CERTIFICATE_PATH is set, but certificate credentials are not built into this aoai-arch; use a client secret, workload identity or the Azure CLI".to_string()
-                    } else {
-                        "AZURE_CLIENT_SECRET is not set".to_string()
-                    }
+                if let Ok(secret) = env("AZURE_CLIENT_SECRET") {
+                    let mut opts = azure_identity::ClientSecretCredentialOptions::default();
+                    opts.client_options.cloud = self.cloud_config();
+                    let c = azure_identity::ClientSecretCredential::new(
+                        &tenant,
+                        client,
+                        Secret::new(secret),
+                        Some(opts),
+                    )
+                    .map_err(e)?;
+                    return Ok(c);
+                }
+                let path = env("AZURE_CLIENT_CERTIFICATE_PATH").map_err(|_| {
+                    "neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is set"
+                        .to_string()
                 })?;
-                let mut opts = azure_identity::ClientSecretCredentialOptions::default();
+                let password = env("AZURE_CLIENT_CERTIFICATE_PASSWORD").ok();
+                let bundle = pkcs12_bundle(&path, password.as_deref())?;
+                let mut opts = azure_identity::ClientCertificateCredentialOptions::default();
                 opts.client_options.cloud = self.cloud_config();
-                let c = azure_identity::ClientSecretCredential::new(
-                    &tenant,
+                opts.password = password.map(Secret::new);
+                let c = azure_identity::ClientCertificateCredential::new(
+                    tenant,
                     client,
-                    Secret::new(secret),
+                    SecretBytes::new(bundle),
                     Some(opts),
                 )
-                .map_err(e)?;
+                .map_err(|err| format!("{path}: {err}"))?;
                 Ok(c)
             }
             AuthMethod::WorkloadIdentity => {

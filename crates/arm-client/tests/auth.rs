@@ -74,6 +74,7 @@ async fn token_server(
     dir: &std::path::Path,
     token: &'static str,
     secret: &'static str,
+    client_cert: openssl::x509::X509,
 ) -> (u16, Arc<Mutex<Vec<String>>>) {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
     use tokio_rustls::rustls;
@@ -110,13 +111,15 @@ async fn token_server(
             };
             let acceptor = acceptor.clone();
             let r = r.clone();
+            let client_cert = client_cert.clone();
             tokio::spawn(async move {
                 let Ok(mut tls) = acceptor.accept(sock).await else {
                     return;
                 };
                 let req = read_request(&mut tls).await;
                 r.lock().unwrap().push(req.clone());
-                let body = if req.contains(&format!("client_secret={secret}")) {
+                let signed = signed_assertion(&req, &client_cert);
+                let body = if req.contains(&format!("client_secret={secret}")) || signed {
                     format!(
                         r#"{{"token_type":"Bearer","expires_in":3600,"ext_expires_in":3600,"access_token":"{token}"}}"#
                     )
@@ -137,6 +140,74 @@ async fn token_server(
     (port, requests)
 }
 
+/// Whether a token request carries a JWT-bearer client assertion signed (RS256) by the key of
+/// `cert`, naming the certificate by its SHA-1 thumbprint, as Microsoft Entra ID checks it.
+fn signed_assertion(req: &str, cert: &openssl::x509::X509) -> bool {
+    use openssl::{hash::MessageDigest, sign::Verifier};
+    if !req.contains(
+        "client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer",
+    ) {
+        return false;
+    }
+    let Some(jwt) = req
+        .split(['&', '\n'])
+        .find_map(|kv| kv.trim().strip_prefix("client_assertion="))
+    else {
+        return false;
+    };
+    let b64url = |s: &str| {
+        let mut t = s.replace('-', "+").replace('_', "/");
+        while !t.len().is_multiple_of(4) {
+            t.push('=');
+        }
+        openssl::base64::decode_block(&t).unwrap_or_default()
+    };
+    let parts: Vec<&str> = jwt.split('.').collect();
+    if parts.len() != 3 {
+        return false;
+    }
+    let header: serde_json::Value = serde_json::from_slice(&b64url(parts[0])).unwrap_or_default();
+    let thumbprint = openssl::base64::encode_block(&cert.digest(MessageDigest::sha1()).unwrap());
+    if header["alg"] != "RS256"
+        || header["x5t"].as_str().map(|t| t.trim_end_matches('='))
+            != Some(thumbprint.trim_end_matches('='))
+    {
+        return false;
+    }
+    let key = cert.public_key().unwrap();
+    let mut v = Verifier::new(MessageDigest::sha256(), &key).unwrap();
+    v.update(format!("{}.{}", parts[0], parts[1]).as_bytes())
+        .unwrap();
+    v.verify(&b64url(parts[2])).unwrap_or(false)
+}
+
+/// An RSA key and a self-signed certificate for a service principal, as one PEM file.
+fn client_certificate(dir: &std::path::Path) -> (std::path::PathBuf, openssl::x509::X509) {
+    use openssl::{asn1::Asn1Time, bn::BigNum, hash::MessageDigest, pkey::PKey, rsa::Rsa};
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = openssl::x509::X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "aoai-arch-test").unwrap();
+    let name = name.build();
+    let mut b = openssl::x509::X509Builder::new().unwrap();
+    b.set_version(2).unwrap();
+    b.set_serial_number(&BigNum::from_u32(7).unwrap().to_asn1_integer().unwrap())
+        .unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(&name).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+        .unwrap();
+    b.sign(&key, MessageDigest::sha256()).unwrap();
+    let cert = b.build();
+    let path = dir.join("sp.pem");
+    let mut pem = cert.to_pem().unwrap();
+    pem.extend(key.private_key_to_pem_pkcs8().unwrap());
+    std::fs::write(&path, pem).unwrap();
+    (path, cert)
+}
+
 async fn client(arm: &str, auth: AuthMethod) -> ArmClient {
     ArmClient::new(ClientOptions {
         cloud: Cloud::Custom {
@@ -153,7 +224,8 @@ async fn client(arm: &str, auth: AuthMethod) -> ArmClient {
 #[tokio::test(flavor = "multi_thread")]
 async fn real_credentials_reach_arm() {
     let dir = tempfile_dir();
-    let (port, token_requests) = token_server(&dir, "SP-TOKEN-123", "s3cr3t-value").await;
+    let (cert_path, cert) = client_certificate(&dir);
+    let (port, token_requests) = token_server(&dir, "SP-TOKEN-123", "s3cr3t-value", cert).await;
     // Before any HTTPS client exists in this process.
     std::env::set_var("SSL_CERT_FILE", dir.join("ca.pem"));
     std::env::remove_var("SSL_CERT_DIR");
@@ -217,6 +289,37 @@ async fn real_credentials_reach_arm() {
             .any(|r| r.starts_with("POST /11111111-1111-1111-1111-111111111111/oauth2/v2.0/token")),
         "{reqs:?}"
     );
+
+    // 2b. A certificate (PEM with the private key), through the environment: the token request
+    // carries a client assertion signed with the certificate's key.
+    std::env::remove_var("AZURE_CLIENT_SECRET");
+    std::env::set_var("AZURE_CLIENT_CERTIFICATE_PATH", &cert_path);
+    let before = token_requests.lock().unwrap().len();
+    let c = client(&arm, AuthMethod::Environment).await;
+    c.get("/subscriptions/s/resourceGroups/rg", "2025-04-01")
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.lock().unwrap().last().map(String::as_str),
+        Some("Bearer SP-TOKEN-123")
+    );
+    let reqs = token_requests.lock().unwrap()[before..].to_vec();
+    assert!(
+        reqs.iter().any(|r| r.contains("client_assertion=")),
+        "{reqs:?}"
+    );
+    // A file that is neither PFX nor a PEM certificate with its key is an error naming it.
+    let bad = dir.join("bad.pem");
+    std::fs::write(&bad, "-----BEGIN NOTHING-----\n").unwrap();
+    std::env::set_var("AZURE_CLIENT_CERTIFICATE_PATH", &bad);
+    let e = client(&arm, AuthMethod::Environment)
+        .await
+        .get("/subscriptions/s/resourceGroups/rg", "2025-04-01")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("bad.pem") && e.contains("PEM"), "{e}");
+    std::env::remove_var("AZURE_CLIENT_CERTIFICATE_PATH");
 
     // 3. A wrong secret: the error lists what was tried, and never the secret or a token.
     std::env::set_var("AZURE_CLIENT_SECRET", "wrong-secret-value");
