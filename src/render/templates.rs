@@ -95,25 +95,26 @@ impl Templates {
         Ok(Templates { json, xml })
     }
 
-    pub fn render(&self, name: &str, data: &serde_json::Value) -> Result<String> {
-        let reg = if name.ends_with(".xml.hbs") {
+    /// The registry whose escaping fits the template's target language.
+    fn registry(&self, name: &str) -> &Handlebars<'static> {
+        if name.ends_with(".xml.hbs") {
             &self.xml
         } else {
             &self.json
-        };
-        reg.render(name, data)
+        }
+    }
+
+    pub fn render(&self, name: &str, data: &serde_json::Value) -> Result<String> {
+        self.registry(name)
+            .render(name, data)
             .with_context(|| format!("rendering template {name}"))
     }
 
     /// Render with a prepared context: the model is converted to a handlebars context once per
     /// blueprint instead of once per resource.
     pub fn render_context(&self, name: &str, ctx: &handlebars::Context) -> Result<String> {
-        let reg = if name.ends_with(".xml.hbs") {
-            &self.xml
-        } else {
-            &self.json
-        };
-        reg.render_with_context(name, ctx)
+        self.registry(name)
+            .render_with_context(name, ctx)
             .with_context(|| format!("rendering template {name}"))
     }
 }
