@@ -66,7 +66,8 @@ pub fn utc_now() -> String {
     )
 }
 
-/// A repeated state is printed again only after this long ("still InProgress after 5m00s").
+/// A repeated state is printed again only after this long, with the time since the start
+/// (`InProgress (5m00s)`).
 const HEARTBEAT: Duration = Duration::from_secs(60);
 
 /// One line per event, for logs: a state is printed when it changes, and a still-unchanged state
