@@ -208,6 +208,19 @@ fn client_certificate(dir: &std::path::Path) -> (std::path::PathBuf, openssl::x5
     (path, cert)
 }
 
+/// A read through a client with `auth` reaches the fake ARM with `token` as its bearer token.
+async fn reaches_arm_with(arm: &str, seen: &Mutex<Vec<String>>, auth: AuthMethod, token: &str) {
+    client(arm, auth)
+        .await
+        .get("/subscriptions/s/resourceGroups/rg", "2025-04-01")
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.lock().unwrap().last().map(String::as_str),
+        Some(format!("Bearer {token}").as_str())
+    );
+}
+
 async fn client(arm: &str, auth: AuthMethod) -> ArmClient {
     ArmClient::new(ClientOptions {
         cloud: Cloud::Custom {
@@ -255,14 +268,7 @@ async fn real_credentials_reach_arm() {
     std::env::set_var("PATH", path);
 
     let (arm, seen) = fake_arm().await;
-    let c = client(&arm, AuthMethod::AzureCli).await;
-    c.get("/subscriptions/s/resourceGroups/rg", "2025-04-01")
-        .await
-        .unwrap();
-    assert_eq!(
-        seen.lock().unwrap().last().map(String::as_str),
-        Some("Bearer CLI-TOKEN-456")
-    );
+    reaches_arm_with(&arm, &seen, AuthMethod::AzureCli, "CLI-TOKEN-456").await;
     let args = std::fs::read_to_string(dir.join("az-args")).unwrap();
     assert!(
         args.contains("account get-access-token")
@@ -275,14 +281,7 @@ async fn real_credentials_reach_arm() {
     std::env::set_var("AZURE_TENANT_ID", "11111111-1111-1111-1111-111111111111");
     std::env::set_var("AZURE_CLIENT_ID", "22222222-2222-2222-2222-222222222222");
     std::env::set_var("AZURE_CLIENT_SECRET", "s3cr3t-value");
-    let c = client(&arm, AuthMethod::Environment).await;
-    c.get("/subscriptions/s/resourceGroups/rg", "2025-04-01")
-        .await
-        .unwrap();
-    assert_eq!(
-        seen.lock().unwrap().last().map(String::as_str),
-        Some("Bearer SP-TOKEN-123")
-    );
+    reaches_arm_with(&arm, &seen, AuthMethod::Environment, "SP-TOKEN-123").await;
     let reqs = token_requests.lock().unwrap().clone();
     assert!(
         reqs.iter()
@@ -295,14 +294,7 @@ async fn real_credentials_reach_arm() {
     std::env::remove_var("AZURE_CLIENT_SECRET");
     std::env::set_var("AZURE_CLIENT_CERTIFICATE_PATH", &cert_path);
     let before = token_requests.lock().unwrap().len();
-    let c = client(&arm, AuthMethod::Environment).await;
-    c.get("/subscriptions/s/resourceGroups/rg", "2025-04-01")
-        .await
-        .unwrap();
-    assert_eq!(
-        seen.lock().unwrap().last().map(String::as_str),
-        Some("Bearer SP-TOKEN-123")
-    );
+    reaches_arm_with(&arm, &seen, AuthMethod::Environment, "SP-TOKEN-123").await;
     let reqs = token_requests.lock().unwrap()[before..].to_vec();
     assert!(
         reqs.iter().any(|r| r.contains("client_assertion=")),
