@@ -136,10 +136,20 @@ struct Row {
     render: Duration,
 }
 
-async fn client_for(url: &str) -> ArmClient {
-    ArmClient::new(ClientOptions {
+/// An in-process emulator (its request log kept, not printed) and a client of it.
+async fn emulator(config: arm_emulator::Config) -> (arm_emulator::Running, ArmClient) {
+    let emu = arm_emulator::start(
+        arm_emulator::Config {
+            log_requests: false,
+            ..config
+        },
+        0,
+    )
+    .await
+    .expect("emulator");
+    let client = ArmClient::new(ClientOptions {
         cloud: Cloud::Custom {
-            arm_endpoint: url.to_string(),
+            arm_endpoint: emu.url(),
             authority_host: None,
         },
         auth: AuthMethod::Static("bench".into()),
@@ -148,7 +158,43 @@ async fn client_for(url: &str) -> ArmClient {
         ..ClientOptions::default()
     })
     .await
-    .expect("client")
+    .expect("client");
+    (emu, client)
+}
+
+/// What `aoai-arch apply --auto-approve` does: read every resource, plan, apply.
+async fn plan_and_apply(
+    client: &ArmClient,
+    model: &aoai_arch::model::Model,
+    rendered: &render::Rendered,
+) -> (plan::Plan, apply::Report) {
+    let live = apply::read_all(client, rendered, CONCURRENCY)
+        .await
+        .expect("read");
+    let p = plan::plan(rendered, &live);
+    let opts = apply::Options {
+        concurrency: CONCURRENCY,
+        allow_replace: false,
+        prune: false,
+    };
+    let report = apply::apply(
+        client,
+        model,
+        rendered,
+        apply::Observed {
+            live,
+            orphans: vec![],
+        },
+        &opts,
+        Arc::new(Quiet),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await;
+    (p, report)
+}
+
+fn is_write(e: &arm_emulator::LogEntry) -> bool {
+    e.method == "PUT" || e.method == "DELETE"
 }
 
 async fn measure(label: String, file: &Path, text: &str) -> Row {
@@ -159,47 +205,17 @@ async fn measure(label: String, file: &Path, text: &str) -> Row {
     let resources = rendered.resources.len();
 
     // apply against a time-scaled emulator.
-    let emu = arm_emulator::start(
-        arm_emulator::Config {
-            time_scale: TIME_SCALE,
-            log_requests: false,
-            ..Default::default()
-        },
-        0,
-    )
-    .await
-    .expect("emulator");
-    let client = client_for(&emu.url()).await;
-    let quiet: Arc<dyn progress::Progress> = Arc::new(Quiet);
-    let opts = apply::Options {
-        concurrency: CONCURRENCY,
-        allow_replace: false,
-        prune: false,
-    };
-    let t = Instant::now();
-    let live = apply::read_all(&client, &rendered, CONCURRENCY)
-        .await
-        .expect("read");
-    let report = apply::apply(
-        &client,
-        &model,
-        &rendered,
-        apply::Observed {
-            live,
-            orphans: vec![],
-        },
-        &opts,
-        quiet.clone(),
-        Arc::new(AtomicBool::new(false)),
-    )
+    let (emu, client) = emulator(arm_emulator::Config {
+        time_scale: TIME_SCALE,
+        ..Default::default()
+    })
     .await;
+    let t = Instant::now();
+    let (_, report) = plan_and_apply(&client, &model, &rendered).await;
     let apply_time = t.elapsed();
     assert!(report.success(), "{}", report.summary());
     let log = emu.log();
-    let writes = log
-        .iter()
-        .filter(|e| e.method == "PUT" || e.method == "DELETE")
-        .count();
+    let writes = log.iter().filter(|e| is_write(e)).count();
     // Approvals of the Private Link connections Front Door creates on APIM: writes that are not
     // in the rendered graph, one per origin.
     let approvals = log
@@ -234,43 +250,18 @@ async fn measure(label: String, file: &Path, text: &str) -> Row {
 
     // A second apply: zero writes.
     let before = emu.log().len();
-    let live = apply::read_all(&client, &rendered, CONCURRENCY)
-        .await
-        .expect("read");
-    let p = plan::plan(&rendered, &live);
-    let report2 = apply::apply(
-        &client,
-        &model,
-        &rendered,
-        apply::Observed {
-            live,
-            orphans: vec![],
-        },
-        &opts,
-        quiet,
-        Arc::new(AtomicBool::new(false)),
-    )
-    .await;
+    let (p, report2) = plan_and_apply(&client, &model, &rendered).await;
     assert!(report2.success());
-    let noop_writes = emu.log()[before..]
-        .iter()
-        .filter(|e| e.method == "PUT" || e.method == "DELETE")
-        .count();
+    let noop_writes = emu.log()[before..].iter().filter(|e| is_write(e)).count();
     assert!(!p.has_changes(), "plan after apply shows changes");
     emu.shutdown().await;
 
     // plan against an emulator with read latency.
-    let emu = arm_emulator::start(
-        arm_emulator::Config {
-            latency: READ_LATENCY,
-            log_requests: false,
-            ..Default::default()
-        },
-        0,
-    )
-    .await
-    .expect("emulator");
-    let client = client_for(&emu.url()).await;
+    let (emu, client) = emulator(arm_emulator::Config {
+        latency: READ_LATENCY,
+        ..Default::default()
+    })
+    .await;
     let t = Instant::now();
     let live = apply::read_all(&client, &rendered, CONCURRENCY)
         .await

@@ -474,17 +474,18 @@ fn policy_rules(c: &mut Ctx, m: &Model, file: &str, xml: &str) {
                 }
             }
         }
+        // Findings about forward-request point at its line (1 when the policy has none).
+        let forward_line = xml
+            .lines()
+            .position(|l| l.contains("<forward-request"))
+            .map(|i| i + 1)
+            .unwrap_or(1);
         let forwards_buffered = xml.contains("buffer-request-body=\"true\"");
         if xml.contains("<retry") && !forwards_buffered {
-            let line = xml
-                .lines()
-                .position(|l| l.contains("<forward-request"))
-                .map(|i| i + 1)
-                .unwrap_or(1);
             c.at_file(
                 "AOAI006",
                 file,
-                line,
+                forward_line,
                 1,
                 "retry without buffer-request-body".into(),
                 None,
@@ -494,15 +495,10 @@ fn policy_rules(c: &mut Ctx, m: &Model, file: &str, xml: &str) {
             && xml.contains("<forward-request")
             && !xml.contains("buffer-response=\"false\"")
         {
-            let line = xml
-                .lines()
-                .position(|l| l.contains("<forward-request"))
-                .map(|i| i + 1)
-                .unwrap_or(1);
             c.at_file(
                 "AOAI013",
                 file,
-                line,
+                forward_line,
                 1,
                 "forward-request buffers the streamed response".into(),
                 None,

@@ -53,10 +53,11 @@ pub struct Rendered {
 struct Builder<'a> {
     templates: &'a Templates,
     model: &'a Model,
-    model_json: Value,
     /// `{"m": model}` plus, during one render, the resource's own values.
     ctx: handlebars::Context,
     resources: Vec<Resource>,
+    /// The API policy, rendered once for its `apis/policies` body and its own file.
+    policy: Option<String>,
 }
 
 impl Builder<'_> {
@@ -110,9 +111,9 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
     let mut b = Builder {
         templates,
         model,
-        model_json: serde_json::to_value(model)?,
         ctx: handlebars::Context::from(json!({ "m": serde_json::to_value(model)? })),
         resources: Vec::new(),
+        policy: None,
     };
     let m = model;
     b.add(
@@ -198,16 +199,12 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
     let mut queries = Vec::new();
     let mut policies = Vec::new();
     if let Some(apim) = &m.apim {
-        policies.push((
-            format!("{}.xml", apim.api_name),
-            render_policy(templates, m)?,
-        ));
+        if let Some(policy) = b.policy.take() {
+            policies.push((format!("{}.xml", apim.api_name), policy));
+        }
         if apim.logging.is_some() {
             for q in ["token-usage", "prompts-and-responses"] {
-                let text = templates.render(
-                    &format!("queries/{q}.kql.hbs"),
-                    &json!({ "m": b.model_json }),
-                )?;
+                let text = templates.render_context(&format!("queries/{q}.kql.hbs"), &b.ctx)?;
                 queries.push((format!("{q}.kql"), text));
             }
         }
@@ -402,6 +399,7 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
         previous = op.id.clone();
     }
     let policy = render_policy(b.templates, m)?;
+    b.policy = Some(policy.clone());
     let mut deps: Vec<&str> = vec![&previous];
     deps.extend(backend_ids.iter().map(String::as_str));
     deps.extend(logger_ids.iter().map(String::as_str));

@@ -422,6 +422,22 @@ impl ArmClient {
         }
     }
 
+    /// The result of a long-running operation that succeeded: nothing for a DELETE, the resource
+    /// as it now is for a PUT.
+    async fn after_success(&self, method: &str, id: &str, api: &str) -> Result<Value, ArmError> {
+        if method == "DELETE" {
+            return Ok(Value::Null);
+        }
+        self.get(id, api).await?.ok_or_else(|| {
+            self.err(
+                id,
+                "GET",
+                None,
+                "the operation succeeded but the resource is not there".into(),
+            )
+        })
+    }
+
     /// Get a token once, before any request, so that a missing sign-in is reported once (with
     /// every credential tried) instead of once per resource.
     pub async fn sign_in(&self) -> Result<(), ArmError> {
@@ -590,17 +606,7 @@ impl ArmClient {
                             correlation_id: r.header("x-ms-correlation-request-id"),
                         });
                     }
-                    if method == "DELETE" {
-                        return Ok(Value::Null);
-                    }
-                    return self.get(id, api).await?.ok_or_else(|| {
-                        self.err(
-                            id,
-                            "GET",
-                            None,
-                            "the operation succeeded but the resource is not there".into(),
-                        )
-                    });
+                    return self.after_success(method, id, api).await;
                 }
                 progress(&status);
                 wait = self.poll_wait(&r);
@@ -630,17 +636,7 @@ impl ArmClient {
                         progress("InProgress");
                     }
                     200 | 201 | 204 => {
-                        if method == "DELETE" {
-                            return Ok(Value::Null);
-                        }
-                        return self.get(id, api).await?.ok_or_else(|| {
-                            self.err(
-                                id,
-                                "GET",
-                                None,
-                                "the operation succeeded but the resource is not there".into(),
-                            )
-                        });
+                        return self.after_success(method, id, api).await;
                     }
                     _ => {
                         return Err(self.err(

@@ -23,19 +23,37 @@ async fn setup(config: Config) -> (Running, ArmClient) {
     (emu, client)
 }
 
-async fn client_for(emu: &Running, max_retry: Duration) -> ArmClient {
-    ArmClient::new(ClientOptions {
+/// Options for a client of `emu`: any bearer token, fast polls.
+fn options(emu: &Running) -> ClientOptions {
+    ClientOptions {
         cloud: Cloud::Custom {
             arm_endpoint: emu.url(),
             authority_host: None,
         },
         auth: AuthMethod::Static("test-token".into()),
         poll_interval_floor: Duration::from_millis(5),
-        max_retry_time: max_retry,
         ..ClientOptions::default()
+    }
+}
+
+async fn client_for(emu: &Running, max_retry: Duration) -> ArmClient {
+    ArmClient::new(ClientOptions {
+        max_retry_time: max_retry,
+        ..options(emu)
     })
     .await
     .unwrap()
+}
+
+async fn create_rg(c: &ArmClient) {
+    c.put(
+        RG,
+        "2025-04-01",
+        &json!({ "location": "westeurope", "properties": {} }),
+        &no_progress,
+    )
+    .await
+    .unwrap();
 }
 
 fn account(name: &str) -> (String, serde_json::Value) {
@@ -54,14 +72,7 @@ async fn both_lro_styles_complete_with_the_final_resource() {
         ..Config::default()
     })
     .await;
-    c.put(
-        RG,
-        "2025-04-01",
-        &json!({ "location": "westeurope", "properties": {} }),
-        &no_progress,
-    )
-    .await
-    .unwrap();
+    create_rg(&c).await;
     let (id, body) = account("a1");
     let states = std::sync::Mutex::new(Vec::new());
     let record = |s: &str| states.lock().unwrap().push(s.to_string());
@@ -111,14 +122,7 @@ async fn a_failed_operation_is_an_error_with_its_code() {
         ..Config::default()
     })
     .await;
-    c.put(
-        RG,
-        "2025-04-01",
-        &json!({ "location": "westeurope", "properties": {} }),
-        &no_progress,
-    )
-    .await
-    .unwrap();
+    create_rg(&c).await;
     let (id, body) = account("a1");
     let e = c
         .put(&id, "2026-05-01", &body, &no_progress)
@@ -141,14 +145,7 @@ async fn faults_are_retried_until_success() {
         ..Config::default()
     })
     .await;
-    c.put(
-        RG,
-        "2025-04-01",
-        &json!({ "location": "westeurope", "properties": {} }),
-        &no_progress,
-    )
-    .await
-    .unwrap();
+    create_rg(&c).await;
     for i in 0..6 {
         let (id, body) = account(&format!("a{i}"));
         c.put(&id, "2026-05-01", &body, &no_progress).await.unwrap();
@@ -169,14 +166,7 @@ async fn transient_conflicts_are_retried() {
         ..Config::default()
     })
     .await;
-    c.put(
-        RG,
-        "2025-04-01",
-        &json!({ "location": "westeurope", "properties": {} }),
-        &no_progress,
-    )
-    .await
-    .unwrap();
+    create_rg(&c).await;
     let (id, body) = account("a1");
     c.put(&id, "2026-05-01", &body, &no_progress).await.unwrap();
     let dep = |n: &str| format!("{id}/deployments/{n}");
@@ -247,14 +237,8 @@ async fn plain_http_is_refused_except_on_loopback() {
 async fn reads_beyond_the_bucket_are_paced_not_hammered() {
     let (emu, _) = setup(Config::default()).await;
     let c = ArmClient::new(ClientOptions {
-        cloud: Cloud::Custom {
-            arm_endpoint: emu.url(),
-            authority_host: None,
-        },
-        auth: AuthMethod::Static("test-token".into()),
-        poll_interval_floor: Duration::from_millis(5),
         max_concurrency: 32,
-        ..ClientOptions::default()
+        ..options(&emu)
     })
     .await
     .unwrap();

@@ -303,6 +303,19 @@ impl Engine {
         Some(doc)
     }
 
+    /// `ResourceGroupNotFound` unless the resource group exists and has finished provisioning.
+    fn require_rg(&mut self, sub: &str, rg: &str) -> Option<Reply> {
+        let key = format!("/subscriptions/{sub}/resourcegroups/{rg}").to_lowercase();
+        (!self.exists_ready(&key)).then(|| {
+            error(
+                404,
+                "ResourceGroupNotFound",
+                format!("Resource group '{rg}' could not be found."),
+                "",
+            )
+        })
+    }
+
     fn exists_ready(&mut self, key: &str) -> bool {
         self.visible(key).is_some()
     }
@@ -451,14 +464,8 @@ impl Engine {
         }
         // Resource group must exist for anything under it.
         if let (Some(rg), false) = (&path.rg, spec.name == "microsoft.resources/resourcegroups") {
-            let rg_key = format!("/subscriptions/{}/resourcegroups/{rg}", path.sub).to_lowercase();
-            if !self.exists_ready(&rg_key) {
-                return error(
-                    404,
-                    "ResourceGroupNotFound",
-                    format!("Resource group '{rg}' could not be found."),
-                    "",
-                );
+            if let Some(missing) = self.require_rg(&path.sub, rg) {
+                return missing;
             }
         }
         if path.collection {
@@ -554,15 +561,10 @@ impl Engine {
                 "",
             );
         };
-        let rg_key = format!("/subscriptions/{}/resourcegroups/{rg}", path.sub).to_lowercase();
-        if !self.exists_ready(&rg_key) {
-            return error(
-                404,
-                "ResourceGroupNotFound",
-                format!("Resource group '{rg}' could not be found."),
-                "",
-            );
+        if let Some(missing) = self.require_rg(&path.sub, rg) {
+            return missing;
         }
+        let rg_key = format!("/subscriptions/{}/resourcegroups/{rg}", path.sub).to_lowercase();
         let keys: Vec<String> = self
             .resources
             .keys()

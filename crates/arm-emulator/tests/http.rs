@@ -18,19 +18,27 @@ struct Env {
 }
 
 impl Env {
+    /// An emulator that does not print its request log (the tests read it instead).
     async fn new(config: Config) -> Env {
+        let config = Config {
+            log_requests: false,
+            ..config
+        };
         Env {
             emu: start(config, 0).await.unwrap(),
             http: Client::new(),
         }
     }
-    async fn fast() -> Env {
+    /// Azure's durations divided by `time_scale`.
+    async fn scaled(time_scale: f64) -> Env {
         Env::new(Config {
-            time_scale: 100_000.0,
-            log_requests: false,
+            time_scale,
             ..Config::default()
         })
         .await
+    }
+    async fn fast() -> Env {
+        Env::scaled(100_000.0).await
     }
     async fn send(
         &self,
@@ -252,14 +260,7 @@ async fn request_bodies_are_validated() {
 #[tokio::test]
 async fn long_running_operations_both_styles_on_the_virtual_clock() {
     // 100x: an AOAI account (30-60 s) takes 0.3-0.6 s.
-    let env = Env::new(Config {
-        time_scale: 100.0,
-        log_requests: false,
-        ..Config::default()
-    })
-    .await
-    .with_rg()
-    .await;
+    let env = Env::scaled(100.0).await.with_rg().await;
     let (id, body) = account("a1");
     let (s, h, v) = env.put(&id, "2026-05-01", body).await;
     assert_eq!(s, StatusCode::CREATED);
@@ -376,7 +377,6 @@ async fn failed_operations_carry_an_error() {
     let env = Env::new(Config {
         time_scale: 100_000.0,
         faults: "lro-fail=1.0".parse().unwrap(),
-        log_requests: false,
         ..Config::default()
     })
     .await
@@ -411,14 +411,7 @@ async fn failed_operations_carry_an_error() {
 
 #[tokio::test]
 async fn apim_quirks() {
-    let env = Env::new(Config {
-        time_scale: 10_000.0,
-        log_requests: false,
-        ..Config::default()
-    })
-    .await
-    .with_rg()
-    .await;
+    let env = Env::scaled(10_000.0).await.with_rg().await;
     let (id, body) = apim("apim1");
     let (s, h, v) = env.put(&id, "2024-05-01", body).await;
     assert_eq!(s, StatusCode::CREATED);
@@ -489,7 +482,6 @@ async fn concurrent_writes_to_one_api_conflict() {
     let env = Env::new(Config {
         time_scale: 100_000.0,
         state_file: Some(file.clone()),
-        log_requests: false,
         ..Config::default()
     })
     .await
@@ -500,7 +492,6 @@ async fn concurrent_writes_to_one_api_conflict() {
     env.emu.shutdown().await;
     let env = Env::new(Config {
         state_file: Some(file),
-        log_requests: false,
         ..Config::default()
     })
     .await;
@@ -531,14 +522,7 @@ async fn concurrent_writes_to_one_api_conflict() {
 
 #[tokio::test]
 async fn immutable_properties_deployment_conflicts_and_private_link() {
-    let env = Env::new(Config {
-        time_scale: 1000.0,
-        log_requests: false,
-        ..Config::default()
-    })
-    .await
-    .with_rg()
-    .await;
+    let env = Env::scaled(1000.0).await.with_rg().await;
     let (acc, body) = account("a1");
     env.create(&acc, "2026-05-01", body.clone()).await;
     let mut moved = body.clone();
@@ -567,14 +551,7 @@ async fn immutable_properties_deployment_conflicts_and_private_link() {
     assert_eq!(v["value"].as_array().unwrap().len(), 1);
 
     // Front Door origin with Private Link to APIM: a Pending connection, approvable.
-    let env = Env::new(Config {
-        time_scale: 1_000_000.0,
-        log_requests: false,
-        ..Config::default()
-    })
-    .await
-    .with_rg()
-    .await;
+    let env = Env::scaled(1_000_000.0).await.with_rg().await;
     let (apim_id, apim_body) = apim("apim1");
     env.create(&apim_id, "2024-05-01", apim_body).await;
     let profile = format!("{}/providers/Microsoft.Cdn/profiles/afd1", rg());
@@ -617,7 +594,6 @@ async fn immutable_properties_deployment_conflicts_and_private_link() {
 async fn throttling_headers_and_429() {
     // At time scale 1 the write bucket (200, +10/s) runs dry after 200 quick writes.
     let env = Env::new(Config {
-        log_requests: false,
         ..Config::default()
     })
     .await;
@@ -668,7 +644,6 @@ async fn faults_are_deterministic_for_a_seed_and_logged() {
             time_scale: 100_000.0,
             faults: "429=0.2,500=0.1,503=0.1".parse().unwrap(),
             seed,
-            log_requests: false,
             ..Config::default()
         })
         .await;
@@ -702,7 +677,6 @@ async fn faults_are_deterministic_for_a_seed_and_logged() {
     // Dropped connections: the client sees a transport error, not a response.
     let env = Env::new(Config {
         faults: "drop=1.0".parse().unwrap(),
-        log_requests: false,
         ..Config::default()
     })
     .await;
@@ -726,7 +700,6 @@ async fn state_file_survives_a_restart() {
     let cfg = || Config {
         time_scale: 100_000.0,
         state_file: Some(file.clone()),
-        log_requests: false,
         ..Config::default()
     };
     let env = Env::new(cfg()).await.with_rg().await;
