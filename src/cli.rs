@@ -4,8 +4,6 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -78,7 +76,11 @@ enum Command {
         /// Delete and recreate resources whose immutable properties changed.
         #[arg(long)]
         allow_replace: bool,
-        /// Delete resources tagged as owned by this blueprint that it no longer declares.
+        /// Take over resources that exist without this blueprint's ownership tag (plan shows
+        /// them as `adopt`, with every property and tag that will change).
+        #[arg(long)]
+        adopt: bool,
+        /// Delete resources owned by this blueprint that it no longer declares.
         #[arg(long)]
         prune: bool,
         #[command(flatten)]
@@ -306,15 +308,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             lint_banner(&lint::all(&loaded, &model, &rendered));
             let rt = runtime()?;
-            let plan = rt.block_on(async {
-                let target = crate::target::connect(&target.to_options()).await?;
-                let live =
-                    crate::apply::read_all(&target.client, &rendered, target.concurrency).await?;
-                let mut plan = crate::plan::plan(&rendered, &live);
-                plan.orphans = crate::apply::orphans(&target.client, &model, &rendered).await?;
-                target.close().await;
-                anyhow::Ok(plan)
-            })?;
+            let plan = rt.block_on(crate::ops::plan::run(
+                &model,
+                &rendered,
+                &target.to_options(),
+            ))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&plan)?);
             } else {
@@ -329,6 +327,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             blueprint,
             auto_approve,
             allow_replace,
+            adopt,
             prune,
             target,
             templates,
@@ -347,13 +346,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 anyhow::bail!("stdin is not a terminal: pass --auto-approve to apply without confirmation; nothing was applied");
             }
             let rt = runtime()?;
-            rt.block_on(apply_command(
+            rt.block_on(crate::ops::apply::run(
                 &model,
                 &rendered,
                 &target.to_options(),
-                auto_approve,
-                allow_replace,
-                prune,
+                &crate::ops::apply::Flags {
+                    auto_approve,
+                    allow_replace,
+                    adopt,
+                    prune,
+                },
             ))
         }
         Command::Emulator {
@@ -435,82 +437,4 @@ impl TargetArgs {
             debug: self.debug,
         }
     }
-}
-
-async fn apply_command(
-    model: &crate::model::Model,
-    rendered: &render::Rendered,
-    opts: &crate::target::TargetOptions,
-    auto_approve: bool,
-    allow_replace: bool,
-    prune: bool,
-) -> Result<ExitCode> {
-    let target = crate::target::connect(opts).await?;
-    let live = crate::apply::read_all(&target.client, rendered, target.concurrency).await?;
-    let mut plan = crate::plan::plan(rendered, &live);
-    plan.orphans = crate::apply::orphans(&target.client, model, rendered).await?;
-    print!("{}", crate::plan::human(&plan));
-    if !plan.has_changes() {
-        println!("Nothing to do.");
-        target.close().await;
-        return Ok(ExitCode::SUCCESS);
-    }
-    if !auto_approve {
-        print!(
-            "Apply these changes to {}? Type 'yes' to continue: ",
-            target.description
-        );
-        let _ = std::io::stdout().flush();
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if answer.trim() != "yes" {
-            println!("Cancelled; nothing was applied.");
-            target.close().await;
-            return Ok(ExitCode::from(1));
-        }
-    }
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("interrupt: finishing requests in flight, starting nothing new (Ctrl-C again to abort)");
-                flag.store(true, Ordering::SeqCst);
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
-                }
-            }
-        });
-    }
-    let progress: Arc<dyn crate::progress::Progress> = if std::io::stderr().is_terminal() {
-        Arc::new(crate::progress::Bars::new())
-    } else {
-        Arc::new(crate::progress::Plain::new(true))
-    };
-    let options = crate::apply::Options {
-        concurrency: target.concurrency,
-        allow_replace,
-        prune,
-    };
-    let observed = crate::apply::Observed {
-        live,
-        orphans: plan.orphans.clone(),
-    };
-    let report = crate::apply::apply(
-        &target.client,
-        model,
-        rendered,
-        observed,
-        &options,
-        progress,
-        interrupted,
-    )
-    .await;
-    print!("{}", report.summary());
-    target.close().await;
-    Ok(if report.success() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }

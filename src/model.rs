@@ -44,6 +44,8 @@ pub struct Model {
     pub resource_group: String,
     pub rg_id: String,
     pub location: String,
+    /// Ownership id (the `aoai-arch-blueprint` tag value), see [`owner_id`].
+    pub owner: String,
     /// Tags on every taggable resource, including the ownership tag used by `plan` for pruning.
     pub tags: std::collections::BTreeMap<String, String>,
     pub deployment: DeploymentM,
@@ -56,6 +58,22 @@ pub struct Model {
 }
 
 pub const OWNER_TAG: &str = "aoai-arch-blueprint";
+
+/// The ownership id of a blueprint: its `id`, or `<subscription>/<resource group>/<main
+/// resource>` (API Management, else the Front Door profile). Never the file name, which two
+/// unrelated blueprints may share.
+pub fn owner_id(b: &Blueprint) -> String {
+    if let Some(id) = &b.id {
+        return id.clone();
+    }
+    let main = b
+        .apim
+        .as_ref()
+        .map(|a| a.name.as_str())
+        .or(b.front_door.as_ref().map(|f| f.profile.as_str()))
+        .unwrap_or("aoai");
+    format!("{}/{}/{main}", b.subscription, b.resource_group).to_lowercase()
+}
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -348,14 +366,15 @@ pub fn arm_guid(parts: &[&str]) -> String {
 }
 
 impl Model {
-    pub fn build(b: &Blueprint, blueprint_name: &str) -> Model {
+    pub fn build(b: &Blueprint) -> Model {
         let rg_id = format!(
             "/subscriptions/{}/resourceGroups/{}",
             b.subscription, b.resource_group
         );
         let display = |r: &str| regions::display_name(r).unwrap_or(r).to_string();
+        let owner = owner_id(b);
         let mut tags = b.tags.clone();
-        tags.insert(OWNER_TAG.to_string(), blueprint_name.to_string());
+        tags.insert(OWNER_TAG.to_string(), owner.clone());
 
         let apim_id = b.apim.as_ref().map(|a| {
             format!(
@@ -468,6 +487,7 @@ impl Model {
             resource_group: b.resource_group.clone(),
             rg_id,
             location: b.location.clone(),
+            owner,
             tags,
             deployment: DeploymentM {
                 name: d.name.clone(),

@@ -14,6 +14,12 @@ use serde::{Deserialize, Serialize};
 pub struct Blueprint {
     /// Format version of this file. Only `1` exists.
     pub version: u32,
+    /// Ownership id written as the `aoai-arch-blueprint` tag on every resource this blueprint
+    /// creates; prune, replace and destroy act only on resources carrying it. Defaults to
+    /// `<subscription>/<resourceGroup>/<API Management name, or Front Door profile name>`.
+    /// Never derived from the file name: two files with one name stay apart.
+    #[serde(default)]
+    pub id: Option<String>,
     /// Which architecture to build.
     pub pattern: Pattern,
     /// Subscription id (a GUID).

@@ -336,6 +336,15 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
         );
     }
     c.name("resourceGroup", &b.resource_group, &RG);
+    if let Some(id) = &b.id {
+        if id.trim().is_empty() || id.len() > 256 || id.chars().any(|ch| ch.is_control() || "<>%&\\?".contains(ch)) {
+            c.fail(
+                "id",
+                "the blueprint id is written as a tag value on every resource".to_string(),
+                Some("use 1-256 characters without control characters or < > % & \\ ?".into()),
+            );
+        }
+    }
     c.region("location", &b.location);
     for (k, v) in &b.tags {
         if k.len() > 512 || v.len() > 256 || k.chars().any(|ch| "<>%&\\?/".contains(ch)) {

@@ -640,12 +640,7 @@ pub fn render_file(
     loaded: &crate::blueprint::Loaded,
     templates_dir: Option<&std::path::Path>,
 ) -> Result<(Model, Rendered)> {
-    let name = loaded
-        .path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_else(|| "blueprint".into());
-    let model = Model::build(&loaded.blueprint, &name);
+    let model = Model::build(&loaded.blueprint);
     let templates = Templates::load(templates_dir)?;
     let rendered = render(&model, &templates).context("rendering the blueprint")?;
     Ok((model, rendered))
