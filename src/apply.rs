@@ -20,8 +20,15 @@ use arm_client::ArmClient;
 
 pub struct Options {
     pub concurrency: usize,
-    pub allow_replace: bool,
     pub prune: bool,
+}
+
+/// How a run is watched and stopped: progress display, the interrupt flag (set by the first
+/// Ctrl-C: start nothing new) and the ledger of what is in flight.
+pub struct Controls {
+    pub progress: Arc<dyn Progress>,
+    pub interrupted: Arc<AtomicBool>,
+    pub ledger: Arc<Ledger>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,10 +241,13 @@ pub async fn apply(
     rendered: &Rendered,
     observed: Observed,
     opts: &Options,
-    progress: Arc<dyn Progress>,
-    interrupted: Arc<AtomicBool>,
-    ledger: Arc<Ledger>,
+    controls: Controls,
 ) -> Report {
+    let Controls {
+        progress,
+        interrupted,
+        ledger,
+    } = controls;
     let start = Instant::now();
     let Observed {
         live,
@@ -303,7 +313,6 @@ pub async fn apply(
                         sem.clone(),
                         progress.clone(),
                     );
-                    let allow_replace = opts.allow_replace;
                     let planned = planned
                         .get(&r.id.to_lowercase())
                         .copied()
@@ -321,7 +330,6 @@ pub async fn apply(
                             &shared,
                             &live,
                             planned,
-                            allow_replace,
                             &profile,
                             progress.as_ref(),
                         )
@@ -371,7 +379,14 @@ pub async fn apply(
             progress.start(&id, "deleting (no longer declared)");
             ledger.begin(&id, "deleting");
             let res = delete_any(client, &id).await;
-            ledger.end(&id, if res.is_ok() { "deleted" } else { "delete failed" });
+            ledger.end(
+                &id,
+                if res.is_ok() {
+                    "deleted"
+                } else {
+                    "delete failed"
+                },
+            );
             match res {
                 Ok(()) => {
                     progress.finish(&id, "deleted");
@@ -413,7 +428,6 @@ async fn one(
     shared: &Shared,
     live: &BTreeMap<String, Value>,
     planned: Action,
-    allow_replace: bool,
     profile: &str,
     progress: &dyn Progress,
 ) -> std::result::Result<Outcome, String> {
@@ -474,21 +488,8 @@ async fn one(
         }
         Action::Create => Outcome::Created,
         Action::Update => Outcome::Updated,
-        Action::Replace => {
-            if !allow_replace {
-                let paths: Vec<&str> = p
-                    .changes
-                    .iter()
-                    .filter(|c| c.forces_replacement)
-                    .map(|c| c.path.as_str())
-                    .collect();
-                return Err(format!(
-                    "immutable properties changed ({}): the resource must be replaced; re-run with --allow-replace to delete and recreate it",
-                    paths.join(", ")
-                ));
-            }
-            Outcome::Replaced
-        }
+        // Refused before the first write unless --allow-replace (crate::safety::refusals).
+        Action::Replace => Outcome::Replaced,
     };
     let lane_lock = lane(r).map(|key| {
         let mut lanes = shared.lanes.lock().expect("lanes lock");

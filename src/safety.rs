@@ -100,8 +100,7 @@ fn refine(plan: &mut Plan, rendered: &Rendered, live: &BTreeMap<String, Value>, 
                 }
             }
         }
-        if let (Some(want), Some(have)) = (bodies[i]["tags"].as_object(), doc["tags"].as_object())
-        {
+        if let (Some(want), Some(have)) = (bodies[i]["tags"].as_object(), doc["tags"].as_object()) {
             p.kept_tags = have
                 .keys()
                 .filter(|k| !want.contains_key(*k))
@@ -121,8 +120,7 @@ fn refine(plan: &mut Plan, rendered: &Rendered, live: &BTreeMap<String, Value>, 
         }
     }
     for i in 0..n {
-        if plan.resources[i].action != Action::Replace || is_resource_group(&res[i].resource_type)
-        {
+        if plan.resources[i].action != Action::Replace || is_resource_group(&res[i].resource_type) {
             continue;
         }
         let prefix = format!("{}/", res[i].id.to_lowercase());
@@ -236,6 +234,7 @@ pub async fn orphans(
     m: &Model,
     rendered: &Rendered,
     live: &BTreeMap<String, Value>,
+    concurrency: usize,
 ) -> Result<(Vec<String>, Vec<String>)> {
     let declared: BTreeSet<String> = rendered
         .resources
@@ -283,33 +282,56 @@ pub async fn orphans(
             && live
                 .get(parent)
                 .is_some_and(|doc| owned_or_inherited(parent, doc, live, &m.owner));
-        if parent_owned && !parent.ends_with(&format!("/resourcegroups/{}", m.resource_group.to_lowercase())) {
-            collections.insert((format!("{}/{}", &r.id[..parent.len()], segs[1]), r.api_version));
+        if parent_owned
+            && !parent.ends_with(&format!(
+                "/resourcegroups/{}",
+                m.resource_group.to_lowercase()
+            ))
+        {
+            collections.insert((
+                format!("{}/{}", &r.id[..parent.len()], segs[1]),
+                r.api_version,
+            ));
+        }
+    }
+    // One list per collection, a bounded number at once.
+    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (collection, version) in collections {
+        let (client, sem) = (client.clone(), sem.clone());
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            let res = client.list(&collection, version).await;
+            (collection, res)
+        });
+    }
+    let mut found = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (collection, res) = joined?;
+        match res {
+            Ok(items) => found.extend(items),
+            Err(e) if e.status == Some(404) => {}
+            Err(e) => return Err(anyhow::anyhow!("listing {collection}: {e}")),
         }
     }
     let mut doomed = Vec::new();
     let mut undeclared = Vec::new();
-    for (collection, version) in collections {
-        let items = match client.list(&collection, version).await {
-            Ok(items) => items,
-            Err(e) if e.status == Some(404) => continue,
-            Err(e) => return Err(anyhow::anyhow!("listing {collection}: {e}")),
+    for item in found {
+        let Some(id) = item["id"].as_str() else {
+            continue;
         };
-        for item in items {
-            let Some(id) = item["id"].as_str() else {
-                continue;
-            };
-            if declared.contains(&id.to_lowercase()) {
-                continue;
-            }
-            let text = item.to_string().to_lowercase();
-            if marks.iter().any(|m| refers(&text, m)) {
-                doomed.push(id.to_string());
-            } else {
-                undeclared.push(id.to_string());
-            }
+        if declared.contains(&id.to_lowercase()) {
+            continue;
+        }
+        let text = item.to_string().to_lowercase();
+        if marks.iter().any(|m| refers(&text, m)) {
+            doomed.push(id.to_string());
+        } else {
+            undeclared.push(id.to_string());
         }
     }
+    doomed.sort();
+    undeclared.sort();
     // Referring children first, then the rest deepest first (children before parents).
     let depth = |id: &String| id.matches('/').count();
     let mut top = top;

@@ -337,7 +337,12 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
     }
     c.name("resourceGroup", &b.resource_group, &RG);
     if let Some(id) = &b.id {
-        if id.trim().is_empty() || id.len() > 256 || id.chars().any(|ch| ch.is_control() || "<>%&\\?".contains(ch)) {
+        if id.trim().is_empty()
+            || id.len() > 256
+            || id
+                .chars()
+                .any(|ch| ch.is_control() || "<>%&\\?".contains(ch))
+        {
             c.fail(
                 "id",
                 "the blueprint id is written as a tag value on every resource".to_string(),

@@ -98,7 +98,6 @@ pub async fn run(
         };
     let options = crate::apply::Options {
         concurrency: target.concurrency,
-        allow_replace: flags.allow_replace,
         prune: flags.prune,
     };
     let observed = crate::apply::Observed {
@@ -120,9 +119,11 @@ pub async fn run(
         rendered,
         observed,
         &options,
-        progress,
-        interrupted,
-        ledger,
+        crate::apply::Controls {
+            progress,
+            interrupted,
+            ledger,
+        },
     )
     .await;
     print!("{}", report.summary());

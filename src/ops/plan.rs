@@ -26,7 +26,7 @@ pub async fn observe(
     let live = crate::apply::read_all(&target.client, rendered, target.concurrency).await?;
     let mut plan = crate::safety::plan(rendered, &live, &model.owner);
     let (orphans, undeclared) =
-        crate::safety::orphans(&target.client, model, rendered, &live).await?;
+        crate::safety::orphans(&target.client, model, rendered, &live, target.concurrency).await?;
     plan.orphans = orphans;
     plan.undeclared = undeclared;
     Ok((live, plan))
