@@ -217,7 +217,10 @@ pub struct RetryM {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JwtM {
-    pub openid_config: String,
+    /// Microsoft Entra tenant: `validate-azure-ad-token` instead of `validate-jwt`.
+    pub tenant_id: Option<String>,
+    pub openid_config: Option<String>,
+    /// Accepted `aud` values; with `tenant_id`, one per accepted token version.
     pub audiences: Vec<String>,
     pub issuers: Vec<String>,
     pub caller_header: String,
@@ -678,8 +681,9 @@ fn build_apim(
             buffer_request_body: lr.buffer_request_body,
         },
         jwt: a.jwt.as_ref().map(|j| JwtM {
+            tenant_id: j.tenant_id.clone(),
             openid_config: j.openid_config.clone(),
-            audiences: j.audiences.clone(),
+            audiences: jwt_audiences(j),
             issuers: j.issuers.clone(),
             caller_header: j.caller_header.clone(),
         }),
@@ -704,6 +708,22 @@ fn build_apim(
         name: a.name.clone(),
         id,
     }
+}
+
+/// With a tenant, v2.0 tokens carry the client id and v1.0 tokens the App ID URI as `aud`.
+fn jwt_audiences(j: &blueprint::Jwt) -> Vec<String> {
+    if j.tenant_id.is_none() {
+        return j.audiences.clone();
+    }
+    let mut out = Vec::new();
+    if j.token_versions.contains(&blueprint::TokenVersion::V2) {
+        out.extend(j.client_id.clone());
+    }
+    if j.token_versions.contains(&blueprint::TokenVersion::V1) {
+        out.extend(j.app_id_uri.clone());
+    }
+    out.dedup();
+    out
 }
 
 fn build_front_door(
