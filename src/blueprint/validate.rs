@@ -633,6 +633,8 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 format!("`{}` is not the first day of a month", bu.start_date),
                 Some("budgets start on the first of a month: YYYY-MM-01".into()),
             );
+        } else {
+            budget_window(c, &bu.start_date, &crate::progress::utc_now());
         }
         if bu.amount == 0 {
             c.fail("apim.budget.amount", "budget amount must be positive", None);
@@ -680,6 +682,38 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 None,
             );
         }
+    }
+}
+
+/// The Consumption API's window for a monthly cost budget's start (BudgetTimePeriod.startDate):
+/// on or after 2017-06-01 and at most twelve months ahead of `now` (`YYYY-MM-...`). A start in
+/// the past is left alone: an existing budget keeps its start date on every later apply.
+fn budget_window(c: &mut Checker, start: &str, now: &str) {
+    let months = |s: &str| -> Option<i64> {
+        Some(s.get(..4)?.parse::<i64>().ok()? * 12 + s.get(5..7)?.parse::<i64>().ok()? - 1)
+    };
+    let (Some(start_m), Some(now_m), Some(first)) = (months(start), months(now), months("2017-06"))
+    else {
+        return;
+    };
+    if start_m < first {
+        c.fail(
+            "apim.budget.startDate",
+            format!("budget start `{start}` is before 2017-06-01, the earliest start Azure accepts"),
+            Some("start the budget on the first of this month or a later one".into()),
+        );
+    } else if start_m - now_m > 12 {
+        c.fail(
+            "apim.budget.startDate",
+            format!(
+                "budget start `{start}` is {} months ahead; Azure accepts at most twelve",
+                start_m - now_m
+            ),
+            Some(format!(
+                "start the budget within twelve months of today ({})",
+                &now[..10.min(now.len())]
+            )),
+        );
     }
 }
 

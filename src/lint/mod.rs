@@ -479,6 +479,7 @@ fn policy_rules(c: &mut Ctx, m: &Model, file: &str, xml: &str) {
     if let Some(apim) = &m.apim {
         // Multi-region routing must name every gateway region.
         let routes_by_region = xml.contains("context.Deployment.Region ==")
+            || xml.contains("context.Deployment.Region.Equals(")
             || xml.contains("switch (context.Deployment.Region)");
         if apim.regions.len() > 1 && routes_by_region {
             for r in &apim.regions {

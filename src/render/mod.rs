@@ -313,6 +313,7 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
             value: url.clone(),
         });
     }
+    nvs.extend(apim.front_door_id.clone());
     let mut nv_ids = Vec::new();
     for nv in &nvs {
         b.add(
