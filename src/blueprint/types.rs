@@ -395,7 +395,9 @@ pub struct Jwt {
 }
 
 /// Microsoft Entra access token version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
 pub enum TokenVersion {
     /// v1.0: `iss` `https://sts.windows.net/<tenant>/`, `aud` the App ID URI.
     #[serde(rename = "v1")]

@@ -699,7 +699,9 @@ fn budget_window(c: &mut Checker, start: &str, now: &str) {
     if start_m < first {
         c.fail(
             "apim.budget.startDate",
-            format!("budget start `{start}` is before 2017-06-01, the earliest start Azure accepts"),
+            format!(
+                "budget start `{start}` is before 2017-06-01, the earliest start Azure accepts"
+            ),
             Some("start the budget on the first of this month or a later one".into()),
         );
     } else if start_m - now_m > 12 {
@@ -752,7 +754,9 @@ fn check_jwt(c: &mut Checker, j: &Jwt) {
                 c.fail(
                     format!("apim.jwt.{field}"),
                     format!("`{field}` is only read with `tenantId`"),
-                    Some("with openidConfig, list the accepted values in apim.jwt.audiences".into()),
+                    Some(
+                        "with openidConfig, list the accepted values in apim.jwt.audiences".into(),
+                    ),
                 );
             }
         }
@@ -762,10 +766,16 @@ fn check_jwt(c: &mut Checker, j: &Jwt) {
         c.fail(
             "apim.jwt.tenantId",
             format!("`{tenant}` is not a tenant id"),
-            Some("the directory (tenant) id is a GUID, shown on the app registration's overview".into()),
+            Some(
+                "the directory (tenant) id is a GUID, shown on the app registration's overview"
+                    .into(),
+            ),
         );
     }
-    for (field, set) in [("audiences", !j.audiences.is_empty()), ("issuers", !j.issuers.is_empty())] {
+    for (field, set) in [
+        ("audiences", !j.audiences.is_empty()),
+        ("issuers", !j.issuers.is_empty()),
+    ] {
         if set {
             c.fail(
                 format!("apim.jwt.{field}"),
@@ -800,7 +810,10 @@ fn check_jwt(c: &mut Checker, j: &Jwt) {
         c.fail(
             "apim.jwt.appIdUri",
             "v1.0 tokens carry the API's App ID URI as `aud`: `appIdUri` is needed",
-            Some("the Application ID URI of the gateway's app registration, e.g. api://<client id>".into()),
+            Some(
+                "the Application ID URI of the gateway's app registration, e.g. api://<client id>"
+                    .into(),
+            ),
         );
     }
 }

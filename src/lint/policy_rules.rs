@@ -35,8 +35,7 @@ fn issuer_version(issuer: &str) -> Option<Version> {
 /// document (`/<tenant>/.well-known/openid-configuration`) the v1.0 issuer.
 fn openid_config_version(url: &str) -> Option<Version> {
     let u = url.trim().to_ascii_lowercase();
-    if !u.contains("login.microsoftonline.") || !u.ends_with("/.well-known/openid-configuration")
-    {
+    if !u.contains("login.microsoftonline.") || !u.ends_with("/.well-known/openid-configuration") {
         return None;
     }
     Some(if u.contains("/v2.0/.well-known/") {
@@ -75,8 +74,7 @@ fn version_mismatch(
     let all_v2 =
         !issuer_versions.is_empty() && issuer_versions.iter().all(|v| *v == Some(Version::V2));
     let readable = |a: &String| !a.contains("{{") && !a.trim_start().starts_with('@');
-    let uri_only = !audiences.is_empty()
-        && audiences.iter().all(|a| readable(a) && !is_guid(a));
+    let uri_only = !audiences.is_empty() && audiences.iter().all(|a| readable(a) && !is_guid(a));
     (all_v2 && uri_only).then(|| {
         format!(
             "the v2.0 issuer{} is paired with audience{} {}: a v2.0 token's aud is the client id, so no token passes",
