@@ -380,6 +380,29 @@ fn front_door_is_the_only_way_in() {
     assert!(active(&findings, "AOAI032").is_empty(), "{findings:#?}");
 }
 
+#[test]
+fn the_front_door_id_named_value_is_reserved() {
+    let v = variant(
+        "afd-apim",
+        &[(
+            "  streaming: true\n",
+            "  streaming: true\n  namedValues: { front-door-id: x }\n",
+        )],
+        &[],
+    );
+    let o = v.run(&["render", "--out", "out"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("named value `front-door-id` is rendered by aoai-arch"),
+        "{err}"
+    );
+    assert!(
+        err.contains("= field: apim.namedValues.front-door-id"),
+        "{err}"
+    );
+}
+
 /// A standalone emulator; killed on drop.
 struct Emulator {
     child: Child,

@@ -672,8 +672,29 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
             }
         }
     }
+    // Named values the rendered policy defines itself.
+    let reserved = [
+        (
+            "jwt-openid-config",
+            a.jwt.as_ref().is_some_and(|j| j.openid_config.is_some()),
+        ),
+        (
+            "front-door-id",
+            b.pattern == Pattern::AfdApim && b.front_door.is_some(),
+        ),
+    ];
     let mut nv_lower = BTreeMap::new();
     for k in a.named_values.keys() {
+        if let Some((name, _)) = reserved
+            .iter()
+            .find(|(name, used)| *used && k.eq_ignore_ascii_case(name))
+        {
+            c.fail(
+                format!("apim.namedValues.{k}"),
+                format!("named value `{k}` is rendered by aoai-arch for the API policy"),
+                Some(format!("pick another name: `{name}` is taken")),
+            );
+        }
         c.name(&format!("apim.namedValues.{k}"), k, &NAMED_VALUE);
         if let Some(prev) = nv_lower.insert(k.to_lowercase(), k.clone()) {
             c.fail(
