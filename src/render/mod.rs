@@ -306,13 +306,14 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
     }
 
     let mut nvs = apim.named_values.clone();
-    if let Some(j) = &apim.jwt {
+    if let Some(url) = apim.jwt.as_ref().and_then(|j| j.openid_config.as_ref()) {
         nvs.push(model::NamedValueM {
             name: "jwt-openid-config".into(),
             id: format!("{}/namedValues/jwt-openid-config", apim.id),
-            value: j.openid_config.clone(),
+            value: url.clone(),
         });
     }
+    nvs.extend(apim.front_door_id.clone());
     let mut nv_ids = Vec::new();
     for nv in &nvs {
         b.add(
