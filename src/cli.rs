@@ -83,6 +83,9 @@ enum Command {
         /// Delete resources owned by this blueprint that it no longer declares.
         #[arg(long)]
         prune: bool,
+        /// Take the apply lock even when another run holds it (a run that was killed).
+        #[arg(long)]
+        break_lock: bool,
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
@@ -329,6 +332,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             allow_replace,
             adopt,
             prune,
+            break_lock,
             target,
             templates,
         } => {
@@ -355,6 +359,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     allow_replace,
                     adopt,
                     prune,
+                    break_lock,
                 },
             ))
         }

@@ -9,6 +9,7 @@ pub mod apply;
 pub mod blueprint;
 pub mod cli;
 pub mod lint;
+pub mod lock;
 pub mod model;
 pub mod ops;
 pub mod plan;

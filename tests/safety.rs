@@ -119,7 +119,11 @@ fn a_second_blueprint_with_the_same_file_name_never_prunes_the_first() {
     assert!(!s.contains("deleted "), "{s}");
     let log = emu.log();
     assert!(
-        !log.iter().any(|e| e["method"] == "DELETE"),
+        !log.iter().any(|e| e["method"] == "DELETE"
+            && !e["path"]
+                .as_str()
+                .unwrap_or("")
+                .contains("/deployments/aoai-arch-lock-")),
         "the second blueprint deleted something"
     );
     for id in [
@@ -477,5 +481,76 @@ fn ctrl_c_says_what_it_waits_for_and_a_second_prints_the_summary() {
             && out.contains("Not attempted (")
             && out.contains("service/apim-aoai-gw"),
         "{out}"
+    );
+}
+
+fn signal(child: &std::process::Child, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+#[test]
+fn a_second_apply_refuses_while_the_first_holds_the_lock_and_a_killed_ones_lock_can_be_broken() {
+    let emu = Emulator::start("100", "none", 9);
+    let bp = common::example("apim");
+    let (mut first, rx) = spawn_apply(&bp, &emu.url);
+    let mut seen = Vec::new();
+    wait_for(&rx, "apim-aoai-gw", &mut seen);
+    // Frozen, so that every write from now on would be the second run's.
+    signal(&first, "-STOP");
+    // A request sent just before the stop is logged when answered.
+    std::thread::sleep(Duration::from_millis(500));
+    let before = writes(&emu.log());
+    let second = run(&["apply", "--auto-approve"], &bp, &emu.url);
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second));
+    let s = text(&second);
+    assert!(
+        s.contains("another apply of this blueprint holds the lock")
+            && s.contains(&format!("pid {}", first.id())),
+        "{s}"
+    );
+    assert_eq!(writes(&emu.log()), before, "the refused apply wrote");
+
+    assert!(s.contains("--break-lock"), "{s}");
+    // A holder that still runs (frozen) is only overridden by --break-lock.
+    let broke = run(
+        &[
+            "apply",
+            "--auto-approve",
+            "--break-lock",
+            "--concurrency",
+            "1",
+        ],
+        &bp,
+        &emu.url,
+    );
+    assert!(!text(&broke).contains("holds the lock"), "{}", text(&broke));
+    // The first run dies without releasing its lease: on this machine, a lease whose process
+    // has ended is stale and taken over without --break-lock.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    apply_ok(&bp, &emu.url, &[]);
+    assert_eq!(plan_code(&bp, &emu.url).0, Some(0));
+    // The lease is gone once the run is over.
+    let lock_writes: Vec<String> = emu
+        .log()
+        .iter()
+        .filter(|e| {
+            e["path"]
+                .as_str()
+                .unwrap_or("")
+                .contains("/Microsoft.Resources/deployments/aoai-arch-lock-")
+        })
+        .map(|e| format!("{} {}", e["method"], e["status"]))
+        .collect();
+    assert!(
+        lock_writes
+            .last()
+            .is_some_and(|l| l.starts_with("\"DELETE\"")),
+        "{lock_writes:#?}"
     );
 }

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Result;
 
@@ -18,6 +19,7 @@ pub struct Flags {
     pub allow_replace: bool,
     pub adopt: bool,
     pub prune: bool,
+    pub break_lock: bool,
 }
 
 pub async fn run(
@@ -63,6 +65,28 @@ pub async fn run(
             return Ok(ExitCode::from(1));
         }
     }
+    // One apply of this blueprint at a time (see crate::lock).
+    let settle = if target.client.poll_interval_floor() < Duration::from_secs(1) {
+        Duration::from_millis(100)
+    } else {
+        Duration::from_secs(2)
+    };
+    let rg_exists = live.contains_key(&model.rg_id.to_lowercase());
+    let lease = match crate::lock::acquire(
+        &target.client,
+        model,
+        rg_exists,
+        flags.break_lock,
+        settle,
+    )
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => {
+            target.close().await;
+            return Err(e);
+        }
+    };
     let ids: Vec<String> = rendered.resources.iter().map(|r| r.id.clone()).collect();
     let ledger = Arc::new(Ledger::default());
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -127,6 +151,7 @@ pub async fn run(
     )
     .await;
     print!("{}", report.summary());
+    lease.release().await;
     target.close().await;
     Ok(if report.success() {
         ExitCode::SUCCESS
