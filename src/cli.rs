@@ -62,13 +62,17 @@ enum Command {
         /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Save the plan to FILE; `aoai-arch apply FILE` applies exactly it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
         templates: TemplateArgs,
     },
-    /// Converge Azure to the blueprint.
+    /// Converge Azure to the blueprint (or apply a plan saved with `plan --out`).
     Apply {
+        /// Blueprint file (YAML), or a plan file written by `plan --out`.
         blueprint: PathBuf,
         /// Do not ask for confirmation (required when stdin is not a terminal).
         #[arg(long)]
@@ -304,6 +308,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             blueprint,
             json,
             detailed_exitcode,
+            out,
             target,
             templates,
         } => {
@@ -311,15 +316,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             lint_banner(&lint::all(&loaded, &model, &rendered));
             let rt = runtime()?;
-            let plan = rt.block_on(crate::ops::plan::run(
-                &model,
-                &rendered,
-                &target.to_options(),
-            ))?;
+            let opts = target.to_options();
+            let planned = rt.block_on(crate::ops::plan::run(&model, &rendered, &opts))?;
+            let plan = &planned.plan;
             if json {
-                println!("{}", serde_json::to_string_pretty(&plan)?);
+                println!("{}", serde_json::to_string_pretty(plan)?);
             } else {
-                print!("{}", crate::plan::human(&plan));
+                print!("{}", crate::plan::human(plan));
+            }
+            if let Some(path) = out {
+                crate::saved::save(
+                    &path,
+                    &loaded,
+                    &rendered,
+                    &planned.target,
+                    &planned.live,
+                    plan,
+                )?;
+                eprintln!(
+                    "Saved the plan to {}; `aoai-arch apply {}` applies exactly it.",
+                    path.display(),
+                    path.display()
+                );
             }
             Ok(match (detailed_exitcode, plan.has_changes()) {
                 (true, true) => ExitCode::from(2),
@@ -336,7 +354,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             target,
             templates,
         } => {
-            let loaded = load(&blueprint)?;
+            let saved = crate::saved::read(&blueprint)?;
+            let loaded = match &saved {
+                Some(s) => blueprint::parse(&s.blueprint_path, &s.blueprint_text)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+                None => load(&blueprint)?,
+            };
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             let findings = lint::all(&loaded, &model, &rendered);
             lint_banner(&findings);
@@ -346,6 +369,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     blueprint.display()
                 );
             }
+            let opts = target.to_options();
+            if let Some(s) = &saved {
+                let drift = crate::saved::render_drift(s, &rendered);
+                if !drift.is_empty() {
+                    anyhow::bail!(
+                        "{} was planned by aoai-arch {} and renders differently here; nothing was applied; plan again:\n  {}",
+                        blueprint.display(),
+                        s.aoai_arch_version,
+                        drift.join("\n  ")
+                    );
+                }
+                if s.target != crate::target::key(&opts) {
+                    anyhow::bail!(
+                        "{} was planned against {}, not {}; nothing was applied",
+                        blueprint.display(),
+                        s.target,
+                        crate::target::key(&opts)
+                    );
+                }
+            }
+            // A saved plan was reviewed when it was made: applying it does not ask again.
+            let auto_approve = auto_approve || saved.is_some();
             if !auto_approve && !std::io::stdin().is_terminal() {
                 anyhow::bail!("stdin is not a terminal: pass --auto-approve to apply without confirmation; nothing was applied");
             }
@@ -353,7 +398,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             rt.block_on(crate::ops::apply::run(
                 &model,
                 &rendered,
-                &target.to_options(),
+                &opts,
                 &crate::ops::apply::Flags {
                     auto_approve,
                     allow_replace,
@@ -361,6 +406,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     prune,
                     break_lock,
                 },
+                saved.as_ref(),
             ))
         }
         Command::Emulator {

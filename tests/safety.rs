@@ -554,3 +554,63 @@ fn a_second_apply_refuses_while_the_first_holds_the_lock_and_a_killed_ones_lock_
         "{lock_writes:#?}"
     );
 }
+
+#[test]
+fn a_saved_plan_is_applied_exactly_and_refused_when_azure_changed_since() {
+    let emu = Emulator::start("5000", "none", 10);
+    let dir = tempfile::tempdir().unwrap();
+    let bp = edited_example("apim", dir.path(), "apim.yaml", |_| {});
+    apply_ok(&bp, &emu.url, &[]);
+    let budget_amount = |v: &mut serde_norway::Value, amount: u64| {
+        v["apim"]["budget"]["amount"] = amount.into();
+    };
+    let changed = edited_example("apim", dir.path(), "apim.yaml", |v| budget_amount(v, 7000));
+    let saved = dir.path().join("change.plan");
+    let out = run(
+        &["plan", "--out", saved.to_str().unwrap()],
+        &changed,
+        &emu.url,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // The blueprint is edited again after the review: the saved plan still applies 7000.
+    edited_example("apim", dir.path(), "apim.yaml", |v| budget_amount(v, 9000));
+    let applied = run(&["apply"], &saved, &emu.url);
+    assert!(applied.status.success(), "{}", text(&applied));
+    assert!(text(&applied).contains("1 updated"), "{}", text(&applied));
+    let v: serde_norway::Value = serde_norway::from_str(&common::read(&bp)).unwrap();
+    let budget_id = format!(
+        "{}/providers/Microsoft.Consumption/budgets/{}",
+        rg_of(&bp),
+        v["apim"]["budget"]["name"].as_str().unwrap()
+    );
+    let (_, doc) = get(&emu.url, &budget_id, "2024-08-01");
+    assert_eq!(doc["properties"]["amount"], 7000, "{doc}");
+
+    // A plan made, then Azure changes under it: applying the plan is refused, nothing written.
+    let stale = dir.path().join("stale.plan");
+    let back = edited_example("apim", dir.path(), "apim.yaml", |v| budget_amount(v, 5000));
+    assert!(run(&["plan", "--out", stale.to_str().unwrap()], &back, &emu.url)
+        .status
+        .success());
+    let mut changed_doc = doc.clone();
+    changed_doc["properties"]["amount"] = json!(8000);
+    assert!(
+        http(
+            &emu.url,
+            "PUT",
+            &format!("{budget_id}?api-version=2024-08-01"),
+            Some(&changed_doc)
+        )
+        .0 < 300
+    );
+    let before = writes(&emu.log());
+    let refused = run(&["apply"], &stale, &emu.url);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("Azure changed since the plan was made")
+            && text(&refused).contains("budgets/"),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(writes(&emu.log()), before);
+}

@@ -27,6 +27,7 @@ pub async fn run(
     rendered: &Rendered,
     opts: &TargetOptions,
     flags: &Flags,
+    saved: Option<&crate::saved::SavedPlan>,
 ) -> Result<ExitCode> {
     let target = crate::target::connect(opts).await?;
     let (live, plan) = match super::plan::observe(&target, model, rendered).await {
@@ -37,7 +38,20 @@ pub async fn run(
         }
     };
     print!("{}", crate::plan::human(&plan));
-    let refusals = crate::safety::refusals(&plan, flags.allow_replace, flags.adopt);
+    let mut refusals = crate::safety::refusals(&plan, flags.allow_replace, flags.adopt);
+    if let Some(s) = saved {
+        let mut drift = crate::saved::live_drift(s, &live);
+        if s.plan["orphans"] != serde_json::json!(plan.orphans) {
+            drift.push("the resources prune would delete are not the planned ones".into());
+        }
+        if !drift.is_empty() {
+            refusals.push(format!(
+                "Azure changed since the plan was made ({}); plan again:\n      {}",
+                s.created_at,
+                drift.join("\n      ")
+            ));
+        }
+    }
     if !refusals.is_empty() {
         eprintln!("apply refused; nothing was written:");
         for r in &refusals {

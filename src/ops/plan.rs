@@ -10,11 +10,24 @@ use crate::plan::Plan;
 use crate::render::Rendered;
 use crate::target::{Target, TargetOptions};
 
-pub async fn run(model: &Model, rendered: &Rendered, opts: &TargetOptions) -> Result<Plan> {
+/// A plan and what it was made from.
+pub struct Planned {
+    pub live: BTreeMap<String, Value>,
+    pub plan: Plan,
+    /// The ARM endpoint read.
+    pub target: String,
+}
+
+pub async fn run(model: &Model, rendered: &Rendered, opts: &TargetOptions) -> Result<Planned> {
     let target = crate::target::connect(opts).await?;
     let result = observe(&target, model, rendered).await;
     target.close().await;
-    Ok(result?.1)
+    let (live, plan) = result?;
+    Ok(Planned {
+        live,
+        plan,
+        target: crate::target::key(opts),
+    })
 }
 
 /// Read every declared resource and what this blueprint owns without declaring, and plan.
