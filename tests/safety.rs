@@ -589,9 +589,11 @@ fn a_saved_plan_is_applied_exactly_and_refused_when_azure_changed_since() {
     // A plan made, then Azure changes under it: applying the plan is refused, nothing written.
     let stale = dir.path().join("stale.plan");
     let back = edited_example("apim", dir.path(), "apim.yaml", |v| budget_amount(v, 5000));
-    assert!(run(&["plan", "--out", stale.to_str().unwrap()], &back, &emu.url)
-        .status
-        .success());
+    assert!(
+        run(&["plan", "--out", stale.to_str().unwrap()], &back, &emu.url)
+            .status
+            .success()
+    );
     let mut changed_doc = doc.clone();
     changed_doc["properties"]["amount"] = json!(8000);
     assert!(
@@ -613,4 +615,63 @@ fn a_saved_plan_is_applied_exactly_and_refused_when_azure_changed_since() {
         text(&refused)
     );
     assert_eq!(writes(&emu.log()), before);
+}
+
+#[test]
+fn killed_at_random_moments_an_afd_apim_apply_converges_without_duplicates() {
+    let bp = common::example("afd-apim");
+    let v: serde_norway::Value = serde_norway::from_str(&common::read(&bp)).unwrap();
+    let apim = format!(
+        "{}/providers/Microsoft.ApiManagement/service/{}",
+        rg_of(&bp),
+        v["apim"]["name"].as_str().unwrap()
+    );
+    for seed in [21u64, 22, 23] {
+        let emu = Emulator::start("300", "none", seed);
+        // A kill moment drawn from the seed, spread over the run (about 4 s at this scale).
+        let delay = 300 + (seed * 7919 % 3500);
+        let (mut child, _rx) = spawn_apply(&bp, &emu.url);
+        std::thread::sleep(Duration::from_millis(delay));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let killed_at = emu.log().len();
+        let out = run(&["apply", "--auto-approve"], &bp, &emu.url);
+        assert!(out.status.success(), "seed {seed}: {}", text(&out));
+        let (code, p) = plan_code(&bp, &emu.url);
+        assert_eq!(code, Some(0), "seed {seed}: {p}");
+        let log = emu.log();
+        let is_child = |path: &str| {
+            path.rsplit_once("/providers/")
+                .is_some_and(|(_, rest)| rest.split('/').count() > 3)
+        };
+        let refused: Vec<&Value> = log[killed_at..]
+            .iter()
+            .filter(|e| {
+                e["method"] == "PUT"
+                    && matches!(e["status"].as_u64(), Some(400 | 409))
+                    && is_child(e["path"].as_str().unwrap_or(""))
+            })
+            .collect();
+        assert!(refused.is_empty(), "seed {seed}: {refused:#?}");
+        // One private endpoint connection per Front Door origin, all approved.
+        let (_, conns) = http(
+            &emu.url,
+            "GET",
+            &format!("{apim}/privateEndpointConnections?api-version=2024-05-01"),
+            None,
+        );
+        let conns = conns["value"].as_array().cloned().unwrap_or_default();
+        let regions = 1 + v["apim"]["additionalRegions"]
+            .as_sequence()
+            .map(|s| s.len())
+            .unwrap_or(0);
+        assert_eq!(
+            conns.len(),
+            regions,
+            "seed {seed} (killed after {delay} ms): {conns:#?}"
+        );
+        assert!(conns
+            .iter()
+            .all(|c| c["properties"]["privateLinkServiceConnectionState"]["status"] == "Approved"));
+    }
 }
