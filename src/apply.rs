@@ -221,6 +221,7 @@ impl Ledger {
 
 struct Shared {
     ledger: Arc<Ledger>,
+    interrupted: Arc<AtomicBool>,
     outputs: Mutex<BTreeMap<String, Value>>,
     lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     dns: Mutex<Vec<String>>,
@@ -273,6 +274,7 @@ pub async fn apply(
         .collect();
     let shared = Arc::new(Shared {
         ledger: ledger.clone(),
+        interrupted: interrupted.clone(),
         outputs: Mutex::new(live.clone()),
         lanes: Mutex::new(HashMap::new()),
         dns: Mutex::new(Vec::new()),
@@ -342,13 +344,16 @@ pub async fn apply(
         match running.join_next().await {
             Some(Ok((i, res))) => {
                 let word = match &res {
-                    Ok(Outcome::Created) => "created",
-                    Ok(Outcome::Updated) => "updated",
-                    Ok(Outcome::Replaced) => "replaced",
-                    Ok(_) => "unchanged",
-                    Err(_) => "failed",
+                    Ok(Outcome::Created) => Some("created"),
+                    Ok(Outcome::Updated) => Some("updated"),
+                    Ok(Outcome::Replaced) => Some("replaced"),
+                    Ok(Outcome::NotStarted) => None,
+                    Ok(_) => Some("unchanged"),
+                    Err(_) => Some("failed"),
                 };
-                ledger.end(&rendered.resources[i].id, word);
+                if let Some(word) = word {
+                    ledger.end(&rendered.resources[i].id, word);
+                }
                 outcome[i] = Some(match res {
                     Ok(o) => (o, None),
                     Err(e) => (Outcome::Failed, Some(e)),
@@ -464,7 +469,13 @@ async fn one(
         .filter(|s| !crate::safety::terminal(s))
         .map(str::to_string)
     {
-        have = wait_until_ended(client, r, &state, progress).await?;
+        have = match wait_until_ended(client, r, &state, &shared.interrupted, progress).await? {
+            Waited::Ended(doc) => doc,
+            Waited::Interrupted => {
+                progress.finish(&r.id, "not written (interrupted while waiting)");
+                return Ok(Outcome::NotStarted);
+            }
+        };
         forced |= have
             .as_ref()
             .and_then(crate::safety::provisioning_state)
@@ -545,12 +556,20 @@ async fn one(
 /// Poll a resource whose provisioning state has not ended until it has (or it is gone), with
 /// a progress line per state; bounded by the longest operation Azure documents (API
 /// Management activation: 45 minutes) with room to spare.
+enum Waited {
+    /// The resource's document once its state ended (`None`: it is gone).
+    Ended(Option<Value>),
+    /// Ctrl-C: stop waiting, write nothing.
+    Interrupted,
+}
+
 async fn wait_until_ended(
     client: &ArmClient,
     r: &Resource,
     state: &str,
+    interrupted: &AtomicBool,
     progress: &dyn Progress,
-) -> std::result::Result<Option<Value>, String> {
+) -> std::result::Result<Waited, String> {
     const LIMIT: Duration = Duration::from_secs(2 * 60 * 60);
     let started = Instant::now();
     progress.start(
@@ -565,6 +584,9 @@ async fn wait_until_ended(
     };
     loop {
         tokio::time::sleep(interval).await;
+        if interrupted.load(Ordering::SeqCst) {
+            return Ok(Waited::Interrupted);
+        }
         let doc = client
             .get(&r.id, r.api_version)
             .await
@@ -583,7 +605,7 @@ async fn wait_until_ended(
                     ));
                 }
             }
-            _ => return Ok(doc),
+            _ => return Ok(Waited::Ended(doc)),
         }
     }
 }
