@@ -6,9 +6,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -403,58 +402,25 @@ fn the_front_door_id_named_value_is_reserved() {
     );
 }
 
-/// A standalone emulator; killed on drop.
-struct Emulator {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn get(url: &str, path: &str) -> Value {
-    let addr = url.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer test\r\nConnection: close\r\n\r\n").unwrap();
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).unwrap();
-    serde_json::from_str(buf.split_once("\r\n\r\n").unwrap().1).unwrap()
-}
-
 #[test]
 fn applied_front_door_lock_holds_the_profiles_front_door_id() {
-    let mut child = common::bin()
-        .args(["emulator", "--port", "0", "--time-scale", "1000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap()
-        .to_string();
-    let emu = Emulator { child, url };
+    let emu = common::Emulator::start("1000", "none", 0);
     let v = variant("afd-apim", &[], &[]);
     let o = v.run(&["apply", "--auto-approve", "--arm-endpoint", &emu.url]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rg = "/subscriptions/00000000-0000-0000-0000-000000000003/resourceGroups/rg-aoai-global/providers";
-    let profile = get(
+    let (_, profile) = common::http(
         &emu.url,
+        "GET",
         &format!("{rg}/Microsoft.Cdn/profiles/afd-aoai-global?api-version=2025-12-01"),
+        None,
     );
     let fdid = profile["properties"]["frontDoorId"].as_str().unwrap();
-    let nv = get(
+    let (_, nv) = common::http(
         &emu.url,
+        "GET",
         &format!("{rg}/Microsoft.ApiManagement/service/apim-aoai-global/namedValues/front-door-id?api-version=2024-05-01"),
+        None,
     );
     assert_eq!(nv["properties"]["value"], fdid, "{nv:#}");
 }

@@ -400,15 +400,6 @@ fn wait_for(rx: &mpsc::Receiver<String>, what: &str, seen: &mut Vec<String>) {
     panic!("no line with {what:?} in:\n{}", seen.join("\n"));
 }
 
-fn interrupt(child: &std::process::Child) {
-    let ok = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-}
-
 #[test]
 fn reapply_after_a_kill_waits_for_a_provisioning_service_before_its_children() {
     // API Management activates for 30-45 minutes in Azure; at 100x, 18-27 s.
@@ -463,14 +454,14 @@ fn ctrl_c_says_what_it_waits_for_and_a_second_prints_the_summary() {
     let mut seen = Vec::new();
     wait_for(&rx, "apim-aoai-gw", &mut seen);
     std::thread::sleep(Duration::from_millis(300));
-    interrupt(&child);
+    signal(&child, "-INT");
     wait_for(&rx, "Ctrl-C again stops waiting", &mut seen);
     let all = seen.join("\n");
     assert!(
         all.contains("waiting for") && all.contains("apim-aoai-gw"),
         "{all}"
     );
-    interrupt(&child);
+    signal(&child, "-INT");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     let mut out = String::new();
