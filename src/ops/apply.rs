@@ -60,7 +60,18 @@ pub async fn run(
         target.close().await;
         return Ok(ExitCode::from(1));
     }
-    if !plan.has_changes() {
+    let work = plan
+        .resources
+        .iter()
+        .any(|r| r.action.writes() || r.state.is_some())
+        || (flags.prune && !plan.orphans.is_empty());
+    if !work {
+        if !plan.orphans.is_empty() {
+            println!(
+                "{} resource(s) no longer declared are deleted only with --prune.",
+                plan.orphans.len()
+            );
+        }
         println!("Nothing to do.");
         target.close().await;
         return Ok(ExitCode::SUCCESS);
