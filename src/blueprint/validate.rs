@@ -509,7 +509,10 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
             None,
         );
     }
-    if !a.additional_regions.is_empty() && a.sku.name != ApimSkuName::Premium {
+    let multi_region = arm_emulator::capabilities::get()
+        .apim_tier(a.sku.name.as_str())
+        .is_some_and(|t| t.multi_region);
+    if !a.additional_regions.is_empty() && !multi_region {
         c.fail(
             "apim.additionalRegions",
             format!(
@@ -534,6 +537,20 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
             );
         }
         c.weight_priority(&base, r.weight, r.priority);
+        if let Some(id) = r.subnet_id.as_deref().filter(|id| !is_subnet_id(id)) {
+            c.fail(
+                format!("{base}.subnetId"),
+                format!("`{id}` is not a subnet resource id"),
+                Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>".into()),
+            );
+        }
+    }
+    if let Some(n) = a.network.as_ref().filter(|n| !is_subnet_id(&n.subnet_id)) {
+        c.fail(
+            "apim.network.subnetId",
+            format!("`{}` is not a subnet resource id", n.subnet_id),
+            Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>".into()),
+        );
     }
     c.weight_priority("apim", a.primary_weight, a.primary_priority);
     // Each gateway region routes to its own region's accounts.
