@@ -52,6 +52,10 @@ enum Command {
         /// `--deny warnings` makes warnings fail the run.
         #[arg(long, value_enum)]
         deny: Option<Deny>,
+        /// First print the traced path (client -> Front Door -> API Management -> each
+        /// account): network, credential, model availability, hop by hop.
+        #[arg(long)]
+        explain: bool,
         #[command(flatten)]
         templates: TemplateArgs,
     },
@@ -263,10 +267,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             policy,
             format,
             deny,
+            explain,
             templates,
         } => {
             let loaded =
                 blueprint::load_unvalidated(&blueprint).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if explain {
+                print!(
+                    "{}",
+                    lint::explain(&loaded.blueprint, &blueprint.display().to_string())
+                );
+            }
             let mut findings = lint::check_blueprint(&loaded);
             let invalid = blueprint::validation_errors(&loaded);
             if let Some(e) = invalid.first() {
