@@ -153,12 +153,16 @@ pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
             subnet: network.and(r.subnet_id.as_deref()),
         });
     }
-    let injected_classic = network.is_some()
-        && tier.is_some_and(|t| t.vnet_injection && !t.outbound_vnet_integration);
+    let injected_classic =
+        network.is_some() && tier.is_some_and(|t| t.vnet_injection && !t.outbound_vnet_integration);
     let internal = network.is_some_and(|n| n.mode == crate::blueprint::ApimVnetMode::Internal);
 
     // Client -> Front Door -> each gateway (afd-apim), or client -> the gateway (apim).
-    if let Some(f) = b.front_door.as_ref().filter(|_| b.pattern == Pattern::AfdApim) {
+    if let Some(f) = b
+        .front_door
+        .as_ref()
+        .filter(|_| b.pattern == Pattern::AfdApim)
+    {
         hops.push(Hop {
             from: "client".into(),
             to: format!("Front Door {}", f.profile),
@@ -310,7 +314,10 @@ pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
                         "networking.publicNetworkAccess".into(),
                         format!("account {} has public network access Disabled and no private endpoint: nothing can reach it", acc.name),
                     ));
-                    facts.push((false, "public access Disabled and no private endpoint".into()));
+                    facts.push((
+                        false,
+                        "public access Disabled and no private endpoint".into(),
+                    ));
                 }
             }
             facts.push(if identity {
@@ -340,10 +347,7 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
             problems.push((
                 "AOAI023",
                 field,
-                format!(
-                    "Azure OpenAI accounts are not offered in {}",
-                    acc.region
-                ),
+                format!("Azure OpenAI accounts are not offered in {}", acc.region),
             ));
             continue;
         }

@@ -274,7 +274,15 @@ mod tests {
             let to = c.front_door_private_link_region(r).expect("mapped");
             assert!(c.front_door_private_link_supported(to), "{r} -> {to}");
         }
-        for s in ["Developer", "Basic", "Standard", "Premium", "BasicV2", "StandardV2", "PremiumV2"] {
+        for s in [
+            "Developer",
+            "Basic",
+            "Standard",
+            "Premium",
+            "BasicV2",
+            "StandardV2",
+            "PremiumV2",
+        ] {
             assert!(c.apim_tier(s).is_some(), "{s}");
         }
     }

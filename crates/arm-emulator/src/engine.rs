@@ -1008,8 +1008,11 @@ impl Engine {
                 if existing.is_none() && p["publicNetworkAccess"].as_str() == Some("Disabled") {
                     return Some(error(400, "NotSupported", format!("Blocking all public network access by setting property `publicNetworkAccess` of API Management service {} is not enabled during service creation.", path.id), ""));
                 }
-                if let Some(old) = existing.filter(|_| p["publicNetworkAccess"].as_str() == Some("Disabled")) {
-                    let was_disabled = old.doc["properties"]["publicNetworkAccess"].as_str() == Some("Disabled");
+                if let Some(old) =
+                    existing.filter(|_| p["publicNetworkAccess"].as_str() == Some("Disabled"))
+                {
+                    let was_disabled =
+                        old.doc["properties"]["publicNetworkAccess"].as_str() == Some("Disabled");
                     let prefix = format!("{}/privateendpointconnections/", path.id.to_lowercase());
                     let approved = self.resources.iter().any(|(k, r)| {
                         k.starts_with(&prefix)
@@ -1020,7 +1023,9 @@ impl Engine {
                         return Some(error(400, "NotSupported", format!("Disabling all `publicNetworkAccess` for service: {} is not supported if the service does not atleast one approved Private Endpoint Connections.", path.id), ""));
                     }
                 }
-                let extra = p["additionalLocations"].as_array().is_some_and(|a| !a.is_empty());
+                let extra = p["additionalLocations"]
+                    .as_array()
+                    .is_some_and(|a| !a.is_empty());
                 if extra && !caps.apim_tier(sku).is_some_and(|t| t.multi_region) {
                     return Some(error(400, "NotSupported", format!("Multi-region deployment (additionalLocations) is not supported by the {sku} tier of API Management service {}. It is available in: {}.", path.id, caps.apim_tiers_with(|t| t.multi_region).join(", ")), "properties.additionalLocations"));
                 }
@@ -1037,7 +1042,9 @@ impl Engine {
                             .flatten(),
                     );
                 for c in conns {
-                    let target = c["properties"]["privateLinkServiceId"].as_str().unwrap_or("");
+                    let target = c["properties"]["privateLinkServiceId"]
+                        .as_str()
+                        .unwrap_or("");
                     if self.injected_classic_apim(target) {
                         return Some(error(400, "NotSupported", format!("Setting up Private Endpoint Connection for API Management service {target} is not supported: the service is deployed in a virtual network (virtualNetworkType External or Internal). Please refer to https://aka.ms/apim-private-link on more details."), ""));
                     }
@@ -1074,7 +1081,9 @@ impl Engine {
         if r.spec != "microsoft.apimanagement/service" {
             return false;
         }
-        let vnet = r.doc["properties"]["virtualNetworkType"].as_str().unwrap_or("None");
+        let vnet = r.doc["properties"]["virtualNetworkType"]
+            .as_str()
+            .unwrap_or("None");
         let sku = r.doc["sku"]["name"].as_str().unwrap_or("");
         let t = capabilities::get().apim_tier(sku);
         vnet != "None" && t.is_some_and(|t| t.vnet_injection && !t.outbound_vnet_integration)

@@ -812,7 +812,10 @@ async fn capability_refusals() {
     body["properties"]["virtualNetworkType"] = json!("External");
     body["properties"]["virtualNetworkConfiguration"] = json!({ "subnetResourceId": format!("/subscriptions/{SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/apim") });
     env.create(&inj, "2024-05-01", body).await;
-    let pe = format!("{}/providers/Microsoft.Network/privateEndpoints/pe-apim", rg());
+    let pe = format!(
+        "{}/providers/Microsoft.Network/privateEndpoints/pe-apim",
+        rg()
+    );
     let (s, _, v) = env.put(&pe, "2025-07-01", json!({ "location": "westeurope", "properties": {
         "subnet": { "id": format!("/subscriptions/{SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/pe") },
         "privateLinkServiceConnections": [ { "name": "c", "properties": { "privateLinkServiceId": inj, "groupIds": ["Gateway"] } } ] } })).await;
