@@ -165,6 +165,15 @@ fn data_zone_standard_outside_a_data_zone() {
         1,
         "eastus2 and westeurope are in data zones"
     );
+    let r = json(
+        "afd-apim",
+        &[(
+            "name: GlobalStandard, capacity: 150",
+            "name: DataZoneProvisionedManaged, capacity: 150",
+        )],
+    );
+    assert_eq!(r.code, Some(1));
+    finding(&r, "AOAI021", "openai.accounts[3].region");
 }
 
 #[test]
@@ -187,6 +196,24 @@ fn model_version_type_not_offered_in_the_region() {
     );
     assert!(m.contains("swedencentral"), "{m}");
     // swedencentral and francecentral offer it.
+    assert_eq!(
+        r.findings.iter().filter(|f| f["rule"] == "AOAI020").count(),
+        1
+    );
+    // Provisioned types too: gpt-4o 2024-11-20 ProvisionedManaged is not offered in francecentral.
+    let r = json(
+        "afd",
+        &[(
+            "name: DataZoneStandard, capacity: 100",
+            "name: ProvisionedManaged, capacity: 100",
+        )],
+    );
+    assert_eq!(r.code, Some(1));
+    let f = finding(&r, "AOAI020", "openai.accounts[2].region");
+    assert!(f["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("gpt-4o 2024-11-20 is not offered as ProvisionedManaged in francecentral"));
     assert_eq!(
         r.findings.iter().filter(|f| f["rule"] == "AOAI020").count(),
         1

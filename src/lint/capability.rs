@@ -351,7 +351,7 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
             ));
             continue;
         }
-        if d.sku.name == "DataZoneStandard" && caps.data_zone(&region).is_none() {
+        if d.sku.name.starts_with("DataZone") && caps.data_zone(&region).is_none() {
             let zones: Vec<String> = caps
                 .data_zones()
                 .map(|(z, rs)| format!("{z}: {}", rs.join(", ")))
@@ -360,8 +360,9 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
                 "AOAI021",
                 field,
                 format!(
-                    "{} is in no data zone, so DataZoneStandard cannot be deployed there (data zones: {})",
+                    "{} is in no data zone, so {} cannot be deployed there (data zones: {})",
                     acc.region,
+                    d.sku.name,
                     zones.join("; ")
                 ),
             ));

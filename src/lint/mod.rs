@@ -125,7 +125,7 @@ pub const RULES: &[Rule] = &[
         help: "move the account to a region that offers the model as this deployment type, or choose another type or version (data/capabilities/openai.json)",
         docs: "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/models#model-summary-table-and-region-availability" },
     Rule { id: "AOAI021", name: "data-zone-outside", severity: Severity::Error,
-        reason: "DataZoneStandard processes data inside a data zone (US or EU); an account in a region outside every data zone cannot deploy it",
+        reason: "DataZoneStandard and DataZoneProvisionedManaged process data inside a data zone (US or EU); an account in a region outside every data zone cannot deploy them",
         help: "use GlobalStandard or Standard for accounts outside the US and the EU, or move the account into a data zone",
         docs: "https://learn.microsoft.com/azure/ai-foundry/foundry-models/concepts/deployment-types" },
     Rule { id: "AOAI022", name: "capability-not-recorded", severity: Severity::Note,

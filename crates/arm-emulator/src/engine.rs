@@ -988,9 +988,9 @@ impl Engine {
                 let refused = match caps.deployment(name, version, sku, &region) {
                     capabilities::Offer::NotOffered(_) => true,
                     capabilities::Offer::Offered => false,
-                    // DataZoneStandard outside every data zone, whatever the model.
+                    // A data-zone type outside every data zone, whatever the model.
                     capabilities::Offer::Unknown => {
-                        sku == "DataZoneStandard" && caps.data_zone(&region).is_none()
+                        sku.starts_with("DataZone") && caps.data_zone(&region).is_none()
                     }
                 };
                 if refused {
