@@ -320,6 +320,16 @@ fn front_door_cannot_reach_an_injected_or_internal_gateway() {
     );
     assert_eq!(r.code, Some(1));
     finding(&r, "AOAI025", "frontDoor.privateLink");
+    // Classic Standard accepts inbound private endpoints, so Front Door's Private Link (one region).
+    let r = json(
+        "afd-apim",
+        &[
+            ("sku: { name: Premium, capacity: 1 }", "sku: { name: Standard, capacity: 1 }"),
+            ("  additionalRegions:\n    - { region: westeurope, capacity: 1, weight: 50, priority: 1 }\n    - { region: japaneast, capacity: 1, weight: 50, priority: 1 }\n", ""),
+            ("    - { name: aoai-glb-weu, region: westeurope }\n    - { name: aoai-glb-jpe, region: japaneast }\n", ""),
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{:#?}", r.findings);
 }
 
 #[test]

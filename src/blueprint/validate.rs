@@ -766,14 +766,21 @@ fn check_front_door(c: &mut Checker, b: &Blueprint, f: &FrontDoor) {
     }
     if f.private_link {
         if let Some(a) = &b.apim {
-            if !matches!(a.sku.name, ApimSkuName::Premium | ApimSkuName::Developer) {
+            let caps = arm_emulator::capabilities::get();
+            let target = caps
+                .apim_tier(a.sku.name.as_str())
+                .is_some_and(|t| t.front_door_private_link);
+            if !target {
                 c.fail(
                     "frontDoor.privateLink",
                     format!(
-                        "Private Link origins need an APIM SKU with inbound private endpoints; this one is {}",
+                        "Private Link origins need an APIM SKU that Front Door reaches over Private Link; this one is {}",
                         a.sku.name.as_str()
                     ),
-                    Some("use apim.sku.name: Premium".into()),
+                    Some(format!(
+                        "use one of {} (data/capabilities/apim.json)",
+                        caps.apim_tiers_with(|t| t.front_door_private_link).join(", ")
+                    )),
                 );
             }
         }
