@@ -273,10 +273,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let loaded =
                 blueprint::load_unvalidated(&blueprint).map_err(|e| anyhow::anyhow!("{e}"))?;
             if explain {
-                print!(
-                    "{}",
-                    lint::explain(&loaded.blueprint, &blueprint.display().to_string())
-                );
+                // On stderr when stdout carries JSON or SARIF, so both stay parseable.
+                let trace = lint::explain(&loaded.blueprint, &blueprint.display().to_string());
+                if format == Format::Human {
+                    print!("{trace}");
+                } else {
+                    eprint!("{trace}");
+                }
             }
             let mut findings = lint::check_blueprint(&loaded);
             let invalid = blueprint::validation_errors(&loaded);

@@ -369,6 +369,16 @@ fn explain_traces_every_hop() {
     for e in expected {
         assert!(r.stdout.contains(e), "missing `{e}` in\n{}", r.stdout);
     }
+    // With --format json the trace goes to stderr and stdout stays JSON.
+    let out = common::bin()
+        .arg("lint")
+        .arg(common::example("apim"))
+        .args(["--explain", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert!(v["findings"].is_array());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("  ok client -> API Management"));
     // The broken path says where it breaks.
     let r = lint(
         "afd-apim",
