@@ -72,6 +72,10 @@ pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
         .map(|d| d.vnet_links.iter().map(|v| v.to_lowercase()).collect())
         .unwrap_or_default();
 
+    if b.pattern.has_apim() && b.apim.is_none() {
+        // Validation reports the missing section; there is no path to trace.
+        return (hops, problems);
+    }
     let Some(apim) = b.apim.as_ref().filter(|_| b.pattern.has_apim()) else {
         // Front Door straight to the accounts: only their public endpoints (Front Door's Private
         // Link does not list Azure OpenAI).
@@ -463,7 +467,9 @@ pub fn explain(b: &Blueprint, file: &str) -> String {
     let _ = writeln!(
         out,
         "{}",
-        if blocking == 0 {
+        if hops.is_empty() {
+            "no path to trace: the blueprint has no gateway or no account".to_string()
+        } else if blocking == 0 {
             "every hop has a network path and a credential".to_string()
         } else {
             format!("{blocking} hop problem(s) that stop traffic; see the findings below")
