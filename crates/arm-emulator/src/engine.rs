@@ -976,6 +976,19 @@ impl Engine {
         let caps = capabilities::get();
         let parent = path.parent.clone().unwrap_or_default();
         match spec.name {
+            "microsoft.cognitiveservices/accounts" => {
+                let kind = body["kind"].as_str().unwrap_or("");
+                let region = norm_loc(&body["location"]);
+                let offered = caps.account_kind_regions(kind);
+                if offered.is_some_and(|rs| !rs.contains(&region)) {
+                    return Some(error(
+                        400,
+                        "InvalidApiSetId",
+                        format!("The account type '{kind}' is either invalid or unavailable in given region."),
+                        "",
+                    ));
+                }
+            }
             "microsoft.cognitiveservices/accounts/deployments" => {
                 let region = self
                     .resources

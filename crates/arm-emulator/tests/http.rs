@@ -778,6 +778,16 @@ async fn capability_refusals() {
     )
     .await;
 
+    // An account kind where it is not offered (Azure OpenAI has no francesouth).
+    let (frs, mut fbody) = account("frs1");
+    fbody["location"] = json!("francesouth");
+    let (s, _, v) = env.put(&frs, "2026-05-01", fbody).await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "InvalidApiSetId"));
+    assert_eq!(
+        v["error"]["message"],
+        "The account type 'OpenAI' is either invalid or unavailable in given region."
+    );
+
     // APIM created with public network access Disabled.
     let (id, mut body) = apim("apimpna");
     body["properties"]["publicNetworkAccess"] = json!("Disabled");
