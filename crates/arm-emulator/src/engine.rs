@@ -1036,6 +1036,17 @@ impl Engine {
                         return Some(error(400, "NotSupported", format!("Disabling all `publicNetworkAccess` for service: {} is not supported if the service does not atleast one approved Private Endpoint Connections.", path.id), ""));
                     }
                 }
+                let vnet = p["virtualNetworkType"].as_str().unwrap_or("None");
+                if let Some(t) = caps.apim_tier(sku).filter(|_| vnet != "None") {
+                    let supported = if vnet == "Internal" {
+                        t.vnet_injection
+                    } else {
+                        t.vnet_injection || t.outbound_vnet_integration
+                    };
+                    if !supported {
+                        return Some(error(400, "NotSupported", format!("Virtual network type '{vnet}' is not supported by the {sku} tier of API Management service {}.", path.id), "properties.virtualNetworkType"));
+                    }
+                }
                 let extra = p["additionalLocations"]
                     .as_array()
                     .is_some_and(|a| !a.is_empty());
@@ -1076,6 +1087,15 @@ impl Engine {
                     }
                 }
                 let target = spl["privateLink"]["id"].as_str().unwrap_or("");
+                let target_tier = self
+                    .resources
+                    .get(&target.to_lowercase())
+                    .filter(|r| r.spec == "microsoft.apimanagement/service")
+                    .and_then(|r| r.doc["sku"]["name"].as_str())
+                    .and_then(|sku| caps.apim_tier(sku).map(|t| (sku.to_string(), *t)));
+                if let Some((sku, _)) = target_tier.filter(|(_, t)| !t.front_door_private_link) {
+                    return Some(error(400, "BadRequest", format!("The private link resource '{target}' does not accept Front Door Private Link: the {sku} tier of API Management is not a supported origin."), "properties.sharedPrivateLinkResource.privateLink.id"));
+                }
                 if self.injected_classic_apim(target) {
                     return Some(error(400, "BadRequest", format!("The private link resource '{target}' does not accept private endpoint connections: API Management services deployed in a virtual network (virtualNetworkType External or Internal) do not support private endpoints."), "properties.sharedPrivateLinkResource.privateLink.id"));
                 }

@@ -816,6 +816,21 @@ async fn capability_refusals() {
     assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "NotSupported"));
     assert_eq!(v["error"]["target"], "properties.additionalLocations");
 
+    // A virtual network on a tier without one; Internal needs injection (Standard v2: outbound only).
+    for (sku, vnet) in [("Standard", "External"), ("StandardV2", "Internal")] {
+        let (id, mut body) = apim(&format!("apimvnet{}", sku.len()));
+        body["sku"]["name"] = json!(sku);
+        body["properties"]["additionalLocations"] = json!([]);
+        body["properties"]["virtualNetworkType"] = json!(vnet);
+        let (s, _, v) = env.put(&id, "2024-05-01", body).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "NotSupported"),
+            "{sku}"
+        );
+        assert_eq!(v["error"]["target"], "properties.virtualNetworkType");
+    }
+
     // A classic Premium injected in a virtual network accepts no inbound private endpoint,
     // neither a private endpoint nor Front Door's Private Link.
     let (inj, mut body) = apim("apiminj");
@@ -852,6 +867,24 @@ async fn capability_refusals() {
         v["error"]["target"],
         "properties.sharedPrivateLinkResource.privateLink.id"
     );
+
+    // Premium v2 is not a Front Door Private Link origin.
+    let (v2, mut body) = apim("apimv2");
+    body["sku"]["name"] = json!("PremiumV2");
+    body["properties"]["additionalLocations"] = json!([]);
+    env.create(&v2, "2024-05-01", body).await;
+    let (s, _, v) = env
+        .put(
+            &format!("{og}/origins/v2"),
+            "2025-12-01",
+            origin(&v2, "westeurope"),
+        )
+        .await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "BadRequest"));
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("PremiumV2"));
 
     // Front Door Private Link in a region Front Door does not list (japanwest).
     let (plain, body) = apim("apimplain");
