@@ -396,3 +396,24 @@ fn explain_traces_every_hop() {
     );
     assert!(r.stdout.contains("  ok Front Door afd-aoai-global -> API Management apim-aoai-global (japaneast)\n       + Private Link (group id Gateway) in japaneast"), "{}", r.stdout);
 }
+
+#[test]
+fn capability_doc_lists_every_capability_rule_as_the_binary_has_it() {
+    let doc = common::read(&common::root().join("docs/capabilities.md"));
+    let ids = [
+        "AOAI011", "AOAI016", "AOAI017", "AOAI018", "AOAI019", "AOAI020", "AOAI021", "AOAI022",
+        "AOAI023", "AOAI024", "AOAI025", "AOAI026", "AOAI027", "AOAI028",
+    ];
+    for id in ids {
+        let r = aoai_arch::lint::RULES
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("{id} is not in the catalogue"));
+        let severity = format!("{:?}", r.severity).to_lowercase();
+        let row = format!("| {} `{}` | {severity} |", r.id, r.name);
+        assert!(
+            doc.contains(&row),
+            "docs/capabilities.md has no row `{row} ...`"
+        );
+    }
+}
