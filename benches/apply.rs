@@ -4,7 +4,7 @@
 //! - plan / ((resources / concurrency) x read latency), and reads per managed resource;
 //! - the request budget of an apply (writes, polls per operation) and of a no-op apply;
 //! - render time of the large blueprint, process start-up, peak memory of the large apply;
-//! - how each grows from 1 to 30 regions.
+//! - how each grows from 1 to every region that offers the model (25 in the capability data).
 //!
 //! `cargo bench --bench apply` runs everything and rewrites the table in BENCHMARKS.md;
 //! `cargo bench --bench apply -- --quick` runs 1 and 3 regions only and writes nothing;
@@ -24,40 +24,73 @@ const TIME_SCALE: f64 = 600.0;
 const CONCURRENCY: usize = 32;
 const READ_LATENCY: Duration = Duration::from_millis(20);
 
-/// A generated `afd-apim` blueprint with `n` regions, 2-3 accounts each (private endpoints),
-/// APIM Premium with n-1 additional regions, one Front Door origin per region.
+/// The regions a generated blueprint may use: those where the capability data offers its model
+/// (gpt-4o 2024-11-20 GlobalStandard), in the order of the region list. There are fewer of them
+/// than Azure regions, so the largest blueprint has this many regions.
+fn bench_regions() -> Vec<&'static str> {
+    let caps = arm_emulator::capabilities::get();
+    regions::all()
+        .filter(|r| {
+            caps.deployment("gpt-4o", "2024-11-20", "GlobalStandard", r)
+                == arm_emulator::capabilities::Offer::Offered
+        })
+        .collect()
+}
+
+/// A generated `afd-apim` blueprint with `n` regions, 2-3 accounts each (private endpoints in
+/// the region's network), APIM Premium with n-1 additional regions injected (External) in the
+/// same networks, the privatelink zone linked to each, one Front Door origin per region (public
+/// gateway: an injected gateway accepts no Private Link).
 fn generate(n: usize) -> String {
-    let regions: Vec<&str> = regions::all().take(n).collect();
+    let all = bench_regions();
+    assert!(
+        n <= all.len(),
+        "{n} regions asked, the model is offered in {}",
+        all.len()
+    );
+    let regions = &all[..n];
     let sub = "00000000-0000-0000-0000-0000000000bb";
+    let subnet = |r: &str, s: &str| {
+        format!("/subscriptions/{sub}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-{r}/subnets/{s}")
+    };
     let mut y = format!(
-        "version: 1\npattern: afd-apim\nsubscription: {sub}\nresourceGroup: rg-bench-{n}\nlocation: {}\nopenai:\n  deployment:\n    name: gpt-4o\n    model: {{ name: gpt-4o, version: \"2024-11-20\" }}\n    sku: {{ name: DataZoneStandard, capacity: 50 }}\n  accounts:\n",
+        "version: 1\npattern: afd-apim\nsubscription: {sub}\nresourceGroup: rg-bench-{n}\nlocation: {}\nopenai:\n  deployment:\n    name: gpt-4o\n    model: {{ name: gpt-4o, version: \"2024-11-20\" }}\n    sku: {{ name: GlobalStandard, capacity: 50 }}\n  accounts:\n",
         regions[0]
     );
     let mut pes = String::new();
+    let mut links = String::new();
     for (i, r) in regions.iter().enumerate() {
         for k in 0..(2 + i % 2) {
             let name = format!("aoai-b{n}-{i}-{k}");
             y.push_str(&format!("    - {{ name: {name}, region: {r} }}\n"));
             pes.push_str(&format!(
-                "    - {{ account: {name}, subnetId: /subscriptions/{sub}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-{r}/subnets/pe }}\n"
+                "    - {{ account: {name}, subnetId: {} }}\n",
+                subnet(r, "pe")
             ));
         }
+        links.push_str(&format!(
+            "      - /subscriptions/{sub}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-{r}\n"
+        ));
     }
     y.push_str(&format!(
-        "networking:\n  publicNetworkAccess: Disabled\n  privateEndpoints:\n{pes}  privateDns:\n    vnetLinks: [/subscriptions/{sub}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-hub]\n"
+        "networking:\n  publicNetworkAccess: Disabled\n  privateEndpoints:\n{pes}  privateDns:\n    vnetLinks:\n{links}"
     ));
     y.push_str(&format!(
-        "apim:\n  name: apim-bench-{n}\n  sku: {{ name: Premium, capacity: 1 }}\n  publisher: {{ name: Bench, email: bench@contoso.com }}\n  additionalRegions:\n"
+        "apim:\n  name: apim-bench-{n}\n  sku: {{ name: Premium, capacity: 1 }}\n  publisher: {{ name: Bench, email: bench@contoso.com }}\n  network: {{ mode: External, subnetId: {} }}\n  additionalRegions:\n",
+        subnet(regions[0], "apim")
     ));
     for r in &regions[1..] {
-        y.push_str(&format!("    - {{ region: {r} }}\n"));
+        y.push_str(&format!(
+            "    - {{ region: {r}, subnetId: {} }}\n",
+            subnet(r, "apim")
+        ));
     }
     if n == 1 {
         y = y.replace("  additionalRegions:\n", "");
     }
     y.push_str("  loadBalancing: { mode: pool, retry: { count: 3 } }\n  jwt: { openidConfig: https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration, audiences: [api://bench] }\n  logging: { appInsights: appi-bench, logAnalytics: log-bench }\n");
     y.push_str(&format!(
-        "frontDoor:\n  profile: afd-bench-{n}\n  endpoint: bench-{n}\n  privateLink: true\n  waf: {{ name: wafbench{n} }}\n"
+        "frontDoor:\n  profile: afd-bench-{n}\n  endpoint: bench-{n}\n  waf: {{ name: wafbench{n} }}\n"
     ));
     y
 }
@@ -336,11 +369,34 @@ fn main() {
         std::fs::write(&args[at + 2], generate(n)).expect("writing the blueprint");
         return;
     }
+    // `-- --lint N` times lint (blueprint, rendered and capability rules) of the generated
+    // blueprint for N regions, as `aoai-arch lint` runs it, and exits.
+    if let Some(at) = args.iter().position(|a| a == "--lint") {
+        let n: usize = args[at + 1].parse().expect("--lint N");
+        let dir = std::env::temp_dir().join(format!("aoai-arch-bench-lint-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join(format!("generated-{n}.yaml"));
+        std::fs::write(&path, generate(n)).expect("writing the blueprint");
+        let runs = 20u32;
+        let mut findings = 0;
+        let t = Instant::now();
+        for _ in 0..runs {
+            let loaded = blueprint::load(&path).expect("blueprint");
+            let (model, rendered) = render::render_file(&loaded, None).expect("render");
+            findings = aoai_arch::lint::all(&loaded, &model, &rendered).len();
+        }
+        println!(
+            "lint of {n} regions (load + render + every rule): {:.1} ms per run over {runs} runs, {findings} findings",
+            t.elapsed().as_secs_f64() * 1000.0 / runs as f64
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let sizes: &[usize] = if quick {
         &[1, 3]
     } else {
-        &[1, 2, 5, 10, 20, 30]
+        &[1, 2, 5, 10, 20, bench_regions().len()]
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -50,6 +50,10 @@ enum Command {
         /// `--deny warnings` makes warnings fail the run.
         #[arg(long, value_enum)]
         deny: Option<Deny>,
+        /// First print the traced path (client -> Front Door -> API Management -> each
+        /// account): network, credential, model availability, hop by hop.
+        #[arg(long)]
+        explain: bool,
         #[command(flatten)]
         templates: TemplateArgs,
     },
@@ -272,10 +276,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             policy,
             format,
             deny,
+            explain,
             templates,
         } => {
             let loaded =
                 blueprint::load_unvalidated(&blueprint).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if explain {
+                // On stderr when stdout carries JSON or SARIF, so both stay parseable.
+                let trace = lint::explain(&loaded.blueprint, &blueprint.display().to_string());
+                if format == Format::Human {
+                    print!("{trace}");
+                } else {
+                    eprint!("{trace}");
+                }
+            }
             let mut findings = lint::check_blueprint(&loaded);
             let invalid = blueprint::validation_errors(&loaded);
             if let Some(e) = invalid.first() {

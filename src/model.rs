@@ -142,6 +142,10 @@ pub struct ApimM {
     pub id: String,
     pub sku_name: &'static str,
     pub capacity: u32,
+    /// `None`, `External` or `Internal` (`properties.virtualNetworkType`).
+    pub virtual_network_type: &'static str,
+    /// Subnet of the primary region's gateway when the service has a virtual network.
+    pub subnet_id: Option<String>,
     pub publisher_name: String,
     pub publisher_email: String,
     pub additional_locations: Vec<ApimRegionM>,
@@ -193,6 +197,8 @@ pub struct ApimRegionM {
     /// Backend ids of the other regions' accounts: the cross-region fallback.
     pub fallback_backend_ids: Vec<String>,
     pub pool_id: String,
+    /// Subnet of this region's gateway when the service has a virtual network.
+    pub subnet_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -543,6 +549,7 @@ fn build_apim(
         backend_ids: vec![],
         fallback_backend_ids: vec![],
         pool_id: String::new(),
+        subnet_id: a.network.as_ref().map(|n| n.subnet_id.clone()),
     }];
     for (i, r) in a.additional_regions.iter().enumerate() {
         regions.push(ApimRegionM {
@@ -559,6 +566,7 @@ fn build_apim(
             backend_ids: vec![],
             fallback_backend_ids: vec![],
             pool_id: String::new(),
+            subnet_id: a.network.as_ref().and(r.subnet_id.clone()),
         });
     }
     let backends: Vec<BackendM> = accounts
@@ -710,6 +718,8 @@ fn build_apim(
         principal_id: after_apply(&id, "/identity/principalId", false),
         sku_name: a.sku.name.as_str(),
         capacity: a.sku.capacity,
+        virtual_network_type: a.network.as_ref().map_or("None", |n| n.mode.as_str()),
+        subnet_id: a.network.as_ref().map(|n| n.subnet_id.clone()),
         publisher_name: a.publisher.name.clone(),
         publisher_email: a.publisher.email.clone(),
         additional_locations: regions[1..].to_vec(),
@@ -824,7 +834,12 @@ fn build_front_door(
                     private_link: f.private_link.then(|| PrivateLinkM {
                         target_id: apim.id.clone(),
                         group_id: "Gateway",
-                        location: r.region.clone(),
+                        // Front Door lists the regions it offers Private Link in; elsewhere it
+                        // says to pick the nearest listed one (lint AOAI024 says which).
+                        location: arm_emulator::capabilities::get()
+                            .front_door_private_link_region(&r.region)
+                            .unwrap_or(&r.region)
+                            .to_string(),
                         request_message: request_message.clone(),
                     }),
                 }

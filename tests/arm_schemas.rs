@@ -328,3 +328,78 @@ fn strict_schemas_catch_a_misspelled_property() {
     hp.insert("probePth".into(), path);
     assert!(!v.is_valid(&template_resource(&id, &ty, &api, &body)));
 }
+
+/// The body of a multi-region API Management injected in a virtual network (`apim.network`,
+/// a subnet per additional region), which no example renders, validates too.
+#[test]
+fn injected_multi_region_apim_body_validates() {
+    let Some(shared) = common::shared("injected_multi_region_apim_body_validates") else {
+        return;
+    };
+    let subnet = |r: &str| {
+        format!("/subscriptions/00000000-0000-0000-0000-000000000003/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/vnet-{r}/subnets/apim")
+    };
+    let text = common::read(&common::example("afd-apim"))
+        .replacen(
+            "  primaryWeight: 50\n",
+            &format!(
+                "  primaryWeight: 50\n  network: {{ mode: External, subnetId: {} }}\n",
+                subnet("eastus2")
+            ),
+            1,
+        )
+        .replacen(
+            "{ region: westeurope, capacity: 1,",
+            &format!(
+                "{{ region: westeurope, subnetId: {}, capacity: 1,",
+                subnet("westeurope")
+            ),
+            1,
+        )
+        .replacen(
+            "{ region: japaneast, capacity: 1,",
+            &format!(
+                "{{ region: japaneast, subnetId: {}, capacity: 1,",
+                subnet("japaneast")
+            ),
+            1,
+        )
+        .replacen("  privateLink: true\n", "", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("injected.yaml");
+    std::fs::write(&bp, text).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = common::bin()
+        .arg("render")
+        .arg(&bp)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut schemas = Schemas::new(&shared);
+    let (id, ty, api, body) = requests(&out_dir)
+        .into_iter()
+        .find(|(_, ty, _, _)| ty == "Microsoft.ApiManagement/service")
+        .expect("APIM service request");
+    assert_eq!(body["properties"]["virtualNetworkType"], "External");
+    assert_eq!(
+        body["properties"]["additionalLocations"][1]["virtualNetworkConfiguration"]
+            ["subnetResourceId"],
+        subnet("japaneast")
+    );
+    let root = schemas.root_for(&ty, &api);
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .build(&root)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&template_resource(&id, &ty, &api, &body))
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}

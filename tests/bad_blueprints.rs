@@ -107,9 +107,9 @@ const CASES: &[Case] = &[
     Case {
         what: "bad subnet id",
         base: "apim",
-        from: "vnet-nor/subnets/private-endpoints",
-        to: "vnet-nor/private-endpoints",
-        field: "networking.privateEndpoints[2].subnetId",
+        from: "vnet-hub/subnets/private-endpoints",
+        to: "vnet-hub/private-endpoints",
+        field: "networking.privateEndpoints[0].subnetId",
         message: "is not a subnet resource id",
         help: None,
     },

@@ -189,6 +189,11 @@ pub struct Apim {
     /// Extra gateway regions (Premium only).
     #[serde(default)]
     pub additional_regions: Vec<ApimRegion>,
+    /// The virtual network of the gateway: classic injection (Developer, Premium), outbound
+    /// integration (Standard v2, Premium v2: `External` with a subnet delegated to
+    /// Microsoft.Web/serverFarms). Absent: no virtual network.
+    #[serde(default)]
+    pub network: Option<ApimNetwork>,
     /// Weight/priority of the primary region's gateway as a Front Door origin.
     #[serde(default)]
     pub primary_weight: Option<u32>,
@@ -269,6 +274,33 @@ pub struct ApimRegion {
     /// Priority of this regional gateway as a Front Door origin.
     #[serde(default)]
     pub priority: Option<u32>,
+    /// Subnet of this region's gateway (a VNet in this region) when `apim.network` is set.
+    #[serde(default)]
+    pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApimNetwork {
+    /// `External` (gateway reachable from the internet) or `Internal` (only from the network).
+    pub mode: ApimVnetMode,
+    /// Resource id of the primary region's subnet.
+    pub subnet_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum ApimVnetMode {
+    External,
+    Internal,
+}
+
+impl ApimVnetMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApimVnetMode::External => "External",
+            ApimVnetMode::Internal => "Internal",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, Default)]

@@ -523,7 +523,10 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
             None,
         );
     }
-    if !a.additional_regions.is_empty() && a.sku.name != ApimSkuName::Premium {
+    let multi_region = arm_emulator::capabilities::get()
+        .apim_tier(a.sku.name.as_str())
+        .is_some_and(|t| t.multi_region);
+    if !a.additional_regions.is_empty() && !multi_region {
         c.fail(
             "apim.additionalRegions",
             format!(
@@ -548,6 +551,20 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
             );
         }
         c.weight_priority(&base, r.weight, r.priority);
+        if let Some(id) = r.subnet_id.as_deref().filter(|id| !is_subnet_id(id)) {
+            c.fail(
+                format!("{base}.subnetId"),
+                format!("`{id}` is not a subnet resource id"),
+                Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>".into()),
+            );
+        }
+    }
+    if let Some(n) = a.network.as_ref().filter(|n| !is_subnet_id(&n.subnet_id)) {
+        c.fail(
+            "apim.network.subnetId",
+            format!("`{}` is not a subnet resource id", n.subnet_id),
+            Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>".into()),
+        );
     }
     c.weight_priority("apim", a.primary_weight, a.primary_priority);
     // Each gateway region routes to its own region's accounts.
@@ -913,14 +930,21 @@ fn check_front_door(c: &mut Checker, b: &Blueprint, f: &FrontDoor) {
     }
     if f.private_link {
         if let Some(a) = &b.apim {
-            if !matches!(a.sku.name, ApimSkuName::Premium | ApimSkuName::Developer) {
+            let caps = arm_emulator::capabilities::get();
+            let target = caps
+                .apim_tier(a.sku.name.as_str())
+                .is_some_and(|t| t.front_door_private_link);
+            if !target {
                 c.fail(
                     "frontDoor.privateLink",
                     format!(
-                        "Private Link origins need an APIM SKU with inbound private endpoints; this one is {}",
+                        "Private Link origins need an APIM SKU that Front Door reaches over Private Link; this one is {}",
                         a.sku.name.as_str()
                     ),
-                    Some("use apim.sku.name: Premium".into()),
+                    Some(format!(
+                        "use one of {} (data/capabilities/apim.json)",
+                        caps.apim_tiers_with(|t| t.front_door_private_link).join(", ")
+                    )),
                 );
             }
         }

@@ -3,12 +3,15 @@
 //! validation of every rendered policy. Each rule has an id, a severity, a one-line reason and a
 //! documentation link; a blueprint may allow a rule with a reason (`lint.allow`).
 
+mod capability;
 mod policy_rules;
 pub mod report;
 
+pub use capability::explain;
+
 use serde::Serialize;
 
-use crate::blueprint::{self, ApimSkuName, Blueprint, LbMode, Pattern, RetryOn, STATUS_PATH};
+use crate::blueprint::{self, Blueprint, LbMode, Pattern, RetryOn, STATUS_PATH};
 use crate::model::{self, Model};
 use crate::regions;
 use crate::render::Rendered;
@@ -102,6 +105,58 @@ pub const RULES: &[Rule] = &[
         reason: "Front Door cuts off an origin after originTimeoutSeconds (at most 240 s); long generations take longer than a short timeout",
         help: "set frontDoor.originTimeoutSeconds: 240, or stream responses",
         docs: "https://learn.microsoft.com/azure/frontdoor/front-door-traffic-acceleration" },
+    Rule { id: "AOAI016", name: "no-network-path", severity: Severity::Error,
+        reason: "a hop of the path has no network route: an account with public network access Disabled is reachable only through its private endpoint, from a virtual network; classic Basic/Standard and Basic v2 gateways are in none, and Front Door has no Private Link to Azure OpenAI",
+        help: "give the gateway a virtual network (Developer/Premium: apim.network injection; Standard v2/Premium v2: apim.network mode External, outbound integration), or keep public network access on",
+        docs: "https://learn.microsoft.com/azure/api-management/virtual-network-concepts" },
+    Rule { id: "AOAI017", name: "vnet-not-in-tier", severity: Severity::Error,
+        reason: "only some API Management tiers join a virtual network: injection (classic Developer, Premium; Premium v2) or outbound integration (Standard v2, Premium v2, External only)",
+        help: "choose a tier with the feature (data/capabilities/apim.json) or remove apim.network",
+        docs: "https://learn.microsoft.com/azure/api-management/api-management-features" },
+    Rule { id: "AOAI018", name: "private-dns-not-linked", severity: Severity::Error,
+        reason: "the gateway resolves <account>.openai.azure.com in its own virtual network; without a link to privatelink.openai.azure.com the name resolves to the public address, which public network access Disabled refuses",
+        help: "add the gateway's virtual network to networking.privateDns.vnetLinks",
+        docs: "https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks" },
+    Rule { id: "AOAI019", name: "private-endpoint-other-vnet", severity: Severity::Warning,
+        reason: "the private endpoint is in another virtual network than the gateway; it is reachable only through peering, which the blueprint does not declare",
+        help: "put the private endpoint in the gateway's virtual network, or make sure the two networks are peered",
+        docs: "https://learn.microsoft.com/azure/private-link/private-endpoint-overview" },
+    Rule { id: "AOAI020", name: "model-not-offered", severity: Severity::Error,
+        reason: "Azure OpenAI offers each model version per deployment type in a fixed list of regions; elsewhere the deployment is refused (InvalidResourceProperties)",
+        help: "move the account to a region that offers the model as this deployment type, or choose another type or version (data/capabilities/openai.json)",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/models#model-summary-table-and-region-availability" },
+    Rule { id: "AOAI021", name: "data-zone-outside", severity: Severity::Error,
+        reason: "DataZoneStandard and DataZoneProvisionedManaged process data inside a data zone (US or EU); an account in a region outside every data zone cannot deploy them",
+        help: "use GlobalStandard or Standard for accounts outside the US and the EU, or move the account into a data zone",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/foundry-models/concepts/deployment-types" },
+    Rule { id: "AOAI022", name: "capability-not-recorded", severity: Severity::Note,
+        reason: "the capability data does not list this model, version or deployment type, so its regional availability is not checked",
+        help: "add the model to data/capabilities/openai.json (see data/capabilities/README.md)",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/models" },
+    Rule { id: "AOAI023", name: "account-region-not-offered", severity: Severity::Error,
+        reason: "Azure OpenAI accounts exist only in the regions that offer its models",
+        help: "choose a region listed in data/capabilities/openai.json accountKinds",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/models" },
+    Rule { id: "AOAI024", name: "front-door-private-link-region", severity: Severity::Note,
+        reason: "Front Door offers Private Link in a fixed list of regions and says to pick the nearest listed one for an origin elsewhere; aoai-arch renders that region as privateLinkLocation",
+        help: "nothing to do if the mapped region suits you; it is where Front Door's private endpoint lives",
+        docs: "https://learn.microsoft.com/azure/frontdoor/private-link#region-availability" },
+    Rule { id: "AOAI025", name: "front-door-private-link-target", severity: Severity::Error,
+        reason: "Front Door reaches API Management over Private Link through an inbound private endpoint, which Basic v2 and Premium v2 do not offer to Front Door and a classic instance injected in a virtual network does not accept",
+        help: "use a classic tier without injection (Premium for multi-region), or drop frontDoor.privateLink and lock the public gateway to Front Door",
+        docs: "https://learn.microsoft.com/azure/api-management/private-endpoint" },
+    Rule { id: "AOAI026", name: "gateway-without-credential", severity: Severity::Error,
+        reason: "without a managed identity the gateway sends no credential of its own: only callers holding account keys get through, and the keys must stay enabled",
+        help: "set apim.auth.managedIdentity: true (role assignment on every account, key auth off)",
+        docs: "https://learn.microsoft.com/azure/api-management/api-management-authenticate-authorize-azure-openai" },
+    Rule { id: "AOAI027", name: "region-without-subnet", severity: Severity::Error,
+        reason: "a service in a virtual network needs a subnet in every gateway region (a virtual network is regional)",
+        help: "set apim.additionalRegions[].subnetId to a subnet in that region",
+        docs: "https://learn.microsoft.com/azure/api-management/api-management-howto-deploy-multi-region" },
+    Rule { id: "AOAI028", name: "internal-gateway-behind-front-door", severity: Severity::Error,
+        reason: "Front Door reaches an origin over the internet or Private Link; an Internal gateway has no public endpoint and, injected, accepts no private endpoint",
+        help: "use apim.network.mode: External (and lock the gateway to Front Door), or a tier without injection with frontDoor.privateLink",
+        docs: "https://learn.microsoft.com/azure/api-management/api-management-using-with-internal-vnet" },
     Rule { id: "APIM001", name: "policy-invalid", severity: Severity::Error,
         reason: "API Management would reject this policy (or it does not do what it says)",
         help: "fix the policy XML at the reported line and column",
@@ -228,6 +283,7 @@ pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
         out: Vec::new(),
     };
     blueprint_rules(&mut c, &loaded.blueprint);
+    capability::check(&mut c, &loaded.blueprint);
     c.out
 }
 
@@ -341,7 +397,10 @@ fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
             );
         }
     }
-    if !a.additional_regions.is_empty() && a.sku.name != ApimSkuName::Premium {
+    let multi_region = arm_emulator::capabilities::get()
+        .apim_tier(a.sku.name.as_str())
+        .is_some_and(|t| t.multi_region);
+    if !a.additional_regions.is_empty() && !multi_region {
         c.at_field(
             "AOAI011",
             "apim.sku.name",

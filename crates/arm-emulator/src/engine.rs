@@ -8,6 +8,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};
 
+use crate::capabilities;
 use crate::types::{self, Style, TypeSpec};
 use crate::{Config, LogEntry};
 
@@ -859,6 +860,9 @@ impl Engine {
         body: &Value,
         existing: Option<&Stored>,
     ) -> Option<Reply> {
+        if let Some(r) = self.capability_checks(path, spec, body, existing) {
+            return Some(r);
+        }
         let key = path.id.to_lowercase();
         let parent = path.parent.clone().unwrap_or_default();
         let now = self.now();
@@ -960,6 +964,165 @@ impl Engine {
             _ => {}
         }
         None
+    }
+
+    /// What Azure does not offer, from `data/capabilities/` (the same tables aoai-arch's lint
+    /// reads): model deployments by region and type, data zones, APIM tier features, Front Door
+    /// Private Link regions. A model or type the data does not list is accepted.
+    fn capability_checks(
+        &self,
+        path: &Path,
+        spec: &TypeSpec,
+        body: &Value,
+        existing: Option<&Stored>,
+    ) -> Option<Reply> {
+        let caps = capabilities::get();
+        let parent = path.parent.clone().unwrap_or_default();
+        match spec.name {
+            "microsoft.cognitiveservices/accounts" => {
+                let kind = body["kind"].as_str().unwrap_or("");
+                let region = norm_loc(&body["location"]);
+                let offered = caps.account_kind_regions(kind);
+                if offered.is_some_and(|rs| !rs.contains(&region)) {
+                    return Some(error(
+                        400,
+                        "InvalidApiSetId",
+                        format!("The account type '{kind}' is either invalid or unavailable in given region."),
+                        "",
+                    ));
+                }
+            }
+            "microsoft.cognitiveservices/accounts/deployments" => {
+                let region = self
+                    .resources
+                    .get(&parent)
+                    .map(|r| norm_loc(&r.doc["location"]))?;
+                let model = &body["properties"]["model"];
+                let name = model["name"].as_str().unwrap_or("");
+                let version = model["version"].as_str().unwrap_or("");
+                let sku = body["sku"]["name"].as_str().unwrap_or("Standard");
+                let refused = match caps.deployment(name, version, sku, &region) {
+                    capabilities::Offer::NotOffered(_) => true,
+                    capabilities::Offer::Offered => false,
+                    // A data-zone type outside every data zone, whatever the model.
+                    capabilities::Offer::Unknown => {
+                        sku.starts_with("DataZone") && caps.data_zone(&region).is_none()
+                    }
+                };
+                if refused {
+                    return Some(error(
+                        400,
+                        "InvalidResourceProperties",
+                        format!("The specified SKU '{sku}' for model '{name} {version}' is not supported in this region '{region}'."),
+                        "",
+                    ));
+                }
+            }
+            "microsoft.apimanagement/service" => {
+                let p = &body["properties"];
+                let sku = body["sku"]["name"].as_str().unwrap_or("");
+                if existing.is_none() && p["publicNetworkAccess"].as_str() == Some("Disabled") {
+                    return Some(error(400, "NotSupported", format!("Blocking all public network access by setting property `publicNetworkAccess` of API Management service {} is not enabled during service creation.", path.id), ""));
+                }
+                if let Some(old) =
+                    existing.filter(|_| p["publicNetworkAccess"].as_str() == Some("Disabled"))
+                {
+                    let was_disabled =
+                        old.doc["properties"]["publicNetworkAccess"].as_str() == Some("Disabled");
+                    let prefix = format!("{}/privateendpointconnections/", path.id.to_lowercase());
+                    let approved = self.resources.iter().any(|(k, r)| {
+                        k.starts_with(&prefix)
+                            && r.doc["properties"]["privateLinkServiceConnectionState"]["status"]
+                                == "Approved"
+                    });
+                    if !was_disabled && !approved {
+                        return Some(error(400, "NotSupported", format!("Disabling all `publicNetworkAccess` for service: {} is not supported if the service does not atleast one approved Private Endpoint Connections.", path.id), ""));
+                    }
+                }
+                let vnet = p["virtualNetworkType"].as_str().unwrap_or("None");
+                if let Some(t) = caps.apim_tier(sku).filter(|_| vnet != "None") {
+                    let supported = if vnet == "Internal" {
+                        t.vnet_injection
+                    } else {
+                        t.vnet_injection || t.outbound_vnet_integration
+                    };
+                    if !supported {
+                        return Some(error(400, "NotSupported", format!("Virtual network type '{vnet}' is not supported by the {sku} tier of API Management service {}.", path.id), "properties.virtualNetworkType"));
+                    }
+                }
+                let extra = p["additionalLocations"]
+                    .as_array()
+                    .is_some_and(|a| !a.is_empty());
+                if extra && !caps.apim_tier(sku).is_some_and(|t| t.multi_region) {
+                    return Some(error(400, "NotSupported", format!("Multi-region deployment (additionalLocations) is not supported by the {sku} tier of API Management service {}. It is available in: {}.", path.id, caps.apim_tiers_with(|t| t.multi_region).join(", ")), "properties.additionalLocations"));
+                }
+            }
+            "microsoft.network/privateendpoints" => {
+                let conns = body["properties"]["privateLinkServiceConnections"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .chain(
+                        body["properties"]["manualPrivateLinkServiceConnections"]
+                            .as_array()
+                            .into_iter()
+                            .flatten(),
+                    );
+                for c in conns {
+                    let target = c["properties"]["privateLinkServiceId"]
+                        .as_str()
+                        .unwrap_or("");
+                    if self.injected_classic_apim(target) {
+                        return Some(error(400, "NotSupported", format!("Setting up Private Endpoint Connection for API Management service {target} is not supported: the service is deployed in a virtual network (virtualNetworkType External or Internal). Please refer to https://aka.ms/apim-private-link on more details."), ""));
+                    }
+                }
+            }
+            "microsoft.cdn/profiles/origingroups/origins" => {
+                let spl = &body["properties"]["sharedPrivateLinkResource"];
+                if let Some(loc) = spl["privateLinkLocation"].as_str() {
+                    if !caps.front_door_private_link_supported(loc) {
+                        return Some(error(
+                            400,
+                            "BadRequest",
+                            format!("The location of the Private Link \"{loc}\" is invalid or not supported."),
+                            "properties.sharedPrivateLinkResource.privateLinkLocation",
+                        ));
+                    }
+                }
+                let target = spl["privateLink"]["id"].as_str().unwrap_or("");
+                let target_tier = self
+                    .resources
+                    .get(&target.to_lowercase())
+                    .filter(|r| r.spec == "microsoft.apimanagement/service")
+                    .and_then(|r| r.doc["sku"]["name"].as_str())
+                    .and_then(|sku| caps.apim_tier(sku).map(|t| (sku.to_string(), *t)));
+                if let Some((sku, _)) = target_tier.filter(|(_, t)| !t.front_door_private_link) {
+                    return Some(error(400, "BadRequest", format!("The private link resource '{target}' does not accept Front Door Private Link: the {sku} tier of API Management is not a supported origin."), "properties.sharedPrivateLinkResource.privateLink.id"));
+                }
+                if self.injected_classic_apim(target) {
+                    return Some(error(400, "BadRequest", format!("The private link resource '{target}' does not accept private endpoint connections: API Management services deployed in a virtual network (virtualNetworkType External or Internal) do not support private endpoints."), "properties.sharedPrivateLinkResource.privateLink.id"));
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// A classic API Management service injected in a virtual network (no inbound private
+    /// endpoints on those).
+    fn injected_classic_apim(&self, id: &str) -> bool {
+        let Some(r) = self.resources.get(&id.to_lowercase()) else {
+            return false;
+        };
+        if r.spec != "microsoft.apimanagement/service" {
+            return false;
+        }
+        let vnet = r.doc["properties"]["virtualNetworkType"]
+            .as_str()
+            .unwrap_or("None");
+        let sku = r.doc["sku"]["name"].as_str().unwrap_or("");
+        let t = capabilities::get().apim_tier(sku);
+        vnet != "None" && t.is_some_and(|t| t.vnet_injection && !t.outbound_vnet_integration)
     }
 
     fn build_doc(

@@ -3,6 +3,7 @@
 //! providers' quirks that break naive deployment tools, on a virtual clock that can run faster
 //! than Azure. It listens on 127.0.0.1 only.
 
+pub mod capabilities;
 mod engine;
 mod server;
 pub mod types;

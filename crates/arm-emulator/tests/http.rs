@@ -718,3 +718,193 @@ async fn listens_on_loopback_only() {
     let emu = start(Config::default(), 0).await.unwrap();
     assert!(emu.url().starts_with("http://127.0.0.1:"));
 }
+
+/// Refusals from `data/capabilities/`: what Azure does not offer is refused with Azure's code.
+#[tokio::test]
+async fn capability_refusals() {
+    let env = Env::scaled(1_000_000.0).await.with_rg().await;
+    // Model x version x deployment type x region (westeurope: no gpt-4o 2024-11-20 Standard).
+    let (acc, body) = account("weu1");
+    env.create(&acc, "2026-05-01", body).await;
+    let dep = |sku: &str, v: &str| json!({ "sku": { "name": sku, "capacity": 1 }, "properties": { "model": { "format": "OpenAI", "name": "gpt-4o", "version": v } } });
+    let (s, _, v) = env
+        .put(
+            &format!("{acc}/deployments/std"),
+            "2026-05-01",
+            dep("Standard", "2024-11-20"),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "InvalidResourceProperties")
+    );
+    assert_eq!(
+        v["error"]["message"],
+        "The specified SKU 'Standard' for model 'gpt-4o 2024-11-20' is not supported in this region 'westeurope'."
+    );
+    // The same model as DataZoneStandard is offered in westeurope (EU data zone).
+    env.create(
+        &format!("{acc}/deployments/dz"),
+        "2026-05-01",
+        dep("DataZoneStandard", "2024-11-20"),
+    )
+    .await;
+    // DataZoneStandard outside every data zone (japaneast), even for a model the data lacks.
+    let (jpe, mut jbody) = account("jpe1");
+    jbody["location"] = json!("japaneast");
+    env.create(&jpe, "2026-05-01", jbody).await;
+    for version in ["2024-11-20", "1"] {
+        let (s, _, v) = env
+            .put(
+                &format!("{jpe}/deployments/dz{}", version.len()),
+                "2026-05-01",
+                dep("DataZoneStandard", version),
+            )
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "InvalidResourceProperties"),
+            "{version}: {v}"
+        );
+        assert!(v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'japaneast'"));
+    }
+    env.create(
+        &format!("{jpe}/deployments/gs"),
+        "2026-05-01",
+        dep("GlobalStandard", "2024-11-20"),
+    )
+    .await;
+
+    // An account kind where it is not offered (Azure OpenAI has no francesouth).
+    let (frs, mut fbody) = account("frs1");
+    fbody["location"] = json!("francesouth");
+    let (s, _, v) = env.put(&frs, "2026-05-01", fbody).await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "InvalidApiSetId"));
+    assert_eq!(
+        v["error"]["message"],
+        "The account type 'OpenAI' is either invalid or unavailable in given region."
+    );
+
+    // APIM created with public network access Disabled.
+    let (id, mut body) = apim("apimpna");
+    body["properties"]["publicNetworkAccess"] = json!("Disabled");
+    let (s, _, v) = env.put(&id, "2024-05-01", body.clone()).await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "NotSupported"));
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("is not enabled during service creation"));
+    // Created Enabled, then Disabled without an approved private endpoint connection.
+    body["properties"]["publicNetworkAccess"] = json!("Enabled");
+    env.create(&id, "2024-05-01", body.clone()).await;
+    body["properties"]["publicNetworkAccess"] = json!("Disabled");
+    let (s, _, v) = env.put(&id, "2024-05-01", body).await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "NotSupported"));
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("approved Private Endpoint Connections"));
+
+    // Additional locations on a tier without multi-region.
+    let (id, mut body) = apim("apimstd");
+    body["sku"]["name"] = json!("Standard");
+    body["properties"]["additionalLocations"][0]["sku"]["name"] = json!("Standard");
+    let (s, _, v) = env.put(&id, "2024-05-01", body).await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "NotSupported"));
+    assert_eq!(v["error"]["target"], "properties.additionalLocations");
+
+    // A virtual network on a tier without one; Internal needs injection (Standard v2: outbound only).
+    for (sku, vnet) in [("Standard", "External"), ("StandardV2", "Internal")] {
+        let (id, mut body) = apim(&format!("apimvnet{}", sku.len()));
+        body["sku"]["name"] = json!(sku);
+        body["properties"]["additionalLocations"] = json!([]);
+        body["properties"]["virtualNetworkType"] = json!(vnet);
+        let (s, _, v) = env.put(&id, "2024-05-01", body).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "NotSupported"),
+            "{sku}"
+        );
+        assert_eq!(v["error"]["target"], "properties.virtualNetworkType");
+    }
+
+    // A classic Premium injected in a virtual network accepts no inbound private endpoint,
+    // neither a private endpoint nor Front Door's Private Link.
+    let (inj, mut body) = apim("apiminj");
+    body["properties"]["virtualNetworkType"] = json!("External");
+    body["properties"]["virtualNetworkConfiguration"] = json!({ "subnetResourceId": format!("/subscriptions/{SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/apim") });
+    env.create(&inj, "2024-05-01", body).await;
+    let pe = format!(
+        "{}/providers/Microsoft.Network/privateEndpoints/pe-apim",
+        rg()
+    );
+    let (s, _, v) = env.put(&pe, "2025-07-01", json!({ "location": "westeurope", "properties": {
+        "subnet": { "id": format!("/subscriptions/{SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/pe") },
+        "privateLinkServiceConnections": [ { "name": "c", "properties": { "privateLinkServiceId": inj, "groupIds": ["Gateway"] } } ] } })).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "NotSupported"),
+        "{v}"
+    );
+    let profile = format!("{}/providers/Microsoft.Cdn/profiles/afdcap", rg());
+    env.create(&profile, "2025-12-01", json!({ "location": "global", "sku": { "name": "Premium_AzureFrontDoor" }, "properties": {} })).await;
+    let og = format!("{profile}/originGroups/og");
+    env.create(&og, "2025-12-01", json!({ "properties": {} }))
+        .await;
+    let origin = |target: &str, loc: &str| json!({ "properties": { "hostName": "gw.azure-api.net", "sharedPrivateLinkResource": { "privateLink": { "id": target }, "groupId": "Gateway", "privateLinkLocation": loc, "requestMessage": "please" } } });
+    let (s, _, v) = env
+        .put(
+            &format!("{og}/origins/inj"),
+            "2025-12-01",
+            origin(&inj, "westeurope"),
+        )
+        .await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "BadRequest"));
+    assert_eq!(
+        v["error"]["target"],
+        "properties.sharedPrivateLinkResource.privateLink.id"
+    );
+
+    // Premium v2 is not a Front Door Private Link origin.
+    let (v2, mut body) = apim("apimv2");
+    body["sku"]["name"] = json!("PremiumV2");
+    body["properties"]["additionalLocations"] = json!([]);
+    env.create(&v2, "2024-05-01", body).await;
+    let (s, _, v) = env
+        .put(
+            &format!("{og}/origins/v2"),
+            "2025-12-01",
+            origin(&v2, "westeurope"),
+        )
+        .await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "BadRequest"));
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("PremiumV2"));
+
+    // Front Door Private Link in a region Front Door does not list (japanwest).
+    let (plain, body) = apim("apimplain");
+    env.create(&plain, "2024-05-01", body).await;
+    let (s, _, v) = env
+        .put(
+            &format!("{og}/origins/jpw"),
+            "2025-12-01",
+            origin(&plain, "japanwest"),
+        )
+        .await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "BadRequest"));
+    assert_eq!(
+        v["error"]["message"],
+        "The location of the Private Link \"japanwest\" is invalid or not supported."
+    );
+    env.create(
+        &format!("{og}/origins/jpe"),
+        "2025-12-01",
+        origin(&plain, "japaneast"),
+    )
+    .await;
+}

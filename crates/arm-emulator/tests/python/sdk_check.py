@@ -81,7 +81,7 @@ def main():
         "aoai-sdk",
         "gpt-4o",
         cs_models.Deployment(
-            sku=cs_models.Sku(name="Standard", capacity=1),
+            sku=cs_models.Sku(name="GlobalStandard", capacity=1),
             properties=cs_models.DeploymentProperties(
                 model=cs_models.DeploymentModel(format="OpenAI", name="gpt-4o", version="2024-11-20")
             ),

@@ -1,0 +1,479 @@
+//! Rules that ask whether the architecture can work in Azure, not only whether its bodies are
+//! well formed: the network path and the credential of every hop (client -> Front Door -> API
+//! Management -> each account), model x version x deployment type in every account's region,
+//! data-zone membership, Front Door Private Link regions and the features of the APIM tier. The
+//! facts come from `data/capabilities/` (parsed once, shared with the emulator); `lint --explain`
+//! prints the same trace hop by hop.
+
+use std::fmt::Write as _;
+
+use arm_emulator::capabilities::{self, ApimTier, Capabilities, Offer};
+
+use crate::blueprint::{Blueprint, Pattern, PublicNetworkAccess};
+
+use super::Ctx;
+
+/// One hop of the traced path, for `lint --explain`.
+pub struct Hop {
+    pub from: String,
+    pub to: String,
+    /// What carries the traffic and what authenticates it; each line starts with "ok" or "NO".
+    pub facts: Vec<(bool, String)>,
+}
+
+/// A problem found while tracing: rule, blueprint field, message.
+type Problem = (&'static str, String, String);
+
+/// The virtual network id of a subnet id (`.../virtualNetworks/<vnet>`), lowercased.
+fn vnet_of(subnet: &str) -> String {
+    let lower = subnet.to_lowercase();
+    match lower.find("/subnets/") {
+        Some(i) => lower[..i].to_string(),
+        None => lower,
+    }
+}
+
+fn short(id: &str) -> &str {
+    id.rsplit('/').next().unwrap_or(id)
+}
+
+/// A gateway region: its blueprint field and subnet (when the service has a virtual network).
+struct Gateway<'a> {
+    region: &'a str,
+    field: String,
+    subnet: Option<&'a str>,
+}
+
+/// Trace every hop; the problems become findings, the hops the `--explain` view.
+pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
+    let caps = capabilities::get();
+    let mut hops = Vec::new();
+    let mut problems: Vec<Problem> = Vec::new();
+    models(caps, b, &mut problems);
+
+    let public = b
+        .networking
+        .as_ref()
+        .and_then(|n| n.public_network_access)
+        .unwrap_or(PublicNetworkAccess::Enabled)
+        == PublicNetworkAccess::Enabled;
+    let pe_subnet = |acc: &str| {
+        b.networking.as_ref().and_then(|n| {
+            n.private_endpoints
+                .iter()
+                .position(|p| p.account == acc)
+                .map(|i| (i, n.private_endpoints[i].subnet_id.as_str()))
+        })
+    };
+    let dns_links: Vec<String> = b
+        .networking
+        .as_ref()
+        .and_then(|n| n.private_dns.as_ref())
+        .map(|d| d.vnet_links.iter().map(|v| v.to_lowercase()).collect())
+        .unwrap_or_default();
+
+    if b.pattern.has_apim() && b.apim.is_none() {
+        // Validation reports the missing section; there is no path to trace.
+        return (hops, problems);
+    }
+    let Some(apim) = b.apim.as_ref().filter(|_| b.pattern.has_apim()) else {
+        // Front Door straight to the accounts: only their public endpoints (Front Door's Private
+        // Link does not list Azure OpenAI).
+        for (i, acc) in b.openai.accounts.iter().enumerate() {
+            let mut facts = vec![(true, "Front Door reaches the public endpoint".to_string())];
+            if !public {
+                facts[0] = (
+                    false,
+                    "public network access is Disabled and Front Door has no private path to Azure OpenAI".into(),
+                );
+                problems.push((
+                    "AOAI016",
+                    "networking.publicNetworkAccess".into(),
+                    format!("Front Door has no network path to account {}: public network access is Disabled and Front Door Private Link does not support Azure OpenAI", acc.name),
+                ));
+            }
+            facts.push((
+                true,
+                "the caller's credential (api-key or Entra token) is passed through".into(),
+            ));
+            hops.push(Hop {
+                from: "Front Door".into(),
+                to: format!("openai.accounts[{i}] {} ({})", acc.name, acc.region),
+                facts,
+            });
+        }
+        return (hops, problems);
+    };
+
+    let sku = apim.sku.name.as_str();
+    let tier: Option<ApimTier> = caps.apim_tier(sku).copied();
+    let network = apim.network.as_ref();
+    // Does the tier accept the configured virtual network?
+    let vnet_ok = match (network, tier) {
+        (None, _) | (_, None) => false,
+        (Some(n), Some(t)) => {
+            let internal = n.mode == crate::blueprint::ApimVnetMode::Internal;
+            if !t.vnet_injection && !t.outbound_vnet_integration {
+                problems.push((
+                    "AOAI017",
+                    "apim.network".into(),
+                    format!(
+                        "the {sku} tier has neither virtual network injection nor outbound integration (tiers that have: {})",
+                        caps.apim_tiers_with(|t| t.vnet_injection || t.outbound_vnet_integration).join(", ")
+                    ),
+                ));
+                false
+            } else if internal && !t.vnet_injection {
+                problems.push((
+                    "AOAI017",
+                    "apim.network.mode".into(),
+                    format!("the {sku} tier only integrates with a virtual network for outbound calls (mode External); Internal needs injection ({})", caps.apim_tiers_with(|t| t.vnet_injection).join(", ")),
+                ));
+                false
+            } else {
+                true
+            }
+        }
+    };
+    let mut gateways = vec![Gateway {
+        region: b.location.as_str(),
+        field: "location".into(),
+        subnet: network.map(|n| n.subnet_id.as_str()),
+    }];
+    for (i, r) in apim.additional_regions.iter().enumerate() {
+        if network.is_some() && r.subnet_id.is_none() {
+            problems.push((
+                "AOAI027",
+                format!("apim.additionalRegions[{i}]"),
+                format!(
+                    "gateway region {} has no subnet while the service is in a virtual network",
+                    r.region
+                ),
+            ));
+        }
+        gateways.push(Gateway {
+            region: r.region.as_str(),
+            field: format!("apim.additionalRegions[{i}].region"),
+            subnet: network.and(r.subnet_id.as_deref()),
+        });
+    }
+    let injected_classic =
+        network.is_some() && tier.is_some_and(|t| t.vnet_injection && !t.outbound_vnet_integration);
+    let internal = network.is_some_and(|n| n.mode == crate::blueprint::ApimVnetMode::Internal);
+
+    // Client -> Front Door -> each gateway (afd-apim), or client -> the gateway (apim).
+    if let Some(f) = b
+        .front_door
+        .as_ref()
+        .filter(|_| b.pattern == Pattern::AfdApim)
+    {
+        hops.push(Hop {
+            from: "client".into(),
+            to: format!("Front Door {}", f.profile),
+            facts: vec![(true, "public endpoint with WAF".into())],
+        });
+        for g in &gateways {
+            let mut facts = Vec::new();
+            if f.private_link {
+                let tier_ok = tier.is_some_and(|t| t.front_door_private_link);
+                if !tier_ok {
+                    problems.push((
+                        "AOAI025",
+                        "frontDoor.privateLink".into(),
+                        format!(
+                            "Front Door cannot reach the {sku} tier over Private Link (tiers it can: {})",
+                            caps.apim_tiers_with(|t| t.front_door_private_link).join(", ")
+                        ),
+                    ));
+                } else if injected_classic {
+                    problems.push((
+                        "AOAI025",
+                        "frontDoor.privateLink".into(),
+                        format!("API Management {sku} injected in a virtual network accepts no inbound private endpoint, so Front Door cannot reach it over Private Link"),
+                    ));
+                }
+                match caps.front_door_private_link_region(g.region) {
+                    Some(pl) if pl != g.region => {
+                        problems.push((
+                            "AOAI024",
+                            g.field.clone(),
+                            format!("Front Door Private Link is not offered in {}; the origin uses {pl}, the nearest listed region", g.region),
+                        ));
+                        facts.push((
+                            tier_ok && !injected_classic,
+                            format!("Private Link (group id Gateway) from Front Door's {pl} (nearest listed to {})", g.region),
+                        ));
+                    }
+                    _ => facts.push((
+                        tier_ok && !injected_classic,
+                        format!("Private Link (group id Gateway) in {}", g.region),
+                    )),
+                }
+            } else if internal {
+                problems.push((
+                    "AOAI028",
+                    "apim.network.mode".into(),
+                    "Front Door reaches origins over the internet or Private Link; an Internal gateway has neither".into(),
+                ));
+                facts.push((false, "the gateway is Internal: no public endpoint".into()));
+            } else {
+                facts.push((true, "public gateway endpoint".into()));
+            }
+            hops.push(Hop {
+                from: format!("Front Door {}", f.profile),
+                to: format!("API Management {} ({})", apim.name, g.region),
+                facts,
+            });
+        }
+    } else {
+        hops.push(Hop {
+            from: "client".into(),
+            to: format!("API Management {} ({})", apim.name, b.location),
+            facts: vec![if internal {
+                (
+                    true,
+                    "Internal gateway: callers must be in (or peered with) its virtual network"
+                        .into(),
+                )
+            } else {
+                (true, "public gateway endpoint".into())
+            }],
+        });
+    }
+
+    // Gateway -> each account it routes to.
+    let identity = apim.auth.managed_identity;
+    if !identity {
+        problems.push((
+            "AOAI026",
+            "apim.auth.managedIdentity".into(),
+            "the gateway adds no credential of its own: calls succeed only when callers hold account keys".into(),
+        ));
+    }
+    for g in &gateways {
+        let gw_vnet = g.subnet.filter(|_| vnet_ok).map(vnet_of);
+        for (i, acc) in b.openai.accounts.iter().enumerate() {
+            if b.pattern == Pattern::AfdApim && acc.region != g.region {
+                continue;
+            }
+            let mut facts = Vec::new();
+            let pe = pe_subnet(&acc.name);
+            match (&gw_vnet, pe) {
+                (Some(v), Some((pi, s))) => {
+                    let pe_vnet = vnet_of(s);
+                    if pe_vnet == *v {
+                        facts.push((
+                            true,
+                            format!("private endpoint in the gateway's network {}", short(v)),
+                        ));
+                    } else {
+                        problems.push((
+                            "AOAI019",
+                            format!("networking.privateEndpoints[{pi}].subnetId"),
+                            format!("the private endpoint of {} is in {}, the gateway ({}) in {}: reachable only if they are peered", acc.name, short(&pe_vnet), g.region, short(v)),
+                        ));
+                        facts.push((
+                            true,
+                            format!(
+                                "private endpoint in {} (peering with {} assumed)",
+                                short(&pe_vnet),
+                                short(v)
+                            ),
+                        ));
+                    }
+                    if dns_links.contains(v) {
+                        facts.push((
+                            true,
+                            format!("privatelink.openai.azure.com is linked to {}", short(v)),
+                        ));
+                    } else if public {
+                        facts.push((
+                            true,
+                            format!("privatelink.openai.azure.com is not linked to {}: the gateway uses the public endpoint", short(v)),
+                        ));
+                    } else {
+                        problems.push((
+                            "AOAI018",
+                            "networking.privateDns".into(),
+                            format!("the gateway in {} resolves names in {}, which is not linked to privatelink.openai.azure.com: {} resolves to its public address", g.region, short(v), acc.name),
+                        ));
+                        facts.push((
+                            false,
+                            format!("privatelink.openai.azure.com is not linked to {}", short(v)),
+                        ));
+                    }
+                }
+                _ if public => facts.push((true, "public endpoint".into())),
+                (None, Some(_)) => {
+                    problems.push((
+                        "AOAI016",
+                        if network.is_some() { "apim.network".into() } else { "apim.sku.name".into() },
+                        format!("API Management {sku} in {} has no network path to {}: public network access is Disabled and its private endpoint is reachable only from a virtual network the gateway is not in (classic Developer/Premium: apim.network injection; Standard v2/Premium v2: outbound integration)", g.region, acc.name),
+                    ));
+                    facts.push((false, "public access Disabled; the gateway is in no virtual network that reaches the private endpoint".into()));
+                }
+                (_, None) => {
+                    problems.push((
+                        "AOAI016",
+                        "networking.publicNetworkAccess".into(),
+                        format!("account {} has public network access Disabled and no private endpoint: nothing can reach it", acc.name),
+                    ));
+                    facts.push((
+                        false,
+                        "public access Disabled and no private endpoint".into(),
+                    ));
+                }
+            }
+            facts.push(if identity {
+                (true, "managed identity with Cognitive Services OpenAI User, key auth off (rendered bodies checked by AOAI008)".into())
+            } else {
+                (false, "no managed identity: no credential of the gateway".into())
+            });
+            hops.push(Hop {
+                from: format!("API Management {} ({})", apim.name, g.region),
+                to: format!("openai.accounts[{i}] {} ({})", acc.name, acc.region),
+                facts,
+            });
+        }
+    }
+    (hops, problems)
+}
+
+/// Model x version x deployment type in every account's region, data zones, account kinds.
+fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
+    let d = &b.openai.deployment;
+    let kind_regions = caps.account_kind_regions("OpenAI").unwrap_or(&[]);
+    let mut unknown = false;
+    for (i, acc) in b.openai.accounts.iter().enumerate() {
+        let field = format!("openai.accounts[{i}].region");
+        let region = capabilities::arm_name(&acc.region);
+        if !kind_regions.contains(&region) {
+            problems.push((
+                "AOAI023",
+                field,
+                format!("Azure OpenAI accounts are not offered in {}", acc.region),
+            ));
+            continue;
+        }
+        if d.sku.name.starts_with("DataZone") && caps.data_zone(&region).is_none() {
+            let zones: Vec<String> = caps
+                .data_zones()
+                .map(|(z, rs)| format!("{z}: {}", rs.join(", ")))
+                .collect();
+            problems.push((
+                "AOAI021",
+                field,
+                format!(
+                    "{} is in no data zone, so {} cannot be deployed there (data zones: {})",
+                    acc.region,
+                    d.sku.name,
+                    zones.join("; ")
+                ),
+            ));
+            continue;
+        }
+        match caps.deployment(&d.model.name, &d.model.version, &d.sku.name, &region) {
+            Offer::Offered => {}
+            Offer::NotOffered(where_) => problems.push((
+                "AOAI020",
+                field,
+                format!(
+                    "{} {} is not offered as {} in {} (offered in: {})",
+                    d.model.name,
+                    d.model.version,
+                    d.sku.name,
+                    acc.region,
+                    where_.join(", ")
+                ),
+            )),
+            Offer::Unknown => unknown = true,
+        }
+    }
+    if unknown {
+        problems.push((
+            "AOAI022",
+            "openai.deployment.model".into(),
+            format!(
+                "{} {} as {} is not in the capability data: its regional availability is not checked",
+                d.model.name, d.model.version, d.sku.name
+            ),
+        ));
+    }
+}
+
+/// Push the traced problems as findings.
+pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
+    let (_, problems) = trace(b);
+    let mut seen = std::collections::BTreeSet::new();
+    for (id, field, message) in problems {
+        if seen.insert((id, field.clone(), message.clone())) {
+            c.at_field(id, &field, message);
+        }
+    }
+}
+
+/// `lint --explain`: the traced path, hop by hop, with where each fact comes from.
+pub fn explain(b: &Blueprint, file: &str) -> String {
+    let caps = capabilities::get();
+    let (hops, problems) = trace(b);
+    let mut out = String::new();
+    let _ = writeln!(out, "path of {file} (pattern {}):", b.pattern.as_str());
+    for h in &hops {
+        let ok = h.facts.iter().all(|(ok, _)| *ok);
+        let _ = writeln!(
+            out,
+            "  {} {} -> {}",
+            if ok { "ok" } else { "NO" },
+            h.from,
+            h.to
+        );
+        for (ok, f) in &h.facts {
+            let _ = writeln!(out, "       {} {f}", if *ok { "+" } else { "x" });
+        }
+    }
+    let d = &b.openai.deployment;
+    let _ = writeln!(
+        out,
+        "model: {} {} as {} in {}",
+        d.model.name,
+        d.model.version,
+        d.sku.name,
+        b.openai
+            .accounts
+            .iter()
+            .map(|a| a.region.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let model_problems: Vec<&Problem> = problems
+        .iter()
+        .filter(|p| matches!(p.0, "AOAI020" | "AOAI021" | "AOAI022" | "AOAI023"))
+        .collect();
+    if model_problems.is_empty() {
+        let _ = writeln!(out, "  ok offered in every account's region");
+    }
+    for p in model_problems {
+        let _ = writeln!(out, "  NO {} [{}]", p.2, p.0);
+    }
+    if let Some(s) = caps.openai_source(&d.sku.name) {
+        let _ = writeln!(out, "  source: {} (read {})", s.url, s.read);
+    }
+    let blocking = problems
+        .iter()
+        .filter(|p| super::rule(p.0).severity == super::Severity::Error)
+        .count();
+    let _ = writeln!(
+        out,
+        "{}",
+        if hops.is_empty() {
+            "no path to trace: the blueprint has no gateway or no account".to_string()
+        } else if blocking == 0 {
+            "every hop has a network path and a credential".to_string()
+        } else {
+            format!("{blocking} hop problem(s) that stop traffic; see the findings below")
+        }
+    );
+    out
+}
