@@ -180,7 +180,15 @@ enum CloudArg {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits 2 on a usage error, which `plan --detailed-exitcode` defines as "changes": a
+    // typo in a CI drift check would read as drift. Usage errors are errors: exit 1.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -109,8 +109,7 @@ pub async fn connect(o: &TargetOptions) -> Result<Target> {
     })
 }
 
+/// A local emulator: parsed by the client, so `http://127.0.0.1@host` is `host`, not loopback.
 fn is_loopback(url: &str) -> bool {
-    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-        .iter()
-        .any(|p| url.starts_with(p))
+    arm_client::is_loopback(url)
 }

@@ -176,6 +176,50 @@ impl Resp {
     }
 }
 
+/// The host of an endpoint URL when it is a loopback address (127.0.0.0/8, ::1) or `localhost`.
+/// The URL is parsed, not prefix-matched: in `http://127.0.0.1@192.0.2.2:80` the host is
+/// 192.0.2.2 (`127.0.0.1` is a user name), so it is not loopback.
+fn loopback_host(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Whether `url` is an http(s) URL whose host is loopback (a local emulator): such an endpoint
+/// may use plain http and gets no Azure sign-in.
+pub fn is_loopback(url: &str) -> bool {
+    reqwest::Url::parse(url)
+        .map(|u| matches!(u.scheme(), "http" | "https") && loopback_host(&u))
+        .unwrap_or(false)
+}
+
+/// An ARM endpoint must be an absolute https URL without user info; plain http is allowed only
+/// to a loopback host. The error says which rule the URL breaks.
+pub fn check_endpoint(url: &str) -> Result<(), String> {
+    let u = reqwest::Url::parse(url)
+        .map_err(|e| format!("the ARM endpoint {url:?} is not a valid URL: {e}"))?;
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(format!(
+            "the ARM endpoint {url:?} contains user info (`...@`); its host is {}, not what precedes the `@`: remove the user info",
+            u.host_str().unwrap_or("")
+        ));
+    }
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if loopback_host(&u) => Ok(()),
+        "http" => Err(format!(
+            "the ARM endpoint {url:?} uses plain http to {}, which is not a loopback address: use https (plain http is allowed only to 127.0.0.1, ::1 or localhost, e.g. the emulator)",
+            u.host_str().unwrap_or("")
+        )),
+        other => Err(format!(
+            "the ARM endpoint {url:?} has scheme {other:?}: use https (or http to a loopback address)"
+        )),
+    }
+}
+
 /// Errors worth another try: the provider is busy, not wrong.
 fn transient(status: u16, code: &str) -> bool {
     status == 429
@@ -201,14 +245,11 @@ fn is_terminal(state: &str) -> bool {
 impl ArmClient {
     pub async fn new(opts: ClientOptions) -> Result<ArmClient, ArmError> {
         let base = opts.cloud.arm_endpoint();
-        let local = base.starts_with("http://127.0.0.1")
-            || base.starts_with("http://localhost")
-            || base.starts_with("http://[::1]");
-        if !base.starts_with("https://") && !local {
+        if let Err(message) = check_endpoint(&base) {
             return Err(ArmError {
                 resource: base,
                 method: "CONNECT".into(),
-                message: "ARM endpoints must use https (plain http is allowed only for 127.0.0.1/localhost, e.g. the emulator)".into(),
+                message,
                 ..ArmError::default()
             });
         }
@@ -685,6 +726,36 @@ mod tests {
         assert!(transient(400, "PrincipalNotFound"));
         assert!(!transient(400, "InvalidRequestContent"));
         assert!(!transient(409, "RoleAssignmentExists"));
+    }
+
+    #[test]
+    fn loopback_is_the_parsed_host() {
+        for yes in [
+            "http://127.0.0.1:8443",
+            "http://127.0.0.2/",
+            "http://[::1]:1",
+            "http://localhost:80",
+            "http://LOCALHOST./",
+            "https://127.0.0.1",
+        ] {
+            assert!(is_loopback(yes), "{yes}");
+            assert!(check_endpoint(yes).is_ok(), "{yes}");
+        }
+        for no in [
+            "http://127.0.0.1@192.0.2.2:80",
+            "http://127.0.0.1.example.com/",
+            "http://localhost.example.com/",
+            "http://192.0.2.2",
+            "http://[::ffff:c000:202]/",
+            "127.0.0.1:80",
+            "file:///127.0.0.1",
+        ] {
+            assert!(!is_loopback(no), "{no}");
+        }
+        assert!(check_endpoint("https://management.azure.com").is_ok());
+        assert!(check_endpoint("http://127.0.0.1@192.0.2.2:80").is_err());
+        assert!(check_endpoint("https://user:pw@management.azure.com").is_err());
+        assert!(check_endpoint("http://management.azure.com").is_err());
     }
 
     #[test]
