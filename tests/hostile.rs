@@ -90,7 +90,10 @@ fn endpoint_urls_are_parsed_not_prefix_matched() {
     let cases = [
         ("http://127.0.0.1@192.0.2.2:8080", "contains user info"),
         ("http://127.0.0.1:x@192.0.2.2:8080", "contains user info"),
-        ("http://127.0.0.1.nip.io:8080", "plain http to 127.0.0.1.nip.io"),
+        (
+            "http://127.0.0.1.nip.io:8080",
+            "plain http to 127.0.0.1.nip.io",
+        ),
         ("http://192.0.2.2:8080", "plain http to 192.0.2.2"),
         ("ftp://127.0.0.1", "scheme \"ftp\""),
         ("127.0.0.1:8080", "not a valid URL"),
@@ -111,7 +114,248 @@ fn endpoint_urls_are_parsed_not_prefix_matched() {
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(1), "{url}: {err}");
         assert!(err.contains(why), "{url}: expected {why:?} in {err}");
-        assert!(err.contains(url), "{url}: the error names the endpoint: {err}");
+        assert!(
+            err.contains(url),
+            "{url}: the error names the endpoint: {err}"
+        );
     }
     assert_eq!(proxy.count(), 0, "a request was sent");
+}
+
+/// Run the binary with its address space capped at 1 GiB, as a regression guard: a blueprint
+/// that makes it allocate its way past that aborts it instead of passing.
+fn bounded(args: &[&str]) -> Output {
+    common::bin(); // the binary is built
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_aoai-arch"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn write_blueprint(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+/// The blueprint error format: message, `--> file:line:column`, `= field: ...`.
+fn assert_located(out: &Output, file: &str, line: usize, field: &str, message: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(message), "expected {message:?} in:\n{err}");
+    assert!(
+        err.contains(&format!("--> {file}:{line}:")),
+        "expected {file}:{line} in:\n{err}"
+    );
+    if !field.is_empty() {
+        assert!(
+            err.contains(&format!("= field: {field}")),
+            "expected field {field} in:\n{err}"
+        );
+    }
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+/// `${after-apply:...}` in a user value used to be resolved at apply time like the renderer's own
+/// placeholders: a named value holding the App Insights connection string placeholder became a
+/// plain (non-secret) named value with the connection string in it. Now it is a located error,
+/// before anything is rendered or sent.
+#[test]
+fn user_values_never_reach_placeholder_resolution() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = common::read(&common::example("apim"));
+    let appi = "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-aoai-apim/providers/Microsoft.Insights/components/appi-aoai-gw";
+    let cases = [
+        (
+            "named value",
+            "    gateway-owner: ai-platform@contoso.com",
+            format!("    gateway-owner: ai-platform@contoso.com\n    leaked: \"${{after-apply:{appi}#/properties/ConnectionString}}\""),
+            "apim.namedValues.leaked",
+            "leaked:",
+        ),
+        (
+            "tag",
+            "  env: prod",
+            format!("  env: prod\n  note: x${{after-apply:{appi}#/properties/InstrumentationKey}}"),
+            "tags.note",
+            "note:",
+        ),
+        (
+            // A value ending in `$` next to one starting with `{after-apply:` could form it too.
+            "half a placeholder",
+            "  env: prod",
+            "  env: prod\n  '{after-apply:x#/y}': z".to_string(),
+            "tags.{after-apply:x#/y}",
+            "'{after-apply:",
+        ),
+    ];
+    for (what, from, to, field, marker) in cases {
+        let text = base.replacen(from, &to, 1);
+        assert_ne!(text, base, "{what}");
+        let bp = write_blueprint(&dir, "apim.yaml", &text);
+        let line = line_of(&text, marker);
+        for cmd in [
+            vec![
+                "render",
+                bp.as_str(),
+                "--out",
+                dir.path().join("out").to_str().unwrap(),
+            ],
+            vec!["lint", bp.as_str()],
+            vec!["apply", bp.as_str(), "--emulator", "--auto-approve"],
+        ] {
+            let out = common::bin()
+                .args(&cmd)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            assert_located(
+                &out,
+                &bp,
+                line,
+                field,
+                "is reserved for values Azure returns",
+            );
+            assert!(
+                !stdout(&out).contains("Apply complete"),
+                "{what}: {}",
+                stdout(&out)
+            );
+        }
+        assert!(
+            !dir.path().join("out").exists(),
+            "{what}: something was rendered"
+        );
+    }
+}
+
+/// Billion laughs: nine anchors of nine aliases each, under 500 bytes, would expand to 387
+/// million strings. Refused at the alias where the expansion crosses the limit.
+#[test]
+fn alias_bombs_are_refused_at_the_alias() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("version: 1\npattern: apim\nlol0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    for i in 1..9 {
+        text.push_str(&format!(
+            "lol{i}: &a{i} [{}]\n",
+            vec![format!("*a{}", i - 1); 9].join(",")
+        ));
+    }
+    let bp = write_blueprint(&dir, "laughs.yaml", &text);
+    let out = bounded(&[
+        "render",
+        &bp,
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
+    // Expanded, lol5 is 2.2 million units (a node, or a byte of a scalar) and lol0-lol5 2.4
+    // million: lol6, on line 9, is where the document crosses 4 MiB.
+    assert_located(
+        &out,
+        &bp,
+        9,
+        "lol6[",
+        "YAML aliases expand this blueprint beyond 4 MiB",
+    );
+
+    // Typed fields only: one 64 KiB string aliased 20 000 times in a list of audiences is a
+    // 1.3 GB document from a 160 KB file.
+    let base = common::read(&common::example("apim"));
+    let big = "a".repeat(64 * 1024);
+    let aliases = vec!["*big"; 20_000].join(", ");
+    let text = base
+        .replacen("  env: prod", &format!("  env: prod\n  big: &big {big}"), 1)
+        .replacen(
+            "audiences: [api://aoai-gateway]",
+            &format!("audiences: [{aliases}]"),
+            1,
+        );
+    let bp = write_blueprint(&dir, "apim.yaml", &text);
+    for cmd in ["render", "lint", "plan"] {
+        let out = bounded(&[cmd, &bp]);
+        assert_located(
+            &out,
+            &bp,
+            line_of(&text, "audiences:"),
+            "apim.jwt.audiences[",
+            "YAML aliases expand this blueprint beyond 4 MiB",
+        );
+    }
+}
+
+#[test]
+fn oversize_and_endless_files_are_refused_without_reading_them_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = common::read(&common::example("apim"));
+    let padding =
+        "# padding padding padding padding padding padding padding padding\n".repeat(20_000);
+    let bp = write_blueprint(&dir, "big.yaml", &format!("{base}{padding}"));
+    for target in [bp.as_str(), "/dev/zero"] {
+        let out = bounded(&[
+            "render",
+            target,
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+        ]);
+        assert_located(
+            &out,
+            target,
+            1,
+            "",
+            "blueprint is larger than 1048576 bytes (1 MiB)",
+        );
+    }
+    // Just under the limit is fine.
+    let fits = format!("{base}{}", &padding[..(1 << 20) - base.len() - 100]);
+    let bp = write_blueprint(&dir, "fits.yaml", &fits);
+    let out = bounded(&[
+        "render",
+        &bp,
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn nesting_depth_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = common::read(&common::example("apim"));
+    // Flow style on one line (this used to take quadratic time) and block style.
+    let flow = base.replacen(
+        "  env: prod",
+        &format!("  env: {}x{}", "[".repeat(5000), "]".repeat(5000)),
+        1,
+    );
+    let bp = write_blueprint(&dir, "flow.yaml", &flow);
+    let out = bounded(&["render", &bp]);
+    assert_located(
+        &out,
+        &bp,
+        line_of(&flow, "env:"),
+        "tags.env",
+        "nested deeper than 32 levels",
+    );
+
+    let mut block = base.clone();
+    block.push_str("deep:\n");
+    for i in 1..40 {
+        block.push_str(&format!("{}k{i}:\n", "  ".repeat(i)));
+    }
+    let bp = write_blueprint(&dir, "block.yaml", &block);
+    let out = bounded(&["render", &bp]);
+    assert_located(
+        &out,
+        &bp,
+        line_of(&block, " k32:"),
+        "deep.k1.k2",
+        "nested deeper than 32 levels",
+    );
 }

@@ -8,7 +8,7 @@ mod validate;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use spans::{Pos, Spans};
+pub use spans::{limits, Pos, Spans};
 pub use types::*;
 
 /// A problem in a blueprint, located in its file.
@@ -79,17 +79,50 @@ pub fn load_unvalidated(path: &Path) -> Result<Loaded, Box<BlueprintError>> {
     parse_unvalidated(path, &read(path)?)
 }
 
+/// Read at most [`limits::MAX_BYTES`] (plus one, to tell a file at the limit from a larger one):
+/// an oversize file, or a pipe or device that never ends, is refused without reading it whole.
 fn read(path: &Path) -> Result<String, Box<BlueprintError>> {
-    std::fs::read_to_string(path).map_err(|e| {
+    use std::io::Read;
+    let fail = |message: String| {
         Box::new(BlueprintError {
             file: path.to_path_buf(),
             line: 1,
             column: 1,
             field: String::new(),
-            message: format!("cannot read blueprint: {e}"),
+            message,
             help: None,
             source_line: None,
         })
+    };
+    let file =
+        std::fs::File::open(path).map_err(|e| fail(format!("cannot read blueprint: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(limits::MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read blueprint: {e}")))?;
+    if bytes.len() > limits::MAX_BYTES {
+        return Err(too_large(path));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        fail(format!(
+            "cannot read blueprint: not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+fn too_large(path: &Path) -> Box<BlueprintError> {
+    Box::new(BlueprintError {
+        file: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        field: String::new(),
+        message: format!(
+            "blueprint is larger than {} bytes (1 MiB), the limit",
+            limits::MAX_BYTES
+        ),
+        help: Some("a blueprint is a few KiB; is this the right file?".into()),
+        source_line: None,
     })
 }
 
@@ -127,7 +160,9 @@ pub fn validation_errors(loaded: &Loaded) -> Vec<BlueprintError> {
 
 /// Parse (YAML syntax and types only); naming and cross-field rules are not checked.
 pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<BlueprintError>> {
-    let spans = Spans::parse(text);
+    if text.len() > limits::MAX_BYTES {
+        return Err(too_large(path));
+    }
     let err_at = |pos: Pos, field: String, message: String, help: Option<String>| {
         Box::new(BlueprintError {
             file: path.to_path_buf(),
@@ -143,6 +178,7 @@ pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<Blueprin
         })
     };
 
+    let spans = Spans::parse(text).map_err(|r| err_at(r.pos, r.field, r.message, r.help))?;
     let de = serde_norway::Deserializer::from_str(text);
     let blueprint: Blueprint = match serde_path_to_error::deserialize(de) {
         Ok(b) => b,

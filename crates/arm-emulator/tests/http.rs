@@ -778,7 +778,11 @@ async fn control_endpoints_need_a_token_and_refuse_cross_origin_requests() {
         .unwrap();
     assert_eq!(cross.status(), StatusCode::FORBIDDEN);
     let (s, _) = env.get(&rg(), "2025-04-01").await;
-    assert_eq!(s, StatusCode::OK, "the resource group survived every refused reset");
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "the resource group survived every refused reset"
+    );
 
     let ok = env
         .http
@@ -789,5 +793,9 @@ async fn control_endpoints_need_a_token_and_refuse_cross_origin_requests() {
         .unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
     let (s, _) = env.get(&rg(), "2025-04-01").await;
-    assert_eq!(s, StatusCode::NOT_FOUND, "an authorised reset empties the emulator");
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "an authorised reset empties the emulator"
+    );
 }
