@@ -148,6 +148,9 @@ struct TargetArgs {
     /// Trace HTTP requests and responses to stderr (tokens redacted).
     #[arg(long)]
     debug: bool,
+    /// Give up when ARM cannot be reached (refused, DNS, TLS, timeout) for this long [default: 40].
+    #[arg(long, env = "AOAI_ARCH_CONNECT_BUDGET", value_name = "SECONDS")]
+    connect_budget: Option<f64>,
 }
 
 #[derive(Copy, Clone, ValueEnum, PartialEq, Eq)]
@@ -441,6 +444,10 @@ impl TargetArgs {
             },
             concurrency: self.concurrency,
             debug: self.debug,
+            connect_budget: self.connect_budget.map(|s| {
+                std::time::Duration::try_from_secs_f64(s.max(0.0))
+                    .unwrap_or(std::time::Duration::MAX)
+            }),
         }
     }
 }

@@ -359,3 +359,86 @@ fn nesting_depth_is_bounded() {
         "nested deeper than 32 levels",
     );
 }
+
+/// `plan` against a port nobody listens on used to retry for 30 minutes (590 requests) without
+/// a word. Connection failures now have their own budget (40 s by default; 2 s here through
+/// the documented variable): a progress line while retrying, then exit 1 naming the endpoint.
+#[test]
+fn unreachable_arm_fails_fast_with_a_bounded_number_of_attempts() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    }; // closed again: connections are refused
+    let url = format!("http://127.0.0.1:{port}");
+    let out = common::bin()
+        .args(["plan"])
+        .arg(common::example("apim"))
+        .args(["--arm-endpoint", &url, "--debug"])
+        .env("AOAI_ARCH_CONNECT_BUDGET", "2")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("cannot reach ARM at {url}: ")),
+        "the error names the endpoint: {err}"
+    );
+    assert!(err.to_lowercase().contains("connection refused"), "{err}");
+    assert!(
+        err.contains("retrying for up to"),
+        "a progress line while retrying: {err}"
+    );
+    // `--debug` traces every request sent: each is one connection attempt. Up to 16 requests
+    // are in flight when the first refusal comes back; after it, one request at a time probes
+    // the endpoint, with exponential backoff, and when the budget is spent none tries again.
+    let attempts = err.lines().filter(|l| l.starts_with("--> GET ")).count();
+    assert!(
+        (1..=24).contains(&attempts),
+        "{attempts} connection attempts"
+    );
+}
+
+/// An App Service-style managed identity endpoint (IDENTITY_ENDPOINT) that accepts connections
+/// and never answers: signing in gives it 5 s, then tries the next credential, instead of
+/// waiting minutes.
+#[test]
+fn an_unresponsive_managed_identity_endpoint_is_given_a_few_seconds() {
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let count = seen.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in silent.incoming() {
+            count.fetch_add(1, Ordering::SeqCst);
+            held.push(s); // keep it open, say nothing
+        }
+    });
+    let empty = tempfile::tempdir().unwrap(); // PATH without az / azd
+    let out = common::bin()
+        .args(["plan"])
+        .arg(common::example("apim"))
+        .args(["--auth", "managed-identity"])
+        .env_clear()
+        .env("PATH", empty.path())
+        .env("HOME", empty.path())
+        .env(
+            "IDENTITY_ENDPOINT",
+            format!("http://127.0.0.1:{port}/msi/token"),
+        )
+        .env("IDENTITY_HEADER", "h")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("managed identity: no answer from the managed identity endpoint within 5 s"),
+        "{err}"
+    );
+    assert!(
+        seen.load(Ordering::SeqCst) >= 1,
+        "the probe went elsewhere: {err}"
+    );
+}
