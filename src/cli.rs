@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::blueprint;
 use crate::lint::{self, report};
 use crate::render;
+use crate::terminal::safe;
 
 #[derive(Parser)]
 #[command(
@@ -195,7 +196,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", safe(&format!("{e:#}")));
             ExitCode::from(1)
         }
     }
@@ -220,8 +221,7 @@ fn lint_banner(findings: &[lint::Finding]) {
     }
     let mut err = std::io::stderr().lock();
     for f in &shown {
-        let _ = writeln!(
-            err,
+        let line = format!(
             "{}[{}]: {} ({}:{}:{}) — run `aoai-arch lint` for the reason",
             f.severity.as_str(),
             f.rule,
@@ -230,6 +230,7 @@ fn lint_banner(findings: &[lint::Finding]) {
             f.location.line,
             f.location.column
         );
+        let _ = writeln!(err, "{}", safe(&line));
     }
 }
 
@@ -251,10 +252,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     return Ok(ExitCode::SUCCESS);
                 }
                 eprintln!(
-                    "{} is stale; run `aoai-arch render {} --out {}`:\n{report}",
-                    dir.display(),
-                    blueprint.display(),
-                    dir.display()
+                    "{}",
+                    safe(&format!(
+                        "{} is stale; run `aoai-arch render {} --out {}`:\n{report}",
+                        dir.display(),
+                        blueprint.display(),
+                        dir.display()
+                    ))
                 );
                 return Ok(ExitCode::from(1));
             }
@@ -327,9 +331,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 anyhow::Ok(plan)
             })?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&plan)?);
+                println!("{}", safe(&serde_json::to_string_pretty(&plan)?));
             } else {
-                print!("{}", crate::plan::human(&plan));
+                print!("{}", safe(&crate::plan::human(&plan)));
             }
             Ok(match (detailed_exitcode, plan.has_changes()) {
                 (true, true) => ExitCode::from(2),
@@ -414,7 +418,7 @@ fn print_findings(format: Format, findings: &[lint::Finding]) {
         Format::Json => report::json(findings),
         Format::Sarif => report::sarif(findings),
     };
-    print!("{text}");
+    print!("{}", safe(&text));
 }
 
 impl TargetArgs {
@@ -464,7 +468,7 @@ async fn apply_command(
     let live = crate::apply::read_all(&target.client, rendered, target.concurrency).await?;
     let mut plan = crate::plan::plan(rendered, &live);
     plan.orphans = crate::apply::orphans(&target.client, model, rendered).await?;
-    print!("{}", crate::plan::human(&plan));
+    print!("{}", safe(&crate::plan::human(&plan)));
     if !plan.has_changes() {
         println!("Nothing to do.");
         target.close().await;
@@ -473,7 +477,7 @@ async fn apply_command(
     if !auto_approve {
         print!(
             "Apply these changes to {}? Type 'yes' to continue: ",
-            target.description
+            safe(&target.description)
         );
         let _ = std::io::stdout().flush();
         let mut answer = String::new();
@@ -521,7 +525,7 @@ async fn apply_command(
         interrupted,
     )
     .await;
-    print!("{}", report.summary());
+    print!("{}", safe(&report.summary()));
     target.close().await;
     Ok(if report.success() {
         ExitCode::SUCCESS

@@ -15,3 +15,4 @@ pub mod progress;
 pub mod regions;
 pub mod render;
 pub mod target;
+pub mod terminal;

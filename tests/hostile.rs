@@ -442,3 +442,76 @@ fn an_unresponsive_managed_identity_endpoint_is_given_a_few_seconds() {
         "the probe went elsewhere: {err}"
     );
 }
+
+/// Bytes a terminal would act on: C0 controls but newline and tab, DEL, and C1 controls
+/// (U+009B is CSI to some terminals).
+fn raw_controls(s: &str) -> Vec<char> {
+    s.chars()
+        .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
+        .collect()
+}
+
+/// Control characters from a blueprint reach errors (the offending key and source line) and
+/// plans (old -> new values): printed as `\uXXXX`, never as themselves.
+#[test]
+fn control_characters_from_user_values_are_escaped_in_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = common::read(&common::example("apim"));
+
+    // An unknown key that would set the window title and clear the screen.
+    let text = base.replacen(
+        "location: swedencentral",
+        "\"locaton\\e]0;pwned\\a\\e[2J\": swedencentral",
+        1,
+    );
+    let bp = write_blueprint(&dir, "apim.yaml", &text);
+    let out = common::bin().args(["render", &bp]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(raw_controls(&err).is_empty(), "{:?}", raw_controls(&err));
+    assert!(
+        err.contains("unknown field `locaton\\u001b]0;pwned\\u0007\\u001b[2J`"),
+        "{err}"
+    );
+
+    // A tag value with ESC, DEL and a C1 CSI, shown by plan as a change.
+    let state = dir.path().join("state.json");
+    let state = state.to_str().unwrap();
+    let emu = ["--emulator", "--emulator-state", state];
+    let bp = write_blueprint(&dir, "apim.yaml", &base);
+    let applied = common::bin()
+        .args(["apply", &bp, "--auto-approve"])
+        .args(emu)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let changed = base.replacen("  env: prod", "  env: \"prod\\e[2J\\x7f\\u009b1m\"", 1);
+    let bp = write_blueprint(&dir, "apim.yaml", &changed);
+    for json in [false, true] {
+        let out = common::bin()
+            .args(["plan", &bp])
+            .args(emu)
+            .args(if json { &["--json"][..] } else { &[][..] })
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let text = stdout(&out);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(raw_controls(&text).is_empty(), "{:?}", raw_controls(&text));
+        assert!(raw_controls(&stderr(&out)).is_empty());
+        if json {
+            // Still JSON, and the value reads back as the blueprint wrote it.
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert!(
+                v.to_string().contains("prod\\u001b[2J\u{7f}\u{9b}1m"),
+                "{v}"
+            );
+        } else {
+            assert!(
+                text.contains(r#"tags.env: "prod" -> "prod\u001b[2J\u007f\u009b1m""#),
+                "{text}"
+            );
+        }
+    }
+}

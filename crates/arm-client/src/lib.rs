@@ -309,15 +309,20 @@ fn is_terminal(state: &str) -> bool {
 
 impl ArmClient {
     pub async fn new(opts: ClientOptions) -> Result<ArmClient, ArmError> {
-        let base = opts.cloud.arm_endpoint();
-        if let Err(message) = check_endpoint(&base) {
+        let raw = opts.cloud.arm_endpoint();
+        if let Err(message) = check_endpoint(&raw) {
             return Err(ArmError {
-                resource: base,
+                resource: raw,
                 method: "CONNECT".into(),
                 message,
                 ..ArmError::default()
             });
         }
+        // As the URL parser writes it: control characters in a path percent-encoded, so the
+        // endpoint is safe to print.
+        let base = reqwest::Url::parse(&raw)
+            .map(|u| u.as_str().trim_end_matches('/').to_string())
+            .unwrap_or(raw);
         let http = reqwest::Client::builder()
             .user_agent(opts.user_agent.clone())
             .connect_timeout(
