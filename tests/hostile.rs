@@ -451,14 +451,16 @@ fn raw_controls(s: &str) -> Vec<char> {
         .collect()
 }
 
-/// Control characters from a blueprint reach errors (the offending key and source line) and
-/// plans (old -> new values): printed as `\uXXXX`, never as themselves.
+/// Control characters reach messages from blueprints (the offending key and its source line in
+/// an error) and from ARM responses (live values in a plan): printed as `\uXXXX`, never as
+/// themselves.
 #[test]
-fn control_characters_from_user_values_are_escaped_in_messages() {
+fn control_characters_are_escaped_in_messages() {
     let dir = tempfile::tempdir().unwrap();
     let base = common::read(&common::example("apim"));
 
-    // An unknown key that would set the window title and clear the screen.
+    // A key that would set the window title and clear the screen: refused, and the error
+    // quotes it and its line without letting it act.
     let text = base.replacen(
         "location: swedencentral",
         "\"locaton\\e]0;pwned\\a\\e[2J\": swedencentral",
@@ -469,15 +471,12 @@ fn control_characters_from_user_values_are_escaped_in_messages() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(raw_controls(&err).is_empty(), "{:?}", raw_controls(&err));
-    assert!(
-        err.contains("unknown field `locaton\\u001b]0;pwned\\u0007\\u001b[2J`"),
-        "{err}"
-    );
+    assert!(err.contains("control character U+001B"), "{err}");
 
-    // A tag value with ESC, DEL and a C1 CSI, shown by plan as a change.
+    // A tag value with ESC, DEL and a C1 CSI in live state (what a compromised or buggy
+    // endpoint could answer), shown by plan as a change back to the blueprint's value.
     let state = dir.path().join("state.json");
-    let state = state.to_str().unwrap();
-    let emu = ["--emulator", "--emulator-state", state];
+    let emu = ["--emulator", "--emulator-state", state.to_str().unwrap()];
     let bp = write_blueprint(&dir, "apim.yaml", &base);
     let applied = common::bin()
         .args(["apply", &bp, "--auto-approve"])
@@ -486,8 +485,13 @@ fn control_characters_from_user_values_are_escaped_in_messages() {
         .output()
         .unwrap();
     assert!(applied.status.success(), "{}", stderr(&applied));
-    let changed = base.replacen("  env: prod", "  env: \"prod\\e[2J\\x7f\\u009b1m\"", 1);
-    let bp = write_blueprint(&dir, "apim.yaml", &changed);
+    let live = common::read(&state);
+    let hostile = live.replace(
+        "\"env\": \"prod\"",
+        r#""env": "prod\u001b[2J\u007f\u009b1m""#,
+    );
+    assert_ne!(live, hostile);
+    std::fs::write(&state, hostile).unwrap();
     for json in [false, true] {
         let out = common::bin()
             .args(["plan", &bp])
@@ -501,7 +505,7 @@ fn control_characters_from_user_values_are_escaped_in_messages() {
         assert!(raw_controls(&text).is_empty(), "{:?}", raw_controls(&text));
         assert!(raw_controls(&stderr(&out)).is_empty());
         if json {
-            // Still JSON, and the value reads back as the blueprint wrote it.
+            // Still JSON, and the value reads back as the state holds it.
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert!(
                 v.to_string().contains("prod\\u001b[2J\u{7f}\u{9b}1m"),
@@ -509,9 +513,134 @@ fn control_characters_from_user_values_are_escaped_in_messages() {
             );
         } else {
             assert!(
-                text.contains(r#"tags.env: "prod" -> "prod\u001b[2J\u007f\u009b1m""#),
+                text.contains(r#"tags.env: "prod\u001b[2J\u007f\u009b1m" -> "prod""#),
                 "{text}"
             );
         }
     }
+}
+
+/// Validation that leaves no error for later (issue 11): each mistake is refused at the
+/// blueprint line that makes it, not in a generated file or by Azure.
+#[test]
+fn values_are_validated_against_what_their_targets_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = common::read(&common::example("apim"));
+    let many_tags: String = (0..50).map(|i| format!("  t{i}: v\n")).collect();
+    let cases: Vec<(&str, &str, String, &str, &str, &str)> = vec![
+        // (what, from, to, marker of the reported line, field, message)
+        (
+            "duplicate tag",
+            "  env: prod",
+            "  env: prod\n  env: dev".into(),
+            "  env: dev",
+            "tags.env",
+            "duplicate key `env` (first at line 10)",
+        ),
+        (
+            "duplicate named value",
+            "    gateway-owner: ai-platform@contoso.com",
+            "    gateway-owner: ai-platform@contoso.com\n    gateway-owner: someone@contoso.com"
+                .into(),
+            "someone@",
+            "apim.namedValues.gateway-owner",
+            "duplicate key `gateway-owner`",
+        ),
+        (
+            "duplicate field",
+            "location: swedencentral",
+            "location: swedencentral\nlocation: norwayeast".into(),
+            "location: norwayeast",
+            "location",
+            "duplicate key `location` (first at line 8)",
+        ),
+        (
+            "control character in an audience",
+            "audiences: [api://aoai-gateway]",
+            "audiences: [\"api://aoai\\a-gateway\"]".into(),
+            "audiences:",
+            "apim.jwt.audiences[0]",
+            "control character U+0007",
+        ),
+        (
+            "no retries",
+            "retry: { count: 2,",
+            "retry: { count: 0,".into(),
+            "retry:",
+            "apim.loadBalancing.retry.count",
+            "retry count 0 is out of range",
+        ),
+        (
+            "too many tags",
+            "  env: prod\n",
+            many_tags,
+            "tags:",
+            "tags",
+            "50 tags; Azure allows 50 per resource",
+        ),
+        (
+            "long publisher name",
+            "name: Contoso AI Platform,",
+            format!("name: {},", "P".repeat(101)),
+            "publisher:",
+            "apim.publisher.name",
+            "101 characters; API Management allows at most 100",
+        ),
+    ];
+    for (what, from, to, marker, field, message) in cases {
+        let text = base.replacen(from, &to, 1);
+        assert_ne!(text, base, "{what}");
+        let bp = write_blueprint(&dir, "apim.yaml", &text);
+        let out = common::bin()
+            .args(["render", &bp, "--out"])
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap();
+        assert_located(&out, &bp, line_of(&text, marker), field, message);
+        assert!(!dir.path().join("out").exists(), "{what}: rendered");
+    }
+
+    // Limits count characters, as Azure does: 256 two-byte characters are a valid tag value.
+    let text = base.replacen("  env: prod", &format!("  env: {}", "é".repeat(256)), 1);
+    let bp = write_blueprint(&dir, "apim.yaml", &text);
+    let out = common::bin()
+        .args(["render", &bp, "--out"])
+        .arg(dir.path().join("ok"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// `apim--gw` is a valid API Management name (letters, digits, hyphens) and the policy header
+/// comment names the service: `--` is not allowed inside an XML comment, so it is rendered
+/// `-&#x2D;` and the policy stays well-formed and lints clean.
+#[test]
+fn a_double_hyphen_in_a_name_keeps_the_policy_well_formed() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = common::read(&common::example("apim"));
+    let text = base.replacen("name: apim-aoai-gw", "name: apim--gw", 1);
+    let bp = write_blueprint(&dir, "apim.yaml", &text);
+    let out = common::bin()
+        .args(["render", &bp, "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let policies = dir.path().join("out").join("policies");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&policies).unwrap() {
+        let xml = common::read(&entry.unwrap().path());
+        // Every comment body is free of `--` (XML 1.0, section 2.5).
+        for part in xml.split("<!--").skip(1) {
+            let body = part.split_once("-->").map(|(b, _)| b).unwrap_or(part);
+            assert!(!body.contains("--"), "{body}");
+        }
+        assert!(xml.contains("apim-&#x2D;gw"), "{xml}");
+        seen += 1;
+    }
+    assert!(seen > 0);
+    // lint validates the rendered policies as APIM reads them (APIM001).
+    let lint = common::bin().args(["lint", &bp]).output().unwrap();
+    assert_eq!(lint.status.code(), Some(0), "{}", stdout(&lint));
+    assert!(!stdout(&lint).contains("APIM001"), "{}", stdout(&lint));
 }

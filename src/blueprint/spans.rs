@@ -136,6 +136,9 @@ struct Open {
     frame: Frame,
     weight: u64,
     anchor: usize,
+    /// A mapping's keys so far, and the line of each: a key given twice is an error at the
+    /// second (YAML parsers differ on which one wins; serde keeps the last, silently).
+    seen: HashMap<String, usize>,
 }
 
 #[derive(Default)]
@@ -231,6 +234,18 @@ impl Recv {
         let first = self.documents == 0;
         match ev {
             Event::Scalar(value, _, anchor, _) => {
+                if let Some(bad) = value.chars().find(|c| forbidden_control(*c)) {
+                    let field = self.peek_path(&value);
+                    return Err(refusal(
+                        at,
+                        &field,
+                        format!(
+                            "control character U+{:04X} in a blueprint value",
+                            bad as u32
+                        ),
+                        Some("values reach ARM request bodies, policies (XML, where most control characters are not allowed at all) and terminal output: remove it (newlines and tabs are fine)".to_string()),
+                    ));
+                }
                 if value.contains(RESERVED) {
                     let field = self.peek_path(&value);
                     return Err(refusal(
@@ -259,6 +274,19 @@ impl Recv {
                         } else {
                             format!("{base}.{value}")
                         };
+                        if let Some(Open { seen, .. }) = self.stack.last() {
+                            if let Some(first_line) = seen.get(&value) {
+                                return Err(refusal(
+                                    at,
+                                    &path,
+                                    format!("duplicate key `{value}` (first at line {first_line})"),
+                                    Some(
+                                        "a key may appear once in a mapping: remove one of them"
+                                            .to_string(),
+                                    ),
+                                ));
+                            }
+                        }
                         if value.len() > limits::MAX_KEY_BYTES {
                             return Err(refusal(
                                 at,
@@ -278,9 +306,11 @@ impl Recv {
                         }
                         if let Some(Open {
                             frame: Frame::Map { key },
+                            seen,
                             ..
                         }) = self.stack.last_mut()
                         {
+                            seen.insert(value.clone(), at.line);
                             *key = Some(value);
                         }
                     }
@@ -311,6 +341,7 @@ impl Recv {
                     frame,
                     weight: 1,
                     anchor,
+                    seen: HashMap::new(),
                 });
             }
             Event::MappingEnd | Event::SequenceEnd => {
@@ -394,6 +425,13 @@ impl Recv {
             }
         }
     }
+}
+
+/// Control characters no blueprint value may hold: C0 but tab and newline, DEL and C1. XML 1.0
+/// forbids most C0 characters outright, and none of them means anything in a name, a URL or a
+/// tag.
+fn forbidden_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
 }
 
 fn refusal(pos: Pos, field: &str, message: String, help: Option<String>) -> Refusal {
