@@ -293,8 +293,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             findings = lint::all(&loaded, &model, &rendered);
             for p in &policy {
-                let xml = std::fs::read_to_string(p)
-                    .with_context(|| format!("reading {}", p.display()))?;
+                let xml = blueprint::read_text(p, blueprint::limits::MAX_BYTES)
+                    .map_err(|e| anyhow::anyhow!("reading {}: {e}", p.display()))?;
                 findings.extend(lint::check_policy_file(
                     &loaded,
                     &model,

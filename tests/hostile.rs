@@ -312,6 +312,15 @@ fn oversize_and_endless_files_are_refused_without_reading_them_whole() {
             "blueprint is larger than 1048576 bytes (1 MiB)",
         );
     }
+    // Policy files given to lint are bounded the same way.
+    let apim = common::example("apim");
+    let out = bounded(&["lint", apim.to_str().unwrap(), "--policy", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("reading /dev/zero: larger than 1048576 bytes (1 MiB), the limit"),
+        "{}",
+        stderr(&out)
+    );
     // Just under the limit is fine.
     let fits = format!("{base}{}", &padding[..(1 << 20) - base.len() - 100]);
     let bp = write_blueprint(&dir, "fits.yaml", &fits);

@@ -79,35 +79,59 @@ pub fn load_unvalidated(path: &Path) -> Result<Loaded, Box<BlueprintError>> {
     parse_unvalidated(path, &read(path)?)
 }
 
-/// Read at most [`limits::MAX_BYTES`] (plus one, to tell a file at the limit from a larger one):
-/// an oversize file, or a pipe or device that never ends, is refused without reading it whole.
-fn read(path: &Path) -> Result<String, Box<BlueprintError>> {
+/// Why a bounded read failed.
+pub enum ReadError {
+    Io(std::io::Error),
+    TooLarge,
+    NotUtf8 { offset: usize },
+}
+
+/// A text file of at most `max` bytes. Only `max + 1` bytes are ever read (to tell a file at the
+/// limit from a larger one), so an oversize file, or a pipe or device that never ends, is refused
+/// without being read whole. Used for every file a user names: blueprints and policies.
+pub fn read_text(path: &Path, max: usize) -> Result<String, ReadError> {
     use std::io::Read;
-    let fail = |message: String| {
-        Box::new(BlueprintError {
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let mut bytes = Vec::new();
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() > max {
+        return Err(ReadError::TooLarge);
+    }
+    String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 {
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "{e}"),
+            ReadError::TooLarge => write!(
+                f,
+                "larger than {} bytes (1 MiB), the limit",
+                limits::MAX_BYTES
+            ),
+            ReadError::NotUtf8 { offset } => {
+                write!(f, "not UTF-8 text (invalid byte at offset {offset})")
+            }
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<String, Box<BlueprintError>> {
+    read_text(path, limits::MAX_BYTES).map_err(|e| match e {
+        ReadError::TooLarge => too_large(path),
+        e => Box::new(BlueprintError {
             file: path.to_path_buf(),
             line: 1,
             column: 1,
             field: String::new(),
-            message,
+            message: format!("cannot read blueprint: {e}"),
             help: None,
             source_line: None,
-        })
-    };
-    let file =
-        std::fs::File::open(path).map_err(|e| fail(format!("cannot read blueprint: {e}")))?;
-    let mut bytes = Vec::new();
-    file.take(limits::MAX_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(format!("cannot read blueprint: {e}")))?;
-    if bytes.len() > limits::MAX_BYTES {
-        return Err(too_large(path));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        fail(format!(
-            "cannot read blueprint: not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
+        }),
     })
 }
 

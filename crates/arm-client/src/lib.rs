@@ -188,6 +188,16 @@ fn root_cause(e: &dyn std::error::Error) -> String {
     cur.to_string()
 }
 
+/// Whether `url` is on the ARM endpoint `base` (same scheme, host and port). URLs from
+/// responses (`Azure-AsyncOperation`, `Location`, `nextLink`) are followed with the bearer
+/// token, so one naming another host would hand it the token.
+fn same_origin(base: &str, url: &str) -> bool {
+    match (reqwest::Url::parse(base), reqwest::Url::parse(url)) {
+        (Ok(b), Ok(u)) => b.origin() == u.origin(),
+        _ => false,
+    }
+}
+
 struct Inner {
     http: reqwest::Client,
     reach: std::sync::Mutex<Reach>,
@@ -567,6 +577,18 @@ impl ArmClient {
         body: Option<&str>,
         resource: &str,
     ) -> Result<Resp, ArmError> {
+        if !same_origin(&self.inner.base, url) {
+            return Err(self.err(
+                resource,
+                method.as_str(),
+                None,
+                format!(
+                    "refusing to send the ARM token to {} (a URL from an ARM response); ARM is {}",
+                    url.split(['?', '#']).next().unwrap_or(url),
+                    self.inner.base
+                ),
+            ));
+        }
         let start = Instant::now();
         let floor = self.inner.opts.poll_interval_floor;
         let mut attempt: u32 = 0;
@@ -905,6 +927,34 @@ mod tests {
         // An unreachable endpoint is an error in under a minute, attempt included.
         assert!(o.connect_budget + CONNECT_TIMEOUT < Duration::from_secs(60));
         assert_eq!(o.max_retry_time, Duration::from_secs(30 * 60));
+    }
+
+    #[test]
+    fn response_urls_must_stay_on_the_arm_endpoint() {
+        let base = "https://management.azure.com";
+        assert!(same_origin(
+            base,
+            "https://management.azure.com/subscriptions/s/x?api-version=1"
+        ));
+        assert!(same_origin(base, "https://MANAGEMENT.azure.com:443/op"));
+        assert!(!same_origin(base, "https://evil.example/subscriptions/s"));
+        assert!(!same_origin(base, "http://management.azure.com/op"));
+        assert!(!same_origin(
+            base,
+            "https://management.azure.com.evil.example/op"
+        ));
+        assert!(!same_origin(
+            base,
+            "https://management.azure.com@evil.example/op"
+        ));
+        assert!(same_origin(
+            "http://127.0.0.1:8443",
+            "http://127.0.0.1:8443/op"
+        ));
+        assert!(!same_origin(
+            "http://127.0.0.1:8443",
+            "http://127.0.0.1:8444/op"
+        ));
     }
 
     #[test]
