@@ -562,8 +562,9 @@ impl ArmClient {
 
     fn reached(&self) {
         let mut reach = self.inner.reach.lock().unwrap_or_else(|p| p.into_inner());
-        reach.failing_since = None;
-        reach.last_notice = None;
+        if reach.failing_since.is_some() {
+            *reach = Reach::default();
+        }
     }
 
     /// An exchange with retries for throttling, server errors, dropped connections and transient
