@@ -75,6 +75,13 @@ fn usage_errors_exit_1_not_the_changes_code() {
     let help = common::bin().args(["plan", "--help"]).output().unwrap();
     assert_eq!(help.status.code(), Some(0));
     assert!(stdout(&help).contains("--detailed-exitcode"));
+    // The connect budget is documented where users look, with its default.
+    let help = stdout(&help);
+    assert!(
+        help.contains("--connect-budget") && help.contains("AOAI_ARCH_CONNECT_BUDGET"),
+        "{help}"
+    );
+    assert!(help.contains("[default: 40]"), "{help}");
     let version = common::bin().arg("--version").output().unwrap();
     assert_eq!(version.status.code(), Some(0));
 }
@@ -125,7 +132,6 @@ fn endpoint_urls_are_parsed_not_prefix_matched() {
 /// Run the binary with its address space capped at 1 GiB, as a regression guard: a blueprint
 /// that makes it allocate its way past that aborts it instead of passing.
 fn bounded(args: &[&str]) -> Output {
-    common::bin(); // the binary is built
     std::process::Command::new("sh")
         .arg("-c")
         .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
