@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 pub use auth::{AuthMethod, MANAGED_IDENTITY_PROBE};
-pub use redact::redact;
+pub use redact::{redact, terminal_safe};
 
 /// Azure clouds and custom ARM endpoints (Azure Stack, the emulator).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -460,10 +460,11 @@ impl ArmClient {
                 .body(b.to_string());
         }
         if self.inner.opts.debug_http {
-            eprintln!(
+            let trace = format!(
                 "--> {method} {url}\n    authorization: Bearer [redacted]\n{}",
                 body.map(redact).unwrap_or_default()
             );
+            eprintln!("{}", terminal_safe(&trace));
         }
         let resp = req.send().await.map_err(|e| {
             if e.is_connect() {
@@ -487,7 +488,8 @@ impl ArmClient {
             .await
             .map_err(|e| Failed::Other(format!("reading the response: {}", chain(&e))))?;
         if self.inner.opts.debug_http {
-            eprintln!("<-- {status} {url}\n{}", redact(&text));
+            let trace = format!("<-- {status} {url}\n{}", redact(&text));
+            eprintln!("{}", terminal_safe(&trace));
         }
         let resp = Resp {
             status,
@@ -542,11 +544,12 @@ impl ArmClient {
             .is_none_or(|t| now - t >= Duration::from_secs(10))
         {
             reach.last_notice = Some(now);
-            eprintln!(
+            let notice = format!(
                 "cannot reach ARM at {}: {why}; retrying for up to {:.0} s more",
                 self.inner.base,
                 left.as_secs_f64().ceil()
             );
+            eprintln!("{}", terminal_safe(&notice));
         }
         let cap = self
             .inner
