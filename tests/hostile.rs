@@ -57,6 +57,46 @@ impl Counter {
     }
 }
 
+/// Run `cmd` to completion, or kill it after `secs` and fail: a regression that makes it hang
+/// (retrying for 30 minutes, say) fails the test instead of stalling the run. A generous
+/// watchdog, not a measurement.
+fn output_within(cmd: &mut std::process::Command, secs: u64) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = out.read_to_end(&mut buf);
+        buf
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = err.read_to_end(&mut buf);
+        buf
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: out_reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    }
+}
+
 #[test]
 fn usage_errors_exit_1_not_the_changes_code() {
     let out = common::bin()
@@ -385,14 +425,14 @@ fn unreachable_arm_fails_fast_with_a_bounded_number_of_attempts() {
         l.local_addr().unwrap().port()
     }; // closed again: connections are refused
     let url = format!("http://127.0.0.1:{port}");
-    let out = common::bin()
-        .args(["plan"])
-        .arg(common::example("apim"))
-        .args(["--arm-endpoint", &url, "--debug"])
-        .env("AOAI_ARCH_CONNECT_BUDGET", "2")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = output_within(
+        common::bin()
+            .args(["plan"])
+            .arg(common::example("apim"))
+            .args(["--arm-endpoint", &url, "--debug"])
+            .env("AOAI_ARCH_CONNECT_BUDGET", "2"),
+        60,
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -431,21 +471,21 @@ fn an_unresponsive_managed_identity_endpoint_is_given_a_few_seconds() {
         }
     });
     let empty = tempfile::tempdir().unwrap(); // PATH without az / azd
-    let out = common::bin()
-        .args(["plan"])
-        .arg(common::example("apim"))
-        .args(["--auth", "managed-identity"])
-        .env_clear()
-        .env("PATH", empty.path())
-        .env("HOME", empty.path())
-        .env(
-            "IDENTITY_ENDPOINT",
-            format!("http://127.0.0.1:{port}/msi/token"),
-        )
-        .env("IDENTITY_HEADER", "h")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = output_within(
+        common::bin()
+            .args(["plan"])
+            .arg(common::example("apim"))
+            .args(["--auth", "managed-identity"])
+            .env_clear()
+            .env("PATH", empty.path())
+            .env("HOME", empty.path())
+            .env(
+                "IDENTITY_ENDPOINT",
+                format!("http://127.0.0.1:{port}/msi/token"),
+            )
+            .env("IDENTITY_HEADER", "h"),
+        60,
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
