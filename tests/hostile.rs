@@ -454,6 +454,28 @@ fn unreachable_arm_fails_fast_with_a_bounded_number_of_attempts() {
     );
 }
 
+/// A TLS failure (here: https to a server that speaks plain HTTP) is a connection failure too:
+/// the short budget, not 30 minutes of retries.
+#[test]
+fn a_tls_failure_fails_fast() {
+    let plain = Counter::start();
+    let url = format!("https://127.0.0.1:{}", plain.port);
+    let out = output_within(
+        common::bin()
+            .args(["plan"])
+            .arg(common::example("apim"))
+            .args(["--arm-endpoint", &url, "--connect-budget", "1"]),
+        60,
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("cannot reach ARM at {url}: ")),
+        "{err}"
+    );
+    assert!(plain.count() >= 1, "nothing reached the server: {err}");
+}
+
 /// An App Service-style managed identity endpoint (IDENTITY_ENDPOINT) that accepts connections
 /// and never answers: signing in gives it 5 s, then tries the next credential, instead of
 /// waiting minutes.
