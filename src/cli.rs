@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::blueprint;
 use crate::lint::{self, report};
 use crate::render;
+use crate::terminal::safe;
 
 #[derive(Parser)]
 #[command(
@@ -161,6 +162,9 @@ struct TargetArgs {
     /// Trace HTTP requests and responses to stderr (tokens redacted).
     #[arg(long)]
     debug: bool,
+    /// Give up when ARM cannot be reached (refused, DNS, TLS, timeout) for this long [default: 40].
+    #[arg(long, env = "AOAI_ARCH_CONNECT_BUDGET", value_name = "SECONDS")]
+    connect_budget: Option<f64>,
 }
 
 #[derive(Copy, Clone, ValueEnum, PartialEq, Eq)]
@@ -193,11 +197,19 @@ enum CloudArg {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits 2 on a usage error, which `plan --detailed-exitcode` defines as "changes": a
+    // typo in a CI drift check would read as drift. Usage errors are errors: exit 1.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", safe(&format!("{e:#}")));
             ExitCode::from(1)
         }
     }
@@ -222,8 +234,7 @@ fn lint_banner(findings: &[lint::Finding]) {
     }
     let mut err = std::io::stderr().lock();
     for f in &shown {
-        let _ = writeln!(
-            err,
+        let line = format!(
             "{}[{}]: {} ({}:{}:{}) — run `aoai-arch lint` for the reason",
             f.severity.as_str(),
             f.rule,
@@ -232,6 +243,7 @@ fn lint_banner(findings: &[lint::Finding]) {
             f.location.line,
             f.location.column
         );
+        let _ = writeln!(err, "{}", safe(&line));
     }
 }
 
@@ -253,10 +265,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     return Ok(ExitCode::SUCCESS);
                 }
                 eprintln!(
-                    "{} is stale; run `aoai-arch render {} --out {}`:\n{report}",
-                    dir.display(),
-                    blueprint.display(),
-                    dir.display()
+                    "{}",
+                    safe(&format!(
+                        "{} is stale; run `aoai-arch render {} --out {}`:\n{report}",
+                        dir.display(),
+                        blueprint.display(),
+                        dir.display()
+                    ))
                 );
                 return Ok(ExitCode::from(1));
             }
@@ -301,8 +316,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             findings = lint::all(&loaded, &model, &rendered);
             for p in &policy {
-                let xml = std::fs::read_to_string(p)
-                    .with_context(|| format!("reading {}", p.display()))?;
+                let xml = blueprint::read_text(p, blueprint::limits::MAX_BYTES)
+                    .map_err(|e| anyhow::anyhow!("reading {}: {e}", p.display()))?;
                 findings.extend(lint::check_policy_file(
                     &loaded,
                     &model,
@@ -334,9 +349,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let planned = rt.block_on(crate::ops::plan::run(&model, &rendered, &opts))?;
             let plan = &planned.plan;
             if json {
-                println!("{}", serde_json::to_string_pretty(plan)?);
+                println!("{}", safe(&serde_json::to_string_pretty(plan)?));
             } else {
-                print!("{}", crate::plan::human(plan));
+                print!("{}", safe(&crate::plan::human(plan)));
             }
             if let Some(path) = out {
                 crate::saved::save(
@@ -470,7 +485,7 @@ fn print_findings(format: Format, findings: &[lint::Finding]) {
         Format::Json => report::json(findings),
         Format::Sarif => report::sarif(findings),
     };
-    print!("{text}");
+    print!("{}", safe(&text));
 }
 
 impl TargetArgs {
@@ -500,6 +515,10 @@ impl TargetArgs {
             },
             concurrency: self.concurrency,
             debug: self.debug,
+            connect_budget: self.connect_budget.map(|s| {
+                std::time::Duration::try_from_secs_f64(s.max(0.0))
+                    .unwrap_or(std::time::Duration::MAX)
+            }),
         }
     }
 }

@@ -19,3 +19,4 @@ pub mod render;
 pub mod safety;
 pub mod saved;
 pub mod target;
+pub mod terminal;

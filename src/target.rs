@@ -17,6 +17,8 @@ pub struct TargetOptions {
     pub cloud: Cloud,
     pub concurrency: usize,
     pub debug: bool,
+    /// How long ARM may be unreachable before the run fails; `None`: the client's default.
+    pub connect_budget: Option<Duration>,
 }
 
 pub struct Target {
@@ -92,6 +94,9 @@ pub async fn connect(o: &TargetOptions) -> Result<Target> {
         debug_http: o.debug,
         max_concurrency: o.concurrency.max(1),
         poll_interval_floor: poll_floor,
+        connect_budget: o
+            .connect_budget
+            .unwrap_or(arm_client::DEFAULT_CONNECT_BUDGET),
         ..ClientOptions::default()
     };
     let client = ArmClient::new(opts)
@@ -119,8 +124,7 @@ pub fn key(o: &TargetOptions) -> String {
     }
 }
 
+/// A local emulator: parsed by the client, so `http://127.0.0.1@host` is `host`, not loopback.
 fn is_loopback(url: &str) -> bool {
-    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-        .iter()
-        .any(|p| url.starts_with(p))
+    arm_client::is_loopback(url)
 }

@@ -8,7 +8,7 @@ mod validate;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use spans::{Pos, Spans};
+pub use spans::{limits, Pos, Spans};
 pub use types::*;
 
 /// A problem in a blueprint, located in its file.
@@ -79,9 +79,51 @@ pub fn load_unvalidated(path: &Path) -> Result<Loaded, Box<BlueprintError>> {
     parse_unvalidated(path, &read(path)?)
 }
 
+/// Why a bounded read failed.
+pub enum ReadError {
+    Io(std::io::Error),
+    TooLarge,
+    NotUtf8 { offset: usize },
+}
+
+/// A text file of at most `max` bytes. Only `max + 1` bytes are ever read (to tell a file at the
+/// limit from a larger one), so an oversize file, or a pipe or device that never ends, is refused
+/// without being read whole. Used for every file a user names: blueprints and policies.
+pub fn read_text(path: &Path, max: usize) -> Result<String, ReadError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let mut bytes = Vec::new();
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() > max {
+        return Err(ReadError::TooLarge);
+    }
+    String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 {
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "{e}"),
+            ReadError::TooLarge => write!(
+                f,
+                "larger than {} bytes (1 MiB), the limit",
+                limits::MAX_BYTES
+            ),
+            ReadError::NotUtf8 { offset } => {
+                write!(f, "not UTF-8 text (invalid byte at offset {offset})")
+            }
+        }
+    }
+}
+
 fn read(path: &Path) -> Result<String, Box<BlueprintError>> {
-    std::fs::read_to_string(path).map_err(|e| {
-        Box::new(BlueprintError {
+    read_text(path, limits::MAX_BYTES).map_err(|e| match e {
+        ReadError::TooLarge => too_large(path),
+        e => Box::new(BlueprintError {
             file: path.to_path_buf(),
             line: 1,
             column: 1,
@@ -89,7 +131,22 @@ fn read(path: &Path) -> Result<String, Box<BlueprintError>> {
             message: format!("cannot read blueprint: {e}"),
             help: None,
             source_line: None,
-        })
+        }),
+    })
+}
+
+fn too_large(path: &Path) -> Box<BlueprintError> {
+    Box::new(BlueprintError {
+        file: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        field: String::new(),
+        message: format!(
+            "blueprint is larger than {} bytes (1 MiB), the limit",
+            limits::MAX_BYTES
+        ),
+        help: Some("a blueprint is a few KiB; is this the right file?".into()),
+        source_line: None,
     })
 }
 
@@ -127,7 +184,9 @@ pub fn validation_errors(loaded: &Loaded) -> Vec<BlueprintError> {
 
 /// Parse (YAML syntax and types only); naming and cross-field rules are not checked.
 pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<BlueprintError>> {
-    let spans = Spans::parse(text);
+    if text.len() > limits::MAX_BYTES {
+        return Err(too_large(path));
+    }
     let err_at = |pos: Pos, field: String, message: String, help: Option<String>| {
         Box::new(BlueprintError {
             file: path.to_path_buf(),
@@ -143,6 +202,7 @@ pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<Blueprin
         })
     };
 
+    let spans = Spans::parse(text).map_err(|r| err_at(r.pos, r.field, r.message, r.help))?;
     let de = serde_norway::Deserializer::from_str(text);
     let blueprint: Blueprint = match serde_path_to_error::deserialize(de) {
         Ok(b) => b,

@@ -319,6 +319,9 @@ fn is_hostname(h: &str) -> bool {
         })
 }
 
+/// Azure's 50 tags per resource, less the ownership tag aoai-arch adds.
+const MAX_USER_TAGS: usize = 49;
+
 pub fn check(b: &Blueprint) -> Vec<Problem> {
     let mut c = Checker::default();
     if b.version != 1 {
@@ -351,8 +354,19 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
         }
     }
     c.region("location", &b.location);
+    if b.tags.len() > MAX_USER_TAGS {
+        c.fail(
+            "tags",
+            format!(
+                "{} tags; Azure allows 50 per resource and aoai-arch adds its own (aoai-arch-blueprint), so a blueprint may set {MAX_USER_TAGS}",
+                b.tags.len()
+            ),
+            None,
+        );
+    }
     for (k, v) in &b.tags {
-        if k.len() > 512 || v.len() > 256 || k.chars().any(|ch| "<>%&\\?/".contains(ch)) {
+        let (kn, vn) = (k.chars().count(), v.chars().count());
+        if kn > 512 || vn > 256 || k.chars().any(|ch| "<>%&\\?/".contains(ch)) {
             c.fail(
                 format!("tags.{k}"),
                 format!("tag `{k}` breaks Azure's tag rules"),
@@ -513,6 +527,19 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
 
 fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
     c.name("apim.name", &a.name, &APIM);
+    for (field, value) in [
+        ("apim.publisher.name", &a.publisher.name),
+        ("apim.publisher.email", &a.publisher.email),
+    ] {
+        let n = value.chars().count();
+        if n > 100 {
+            c.fail(
+                field,
+                format!("{n} characters; API Management allows at most 100"),
+                None,
+            );
+        }
+    }
     if a.sku.capacity == 0 {
         c.fail("apim.sku.capacity", "capacity must be at least 1", None);
     }
@@ -593,10 +620,12 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
         }
     }
     let r = &a.load_balancing.retry;
+    // The retry policy's count is a positive integer (retry.xsd); 0 would only fail later, in
+    // the rendered policy.
     c.range(
         "apim.loadBalancing.retry.count",
         r.count,
-        0,
+        1,
         50,
         "retry count",
     );

@@ -13,6 +13,7 @@ use crate::apply::Ledger;
 use crate::model::Model;
 use crate::render::Rendered;
 use crate::target::TargetOptions;
+use crate::terminal::safe;
 
 pub struct Flags {
     pub auto_approve: bool,
@@ -37,7 +38,7 @@ pub async fn run(
             return Err(e);
         }
     };
-    print!("{}", crate::plan::human(&plan));
+    print!("{}", safe(&crate::plan::human(&plan)));
     let mut refusals = crate::safety::refusals(&plan, flags.allow_replace, flags.adopt);
     if let Some(s) = saved {
         let mut drift = crate::saved::live_drift(s, &live);
@@ -55,7 +56,7 @@ pub async fn run(
     if !refusals.is_empty() {
         eprintln!("apply refused; nothing was written:");
         for r in &refusals {
-            eprintln!("  - {r}");
+            eprintln!("  - {}", safe(r));
         }
         target.close().await;
         return Ok(ExitCode::from(1));
@@ -79,7 +80,7 @@ pub async fn run(
     if !flags.auto_approve {
         print!(
             "Apply these changes to {}? Type 'yes' to continue: ",
-            target.description
+            safe(&target.description)
         );
         let _ = std::io::stdout().flush();
         let mut answer = String::new();
@@ -131,9 +132,9 @@ pub async fn run(
                 msg.push_str(&format!("\n    {what} {id}"));
             }
             msg.push_str("\nCtrl-C again stops waiting: those operations keep running in Azure, and this prints what was done.");
-            eprintln!("{msg}");
+            eprintln!("{}", safe(&msg));
             if tokio::signal::ctrl_c().await.is_ok() {
-                println!("{}", ledger.summary(&ids));
+                println!("{}", safe(&ledger.summary(&ids)));
                 let _ = std::io::stdout().flush();
                 std::process::exit(130);
             }
@@ -175,7 +176,7 @@ pub async fn run(
         },
     )
     .await;
-    print!("{}", report.summary());
+    print!("{}", safe(&report.summary()));
     lease.release().await;
     target.close().await;
     Ok(if report.success() {

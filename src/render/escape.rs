@@ -11,8 +11,15 @@ pub fn json_string_content(s: &str) -> String {
 /// An XML attribute value or text node: safe in both, whichever quote delimits the attribute.
 pub fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut prev = '\0';
     for c in s.chars() {
+        let after = prev;
+        prev = c;
         match c {
+            // `--` ends nothing in text or attributes but is not allowed inside a comment, where
+            // templates also place values (the policy's header names the APIM service): the
+            // second hyphen of a pair is an entity, the same character everywhere else.
+            '-' if after == '-' => out.push_str("&#x2D;"),
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -132,6 +139,16 @@ mod tests {
             assert!(!e.contains(bad), "{bad:?} left in {e}");
         }
         assert_eq!(xml_unescape(&e), HOSTILE);
+    }
+
+    #[test]
+    fn xml_never_writes_a_double_hyphen() {
+        for s in ["apim--gw", "a---b", "--", "x-->", "<!--"] {
+            let e = xml(s);
+            assert!(!e.contains("--"), "{s} -> {e}");
+            assert_eq!(xml_unescape(&e), s);
+        }
+        assert_eq!(xml("a-b"), "a-b");
     }
 
     #[test]

@@ -95,7 +95,7 @@ pub fn fetch_log(url: &str) -> Vec<Value> {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     write!(
         s,
-        "GET /_emulator/log HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET /_emulator/log HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer test-token\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut buf = String::new();

@@ -1,6 +1,7 @@
 //! Credentials through `azure_identity`, in the order users of the Azure CLI and SDKs expect.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use azure_core::credentials::{Secret, SecretBytes, TokenCredential};
 use tokio::sync::OnceCell;
@@ -36,6 +37,10 @@ impl AuthMethod {
         }
     }
 }
+
+/// How long signing in waits for a managed identity endpoint (IMDS on a VM, the App Service or
+/// Arc endpoint) to answer before trying the next credential.
+pub const MANAGED_IDENTITY_PROBE: Duration = Duration::from_secs(5);
 
 const CHAIN: [AuthMethod; 5] = [
     AuthMethod::Environment,
@@ -194,9 +199,24 @@ impl Authenticator {
                     continue;
                 }
             };
-            match cred.get_token(&[self.scope.as_str()], None).await {
+            let scopes = [self.scope.as_str()];
+            let attempt = cred.get_token(&scopes, None);
+            let got = if m == AuthMethod::ManagedIdentity {
+                // Off Azure, the instance metadata endpoint often does not answer at all, and
+                // azure_identity retries it for minutes: a probe gets a few seconds.
+                match tokio::time::timeout(MANAGED_IDENTITY_PROBE, attempt).await {
+                    Ok(r) => r.map_err(|err| first_line(&err.to_string())),
+                    Err(_) => Err(format!(
+                        "no answer from the managed identity endpoint within {} s",
+                        MANAGED_IDENTITY_PROBE.as_secs()
+                    )),
+                }
+            } else {
+                attempt.await.map_err(|err| first_line(&err.to_string()))
+            };
+            match got {
                 Ok(_) => return Ok((m.label().to_string(), cred)),
-                Err(err) => tried.push(format!("{}: {}", m.label(), first_line(&err.to_string()))),
+                Err(why) => tried.push(format!("{}: {why}", m.label())),
             }
         }
         Err(format!(

@@ -16,8 +16,8 @@ use rand::Rng;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-pub use auth::AuthMethod;
-pub use redact::redact;
+pub use auth::{AuthMethod, MANAGED_IDENTITY_PROBE};
+pub use redact::{redact, terminal_safe};
 
 /// Azure clouds and custom ARM endpoints (Azure Stack, the emulator).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,8 +61,14 @@ pub struct ClientOptions {
     pub auth: AuthMethod,
     /// Trace requests and responses to stderr, secrets redacted.
     pub debug_http: bool,
-    /// Give up retrying one request after this long.
+    /// Give up retrying one request after this long (throttling, server errors, dropped
+    /// connections, transient conflicts).
     pub max_retry_time: Duration,
+    /// Give up when ARM cannot be reached (connection refused, DNS, TLS, connect timeout) for
+    /// this long: a wrong or unreachable endpoint is an error within this time, not after
+    /// `max_retry_time`. Each connection attempt is also cut off after [`CONNECT_TIMEOUT`] (or
+    /// this budget, if shorter).
+    pub connect_budget: Duration,
     /// HTTP requests in flight at once.
     pub max_concurrency: usize,
     /// Shortest wait between polls and the base of retry backoff.
@@ -73,6 +79,13 @@ pub struct ClientOptions {
     pub refill_per_second: (f64, f64),
 }
 
+/// How long ARM may stay unreachable before a run gives up, by default. With
+/// [`CONNECT_TIMEOUT`] per attempt, an unreachable endpoint is an error within 50 s.
+pub const DEFAULT_CONNECT_BUDGET: Duration = Duration::from_secs(40);
+
+/// The longest one connection attempt may take (TCP and TLS handshakes).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
@@ -80,6 +93,7 @@ impl Default for ClientOptions {
             auth: AuthMethod::Auto,
             debug_http: false,
             max_retry_time: Duration::from_secs(30 * 60),
+            connect_budget: DEFAULT_CONNECT_BUDGET,
             max_concurrency: 16,
             poll_interval_floor: Duration::from_secs(1),
             user_agent: format!("aoai-arch/{}", env!("CARGO_PKG_VERSION")),
@@ -126,8 +140,69 @@ pub struct Stats {
     pub retries: u64,
 }
 
+/// Why one exchange produced no response.
+enum Failed {
+    /// No token: never retried.
+    Auth(String),
+    /// ARM could not be reached: no connection (refused, DNS, TLS, connect timeout).
+    Connect(String),
+    /// Anything else (a connection dropped mid-request, a body that could not be read).
+    Other(String),
+}
+
+/// ARM's reachability, shared by every request of a client: when the first connection failure
+/// in a row happened, and once the connect budget is spent, the error every request gets
+/// without trying again.
+#[derive(Default)]
+struct Reach {
+    failing_since: Option<Instant>,
+    last_notice: Option<Instant>,
+    attempts: u64,
+    last_error: String,
+    gave_up: Option<String>,
+}
+
+/// An error and its causes on one line: reqwest's "error sending request" says nothing of why.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let s = c.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = c.source();
+    }
+    out
+}
+
+/// The innermost cause: for a connection failure, the one line that says why ("Connection
+/// refused (os error 111)", a DNS or certificate error), without the URL, which the message
+/// names already.
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cur = e;
+    while let Some(c) = cur.source() {
+        cur = c;
+    }
+    cur.to_string()
+}
+
+/// Whether `url` is on the ARM endpoint `base` (same scheme, host and port). URLs from
+/// responses (`Azure-AsyncOperation`, `Location`, `nextLink`) are followed with the bearer
+/// token, so one naming another host would hand it the token.
+fn same_origin(base: &str, url: &str) -> bool {
+    match (reqwest::Url::parse(base), reqwest::Url::parse(url)) {
+        (Ok(b), Ok(u)) => b.origin() == u.origin(),
+        _ => false,
+    }
+}
+
 struct Inner {
     http: reqwest::Client,
+    reach: std::sync::Mutex<Reach>,
+    /// Held by the one request that tries to connect while ARM cannot be reached.
+    probe: tokio::sync::Mutex<()>,
     base: String,
     auth: auth::Authenticator,
     opts: ClientOptions,
@@ -176,6 +251,50 @@ impl Resp {
     }
 }
 
+/// The host of an endpoint URL when it is a loopback address (127.0.0.0/8, ::1) or `localhost`.
+/// The URL is parsed, not prefix-matched: in `http://127.0.0.1@192.0.2.2:80` the host is
+/// 192.0.2.2 (`127.0.0.1` is a user name), so it is not loopback.
+fn loopback_host(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Whether `url` is an http(s) URL whose host is loopback (a local emulator): such an endpoint
+/// may use plain http and gets no Azure sign-in.
+pub fn is_loopback(url: &str) -> bool {
+    reqwest::Url::parse(url)
+        .map(|u| matches!(u.scheme(), "http" | "https") && loopback_host(&u))
+        .unwrap_or(false)
+}
+
+/// An ARM endpoint must be an absolute https URL without user info; plain http is allowed only
+/// to a loopback host. The error says which rule the URL breaks.
+pub fn check_endpoint(url: &str) -> Result<(), String> {
+    let u = reqwest::Url::parse(url)
+        .map_err(|e| format!("the ARM endpoint {url:?} is not a valid URL: {e}"))?;
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(format!(
+            "the ARM endpoint {url:?} contains user info (`...@`); its host is {}, not what precedes the `@`: remove the user info",
+            u.host_str().unwrap_or("")
+        ));
+    }
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if loopback_host(&u) => Ok(()),
+        "http" => Err(format!(
+            "the ARM endpoint {url:?} uses plain http to {}, which is not a loopback address: use https (plain http is allowed only to 127.0.0.1, ::1 or localhost, e.g. the emulator)",
+            u.host_str().unwrap_or("")
+        )),
+        other => Err(format!(
+            "the ARM endpoint {url:?} has scheme {other:?}: use https (or http to a loopback address)"
+        )),
+    }
+}
+
 /// Errors worth another try: the provider is busy, not wrong.
 fn transient(status: u16, code: &str) -> bool {
     status == 429
@@ -200,21 +319,25 @@ fn is_terminal(state: &str) -> bool {
 
 impl ArmClient {
     pub async fn new(opts: ClientOptions) -> Result<ArmClient, ArmError> {
-        let base = opts.cloud.arm_endpoint();
-        let local = base.starts_with("http://127.0.0.1")
-            || base.starts_with("http://localhost")
-            || base.starts_with("http://[::1]");
-        if !base.starts_with("https://") && !local {
+        let raw = opts.cloud.arm_endpoint();
+        if let Err(message) = check_endpoint(&raw) {
             return Err(ArmError {
-                resource: base,
+                resource: raw,
                 method: "CONNECT".into(),
-                message: "ARM endpoints must use https (plain http is allowed only for 127.0.0.1/localhost, e.g. the emulator)".into(),
+                message,
                 ..ArmError::default()
             });
         }
+        // As the URL parser writes it: control characters in a path percent-encoded, so the
+        // endpoint is safe to print.
+        let base = reqwest::Url::parse(&raw)
+            .map(|u| u.as_str().trim_end_matches('/').to_string())
+            .unwrap_or(raw);
         let http = reqwest::Client::builder()
             .user_agent(opts.user_agent.clone())
-            .connect_timeout(Duration::from_secs(30))
+            .connect_timeout(
+                CONNECT_TIMEOUT.min(opts.connect_budget.max(Duration::from_millis(100))),
+            )
             .timeout(Duration::from_secs(120))
             .build()
             .map_err(|e| ArmError {
@@ -227,6 +350,8 @@ impl ArmClient {
         Ok(ArmClient {
             inner: Arc::new(Inner {
                 http,
+                reach: std::sync::Mutex::new(Reach::default()),
+                probe: tokio::sync::Mutex::new(()),
                 base,
                 auth,
                 sem: Semaphore::new(opts.max_concurrency.max(1)),
@@ -305,9 +430,14 @@ impl ArmClient {
         method: reqwest::Method,
         url: &str,
         body: Option<&str>,
-    ) -> Result<Resp, String> {
-        let token = self.inner.auth.token().await?;
-        let _permit = self.inner.sem.acquire().await.map_err(|e| e.to_string())?;
+    ) -> Result<Resp, Failed> {
+        let token = self.inner.auth.token().await.map_err(Failed::Auth)?;
+        let _permit = self
+            .inner
+            .sem
+            .acquire()
+            .await
+            .map_err(|e| Failed::Other(e.to_string()))?;
         let write = method != reqwest::Method::GET;
         let pacer = if write {
             &self.inner.write_pacer
@@ -330,12 +460,19 @@ impl ArmClient {
                 .body(b.to_string());
         }
         if self.inner.opts.debug_http {
-            eprintln!(
+            let trace = format!(
                 "--> {method} {url}\n    authorization: Bearer [redacted]\n{}",
                 body.map(redact).unwrap_or_default()
             );
+            eprintln!("{}", terminal_safe(&trace));
         }
-        let resp = req.send().await.map_err(|e| format!("{e}"))?;
+        let resp = req.send().await.map_err(|e| {
+            if e.is_connect() {
+                Failed::Connect(root_cause(&e))
+            } else {
+                Failed::Other(chain(&e))
+            }
+        })?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let remaining = headers
@@ -349,9 +486,10 @@ impl ArmClient {
         let text = resp
             .text()
             .await
-            .map_err(|e| format!("reading the response: {e}"))?;
+            .map_err(|e| Failed::Other(format!("reading the response: {}", chain(&e))))?;
         if self.inner.opts.debug_http {
-            eprintln!("<-- {status} {url}\n{}", redact(&text));
+            let trace = format!("<-- {status} {url}\n{}", redact(&text));
+            eprintln!("{}", terminal_safe(&trace));
         }
         let resp = Resp {
             status,
@@ -362,9 +500,80 @@ impl ArmClient {
         Ok(resp)
     }
 
+    /// While ARM cannot be reached, requests take turns (one connection attempt at a time, see
+    /// `probe`), and once the connect budget is spent every request gets the same error without
+    /// trying again.
+    fn unreachable(&self) -> Result<bool, String> {
+        let budget = self.inner.opts.connect_budget;
+        let mut reach = self.inner.reach.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = &reach.gave_up {
+            return Err(e.clone());
+        }
+        let Some(since) = reach.failing_since else {
+            return Ok(false);
+        };
+        let elapsed = since.elapsed();
+        if elapsed >= budget {
+            let e = format!(
+                "cannot reach ARM at {}: {} ({} connection attempts over {:.1} s; the limit is {} s, --connect-budget)",
+                self.inner.base,
+                reach.last_error,
+                reach.attempts,
+                elapsed.as_secs_f64(),
+                budget.as_secs_f64()
+            );
+            reach.gave_up = Some(e.clone());
+            return Err(e);
+        }
+        Ok(true)
+    }
+
+    /// Account for a connection failure, say so on stderr (when it starts, then every 10 s),
+    /// and return how long to wait before the next attempt: exponential in the attempts of the
+    /// whole client, never past the end of the budget.
+    fn connect_failed(&self, why: &str) -> Duration {
+        let budget = self.inner.opts.connect_budget;
+        let mut reach = self.inner.reach.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let since = *reach.failing_since.get_or_insert(now);
+        reach.attempts += 1;
+        reach.last_error = why.to_string();
+        let left = budget.saturating_sub(now - since);
+        if reach
+            .last_notice
+            .is_none_or(|t| now - t >= Duration::from_secs(10))
+        {
+            reach.last_notice = Some(now);
+            let notice = format!(
+                "cannot reach ARM at {}: {why}; retrying for up to {:.0} s more",
+                self.inner.base,
+                left.as_secs_f64().ceil()
+            );
+            eprintln!("{}", terminal_safe(&notice));
+        }
+        let cap = self
+            .inner
+            .opts
+            .poll_interval_floor
+            .saturating_mul(1u32 << reach.attempts.min(8))
+            .min(Duration::from_secs(8));
+        let wait = Duration::from_secs_f64(
+            rand::thread_rng().gen_range(cap.as_secs_f64() / 2.0..=cap.as_secs_f64()),
+        );
+        wait.min(left)
+    }
+
+    fn reached(&self) {
+        let mut reach = self.inner.reach.lock().unwrap_or_else(|p| p.into_inner());
+        if reach.failing_since.is_some() {
+            *reach = Reach::default();
+        }
+    }
+
     /// An exchange with retries for throttling, server errors, dropped connections and transient
-    /// conflicts, bounded by `max_retry_time`. PUT and DELETE are idempotent in ARM, so sending
-    /// them again after a connection dropped mid-request is safe.
+    /// conflicts, bounded by `max_retry_time`; when ARM cannot be reached at all, bounded by
+    /// `connect_budget` instead. PUT and DELETE are idempotent in ARM, so sending them again
+    /// after a connection dropped mid-request is safe.
     async fn call(
         &self,
         method: reqwest::Method,
@@ -372,24 +581,61 @@ impl ArmClient {
         body: Option<&str>,
         resource: &str,
     ) -> Result<Resp, ArmError> {
+        if !same_origin(&self.inner.base, url) {
+            return Err(self.err(
+                resource,
+                method.as_str(),
+                None,
+                format!(
+                    "refusing to send the ARM token to {} (a URL from an ARM response); ARM is {}",
+                    url.split(['?', '#']).next().unwrap_or(url),
+                    self.inner.base
+                ),
+            ));
+        }
         let start = Instant::now();
         let floor = self.inner.opts.poll_interval_floor;
         let mut attempt: u32 = 0;
         loop {
+            let failing = self
+                .unreachable()
+                .map_err(|e| self.err(resource, method.as_str(), None, e))?;
+            // One request at a time probes an endpoint that does not answer; the others wait
+            // for its outcome instead of each retrying on its own.
+            let _probe = if failing {
+                let guard = self.inner.probe.lock().await;
+                self.unreachable()
+                    .map_err(|e| self.err(resource, method.as_str(), None, e))?;
+                Some(guard)
+            } else {
+                None
+            };
             let outcome = self.exchange(method.clone(), url, body).await;
             let (wait_hint, last) = match &outcome {
                 Ok(r) => {
+                    self.reached();
                     let code = r.json()["error"]["code"].as_str().unwrap_or("").to_string();
                     if !transient(r.status, &code) {
-                        return outcome.map_err(|m| self.err(resource, method.as_str(), None, m));
+                        let Ok(r) = outcome else { unreachable!() };
+                        return Ok(r);
                     }
                     (r.retry_after(), format!("HTTP {} {code}", r.status))
                 }
-                Err(m) if m.starts_with("authentication:") => {
+                Err(Failed::Auth(m)) => {
                     return Err(self.err(resource, method.as_str(), None, m.clone()));
                 }
-                Err(m) => (None, m.clone()),
+                Err(Failed::Connect(m)) => {
+                    let wait = self.connect_failed(m);
+                    self.inner.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                Err(Failed::Other(m)) => {
+                    self.reached();
+                    (None, m.clone())
+                }
             };
+            drop(_probe);
             attempt += 1;
             // Exponential backoff with full jitter, never shorter than the server asked.
             let cap = floor
@@ -409,11 +655,11 @@ impl ArmClient {
                         Some(&r),
                         format!("gave up after {attempt} attempts: {last}"),
                     )),
-                    Err(m) => Err(self.err(
+                    Err(_) => Err(self.err(
                         resource,
                         method.as_str(),
                         None,
-                        format!("gave up after {attempt} attempts: {m}"),
+                        format!("gave up after {attempt} attempts: {last}"),
                     )),
                 };
             }
@@ -683,6 +929,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn defaults_fail_fast_on_connections_and_wait_long_for_throttling() {
+        let o = ClientOptions::default();
+        assert_eq!(o.connect_budget, Duration::from_secs(40));
+        assert_eq!(CONNECT_TIMEOUT, Duration::from_secs(10));
+        // An unreachable endpoint is an error in under a minute, attempt included.
+        assert!(o.connect_budget + CONNECT_TIMEOUT < Duration::from_secs(60));
+        assert_eq!(o.max_retry_time, Duration::from_secs(30 * 60));
+    }
+
+    #[test]
+    fn response_urls_must_stay_on_the_arm_endpoint() {
+        let base = "https://management.azure.com";
+        assert!(same_origin(
+            base,
+            "https://management.azure.com/subscriptions/s/x?api-version=1"
+        ));
+        assert!(same_origin(base, "https://MANAGEMENT.azure.com:443/op"));
+        assert!(!same_origin(base, "https://evil.example/subscriptions/s"));
+        assert!(!same_origin(base, "http://management.azure.com/op"));
+        assert!(!same_origin(
+            base,
+            "https://management.azure.com.evil.example/op"
+        ));
+        assert!(!same_origin(
+            base,
+            "https://management.azure.com@evil.example/op"
+        ));
+        assert!(same_origin(
+            "http://127.0.0.1:8443",
+            "http://127.0.0.1:8443/op"
+        ));
+        assert!(!same_origin(
+            "http://127.0.0.1:8443",
+            "http://127.0.0.1:8444/op"
+        ));
+    }
+
+    #[test]
     fn transient_codes() {
         assert!(transient(429, ""));
         assert!(transient(503, ""));
@@ -690,6 +974,36 @@ mod tests {
         assert!(transient(400, "PrincipalNotFound"));
         assert!(!transient(400, "InvalidRequestContent"));
         assert!(!transient(409, "RoleAssignmentExists"));
+    }
+
+    #[test]
+    fn loopback_is_the_parsed_host() {
+        for yes in [
+            "http://127.0.0.1:8443",
+            "http://127.0.0.2/",
+            "http://[::1]:1",
+            "http://localhost:80",
+            "http://LOCALHOST./",
+            "https://127.0.0.1",
+        ] {
+            assert!(is_loopback(yes), "{yes}");
+            assert!(check_endpoint(yes).is_ok(), "{yes}");
+        }
+        for no in [
+            "http://127.0.0.1@192.0.2.2:80",
+            "http://127.0.0.1.example.com/",
+            "http://localhost.example.com/",
+            "http://192.0.2.2",
+            "http://[::ffff:c000:202]/",
+            "127.0.0.1:80",
+            "file:///127.0.0.1",
+        ] {
+            assert!(!is_loopback(no), "{no}");
+        }
+        assert!(check_endpoint("https://management.azure.com").is_ok());
+        assert!(check_endpoint("http://127.0.0.1@192.0.2.2:80").is_err());
+        assert!(check_endpoint("https://user:pw@management.azure.com").is_err());
+        assert!(check_endpoint("http://management.azure.com").is_err());
     }
 
     #[test]

@@ -1,5 +1,9 @@
-//! Secrets never reach output: tokens, keys, connection strings and SAS signatures are
-//! replaced before anything is traced.
+//! What may be printed. Secrets never reach output: tokens, keys, connection strings and SAS
+//! signatures are replaced before anything is traced. Control characters never reach a
+//! terminal: [`terminal_safe`] is the one escaping function, used by this client's traces and
+//! notices and by every print site of aoai-arch (`aoai_arch::terminal`).
+
+use std::borrow::Cow;
 
 use serde_json::Value;
 
@@ -90,5 +94,52 @@ mod tests {
             super::redact("Authorization: Bearer tok123 next"),
             "Authorization: Bearer [redacted] next"
         );
+    }
+}
+
+/// Whether `c` must not reach a terminal as it is: C0 controls but newline and tab, DEL, C1
+/// controls (U+0080-U+009F: some terminals take U+009B as CSI), and the Unicode bidirectional
+/// overrides and isolates, which reorder what is shown ("Trojan Source").
+fn unsafe_char(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every character a terminal would act on written as `\uXXXX`.
+pub fn terminal_safe(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod terminal_tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_escaped_and_text_is_kept() {
+        assert!(matches!(
+            terminal_safe("plain text\n\tindented"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(terminal_safe("a\u{1b}[2Jb"), "a\\u001b[2Jb");
+        assert_eq!(terminal_safe("x\ry"), "x\\u000dy");
+        assert_eq!(terminal_safe("\u{7f}\u{9b}31m"), "\\u007f\\u009b31m");
+        assert_eq!(terminal_safe("\u{0}\u{7}\u{8}"), "\\u0000\\u0007\\u0008");
+        assert_eq!(terminal_safe("abc\u{202e}def"), "abc\\u202edef");
+        assert_eq!(terminal_safe("é ü 東京 🚀"), "é ü 東京 🚀");
+        // Inside a JSON string the escape reads back as the character it replaced.
+        let json = format!("{{\"v\": \"{}\"}}", terminal_safe("a\u{7f}b\u{85}"));
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["v"], "a\u{7f}b\u{85}");
     }
 }

@@ -271,3 +271,72 @@ async fn reads_beyond_the_bucket_are_paced_not_hammered() {
     );
     emu.shutdown().await;
 }
+
+/// A response that names another host for its long-running operation (`Azure-AsyncOperation`)
+/// does not get the bearer token sent there: the poll is refused before any connection.
+#[tokio::test]
+async fn operation_urls_on_another_host_do_not_get_the_token() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // Another host: 127.0.0.2 (loopback, but not the endpoint's origin), counting connections.
+    let other = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
+    let other_url = format!("http://{}/operations/op1", other.local_addr().unwrap());
+    let reached = Arc::new(AtomicUsize::new(0));
+    let count = reached.clone();
+    tokio::spawn(async move {
+        while let Ok((_s, _)) = other.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    // The "ARM" endpoint: every request gets 201 with the foreign operation URL.
+    let arm = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let arm_url = format!("http://{}", arm.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = arm.accept().await {
+            let op = other_url.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = s.read(&mut buf).await;
+                let body = r#"{"properties":{"provisioningState":"Creating"}}"#;
+                let reply = format!(
+                    "HTTP/1.1 201 Created\r\nAzure-AsyncOperation: {op}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    let c = ArmClient::new(ClientOptions {
+        cloud: Cloud::Custom {
+            arm_endpoint: arm_url.clone(),
+            authority_host: None,
+        },
+        auth: AuthMethod::Static("secret-token".into()),
+        poll_interval_floor: Duration::from_millis(5),
+        ..ClientOptions::default()
+    })
+    .await
+    .unwrap();
+    let e = c
+        .put(
+            RG,
+            "2025-04-01",
+            &json!({ "location": "westeurope" }),
+            &|_: &str| {},
+        )
+        .await
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("refusing to send the ARM token to http://127.0.0.2:"),
+        "{text}"
+    );
+    assert!(text.contains(&arm_url), "{text}");
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "the token went elsewhere"
+    );
+}

@@ -95,6 +95,10 @@ async fn serve(
         .get("x-ms-correlation-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let refused = path
+        .starts_with("/_emulator/")
+        .then(|| control_refusal(&method, req.headers(), auth.as_deref()))
+        .flatten();
     let body = req
         .into_body()
         .collect()
@@ -102,6 +106,9 @@ async fn serve(
         .map(|b| b.to_bytes())
         .unwrap_or_default();
 
+    if let Some(resp) = refused {
+        return Ok(resp);
+    }
     if let Some(resp) = control(&engine, &method, &path) {
         return Ok(resp);
     }
@@ -186,6 +193,63 @@ async fn serve(
     Ok(builder
         .body(Full::new(bytes))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+}
+
+/// Why a request to `/_emulator/*` is refused, if it is. These endpoints read and wipe the
+/// emulator's state, so they need a bearer token as ARM calls do (401), and refuse anything a web
+/// page could send (403): a request with an `Origin` header (browsers add it to cross-origin
+/// requests), and a POST with a content type an HTML form or a "simple" fetch can send without a
+/// CORS preflight.
+fn control_refusal(
+    method: &str,
+    headers: &hyper::HeaderMap,
+    auth: Option<&str>,
+) -> Option<Response<Full<Bytes>>> {
+    let reply = |status: u16, code: &str, message: &str| {
+        let body = serde_json::json!({ "error": { "code": code, "message": message } });
+        Response::builder()
+            .status(status)
+            .header("content-type", "application/json; charset=utf-8")
+            .body(Full::new(Bytes::from(
+                serde_json::to_vec(&body).unwrap_or_default(),
+            )))
+            .ok()
+    };
+    if headers.contains_key("origin") {
+        return reply(
+            403,
+            "CrossOriginRequestRefused",
+            "The emulator's control endpoints refuse cross-origin requests (an Origin header was sent).",
+        );
+    }
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let form = matches!(
+        content_type.as_str(),
+        "application/x-www-form-urlencoded" | "multipart/form-data" | "text/plain"
+    );
+    if method == "POST" && form {
+        return reply(
+            403,
+            "CrossOriginRequestRefused",
+            &format!("The emulator's control endpoints refuse POST requests with content type {content_type} (what an HTML form sends)."),
+        );
+    }
+    if !auth.is_some_and(|a| a.len() > 7 && a[..7].eq_ignore_ascii_case("bearer ")) {
+        return reply(
+            401,
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is missing.",
+        );
+    }
+    None
 }
 
 /// `/_emulator/log`, `/_emulator/summary`, `POST /_emulator/reset`.

@@ -658,6 +658,7 @@ async fn faults_are_deterministic_for_a_seed_and_logged() {
         let log: Value = env
             .http
             .get(format!("{}/_emulator/log", env.emu.url()))
+            .bearer_auth("test-token")
             .send()
             .await
             .unwrap()
@@ -907,4 +908,82 @@ async fn capability_refusals() {
         origin(&plain, "japaneast"),
     )
     .await;
+/// The control endpoints read and wipe the emulator's state: they need a bearer token as ARM calls
+/// do, and refuse what a web page could send (an Origin header, a form POST), so a page open in a
+/// browser cannot reset or read an emulator running on the same machine.
+#[tokio::test]
+async fn control_endpoints_need_a_token_and_refuse_cross_origin_requests() {
+    let env = Env::fast().await.with_rg().await;
+    let url = |p: &str| format!("{}/_emulator/{p}", env.emu.url());
+
+    for p in ["log", "summary"] {
+        let r = env.http.get(url(p)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{p}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "AuthenticationFailed");
+        let r = env
+            .http
+            .get(url(p))
+            .bearer_auth("t")
+            .header("origin", "https://evil.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{p}");
+        let r = env.http.get(url(p)).bearer_auth("t").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{p}");
+    }
+
+    // Reset: no token, a form POST (even with a token: a form cannot set one, but refuse the
+    // content type anyway), a cross-origin POST: all refused, and nothing was reset.
+    let no_token = env.http.post(url("reset")).send().await.unwrap();
+    assert_eq!(no_token.status(), StatusCode::UNAUTHORIZED);
+    for ct in [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/plain;charset=UTF-8",
+    ] {
+        let r = env
+            .http
+            .post(url("reset"))
+            .bearer_auth("t")
+            .header("content-type", ct)
+            .body("a=1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{ct}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "CrossOriginRequestRefused", "{ct}");
+    }
+    let cross = env
+        .http
+        .post(url("reset"))
+        .bearer_auth("t")
+        .header("origin", "http://127.0.0.1:9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+    let (s, _) = env.get(&rg(), "2025-04-01").await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "the resource group survived every refused reset"
+    );
+
+    let ok = env
+        .http
+        .post(url("reset"))
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let (s, _) = env.get(&rg(), "2025-04-01").await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "an authorised reset empties the emulator"
+    );
 }
