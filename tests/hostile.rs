@@ -311,7 +311,7 @@ fn alias_bombs_are_refused_at_the_alias() {
         "YAML aliases expand this blueprint beyond 4 MiB",
     );
 
-    // Typed fields only: one 64 KiB string aliased 20 000 times in a list of audiences is a
+    // Typed fields only: one 64 KiB string aliased 20 000 times in a list of e-mail addresses is a
     // 1.3 GB document from a 160 KB file.
     let base = common::read(&common::example("apim"));
     let big = "a".repeat(64 * 1024);
@@ -319,8 +319,8 @@ fn alias_bombs_are_refused_at_the_alias() {
     let text = base
         .replacen("  env: prod", &format!("  env: prod\n  big: &big {big}"), 1)
         .replacen(
-            "audiences: [api://aoai-gateway]",
-            &format!("audiences: [{aliases}]"),
+            "contactEmails: [ai-platform@contoso.com, finops@contoso.com]",
+            &format!("contactEmails: [{aliases}]"),
             1,
         );
     let bp = write_blueprint(&dir, "apim.yaml", &text);
@@ -329,8 +329,8 @@ fn alias_bombs_are_refused_at_the_alias() {
         assert_located(
             &out,
             &bp,
-            line_of(&text, "audiences:"),
-            "apim.jwt.audiences[",
+            line_of(&text, "contactEmails:"),
+            "apim.budget.contactEmails[",
             "YAML aliases expand this blueprint beyond 4 MiB",
         );
     }
@@ -604,7 +604,9 @@ fn values_are_validated_against_what_their_targets_accept() {
     let dir = tempfile::tempdir().unwrap();
     let base = common::read(&common::example("apim"));
     let many_tags: String = (0..50).map(|i| format!("  t{i}: v\n")).collect();
-    let cases: Vec<(&str, &str, String, &str, &str, &str)> = vec![
+    let env_line = line_of(&base, "  env: prod");
+    let location_line = line_of(&base, "location: swedencentral");
+    let cases: Vec<(&str, &str, String, &str, &str, String)> = vec![
         // (what, from, to, marker of the reported line, field, message)
         (
             "duplicate tag",
@@ -612,7 +614,7 @@ fn values_are_validated_against_what_their_targets_accept() {
             "  env: prod\n  env: dev".into(),
             "  env: dev",
             "tags.env",
-            "duplicate key `env` (first at line 10)",
+            format!("duplicate key `env` (first at line {env_line})"),
         ),
         (
             "duplicate named value",
@@ -621,7 +623,7 @@ fn values_are_validated_against_what_their_targets_accept() {
                 .into(),
             "someone@",
             "apim.namedValues.gateway-owner",
-            "duplicate key `gateway-owner`",
+            "duplicate key `gateway-owner`".into(),
         ),
         (
             "duplicate field",
@@ -629,15 +631,15 @@ fn values_are_validated_against_what_their_targets_accept() {
             "location: swedencentral\nlocation: norwayeast".into(),
             "location: norwayeast",
             "location",
-            "duplicate key `location` (first at line 8)",
+            format!("duplicate key `location` (first at line {location_line})"),
         ),
         (
-            "control character in an audience",
-            "audiences: [api://aoai-gateway]",
-            "audiences: [\"api://aoai\\a-gateway\"]".into(),
-            "audiences:",
-            "apim.jwt.audiences[0]",
-            "control character U+0007",
+            "control character in the App ID URI",
+            "appIdUri: api://aoai-gateway",
+            "appIdUri: \"api://aoai\\a-gateway\"".into(),
+            "appIdUri:",
+            "apim.jwt.appIdUri",
+            "control character U+0007".into(),
         ),
         (
             "no retries",
@@ -645,7 +647,7 @@ fn values_are_validated_against_what_their_targets_accept() {
             "retry: { count: 0,".into(),
             "retry:",
             "apim.loadBalancing.retry.count",
-            "retry count 0 is out of range",
+            "retry count 0 is out of range".into(),
         ),
         (
             "too many tags",
@@ -653,7 +655,7 @@ fn values_are_validated_against_what_their_targets_accept() {
             many_tags,
             "tags:",
             "tags",
-            "50 tags; Azure allows 50 per resource",
+            "50 tags; Azure allows 50 per resource".into(),
         ),
         (
             "long publisher name",
@@ -661,7 +663,7 @@ fn values_are_validated_against_what_their_targets_accept() {
             format!("name: {},", "P".repeat(101)),
             "publisher:",
             "apim.publisher.name",
-            "101 characters; API Management allows at most 100",
+            "101 characters; API Management allows at most 100".into(),
         ),
     ];
     for (what, from, to, marker, field, message) in cases {
@@ -673,7 +675,7 @@ fn values_are_validated_against_what_their_targets_accept() {
             .arg(dir.path().join("out"))
             .output()
             .unwrap();
-        assert_located(&out, &bp, line_of(&text, marker), field, message);
+        assert_located(&out, &bp, line_of(&text, marker), field, &message);
         assert!(!dir.path().join("out").exists(), "{what}: rendered");
     }
 

@@ -908,6 +908,8 @@ async fn capability_refusals() {
         origin(&plain, "japaneast"),
     )
     .await;
+}
+
 /// The control endpoints read and wipe the emulator's state: they need a bearer token as ARM calls
 /// do, and refuse what a web page could send (an Origin header, a form POST), so a page open in a
 /// browser cannot reset or read an emulator running on the same machine.
