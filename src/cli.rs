@@ -63,6 +63,8 @@ enum Command {
         #[arg(long)]
         detailed_exitcode: bool,
         #[command(flatten)]
+        preflight: PreflightArgs,
+        #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
         templates: TemplateArgs,
@@ -83,6 +85,8 @@ enum Command {
         /// Delete resources owned by this blueprint that it no longer declares.
         #[arg(long)]
         prune: bool,
+        #[command(flatten)]
+        preflight: PreflightArgs,
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
@@ -116,6 +120,59 @@ struct TemplateArgs {
     /// Folder whose templates replace the embedded ones (same relative paths).
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+struct PreflightArgs {
+    /// Turn a preflight check off (repeatable): quota, models, soft-deleted, names, providers,
+    /// or all.
+    #[arg(long, value_enum, value_name = "CHECK")]
+    skip_preflight: Vec<PreflightCheck>,
+    /// Purge soft-deleted accounts that hold a name the blueprint declares, before creating it.
+    #[arg(long, conflicts_with = "restore_soft_deleted")]
+    purge_soft_deleted: bool,
+    /// Restore soft-deleted accounts that hold a name the blueprint declares (`restore: true`).
+    #[arg(long)]
+    restore_soft_deleted: bool,
+}
+
+#[derive(Copy, Clone, ValueEnum, PartialEq, Eq)]
+enum PreflightCheck {
+    Quota,
+    Models,
+    SoftDeleted,
+    Names,
+    Providers,
+    All,
+}
+
+impl PreflightArgs {
+    fn to_options(&self, loaded: &blueprint::Loaded) -> crate::preflight::Options {
+        use crate::preflight::{Check, SoftDeleted};
+        let mut skip = Vec::new();
+        for c in &self.skip_preflight {
+            skip.extend(match c {
+                PreflightCheck::Quota => vec![Check::Quota],
+                PreflightCheck::Models => vec![Check::Models],
+                PreflightCheck::SoftDeleted => vec![Check::SoftDeleted],
+                PreflightCheck::Names => vec![Check::Names],
+                PreflightCheck::Providers => vec![Check::Providers],
+                PreflightCheck::All => Check::ALL.to_vec(),
+            });
+        }
+        crate::preflight::Options {
+            skip,
+            soft_deleted: if self.purge_soft_deleted {
+                Some(SoftDeleted::Purge)
+            } else if self.restore_soft_deleted {
+                Some(SoftDeleted::Restore)
+            } else {
+                None
+            },
+            file: loaded.path.display().to_string(),
+            spans: Some(loaded.spans.clone()),
+        }
+    }
 }
 
 #[derive(Args, Clone)]
@@ -301,6 +358,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             blueprint,
             json,
             detailed_exitcode,
+            preflight,
             target,
             templates,
         } => {
@@ -312,6 +370,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &model,
                 &rendered,
                 &target.to_options(),
+                &preflight.to_options(&loaded),
             ))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&plan)?);
@@ -329,6 +388,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             allow_replace,
             adopt,
             prune,
+            preflight,
             target,
             templates,
         } => {
@@ -355,6 +415,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     allow_replace,
                     adopt,
                     prune,
+                    preflight: preflight.to_options(&loaded),
                 },
             ))
         }

@@ -12,6 +12,7 @@ pub mod lint;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod preflight;
 pub mod progress;
 pub mod regions;
 pub mod render;

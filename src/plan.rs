@@ -93,6 +93,12 @@ pub struct Plan {
     /// cannot prove it created (nothing tags them): reported, never deleted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub undeclared: Vec<String>,
+    /// What the live subscription says before any write (quota, models, soft-deleted and
+    /// taken names, providers): see [`crate::preflight`].
+    pub preflight: Vec<crate::preflight::Finding>,
+    /// Soft-deleted accounts apply purges or restores before the graph.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<crate::preflight::Step>,
 }
 
 impl Plan {
@@ -105,6 +111,7 @@ impl Plan {
             .iter()
             .any(|r| r.action.writes() || r.state.is_some())
             || !self.orphans.is_empty()
+            || !self.steps.is_empty()
     }
 }
 
@@ -334,8 +341,7 @@ pub fn plan(rendered: &Rendered, live: &BTreeMap<String, Value>) -> Plan {
         .collect();
     Plan {
         resources,
-        orphans: Vec::new(),
-        undeclared: Vec::new(),
+        ..Plan::default()
     }
 }
 
@@ -383,7 +389,7 @@ fn text_diff(old: &str, new: &str) -> String {
 
 /// Terraform-like text.
 pub fn human(p: &Plan) -> String {
-    let mut s = String::new();
+    let mut s = crate::preflight::human(&p.preflight, &p.steps);
     for r in &p.resources {
         if r.action == Action::NoChange && r.state.is_none() {
             continue;
@@ -496,8 +502,7 @@ mod tests {
                 state: None,
                 kept_tags: Vec::new(),
             }],
-            orphans: Vec::new(),
-            undeclared: Vec::new(),
+            ..Plan::default()
         };
         let text = human(&p);
         assert!(text.contains("      - d\n      + D\n"), "{text}");

@@ -18,6 +18,7 @@ pub struct Flags {
     pub allow_replace: bool,
     pub adopt: bool,
     pub prune: bool,
+    pub preflight: crate::preflight::Options,
 }
 
 pub async fn run(
@@ -27,7 +28,8 @@ pub async fn run(
     flags: &Flags,
 ) -> Result<ExitCode> {
     let target = crate::target::connect(opts).await?;
-    let (live, plan) = match super::plan::observe(&target, model, rendered).await {
+    let (live, plan) = match super::plan::observe(&target, model, rendered, &flags.preflight).await
+    {
         Ok(x) => x,
         Err(e) => {
             target.close().await;
@@ -35,7 +37,8 @@ pub async fn run(
         }
     };
     print!("{}", crate::plan::human(&plan));
-    let refusals = crate::safety::refusals(&plan, flags.allow_replace, flags.adopt);
+    let mut refusals = crate::safety::refusals(&plan, flags.allow_replace, flags.adopt);
+    refusals.extend(crate::preflight::refusals(&plan.preflight));
     if !refusals.is_empty() {
         eprintln!("apply refused; nothing was written:");
         for r in &refusals {
@@ -61,6 +64,13 @@ pub async fn run(
             println!("Cancelled; nothing was applied.");
             target.close().await;
             return Ok(ExitCode::from(1));
+        }
+    }
+    match crate::preflight::run_steps(&target.client, rendered, &plan.steps).await {
+        Ok(done) => done.iter().for_each(|d| println!("{d}")),
+        Err(e) => {
+            target.close().await;
+            return Err(e.context("before the first resource; nothing else was written"));
         }
     }
     let ids: Vec<String> = rendered.resources.iter().map(|r| r.id.clone()).collect();

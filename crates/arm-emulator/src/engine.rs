@@ -792,7 +792,9 @@ impl Engine {
         if let Some(r) = self.provider_checks(path, spec, &body, existing.as_ref()) {
             return r;
         }
-        if let Some(r) = crate::preflight::refuse_put(self, &key, spec.name, &body, existing.is_some()) {
+        if let Some(r) =
+            crate::preflight::refuse_put(self, &key, spec.name, &body, existing.is_some())
+        {
             return r;
         }
         let now = self.now();

@@ -37,7 +37,66 @@ pub const CATALOG: &[(&str, &str)] = &[
     ("text-embedding-3-small", "1"),
 ];
 /// The regions `modelCapacities` reports on (public cloud ARM names).
-const REGIONS: &[&str] = &["australiacentral", "australiacentral2", "australiaeast", "australiasoutheast", "austriaeast", "belgiumcentral", "brazilsouth", "brazilsoutheast", "canadacentral", "canadaeast", "centralindia", "centralus", "chilecentral", "eastasia", "eastus", "eastus2", "francecentral", "francesouth", "germanynorth", "germanywestcentral", "indonesiacentral", "israelcentral", "italynorth", "japaneast", "japanwest", "jioindiacentral", "jioindiawest", "koreacentral", "koreasouth", "malaysiawest", "mexicocentral", "newzealandnorth", "northcentralus", "northeurope", "norwayeast", "norwaywest", "polandcentral", "qatarcentral", "southafricanorth", "southafricawest", "southcentralus", "southeastasia", "southindia", "spaincentral", "swedencentral", "swedensouth", "switzerlandnorth", "switzerlandwest", "uaecentral", "uaenorth", "uksouth", "ukwest", "westcentralus", "westeurope", "westindia", "westus", "westus2", "westus3",];
+const REGIONS: &[&str] = &[
+    "australiacentral",
+    "australiacentral2",
+    "australiaeast",
+    "australiasoutheast",
+    "austriaeast",
+    "belgiumcentral",
+    "brazilsouth",
+    "brazilsoutheast",
+    "canadacentral",
+    "canadaeast",
+    "centralindia",
+    "centralus",
+    "chilecentral",
+    "eastasia",
+    "eastus",
+    "eastus2",
+    "francecentral",
+    "francesouth",
+    "germanynorth",
+    "germanywestcentral",
+    "indonesiacentral",
+    "israelcentral",
+    "italynorth",
+    "japaneast",
+    "japanwest",
+    "jioindiacentral",
+    "jioindiawest",
+    "koreacentral",
+    "koreasouth",
+    "malaysiawest",
+    "mexicocentral",
+    "newzealandnorth",
+    "northcentralus",
+    "northeurope",
+    "norwayeast",
+    "norwaywest",
+    "polandcentral",
+    "qatarcentral",
+    "southafricanorth",
+    "southafricawest",
+    "southcentralus",
+    "southeastasia",
+    "southindia",
+    "spaincentral",
+    "swedencentral",
+    "swedensouth",
+    "switzerlandnorth",
+    "switzerlandwest",
+    "uaecentral",
+    "uaenorth",
+    "uksouth",
+    "ukwest",
+    "westcentralus",
+    "westeurope",
+    "westindia",
+    "westus",
+    "westus2",
+    "westus3",
+];
 const CATALOG_SKUS: &[&str] = &[
     "Standard",
     "GlobalStandard",
@@ -111,7 +170,10 @@ fn region(s: &str) -> String {
 }
 
 fn segs(raw: &str) -> Vec<String> {
-    raw.trim_matches('/').split('/').map(str::to_string).collect()
+    raw.trim_matches('/')
+        .split('/')
+        .map(str::to_string)
+        .collect()
 }
 
 fn query_param(query: &str, key: &str) -> Option<String> {
@@ -326,7 +388,8 @@ pub fn route(
             let name = req["name"].as_str().unwrap_or("").to_string();
             // Endpoints with a generated host-name suffix are unique per tenant; the emulator
             // reports names listed as taken, and endpoints of another resource group.
-            let rg_prefix = format!("/subscriptions/{}/resourcegroups/{}/", sub, s[3]).to_lowercase();
+            let rg_prefix =
+                format!("/subscriptions/{}/resourcegroups/{}/", sub, s[3]).to_lowercase();
             let used = taken(e, &name)
                 || e.resources.iter().any(|(k, r)| {
                     r.spec == "microsoft.cdn/profiles/afdendpoints"
@@ -441,7 +504,11 @@ fn quota_except(e: &Engine, sub: &str, loc: &str, usage: &str, except: Option<&s
     let mut used = q.map(|q| q.used).unwrap_or(0);
     let prefix = format!("/subscriptions/{}/", sub.to_lowercase());
     for (k, r) in &e.resources {
-        if r.spec != DEPLOYMENTS || r.deleting || !k.starts_with(&prefix) || Some(k.as_str()) == except {
+        if r.spec != DEPLOYMENTS
+            || r.deleting
+            || !k.starts_with(&prefix)
+            || Some(k.as_str()) == except
+        {
             continue;
         }
         let account = k.rsplitn(3, '/').nth(2).unwrap_or("");
@@ -505,7 +572,13 @@ fn usages(e: &Engine, sub: &str, loc: &str) -> Reply {
 
 /// Writes Azure refuses because of soft-deleted names and quota; `None`: allowed. A PUT of an
 /// account with `properties.restore: true` over a soft-deleted name restores it.
-pub fn refuse_put(e: &mut Engine, key: &str, spec: &str, body: &Value, exists: bool) -> Option<Reply> {
+pub fn refuse_put(
+    e: &mut Engine,
+    key: &str,
+    spec: &str,
+    body: &Value,
+    exists: bool,
+) -> Option<Reply> {
     match spec {
         ACCOUNTS if !exists => {
             let restore = body["properties"]["restore"].as_bool() == Some(true);
@@ -537,7 +610,11 @@ pub fn refuse_put(e: &mut Engine, key: &str, spec: &str, body: &Value, exists: b
         }
         DEPLOYMENTS => {
             let account = key.rsplitn(3, '/').nth(2).unwrap_or("");
-            let loc = region(e.resources.get(account)?.doc["location"].as_str().unwrap_or(""));
+            let loc = region(
+                e.resources.get(account)?.doc["location"]
+                    .as_str()
+                    .unwrap_or(""),
+            );
             let sub = key.split('/').nth(2).unwrap_or("").to_string();
             let usage = usage_name(body);
             let (limit, used) = quota_except(e, &sub, &loc, &usage, Some(key));
@@ -562,7 +639,10 @@ pub fn soft_delete(e: &mut Engine, key: &str, spec: &str, doc: &Value) {
     let mut d = doc.clone();
     if let Some(p) = d.get_mut("properties").and_then(Value::as_object_mut) {
         p.insert("provisioningState".into(), json!("Succeeded"));
-        p.insert("deletionDate".into(), json!(format!("virtual second {:.0}", e.now())));
+        p.insert(
+            "deletionDate".into(),
+            json!(format!("virtual second {:.0}", e.now())),
+        );
     }
     e.preflight.deleted_accounts.insert(key.to_string(), d);
 }
