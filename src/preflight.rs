@@ -887,40 +887,36 @@ pub fn human(findings: &[Finding], steps: &[Step]) -> String {
     s
 }
 
-/// Purge or restore each soft-deleted account before the graph runs (restore: a PUT of the
-/// rendered account with `properties.restore: true`). Returns what was done.
-pub async fn run_steps(
-    client: &ArmClient,
-    rendered: &Rendered,
-    steps: &[Step],
-) -> Result<Vec<String>> {
+/// Purge the soft-deleted accounts the steps name, before the graph runs (a purge needs no
+/// resource group). Returns what was done.
+pub async fn purge(client: &ArmClient, steps: &[Step]) -> Result<Vec<String>> {
     let mut done = Vec::new();
-    for st in steps {
-        match st.action {
-            SoftDeleted::Purge => {
-                client
-                    .delete(&st.deleted, versions::COGNITIVE)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("purging {}: {e}", st.deleted))?;
-                done.push(format!("purged soft-deleted account {}", st.deleted));
-            }
-            SoftDeleted::Restore => {
-                let r = rendered
-                    .resources
-                    .iter()
-                    .find(|r| r.id.eq_ignore_ascii_case(&st.account))
-                    .ok_or_else(|| anyhow::anyhow!("{} is not in the render", st.account))?;
-                let mut body: Value = serde_json::from_str(&r.body)?;
-                body["properties"]["restore"] = json!(true);
-                client
-                    .put(&r.id, r.api_version, &body, &|_: &str| {})
-                    .await
-                    .map_err(|e| anyhow::anyhow!("restoring {}: {e}", st.account))?;
-                done.push(format!("restored soft-deleted account {}", st.account));
-            }
-        }
+    for st in steps.iter().filter(|s| s.action == SoftDeleted::Purge) {
+        client
+            .delete(&st.deleted, versions::COGNITIVE)
+            .await
+            .map_err(|e| anyhow::anyhow!("purging {}: {e}", st.deleted))?;
+        done.push(format!("purged soft-deleted account {}", st.deleted));
     }
     Ok(done)
+}
+
+/// The render with `properties.restore: true` in the body of each account to restore: the
+/// graph's own PUT of the account restores it, once its resource group exists (Azure restores
+/// only into an existing group).
+pub fn with_restores(rendered: &Rendered, steps: &[Step]) -> Result<Rendered> {
+    let mut out = rendered.clone();
+    for st in steps.iter().filter(|s| s.action == SoftDeleted::Restore) {
+        let r = out
+            .resources
+            .iter_mut()
+            .find(|r| r.id.eq_ignore_ascii_case(&st.account))
+            .ok_or_else(|| anyhow::anyhow!("{} is not in the render", st.account))?;
+        let mut body: Value = serde_json::from_str(&r.body)?;
+        body["properties"]["restore"] = json!(true);
+        r.body = serde_json::to_string_pretty(&body)?;
+    }
+    Ok(out)
 }
 
 /// Purge the account a replace just deleted: Azure keeps a deleted account soft-deleted, and

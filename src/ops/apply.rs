@@ -66,13 +66,15 @@ pub async fn run(
             return Ok(ExitCode::from(1));
         }
     }
-    match crate::preflight::run_steps(&target.client, rendered, &plan.steps).await {
+    match crate::preflight::purge(&target.client, &plan.steps).await {
         Ok(done) => done.iter().for_each(|d| println!("{d}")),
         Err(e) => {
             target.close().await;
             return Err(e.context("before the first resource; nothing else was written"));
         }
     }
+    let restoring = crate::preflight::with_restores(rendered, &plan.steps)?;
+    let rendered = &restoring;
     let ids: Vec<String> = rendered.resources.iter().map(|r| r.id.clone()).collect();
     let ledger = Arc::new(Ledger::default());
     let interrupted = Arc::new(AtomicBool::new(false));
