@@ -513,3 +513,46 @@ fn one_request_per_fact_and_skipped_checks_send_nothing() {
     assert!(plan["preflight"].as_array().unwrap().is_empty());
     assert!(preflight_requests(&emu, start).is_empty());
 }
+
+#[test]
+fn a_replaced_account_is_purged_before_it_is_created_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emulator(&state(dir.path(), json!({})));
+    let bp = edited_example("afd", dir.path(), "afd.yaml", |_| {});
+    apply_ok(&bp, &emu.url, &[]);
+    let changed = edited_example("afd", dir.path(), "afd.yaml", |v| {
+        v["openai"]["accounts"][0]["customSubdomain"] = "aoai-renamed-sub".into();
+    });
+    let start = emu.log().len();
+    apply_ok(&changed, &emu.url, &["--allow-replace"]);
+    let order: Vec<String> = emu.log()[start..]
+        .iter()
+        .filter(|e| e["method"] == "DELETE" || e["method"] == "PUT")
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["method"].as_str().unwrap(),
+                e["path"].as_str().unwrap()
+            )
+        })
+        // The account and its soft-deleted copy (not its children, nor the origin named after it).
+        .filter(|p| p.ends_with("ccounts/aoai-afd-weu"))
+        .collect();
+    assert!(order.len() >= 3, "{order:#?}");
+    assert!(
+        order[0].starts_with("DELETE ") && order[0].ends_with("/accounts/aoai-afd-weu"),
+        "{order:#?}"
+    );
+    assert!(
+        order[1].starts_with("DELETE ")
+            && order[1].ends_with(
+                "/locations/westeurope/resourceGroups/rg-aoai-afd/deletedAccounts/aoai-afd-weu"
+            ),
+        "{order:#?}"
+    );
+    assert!(
+        order[2].starts_with("PUT ") && order[2].ends_with("/accounts/aoai-afd-weu"),
+        "{order:#?}"
+    );
+    assert!(deleted_accounts(&emu.url, AFD_SUB).is_empty());
+}
