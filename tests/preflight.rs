@@ -492,13 +492,13 @@ fn one_request_per_fact_and_skipped_checks_send_nothing() {
     let plan = plan_json(&bp, &emu.url, &[]);
     let mut reqs = preflight_requests(&emu, start);
     reqs.sort();
-    // 2 regions x (usages, models), 1 model capacities, 1 deleted accounts, 3 subdomains,
+    // 2 regions x usages, 1 model capacities, 1 deleted accounts, 3 subdomains,
     // 1 API Management name, and one registration per provider namespace the render writes.
     let providers = reqs.iter().filter(|r| r.split('/').count() == 5).count();
     // CognitiveServices, Network, ApiManagement, Insights, OperationalInsights, EventHub,
     // Consumption.
     assert_eq!(providers, 7, "{reqs:#?}");
-    assert_eq!(reqs.len() - providers, 4 + 1 + 1 + 3 + 1, "{reqs:#?}");
+    assert_eq!(reqs.len() - providers, 2 + 1 + 1 + 3 + 1, "{reqs:#?}");
     assert_eq!(findings(&plan, "quota").len(), 1);
 
     let start = emu.log().len();
@@ -506,7 +506,7 @@ fn one_request_per_fact_and_skipped_checks_send_nothing() {
     assert!(findings(&plan, "quota").is_empty(), "{plan:#}");
     let reqs = preflight_requests(&emu, start);
     assert!(!reqs.iter().any(|r| r.contains("/usages")), "{reqs:#?}");
-    assert!(reqs.iter().any(|r| r.contains("/models")), "{reqs:#?}");
+    assert!(reqs.iter().any(|r| r.contains("/modelCapacities")), "{reqs:#?}");
 
     let start = emu.log().len();
     let plan = plan_json(&bp, &emu.url, &["--skip-preflight", "all"]);
