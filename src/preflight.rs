@@ -424,7 +424,7 @@ pub fn evaluate(
                 "subscription",
                 &format!("the registration of {ns}"),
                 e,
-                "Microsoft.Resources/subscriptions/providers/read",
+                "Microsoft.Resources/subscriptions/read (Reader on the subscription)",
             ),
         }
     }
@@ -517,7 +517,7 @@ pub fn evaluate(
                     &field,
                     &format!("where {} {} is offered", d.model_name, d.model_version),
                     e,
-                    "Microsoft.CognitiveServices/modelCapacities/read",
+                    "Microsoft.CognitiveServices/locations/modelCapacities/read",
                 );
                 break;
             }
