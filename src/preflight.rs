@@ -473,9 +473,18 @@ pub fn evaluate(
                 .as_str()
                 .is_some_and(|n| n.eq_ignore_ascii_case(&usage))
         });
-        let (limit, used) = found
-            .map(|u| (num(&u["limit"]), num(&u["currentValue"])))
-            .unwrap_or((0, 0));
+        // Provisioned types share one usage across models (`OpenAI.ProvisionedManaged`, ...),
+        // and a usage Azure does not list cannot be judged: say so rather than guess.
+        let Some((limit, used)) = found.map(|u| (num(&u["limit"]), num(&u["currentValue"]))) else {
+            out.push(
+                Check::Quota,
+                Level::Warning,
+                "openai.deployment.sku",
+                format!("no usage named {usage} in {region}: its quota was not checked"),
+                format!("see `az cognitiveservices usage list --location {region}` for the usage this deployment type counts against"),
+            );
+            continue;
+        };
         let free = limit.saturating_sub(used);
         if asked > free {
             let names: Vec<&str> = accounts.iter().map(|(_, a)| a.name.as_str()).collect();

@@ -506,7 +506,10 @@ fn one_request_per_fact_and_skipped_checks_send_nothing() {
     assert!(findings(&plan, "quota").is_empty(), "{plan:#}");
     let reqs = preflight_requests(&emu, start);
     assert!(!reqs.iter().any(|r| r.contains("/usages")), "{reqs:#?}");
-    assert!(reqs.iter().any(|r| r.contains("/modelCapacities")), "{reqs:#?}");
+    assert!(
+        reqs.iter().any(|r| r.contains("/modelCapacities")),
+        "{reqs:#?}"
+    );
 
     let start = emu.log().len();
     let plan = plan_json(&bp, &emu.url, &["--skip-preflight", "all"]);
@@ -555,4 +558,52 @@ fn a_replaced_account_is_purged_before_it_is_created_again() {
         "{order:#?}"
     );
     assert!(deleted_accounts(&emu.url, AFD_SUB).is_empty());
+}
+
+#[test]
+fn a_usage_azure_does_not_list_is_a_warning_not_a_guess() {
+    let dir = tempfile::tempdir().unwrap();
+    // swedencentral offers only another model: no usage for the example's deployment there.
+    let st = state(
+        dir.path(),
+        json!({ "models": { "swedencentral": [ { "name": "gpt-4.1", "version": "2025-04-14", "skus": ["GlobalStandard"] } ] } }),
+    );
+    let emu = emulator(&st);
+    let plan = plan_json(&example("apim"), &emu.url, &[]);
+    let q = findings(&plan, "quota");
+    assert_eq!(q.len(), 1, "{plan:#}");
+    assert_eq!(q[0]["level"], "warning");
+    assert!(q[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no usage named OpenAI.GlobalStandard.gpt-4o-mini in swedencentral"));
+    // The model check says why: it is not offered there.
+    assert_eq!(findings(&plan, "models")[0]["level"], "error", "{plan:#}");
+}
+
+#[test]
+fn the_emulator_refuses_a_custom_subdomain_held_by_another_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emulator(&state(dir.path(), json!({ "taken": ["aoai-afd-france"] })));
+    let rg = format!("/subscriptions/{AFD_SUB}/resourceGroups/rg-x");
+    let (s, _) = http(
+        &emu.url,
+        "PUT",
+        &format!("{rg}?api-version=2025-04-01"),
+        Some(&json!({ "location": "westeurope" })),
+    );
+    assert!(s == 200 || s == 201, "{s}");
+    let (s, body) = http(
+        &emu.url,
+        "PUT",
+        &format!(
+            "{rg}/providers/Microsoft.CognitiveServices/accounts/other?api-version=2026-05-01"
+        ),
+        Some(
+            &json!({ "location": "westeurope", "kind": "OpenAI", "sku": { "name": "S0" },
+                      "properties": { "customSubDomainName": "aoai-afd-france" } }),
+        ),
+    );
+    assert_eq!(s, 409, "{body}");
+    assert_eq!(body["error"]["code"], "CustomDomainInUse");
 }
