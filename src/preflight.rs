@@ -804,7 +804,7 @@ fn coords(region: &str) -> Option<(f64, f64)> {
         ("jioindiawest", 22.47, 70.06),
         ("koreacentral", 37.57, 126.98),
         ("koreasouth", 35.18, 129.08),
-        ("malaysiawest", 3.14, 101.69),
+        ("malaysiawest", 3.139, 101.687),
         ("mexicocentral", 20.59, -100.39),
         ("newzealandnorth", -36.85, 174.76),
         ("northcentralus", 41.88, -87.63),
