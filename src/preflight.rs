@@ -711,8 +711,17 @@ pub fn evaluate(
                     "choose another frontDoor.endpoint".into(),
                 ),
                 Ok(_) => {}
-                // A resource group that does not exist yet cannot be asked; nothing to report.
-                Err(e) if e.status == Some(404) => {}
+                // The question is asked in the resource group, which does not exist yet.
+                Err(e) if e.status == Some(404) => out.push(
+                    Check::Names,
+                    Level::Note,
+                    "frontDoor.endpoint",
+                    format!(
+                        "Front Door endpoint name {} not checked: the resource group {} does not exist yet",
+                        fd.endpoint, m.resource_group
+                    ),
+                    "with the TenantReuse scope the host name carries a hash of the tenant: only another endpoint of this tenant with the same name can collide".into(),
+                ),
                 Err(e) => out.unread(
                     Check::Names,
                     "frontDoor.endpoint",
