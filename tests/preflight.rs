@@ -98,7 +98,7 @@ fn quota_short_counts_what_the_blueprint_adds_in_each_region() {
     let plan = plan_json(&bp, &emu.url, &[]);
     let q = findings(&plan, "quota");
     assert_eq!(q.len(), 1, "{plan:#}");
-    assert_eq!(q[0]["level"], "error");
+    assert_eq!(q[0]["severity"], "error");
     let msg = q[0]["message"].as_str().unwrap();
     assert!(msg.contains("short by 150"), "{msg}");
     assert!(
@@ -255,7 +255,7 @@ fn a_soft_deleted_name_is_refused_until_purge_is_chosen() {
     let plan = plan_json(&bp, &emu.url, &[]);
     let s = findings(&plan, "soft-deleted");
     assert_eq!(s.len(), 1, "{plan:#}");
-    assert_eq!(s[0]["level"], "error");
+    assert_eq!(s[0]["severity"], "error");
     assert_eq!(s[0]["field"], "openai.accounts[1].name");
     assert_eq!(s[0]["line"], line_of(&bp, "aoai-afd-swc"));
     let help = s[0]["help"].as_str().unwrap();
@@ -269,7 +269,7 @@ fn a_soft_deleted_name_is_refused_until_purge_is_chosen() {
 
     // With --purge-soft-deleted the plan shows the step and apply purges before creating.
     let plan = plan_json(&bp, &emu.url, &["--purge-soft-deleted"]);
-    assert_eq!(findings(&plan, "soft-deleted")[0]["level"], "note");
+    assert_eq!(findings(&plan, "soft-deleted")[0]["severity"], "note");
     assert_eq!(plan["steps"][0]["action"], "purge", "{plan:#}");
     let start = emu.log().len();
     let t = apply_ok(&bp, &emu.url, &["--purge-soft-deleted"]);
@@ -572,13 +572,17 @@ fn a_usage_azure_does_not_list_is_a_warning_not_a_guess() {
     let plan = plan_json(&example("apim"), &emu.url, &[]);
     let q = findings(&plan, "quota");
     assert_eq!(q.len(), 1, "{plan:#}");
-    assert_eq!(q[0]["level"], "warning");
+    assert_eq!(q[0]["severity"], "warning");
     assert!(q[0]["message"]
         .as_str()
         .unwrap()
         .contains("no usage named OpenAI.GlobalStandard.gpt-4o-mini in swedencentral"));
     // The model check says why: it is not offered there.
-    assert_eq!(findings(&plan, "models")[0]["level"], "error", "{plan:#}");
+    assert_eq!(
+        findings(&plan, "models")[0]["severity"],
+        "error",
+        "{plan:#}"
+    );
 }
 
 #[test]
