@@ -611,3 +611,35 @@ fn the_emulator_refuses_a_custom_subdomain_held_by_another_account() {
     assert_eq!(s, 409, "{body}");
     assert_eq!(body["error"]["code"], "CustomDomainInUse");
 }
+
+#[test]
+fn restoring_into_another_region_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // aoai-afd-swc was deleted in norwayeast; the blueprint puts it in swedencentral.
+    let st = state(
+        dir.path(),
+        json!({ "deletedAccounts": { "seed": {
+            "id": format!("/subscriptions/{AFD_SUB}/resourceGroups/rg-aoai-afd/providers/Microsoft.CognitiveServices/accounts/aoai-afd-swc"),
+            "name": "aoai-afd-swc", "location": "norwayeast", "kind": "OpenAI", "sku": { "name": "S0" },
+            "properties": {}
+        } } }),
+    );
+    let emu = emulator(&st);
+    let bp = example("afd");
+    let plan = plan_json(&bp, &emu.url, &["--restore-soft-deleted"]);
+    let s = findings(&plan, "soft-deleted");
+    assert_eq!(s[0]["severity"], "error", "{plan:#}");
+    assert!(s[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("restoring brings it back there"));
+    assert!(plan.get("steps").is_none(), "{plan:#}");
+    apply_refused(
+        &bp,
+        &emu,
+        &["--restore-soft-deleted"],
+        "--purge-soft-deleted",
+    );
+    // Purging is the way out.
+    apply_ok(&bp, &emu.url, &["--purge-soft-deleted"]);
+}

@@ -1217,6 +1217,10 @@ impl Engine {
     pub fn restore(&mut self, v: &Value) {
         self.preflight = crate::preflight::Data::from_state(&v["preflight"]);
         if let Ok(r) = serde_json::from_value::<BTreeMap<String, Stored>>(v["resources"].clone()) {
+            // A deletion in flight is done too: a Cognitive Services account is soft-deleted.
+            for (k, s) in r.iter().filter(|(_, s)| s.deleting) {
+                crate::preflight::soft_delete(self, k, &s.spec, &s.doc);
+            }
             // Operations do not survive a restart: what was provisioning is done.
             self.resources = r
                 .into_iter()
