@@ -338,7 +338,10 @@ pub fn route(
                 ),
                 ("GET", Some(d)) => Reply::json(200, deleted_view(&d)),
                 (_, Some(_)) => {
-                    e.preflight.deleted_accounts.remove(&key);
+                    // Refused below without an api-version: nothing is purged then.
+                    if api_version.is_some() {
+                        e.preflight.deleted_accounts.remove(&key);
+                    }
                     Reply::empty(200)
                 }
             }
