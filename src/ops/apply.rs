@@ -73,7 +73,13 @@ pub async fn run(
             return Err(e.context("before the first resource; nothing else was written"));
         }
     }
-    let restoring = crate::preflight::with_restores(rendered, &plan.steps)?;
+    let restoring = match crate::preflight::with_restores(rendered, &plan.steps) {
+        Ok(r) => r,
+        Err(e) => {
+            target.close().await;
+            return Err(e);
+        }
+    };
     let rendered = &restoring;
     let ids: Vec<String> = rendered.resources.iter().map(|r| r.id.clone()).collect();
     let ledger = Arc::new(Ledger::default());
