@@ -66,13 +66,6 @@ pub async fn run(
             return Ok(ExitCode::from(1));
         }
     }
-    match crate::preflight::purge(&target.client, &plan.steps).await {
-        Ok(done) => done.iter().for_each(|d| println!("{d}")),
-        Err(e) => {
-            target.close().await;
-            return Err(e.context("before the first resource; nothing else was written"));
-        }
-    }
     let restoring = match crate::preflight::with_restores(rendered, &plan.steps) {
         Ok(r) => r,
         Err(e) => {
@@ -80,6 +73,13 @@ pub async fn run(
             return Err(e);
         }
     };
+    match crate::preflight::purge(&target.client, &plan.steps).await {
+        Ok(done) => done.iter().for_each(|d| println!("{d}")),
+        Err(e) => {
+            target.close().await;
+            return Err(e.context("before the first resource; nothing else was written"));
+        }
+    }
     let rendered = &restoring;
     let ids: Vec<String> = rendered.resources.iter().map(|r| r.id.clone()).collect();
     let ledger = Arc::new(Ledger::default());
