@@ -373,7 +373,11 @@ impl Out<'_> {
             Severity::Warning,
             field,
             format!("{what} could not be read ({status}{code}): not checked"),
-            format!("the preflight needs the read-only permission {action}; or skip it with --skip-preflight {}", check.as_str()),
+            if matches!(e.status, Some(401 | 403)) {
+                format!("the preflight needs the read-only permission {action}; or skip it with --skip-preflight {}", check.as_str())
+            } else {
+                format!("{}; run plan again, or skip the check with --skip-preflight {}", e.message, check.as_str())
+            },
         );
     }
 }
@@ -404,9 +408,15 @@ pub fn evaluate(
             Ok(Some(doc)) => {
                 let state = doc["registrationState"].as_str().unwrap_or("Unknown");
                 if !state.eq_ignore_ascii_case("Registered") {
+                    // Registering ends by itself within minutes; anything else needs the command.
+                    let severity = if state.eq_ignore_ascii_case("Registering") {
+                        Severity::Warning
+                    } else {
+                        Severity::Error
+                    };
                     out.push(
                         Check::Providers,
-                        Severity::Error,
+                        severity,
                         "subscription",
                         format!("resource provider {ns} is {state} in subscription {}: Azure refuses its resources (MissingSubscriptionRegistration)", m.subscription),
                         format!("az provider register --namespace {ns} --subscription {}", m.subscription),
