@@ -85,6 +85,13 @@ pub struct ResourcePlan {
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Plan {
+    /// What the live subscription says before any write (quota, models, soft-deleted and
+    /// taken names, providers): see [`crate::preflight`]. First in `--json`, as at the top of
+    /// the human plan.
+    pub preflight: Vec<crate::preflight::Finding>,
+    /// Soft-deleted accounts apply purges or restores before the graph.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<crate::preflight::Step>,
     pub resources: Vec<ResourcePlan>,
     /// Resources owned by this blueprint that it no longer declares, in the order `--prune`
     /// deletes them (children and referrers before what they belong to or point at).
@@ -93,12 +100,6 @@ pub struct Plan {
     /// cannot prove it created (nothing tags them): reported, never deleted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub undeclared: Vec<String>,
-    /// What the live subscription says before any write (quota, models, soft-deleted and
-    /// taken names, providers): see [`crate::preflight`].
-    pub preflight: Vec<crate::preflight::Finding>,
-    /// Soft-deleted accounts apply purges or restores before the graph.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub steps: Vec<crate::preflight::Step>,
 }
 
 impl Plan {
