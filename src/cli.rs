@@ -104,7 +104,8 @@ enum Command {
         faults: String,
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Keep state in this file across restarts.
+        /// Keep state in this file across restarts (its `preflight` section describes the
+        /// subscription: quota, models, soft-deleted accounts, taken names, providers).
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
         /// Latency added to every response, in milliseconds (for benchmarks).
@@ -124,8 +125,7 @@ struct TemplateArgs {
 
 #[derive(Args, Clone)]
 struct PreflightArgs {
-    /// Turn a preflight check off (repeatable): quota, models, soft-deleted, names, providers,
-    /// or all.
+    /// Turn a preflight check off (repeatable; `all` turns every one off).
     #[arg(long, value_enum, value_name = "CHECK")]
     skip_preflight: Vec<PreflightCheck>,
     /// Purge soft-deleted accounts that hold a name the blueprint declares, before creating it.
@@ -180,7 +180,8 @@ struct TargetArgs {
     /// Run against an in-process ARM emulator (no Azure account needed).
     #[arg(long)]
     emulator: bool,
-    /// With --emulator: keep the emulator's state in FILE, so plan/apply runs build on each other.
+    /// With --emulator: keep the emulator's state in FILE, so plan/apply runs build on each other
+    /// (its `preflight` section describes the subscription: quota, models, taken names, ...).
     #[arg(long, value_name = "FILE", requires = "emulator")]
     emulator_state: Option<PathBuf>,
     /// With --emulator: divide Azure's provisioning durations by F.
