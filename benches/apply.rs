@@ -8,6 +8,7 @@
 //!
 //! `cargo bench --bench apply` runs everything and rewrites the table in BENCHMARKS.md;
 //! `cargo bench --bench apply -- --quick` runs 1 and 3 regions only and writes nothing;
+//! `cargo bench --bench apply -- --only 30` runs the 30-region blueprint alone, writing nothing;
 //! `cargo bench --bench apply -- --blueprint 30 big.yaml` writes the generated blueprint.
 
 use std::collections::{BTreeMap, HashMap};
@@ -160,6 +161,8 @@ struct Row {
     plan_ratio: f64,
     /// Plan time over the bound that ARM's read throttling sets (see `throttle_bound`).
     plan_throttle_ratio: f64,
+    /// Plan with the preflight reads (same round) / plan without them.
+    preflight_ratio: f64,
     reads_per_resource: f64,
     writes: usize,
     approvals: usize,
@@ -317,6 +320,29 @@ async fn measure(label: String, file: &Path, text: &str) -> Row {
         .count();
     emu.shutdown().await;
 
+    // The same plan with the preflight, on a fresh emulator (a fresh read bucket): its reads
+    // go out beside the resource reads, as `ops::plan::observe` sends them.
+    let (emu, client) = emulator(arm_emulator::Config {
+        latency: READ_LATENCY,
+        ..Default::default()
+    })
+    .await;
+    let pre = aoai_arch::preflight::Options::default();
+    let t = Instant::now();
+    let (live, facts) = tokio::join!(
+        apply::read_all(&client, &rendered, CONCURRENCY),
+        aoai_arch::preflight::gather(&client, &model, &rendered, &pre, CONCURRENCY)
+    );
+    let live = live.expect("read");
+    let _ = aoai_arch::safety::plan(&rendered, &live, &model.owner);
+    let (found, _) = aoai_arch::preflight::evaluate(&facts, &model, &live, &pre);
+    let preflight_time = t.elapsed();
+    assert!(
+        found.is_empty(),
+        "preflight findings on the emulator's defaults: {found:?}"
+    );
+    emu.shutdown().await;
+
     Row {
         label,
         resources,
@@ -324,6 +350,7 @@ async fn measure(label: String, file: &Path, text: &str) -> Row {
         apply: apply_time,
         plan_ratio: plan_time.as_secs_f64() / ideal,
         plan_throttle_ratio: plan_time.as_secs_f64() / bound,
+        preflight_ratio: preflight_time.as_secs_f64() / plan_time.as_secs_f64(),
         reads_per_resource: reads as f64 / resources as f64,
         writes,
         approvals,
@@ -392,8 +419,16 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
         return;
     }
-    let quick = args.iter().any(|a| a == "--quick");
-    let sizes: &[usize] = if quick {
+    // `-- --only N`: the generated N-region blueprint alone, nothing written.
+    let only: Option<usize> = args
+        .iter()
+        .position(|a| a == "--only")
+        .map(|at| args[at + 1].parse().expect("--only N"));
+    let quick = only.is_some() || args.iter().any(|a| a == "--quick");
+    let only_sizes = only.map(|n| vec![n]).unwrap_or_default();
+    let sizes: &[usize] = if only.is_some() {
+        &only_sizes
+    } else if quick {
         &[1, 3]
     } else {
         &[1, 2, 5, 10, 20, bench_regions().len()]
@@ -403,7 +438,12 @@ fn main() {
         .build()
         .unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut inputs: Vec<(String, std::path::PathBuf, String)> = ["afd", "apim", "afd-apim"]
+    let examples: &[&str] = if only.is_some() {
+        &[]
+    } else {
+        &["afd", "apim", "afd-apim"]
+    };
+    let mut inputs: Vec<(String, std::path::PathBuf, String)> = examples
         .iter()
         .map(|name| {
             let path = root.join(format!("blueprints/{name}.yaml"));
@@ -422,12 +462,13 @@ fn main() {
     for (label, path, text) in &inputs {
         let row = rt.block_on(measure(label.clone(), path, text));
         println!(
-            "{:<18} resources={:>4} apply/critical-path={:.3} plan/ideal={:.3} plan/throttle-bound={:.3} reads/resource={:.2} writes={} (approvals {}, redundant {}) polls={} worst-polls-over-bound={} noop-writes={} render={:.1}ms",
+            "{:<18} resources={:>4} apply/critical-path={:.3} plan/ideal={:.3} plan/throttle-bound={:.3} plan-with-preflight/plan={:.3} reads/resource={:.2} writes={} (approvals {}, redundant {}) polls={} worst-polls-over-bound={} noop-writes={} render={:.1}ms",
             row.label,
             row.resources,
             row.apply.as_secs_f64() / row.critical.as_secs_f64(),
             row.plan_ratio,
             row.plan_throttle_ratio,
+            row.preflight_ratio,
             row.reads_per_resource,
             row.writes,
             row.approvals,
@@ -451,17 +492,18 @@ fn main() {
     );
 
     let mut table = String::from(
-        "| blueprint | resources | apply / critical path | critical path (s) | plan / ideal | plan / read-throttle bound | reads per resource | writes (of which approvals) | redundant writes | polls | worst polls over bound | no-op apply writes | render (ms) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| blueprint | resources | apply / critical path | critical path (s) | plan / ideal | plan / read-throttle bound | plan with preflight / without | reads per resource | writes (of which approvals) | redundant writes | polls | worst polls over bound | no-op apply writes | render (ms) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in &rows {
         table.push_str(&format!(
-            "| {} | {} | {:.3} | {:.2} | {:.3} | {:.3} | {:.2} | {} ({}) | {} | {} | {} | {} | {:.1} |\n",
+            "| {} | {} | {:.3} | {:.2} | {:.3} | {:.3} | {:.3} | {:.2} | {} ({}) | {} | {} | {} | {} | {:.1} |\n",
             r.label,
             r.resources,
             r.apply.as_secs_f64() / r.critical.as_secs_f64(),
             r.critical.as_secs_f64(),
             r.plan_ratio,
             r.plan_throttle_ratio,
+            r.preflight_ratio,
             r.reads_per_resource,
             r.writes,
             r.approvals,

@@ -524,6 +524,8 @@ async fn one(
             .delete(&r.id, r.api_version)
             .await
             .map_err(|e| e.to_string())?;
+        let location = have.as_ref().and_then(|h| h["location"].as_str());
+        crate::preflight::purge_replaced(client, &r.resource_type, &r.id, location).await?;
     }
     progress.start(
         &r.id,

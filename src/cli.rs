@@ -71,6 +71,8 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
         #[command(flatten)]
+        preflight: PreflightArgs,
+        #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
         templates: TemplateArgs,
@@ -96,6 +98,8 @@ enum Command {
         #[arg(long)]
         break_lock: bool,
         #[command(flatten)]
+        preflight: PreflightArgs,
+        #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
         templates: TemplateArgs,
@@ -112,7 +116,8 @@ enum Command {
         faults: String,
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Keep state in this file across restarts.
+        /// Keep state in this file across restarts (its `preflight` section describes the
+        /// subscription: quota, models, soft-deleted accounts, taken names, providers).
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
         /// Latency added to every response, in milliseconds (for benchmarks).
@@ -131,11 +136,64 @@ struct TemplateArgs {
 }
 
 #[derive(Args, Clone)]
+struct PreflightArgs {
+    /// Turn a preflight check off (repeatable; `all` turns every one off).
+    #[arg(long, value_enum, value_name = "CHECK")]
+    skip_preflight: Vec<PreflightCheck>,
+    /// Purge soft-deleted accounts that hold a name the blueprint declares, before creating it.
+    #[arg(long, conflicts_with = "restore_soft_deleted")]
+    purge_soft_deleted: bool,
+    /// Restore soft-deleted accounts that hold a name the blueprint declares (`restore: true`).
+    #[arg(long)]
+    restore_soft_deleted: bool,
+}
+
+#[derive(Copy, Clone, ValueEnum, PartialEq, Eq)]
+enum PreflightCheck {
+    Quota,
+    Models,
+    SoftDeleted,
+    Names,
+    Providers,
+    All,
+}
+
+impl PreflightArgs {
+    fn to_options(&self, loaded: &blueprint::Loaded) -> crate::preflight::Options {
+        use crate::preflight::{Check, SoftDeleted};
+        let mut skip = Vec::new();
+        for c in &self.skip_preflight {
+            skip.extend(match c {
+                PreflightCheck::Quota => vec![Check::Quota],
+                PreflightCheck::Models => vec![Check::Models],
+                PreflightCheck::SoftDeleted => vec![Check::SoftDeleted],
+                PreflightCheck::Names => vec![Check::Names],
+                PreflightCheck::Providers => vec![Check::Providers],
+                PreflightCheck::All => Check::ALL.to_vec(),
+            });
+        }
+        crate::preflight::Options {
+            skip,
+            soft_deleted: if self.purge_soft_deleted {
+                Some(SoftDeleted::Purge)
+            } else if self.restore_soft_deleted {
+                Some(SoftDeleted::Restore)
+            } else {
+                None
+            },
+            file: loaded.path.display().to_string(),
+            spans: Some(loaded.spans.clone()),
+        }
+    }
+}
+
+#[derive(Args, Clone)]
 struct TargetArgs {
     /// Run against an in-process ARM emulator (no Azure account needed).
     #[arg(long)]
     emulator: bool,
-    /// With --emulator: keep the emulator's state in FILE, so plan/apply runs build on each other.
+    /// With --emulator: keep the emulator's state in FILE, so plan/apply runs build on each other
+    /// (its `preflight` section describes the subscription: quota, models, taken names, ...).
     #[arg(long, value_name = "FILE", requires = "emulator")]
     emulator_state: Option<PathBuf>,
     /// With --emulator: divide Azure's provisioning durations by F.
@@ -338,6 +396,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             detailed_exitcode,
             out,
+            preflight,
             target,
             templates,
         } => {
@@ -346,7 +405,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             lint_banner(&lint::all(&loaded, &model, &rendered));
             let rt = runtime()?;
             let opts = target.to_options();
-            let planned = rt.block_on(crate::ops::plan::run(&model, &rendered, &opts))?;
+            let planned = rt.block_on(crate::ops::plan::run(
+                &model,
+                &rendered,
+                &opts,
+                &preflight.to_options(&loaded),
+            ))?;
             let plan = &planned.plan;
             if json {
                 println!("{}", safe(&serde_json::to_string_pretty(plan)?));
@@ -380,6 +444,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             adopt,
             prune,
             break_lock,
+            preflight,
             target,
             templates,
         } => {
@@ -434,6 +499,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     adopt,
                     prune,
                     break_lock,
+                    preflight: preflight.to_options(&loaded),
                 },
                 saved.as_ref(),
             ))

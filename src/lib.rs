@@ -13,6 +13,7 @@ pub mod lock;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod preflight;
 pub mod progress;
 pub mod regions;
 pub mod render;

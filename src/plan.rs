@@ -85,6 +85,13 @@ pub struct ResourcePlan {
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Plan {
+    /// What the live subscription says before any write (quota, models, soft-deleted and
+    /// taken names, providers): see [`crate::preflight`]. First in `--json`, as at the top of
+    /// the human plan.
+    pub preflight: Vec<crate::preflight::Finding>,
+    /// Soft-deleted accounts apply purges or restores before the graph.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<crate::preflight::Step>,
     pub resources: Vec<ResourcePlan>,
     /// Resources owned by this blueprint that it no longer declares, in the order `--prune`
     /// deletes them (children and referrers before what they belong to or point at).
@@ -105,6 +112,7 @@ impl Plan {
             .iter()
             .any(|r| r.action.writes() || r.state.is_some())
             || !self.orphans.is_empty()
+            || !self.steps.is_empty()
     }
 }
 
@@ -334,8 +342,7 @@ pub fn plan(rendered: &Rendered, live: &BTreeMap<String, Value>) -> Plan {
         .collect();
     Plan {
         resources,
-        orphans: Vec::new(),
-        undeclared: Vec::new(),
+        ..Plan::default()
     }
 }
 
@@ -383,7 +390,7 @@ fn text_diff(old: &str, new: &str) -> String {
 
 /// Terraform-like text.
 pub fn human(p: &Plan) -> String {
-    let mut s = String::new();
+    let mut s = crate::preflight::human(&p.preflight, &p.steps);
     for r in &p.resources {
         if r.action == Action::NoChange && r.state.is_none() {
             continue;
@@ -496,8 +503,7 @@ mod tests {
                 state: None,
                 kept_tags: Vec::new(),
             }],
-            orphans: Vec::new(),
-            undeclared: Vec::new(),
+            ..Plan::default()
         };
         let text = human(&p);
         assert!(text.contains("      - d\n      + D\n"), "{text}");

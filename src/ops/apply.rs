@@ -21,6 +21,7 @@ pub struct Flags {
     pub adopt: bool,
     pub prune: bool,
     pub break_lock: bool,
+    pub preflight: crate::preflight::Options,
 }
 
 pub async fn run(
@@ -31,7 +32,8 @@ pub async fn run(
     saved: Option<&crate::saved::SavedPlan>,
 ) -> Result<ExitCode> {
     let target = crate::target::connect(opts).await?;
-    let (live, plan) = match super::plan::observe(&target, model, rendered).await {
+    let (live, plan) = match super::plan::observe(&target, model, rendered, &flags.preflight).await
+    {
         Ok(x) => x,
         Err(e) => {
             target.close().await;
@@ -53,6 +55,7 @@ pub async fn run(
             ));
         }
     }
+    refusals.extend(crate::preflight::refusals(&plan.preflight));
     if !refusals.is_empty() {
         eprintln!("apply refused; nothing was written:");
         for r in &refusals {
@@ -91,6 +94,14 @@ pub async fn run(
             return Ok(ExitCode::from(1));
         }
     }
+    // Accounts restored from soft-delete carry `restore: true` on their own PUT.
+    let restoring = match crate::preflight::with_restores(rendered, &plan.steps) {
+        Ok(r) => r,
+        Err(e) => {
+            target.close().await;
+            return Err(e);
+        }
+    };
     // One apply of this blueprint at a time (see crate::lock).
     let settle = if target.client.poll_interval_floor() < Duration::from_secs(1) {
         Duration::from_millis(100)
@@ -113,6 +124,15 @@ pub async fn run(
             return Err(e);
         }
     };
+    match crate::preflight::purge(&target.client, &plan.steps).await {
+        Ok(done) => done.iter().for_each(|d| println!("{}", safe(d))),
+        Err(e) => {
+            lease.release().await;
+            target.close().await;
+            return Err(e.context("before the first resource; nothing else was written"));
+        }
+    }
+    let rendered = &restoring;
     let ids: Vec<String> = rendered.resources.iter().map(|r| r.id.clone()).collect();
     let ledger = Arc::new(Ledger::default());
     let interrupted = Arc::new(AtomicBool::new(false));

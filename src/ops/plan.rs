@@ -18,9 +18,14 @@ pub struct Planned {
     pub target: String,
 }
 
-pub async fn run(model: &Model, rendered: &Rendered, opts: &TargetOptions) -> Result<Planned> {
+pub async fn run(
+    model: &Model,
+    rendered: &Rendered,
+    opts: &TargetOptions,
+    pre: &crate::preflight::Options,
+) -> Result<Planned> {
     let target = crate::target::connect(opts).await?;
-    let result = observe(&target, model, rendered).await;
+    let result = observe(&target, model, rendered, pre).await;
     target.close().await;
     let (live, plan) = result?;
     Ok(Planned {
@@ -30,14 +35,21 @@ pub async fn run(model: &Model, rendered: &Rendered, opts: &TargetOptions) -> Re
     })
 }
 
-/// Read every declared resource and what this blueprint owns without declaring, and plan.
+/// Read every declared resource and what this blueprint owns without declaring, and plan; the
+/// preflight reads go out in the same round as the resource reads.
 pub async fn observe(
     target: &Target,
     model: &Model,
     rendered: &Rendered,
+    pre: &crate::preflight::Options,
 ) -> Result<(BTreeMap<String, Value>, Plan)> {
-    let live = crate::apply::read_all(&target.client, rendered, target.concurrency).await?;
+    let (live, facts) = tokio::join!(
+        crate::apply::read_all(&target.client, rendered, target.concurrency),
+        crate::preflight::gather(&target.client, model, rendered, pre, target.concurrency)
+    );
+    let live = live?;
     let mut plan = crate::safety::plan(rendered, &live, &model.owner);
+    (plan.preflight, plan.steps) = crate::preflight::evaluate(&facts, model, &live, pre);
     let (orphans, undeclared) =
         crate::safety::orphans(&target.client, model, rendered, &live, target.concurrency).await?;
     plan.orphans = orphans;

@@ -55,6 +55,11 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn start(time_scale: &str, faults: &str, seed: u64) -> Emulator {
+        Emulator::start_with(time_scale, faults, seed, &[])
+    }
+
+    /// With more arguments, e.g. `["--state", FILE]`.
+    pub fn start_with(time_scale: &str, faults: &str, seed: u64, extra: &[&str]) -> Emulator {
         let mut child = bin()
             .args([
                 "emulator",
@@ -67,6 +72,7 @@ impl Emulator {
                 "--seed",
                 &seed.to_string(),
             ])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -774,6 +774,35 @@ impl ArmClient {
         }
     }
 
+    /// POST a read-only action (a name availability check) and return its JSON answer. It
+    /// changes nothing in Azure, so it is counted as a read.
+    pub async fn post_action(
+        &self,
+        path: &str,
+        api_version: &str,
+        body: &Value,
+    ) -> Result<Value, ArmError> {
+        self.inner.reads.fetch_add(1, Ordering::Relaxed);
+        let text = serde_json::to_string(body).unwrap_or_default();
+        let r = self
+            .call(
+                reqwest::Method::POST,
+                &self.url(path, api_version),
+                Some(&text),
+                path,
+            )
+            .await?;
+        if r.status != 200 {
+            return Err(self.err(
+                path,
+                "POST",
+                Some(&r),
+                format!("unexpected HTTP {}", r.status),
+            ));
+        }
+        Ok(r.json())
+    }
+
     /// GET a collection, following `nextLink`.
     pub async fn list(&self, collection: &str, api_version: &str) -> Result<Vec<Value>, ArmError> {
         let mut out = Vec::new();

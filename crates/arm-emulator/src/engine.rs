@@ -24,7 +24,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn json(status: u16, body: Value) -> Reply {
+    pub(crate) fn json(status: u16, body: Value) -> Reply {
         Reply {
             status,
             headers: Vec::new(),
@@ -33,7 +33,7 @@ impl Reply {
             drop: false,
         }
     }
-    fn empty(status: u16) -> Reply {
+    pub(crate) fn empty(status: u16) -> Reply {
         Reply {
             status,
             headers: Vec::new(),
@@ -103,6 +103,8 @@ pub struct Engine {
     pub durations: HashMap<String, f64>,
     pub log: Vec<LogEntry>,
     seq: u64,
+    /// Quota, models, soft-deleted accounts, taken names (`crate::preflight`).
+    pub preflight: crate::preflight::Data,
 }
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -203,6 +205,7 @@ impl Engine {
             durations: HashMap::new(),
             log: Vec::new(),
             seq: 0,
+            preflight: crate::preflight::Data::default(),
         }
     }
 
@@ -268,6 +271,15 @@ impl Engine {
         }
         if r.deleting {
             let prefix = format!("{key}/");
+            let gone: Vec<(String, String, Value)> = self
+                .resources
+                .iter()
+                .filter(|(k, _)| *k == key || k.starts_with(&prefix))
+                .map(|(k, r)| (k.clone(), r.spec.clone(), r.doc.clone()))
+                .collect();
+            for (k, spec, doc) in gone {
+                crate::preflight::soft_delete(self, &k, &spec, &doc);
+            }
             self.resources
                 .retain(|k, _| k != key && !k.starts_with(&prefix));
             return;
@@ -351,7 +363,10 @@ impl Engine {
                 "",
             );
         }
-        let Some(path) = parse_path(raw_path).or_else(|| rg_resources_path(raw_path)) else {
+        let Some(path) = parse_path(raw_path)
+            .or_else(|| rg_resources_path(raw_path))
+            .or_else(|| provider_path(raw_path))
+        else {
             return error(
                 404,
                 "InvalidResourceType",
@@ -416,7 +431,17 @@ impl Engine {
             slow = Duration::from_millis(300);
         }
 
-        let mut reply = self.route(method, &path, api_version.as_deref(), body);
+        let mut reply = match crate::preflight::route(
+            self,
+            method,
+            raw_path,
+            query,
+            api_version.as_deref(),
+            body,
+        ) {
+            Some(r) => r,
+            None => self.route(method, &path, api_version.as_deref(), body),
+        };
         reply.delay += slow;
         reply.header(limit_header, remaining.to_string())
     }
@@ -769,6 +794,11 @@ impl Engine {
         }
         // Provider behaviours.
         if let Some(r) = self.provider_checks(path, spec, &body, existing.as_ref()) {
+            return r;
+        }
+        if let Some(r) =
+            crate::preflight::refuse_put(self, &key, spec.name, &body, existing.is_some())
+        {
             return r;
         }
         let now = self.now();
@@ -1347,11 +1377,16 @@ impl Engine {
         for k in keys {
             self.settle(&k);
         }
-        json!({ "resources": self.resources, "principals": self.principals })
+        json!({ "resources": self.resources, "principals": self.principals, "preflight": self.preflight })
     }
 
     pub fn restore(&mut self, v: &Value) {
+        self.preflight = crate::preflight::Data::from_state(&v["preflight"]);
         if let Ok(r) = serde_json::from_value::<BTreeMap<String, Stored>>(v["resources"].clone()) {
+            // A deletion in flight is done too: a Cognitive Services account is soft-deleted.
+            for (k, s) in r.iter().filter(|(_, s)| s.deleting) {
+                crate::preflight::soft_delete(self, k, &s.spec, &s.doc);
+            }
             // Operations do not survive a restart: what was provisioning is done.
             self.resources = r
                 .into_iter()
@@ -1368,6 +1403,27 @@ impl Engine {
             self.principals = p.into_keys().map(|k| (k, f64::MIN / 2.0)).collect();
         }
     }
+}
+
+/// `/subscriptions/{s}/providers/{namespace}`: a resource provider's registration.
+fn provider_path(raw: &str) -> Option<Path> {
+    let segs: Vec<&str> = raw.trim_matches('/').split('/').collect();
+    if segs.len() != 4
+        || !segs[0].eq_ignore_ascii_case("subscriptions")
+        || !segs[2].eq_ignore_ascii_case("providers")
+    {
+        return None;
+    }
+    Some(Path {
+        sub: segs[1].to_string(),
+        rg: None,
+        id: format!("/{}", segs.join("/")),
+        spec_name: "microsoft.resources/providers".into(),
+        parent: None,
+        collection: false,
+        ns: segs[3].to_string(),
+        type_path: "providers".into(),
+    })
 }
 
 /// `/subscriptions/{s}/resourceGroups/{rg}/resources`: every top-level resource of a group.

@@ -5,6 +5,7 @@
 
 pub mod capabilities;
 mod engine;
+mod preflight;
 mod server;
 pub mod types;
 
@@ -137,7 +138,7 @@ pub fn summarize(log: &[LogEntry]) -> Summary {
         s.requests += 1;
         if e.is_poll {
             s.polls += 1;
-        } else if e.method == "GET" || e.method == "HEAD" {
+        } else if e.method == "GET" || e.method == "HEAD" || read_only_action(&e.path) {
             s.reads += 1;
         } else {
             s.writes += 1;
@@ -147,6 +148,13 @@ pub fn summarize(log: &[LogEntry]) -> Summary {
             .or_default() += 1;
     }
     s
+}
+
+/// POST actions that only read (name availability checks): counted as reads, as they change
+/// nothing.
+pub fn read_only_action(path: &str) -> bool {
+    let last = path.rsplit('/').next().unwrap_or("").to_lowercase();
+    last.starts_with("check") && last.ends_with("availability")
 }
 
 /// A running emulator.

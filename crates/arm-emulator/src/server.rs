@@ -276,8 +276,15 @@ fn control(engine: &Arc<Mutex<Engine>>, method: &str, path: &str) -> Option<Resp
             let mut e = engine.lock().ok()?;
             let config = e.config.clone();
             let base = e.base.clone();
+            // The subscription's configuration (quota, models, taken names) stays; its
+            // soft-deleted accounts go with the rest of the state.
+            let preflight = crate::preflight::Data {
+                deleted_accounts: Default::default(),
+                ..e.preflight.clone()
+            };
             *e = Engine::new(config);
             e.base = base;
+            e.preflight = preflight;
             json(serde_json::json!({ "reset": true }))
         }
         _ => None,
