@@ -196,16 +196,22 @@ fn a_model_not_offered_names_the_nearest_region_that_offers_it() {
     );
     let emu = emulator(&st);
     let bp = example("afd");
+    let sku = {
+        let v: serde_norway::Value = serde_norway::from_str(&common::read(&bp)).unwrap();
+        v["openai"]["deployment"]["sku"]["name"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
     let plan = plan_json(&bp, &emu.url, &[]);
     let m = findings(&plan, "models");
     assert_eq!(m.len(), 1, "{plan:#}");
     assert_eq!(m[0]["field"], "openai.accounts[0].region");
     assert_eq!(m[0]["line"], line_of(&bp, "aoai-afd-weu"));
     assert!(
-        m[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("gpt-4o 2024-11-20 is not offered as Standard in westeurope"),
+        m[0]["message"].as_str().unwrap().contains(&format!(
+            "gpt-4o 2024-11-20 is not offered as {sku} in westeurope"
+        )),
         "{plan:#}"
     );
     // Amsterdam's nearest neighbour among the regions offering it: Brussels.
@@ -307,8 +313,13 @@ fn restore_soft_deleted_restores_through_the_accounts_own_put() {
     assert_eq!(plan["steps"][0]["action"], "restore", "{plan:#}");
     let start = emu.log().len();
     apply_ok(&bp, &emu.url, &["--restore-soft-deleted"]);
-    // No purge; the account is back, no longer soft-deleted, and the plan is clean.
-    assert!(!emu.log()[start..].iter().any(|e| e["method"] == "DELETE"));
+    // No purge (the only DELETE is the end of the apply lock's lease); the account is back, no
+    // longer soft-deleted, and the plan is clean.
+    assert!(!emu.log()[start..].iter().any(|e| e["method"] == "DELETE"
+        && !e["path"]
+            .as_str()
+            .unwrap_or("")
+            .contains("/deployments/aoai-arch-lock-")));
     assert!(deleted_accounts(&emu.url, AFD_SUB).is_empty());
     let out = run(&["plan", "--detailed-exitcode"], &bp, &emu.url);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
