@@ -40,10 +40,12 @@ enum Command {
     },
     /// Check policies and architecture rules; explain each finding.
     Lint {
-        /// Blueprint file (YAML).
-        blueprint: PathBuf,
-        /// Also validate these policy files (XML as APIM accepts it).
-        #[arg(long, value_name = "FILE")]
+        /// Blueprint file (YAML); optional with --policy.
+        #[arg(required_unless_present = "policy")]
+        blueprint: Option<PathBuf>,
+        /// Also lint these policy files (XML as APIM accepts it), or every `*.xml` under these
+        /// folders (APIOps layout); without a blueprint only the policy rules run.
+        #[arg(long, value_name = "FILE|DIR", num_args = 1..)]
         policy: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
@@ -267,6 +269,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             deny,
             templates,
         } => {
+            let policy = lint::policy_files(&policy)?;
+            let Some(blueprint) = blueprint else {
+                let mut findings = Vec::new();
+                for p in &policy {
+                    let xml = std::fs::read_to_string(p)
+                        .with_context(|| format!("reading {}", p.display()))?;
+                    findings.extend(lint::check_policy_alone(&p.display().to_string(), &xml));
+                }
+                return Ok(finish_lint(format, deny, &findings));
+            };
             let loaded =
                 blueprint::load_unvalidated(&blueprint).map_err(|e| anyhow::anyhow!("{e}"))?;
             let mut findings = lint::check_blueprint(&loaded);
@@ -289,13 +301,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     &xml,
                 ));
             }
-            print_findings(format, &findings);
-            let fail = report::fails(&findings, deny == Some(Deny::Warnings));
-            Ok(if fail {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(finish_lint(format, deny, &findings))
         }
         Command::Plan {
             blueprint,
@@ -396,6 +402,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&schema)?);
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Print the findings; exit 1 on errors (or warnings with `--deny warnings`).
+fn finish_lint(format: Format, deny: Option<Deny>, findings: &[lint::Finding]) -> ExitCode {
+    print_findings(format, findings);
+    if report::fails(findings, deny == Some(Deny::Warnings)) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -330,3 +330,136 @@ fn readme_table_lists_every_rule_as_the_binary_has_it() {
         assert!(readme.contains(&row), "README has no row `{row} ...`");
     }
 }
+
+/// `lint --policy DIR` without a blueprint: Microsoft's round-robin policy from the API
+/// Management blog (rewritten with its three mistakes) and seeded variants, each finding at its
+/// exact line and column; the fixed version is clean.
+#[test]
+fn policies_alone_from_a_folder() {
+    let corpus = common::root().join("crates/apim-policy/tests/corpus/lint");
+    let out = common::bin()
+        .args(["lint", "--format", "json", "--policy"])
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let got: Vec<(String, String, u64, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let file = f["location"]["file"].as_str().unwrap();
+            (
+                file.rsplit('/').next().unwrap().to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+                f["location"]["line"].as_u64().unwrap(),
+                f["location"]["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(&str, &str, u64, u64)> = vec![
+        ("01-blog-round-robin.xml", "AOAI007", 6, 9),
+        ("01-blog-round-robin.xml", "AOAI040", 25, 38),
+        ("01-blog-round-robin.xml", "AOAI004", 33, 29),
+        (
+            "02-seeded-retry-count-buffer-relative-url.xml",
+            "AOAI007",
+            5,
+            9,
+        ),
+        (
+            "02-seeded-retry-count-buffer-relative-url.xml",
+            "AOAI040",
+            19,
+            38,
+        ),
+        (
+            "02-seeded-retry-count-buffer-relative-url.xml",
+            "AOAI005",
+            32,
+            104,
+        ),
+        (
+            "02-seeded-retry-count-buffer-relative-url.xml",
+            "AOAI006",
+            33,
+            13,
+        ),
+        ("03-seeded-region-arm-name.xml", "AOAI031", 6, 30),
+        ("03-seeded-region-arm-name.xml", "AOAI003", 6, 67),
+        ("04-seeded-streaming-body-read.xml", "AOAI013", 12, 54),
+        ("05-seeded-semantic-cache.xml", "AOAI041", 5, 9),
+        ("05-seeded-semantic-cache.xml", "AOAI042", 5, 9),
+    ];
+    let want: Vec<(String, String, u64, u64)> = want
+        .into_iter()
+        .map(|(f, r, l, c)| (f.to_string(), r.to_string(), l, c))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(out.status.code(), Some(1), "AOAI040 is an error");
+
+    // One file, human output: the blog policy no longer lints clean.
+    let out = common::bin()
+        .args(["lint", "--policy"])
+        .arg(corpus.join("01-blog-round-robin.xml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("lint: 1 errors, 2 warnings")
+            && text.contains("01-blog-round-robin.xml:33:29"),
+        "{text}"
+    );
+    // The fixed policy passes, even with warnings denied.
+    let out = common::bin()
+        .args(["lint", "--deny", "warnings", "--policy"])
+        .arg(corpus.join("06-fixed-backend-pool.xml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// With a blueprint, a user policy gets the same policy rules.
+#[test]
+fn user_policy_with_a_blueprint_gets_the_policy_rules() {
+    let blog = common::read(
+        &common::root().join("crates/apim-policy/tests/corpus/lint/01-blog-round-robin.xml"),
+    );
+    let r = lint(
+        "apim",
+        &[],
+        &["--policy", "p.xml"],
+        &[("p.xml", blog.as_str())],
+    );
+    for rule in ["AOAI004", "AOAI007", "AOAI040"] {
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f["rule"] == rule && f["location"]["file"] == "p.xml"),
+            "{rule}: {:#?}",
+            r.findings
+        );
+    }
+    assert_eq!(r.code, Some(1));
+}
+
+#[test]
+fn policy_folder_without_xml_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::bin()
+        .args(["lint", "--policy"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no *.xml file"));
+    // Neither a blueprint nor a policy: a usage error from clap.
+    let out = common::bin().arg("lint").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
