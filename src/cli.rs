@@ -279,15 +279,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 return Ok(finish_lint(format, deny, &findings));
             };
-            let loaded =
-                blueprint::load_unvalidated(&blueprint).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let loaded = match blueprint::load_unvalidated(&blueprint) {
+                Ok(l) => l,
+                Err(e) => {
+                    if format != Format::Human {
+                        eprintln!("error: {e}");
+                    }
+                    return Ok(finish_lint(format, deny, &[lint::blueprint_error(&e)]));
+                }
+            };
             let mut findings = lint::check_blueprint(&loaded);
             let invalid = blueprint::validation_errors(&loaded);
-            if let Some(e) = invalid.first() {
-                // The blueprint cannot be rendered; report the architecture findings that
-                // explain it, then the validation error.
-                print_findings(format, &findings);
-                return Err(anyhow::anyhow!("{e}"));
+            if !invalid.is_empty() {
+                // The blueprint cannot be rendered: every validation error is a finding, with
+                // the architecture findings that explain it.
+                if format != Format::Human {
+                    for e in &invalid {
+                        eprintln!("error: {e}");
+                    }
+                }
+                findings.extend(invalid.iter().map(lint::blueprint_error));
+                return Ok(finish_lint(format, deny, &findings));
             }
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             findings = lint::all(&loaded, &model, &rendered);

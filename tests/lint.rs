@@ -463,3 +463,89 @@ fn policy_folder_without_xml_is_an_error() {
     let out = common::bin().arg("lint").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A blueprint that fails validation or does not even parse: each error is a finding with its
+/// file, line and column in every format, and the count says so.
+#[test]
+fn validation_and_parse_errors_are_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = common::read(&common::example("apim"));
+    let invalid = dir.path().join("invalid.yaml");
+    // Two validation errors: a bad region and a service name Azure refuses.
+    assert!(text.contains("location: swedencentral") && text.contains("name: apim-aoai-gw"));
+    std::fs::write(
+        &invalid,
+        text.replacen("location: swedencentral", "location: sweden-central", 1)
+            .replacen("name: apim-aoai-gw", "name: apim_aoai_gw", 1),
+    )
+    .unwrap();
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(&broken, text.replacen("pattern: apim", "pattern: [apim", 1)).unwrap();
+    let run = |bp: &std::path::Path, format: &str| {
+        let o = common::bin()
+            .arg("lint")
+            .arg(bp)
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+        )
+    };
+    let line_of = |needle: &str| {
+        common::read(&invalid)
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap() as u64
+            + 1
+    };
+
+    let (code, human) = run(&invalid, "human");
+    assert_eq!(code, Some(1));
+    assert!(human.contains("lint: 2 errors"), "{human}");
+    assert!(human.contains("error[BP001]"), "{human}");
+    assert!(
+        human.contains(&format!("invalid.yaml:{}:", line_of("sweden-central"))),
+        "{human}"
+    );
+
+    let (_, json) = run(&invalid, "json");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let bp: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "BP001")
+        .collect();
+    assert_eq!(bp.len(), 2, "{json}");
+    assert!(bp.iter().any(|f| f["location"]["field"] == "location"
+        && f["location"]["line"] == line_of("sweden-central")));
+    assert!(bp
+        .iter()
+        .any(|f| f["location"]["line"] == line_of("apim_aoai_gw")));
+
+    let (code, sarif) = run(&invalid, "sarif");
+    assert_eq!(code, Some(1));
+    let s: Value = serde_json::from_str(&sarif).unwrap();
+    let results = s["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "BP001"
+        && r["level"] == "error"
+        && r["locations"][0]["physicalLocation"]["region"]["startLine"]
+            == line_of("sweden-central")));
+
+    // A YAML syntax error: SARIF is not empty, the finding is at the file and line.
+    let (code, sarif) = run(&broken, "sarif");
+    assert_eq!(code, Some(1));
+    let s: Value = serde_json::from_str(&sarif).unwrap();
+    let r = &s["runs"][0]["results"][0];
+    assert_eq!(r["ruleId"], "BP001", "{sarif}");
+    let loc = &r["locations"][0]["physicalLocation"];
+    assert!(loc["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap()
+        .ends_with("broken.yaml"));
+    assert!(loc["region"]["startLine"].as_u64().unwrap() >= 2, "{sarif}");
+    let (_, human) = run(&broken, "human");
+    assert!(human.contains("lint: 1 errors"), "{human}");
+}

@@ -103,6 +103,10 @@ pub const RULES: &[Rule] = &[
         reason: "Front Door cuts off an origin after originTimeoutSeconds (at most 240 s); long generations take longer than a short timeout",
         help: "set frontDoor.originTimeoutSeconds: 240, or stream responses",
         docs: "https://learn.microsoft.com/azure/frontdoor/front-door-traffic-acceleration" },
+    Rule { id: "BP001", name: "blueprint-invalid", severity: Severity::Error,
+        reason: "the blueprint does not parse or fails validation (YAML syntax, unknown fields, types, naming rules, cross-field rules), so nothing can be rendered from it",
+        help: "fix the field at the reported line and column",
+        docs: "https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules" },
     Rule { id: "APIM001", name: "policy-invalid", severity: Severity::Error,
         reason: "API Management would reject this policy (or it does not do what it says)",
         help: "fix the policy XML at the reported line and column",
@@ -617,4 +621,26 @@ pub fn policy_files(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<std::pat
         }
     }
     Ok(out)
+}
+
+/// A blueprint that does not parse or validate, as a finding (rule BP001) at the file, line,
+/// column and field of the error, so every output format (SARIF included) shows it.
+pub fn blueprint_error(e: &blueprint::BlueprintError) -> Finding {
+    let r = rule("BP001");
+    Finding {
+        rule: r.id,
+        name: r.name,
+        severity: r.severity,
+        message: e.message.clone(),
+        reason: r.reason,
+        help: e.help.clone().unwrap_or_else(|| r.help.to_string()),
+        docs: r.docs,
+        location: Location {
+            file: e.file.display().to_string(),
+            line: e.line,
+            column: e.column,
+            field: (!e.field.is_empty()).then(|| e.field.clone()),
+        },
+        allowed: None,
+    }
 }
