@@ -90,6 +90,21 @@ enum Command {
         #[command(flatten)]
         templates: TemplateArgs,
     },
+    /// Delete what this blueprint owns (reverse dependency order), after showing the plan.
+    Destroy {
+        blueprint: PathBuf,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(long)]
+        auto_approve: bool,
+        /// Also purge the Azure OpenAI accounts and API Management services Azure keeps
+        /// soft-deleted for 48 hours (their names stay taken until then).
+        #[arg(long)]
+        purge: bool,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        templates: TemplateArgs,
+    },
     /// Serve a local Azure Resource Manager emulator on 127.0.0.1.
     Emulator {
         #[arg(long, default_value_t = 8443)]
@@ -373,6 +388,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     allow_replace,
                     adopt,
                     prune,
+                },
+            ))
+        }
+        Command::Destroy {
+            blueprint,
+            auto_approve,
+            purge,
+            target,
+            templates,
+        } => {
+            let loaded = load(&blueprint)?;
+            let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
+            if !auto_approve && !std::io::stdin().is_terminal() {
+                anyhow::bail!("stdin is not a terminal: pass --auto-approve to destroy without confirmation; nothing was deleted");
+            }
+            let rt = runtime()?;
+            rt.block_on(crate::ops::destroy::run(
+                &model,
+                &rendered,
+                &target.to_options(),
+                &crate::ops::destroy::Flags {
+                    auto_approve,
+                    purge,
                 },
             ))
         }

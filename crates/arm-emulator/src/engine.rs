@@ -23,7 +23,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn json(status: u16, body: Value) -> Reply {
+    pub(crate) fn json(status: u16, body: Value) -> Reply {
         Reply {
             status,
             headers: Vec::new(),
@@ -32,7 +32,7 @@ impl Reply {
             drop: false,
         }
     }
-    fn empty(status: u16) -> Reply {
+    pub(crate) fn empty(status: u16) -> Reply {
         Reply {
             status,
             headers: Vec::new(),
@@ -47,7 +47,7 @@ impl Reply {
     }
 }
 
-fn error(status: u16, code: &str, message: impl Into<String>, target: &str) -> Reply {
+pub(crate) fn error(status: u16, code: &str, message: impl Into<String>, target: &str) -> Reply {
     Reply::json(
         status,
         json!({ "error": { "code": code, "message": message.into(), "target": target, "details": [] } }),
@@ -102,6 +102,8 @@ pub struct Engine {
     pub durations: HashMap<String, f64>,
     pub log: Vec<LogEntry>,
     seq: u64,
+    /// Soft-deleted accounts and services (lower-case deleted-resource id -> document).
+    pub deleted: BTreeMap<String, Value>,
 }
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -202,6 +204,7 @@ impl Engine {
             durations: HashMap::new(),
             log: Vec::new(),
             seq: 0,
+            deleted: BTreeMap::new(),
         }
     }
 
@@ -266,9 +269,7 @@ impl Engine {
             return;
         }
         if r.deleting {
-            let prefix = format!("{key}/");
-            self.resources
-                .retain(|k, _| k != key && !k.starts_with(&prefix));
+            self.remove_tree(key);
             return;
         }
         r.hidden = false;
@@ -279,6 +280,26 @@ impl Engine {
         };
         if let Some(p) = r.doc.get_mut("properties").and_then(Value::as_object_mut) {
             p.insert("provisioningState".into(), json!(state));
+        }
+    }
+
+    /// Remove a resource and everything below it; accounts and services stay soft-deleted.
+    fn remove_tree(&mut self, key: &str) {
+        let prefix = format!("{key}/");
+        let gone: Vec<String> = self
+            .resources
+            .keys()
+            .filter(|k| *k == key || k.starts_with(&prefix))
+            .cloned()
+            .collect();
+        for k in gone {
+            if let Some(r) = self.resources.remove(&k) {
+                if crate::soft_delete::soft_deleted_type(&r.spec) {
+                    if let Some((id, doc)) = crate::soft_delete::record(&r.doc, &r.spec) {
+                        self.deleted.insert(id, doc);
+                    }
+                }
+            }
         }
     }
 
@@ -444,6 +465,9 @@ impl Engine {
                 "",
             );
         };
+        if let Some(r) = crate::soft_delete::route(self, method, &path.id, &path.sub, api_version) {
+            return r;
+        }
         if path.spec_name == "microsoft.resources/resources" && path.collection {
             return self.list_rg(path, api_version);
         }
@@ -1153,9 +1177,7 @@ impl Engine {
         if matches!(spec.style, Style::Sync | Style::SyncBusy)
             && spec.name != "microsoft.resources/resourcegroups"
         {
-            let prefix = format!("{key}/");
-            self.resources
-                .retain(|k, _| *k != key && !k.starts_with(&prefix));
+            self.remove_tree(&key);
             return Reply::empty(200);
         }
         let dur = (spec.create_secs.1 as f64 / 2.0).max(10.0);
@@ -1181,7 +1203,7 @@ impl Engine {
         for k in keys {
             self.settle(&k);
         }
-        json!({ "resources": self.resources, "principals": self.principals })
+        json!({ "resources": self.resources, "principals": self.principals, "deleted": self.deleted })
     }
 
     pub fn restore(&mut self, v: &Value) {
@@ -1196,6 +1218,9 @@ impl Engine {
                 })
                 .filter(|(_, s)| !s.deleting)
                 .collect();
+        }
+        if let Ok(d) = serde_json::from_value::<BTreeMap<String, Value>>(v["deleted"].clone()) {
+            self.deleted = d;
         }
         if let Ok(p) = serde_json::from_value::<HashMap<String, f64>>(v["principals"].clone()) {
             // Principals loaded from a state file have long replicated.

@@ -5,6 +5,7 @@
 
 mod engine;
 mod server;
+mod soft_delete;
 pub mod types;
 
 use std::collections::HashMap;

@@ -1,0 +1,387 @@
+//! `destroy`: delete what this blueprint owns, and nothing else.
+//!
+//! Owned is what `apply` would treat as owned (see `safety`): a top-level resource of the group
+//! whose `aoai-arch-blueprint` tag is this blueprint's id, a declared resource without tags (a
+//! budget, a role assignment) whose scope is owned, and the resource group only when its tag
+//! says this blueprint created it and nothing is left in it. Children go with their parent.
+//! Deletes run in reverse dependency order (the render's order, reversed; resources the
+//! blueprint no longer declares first), one at a time. Azure keeps deleted Cognitive Services
+//! (Azure OpenAI) accounts and API Management services soft-deleted for 48 hours, with their
+//! names taken; `--purge` purges them.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use serde_json::Value;
+
+use crate::model::{api, Model, OWNER_TAG};
+use crate::render::Rendered;
+use crate::target::{Target, TargetOptions};
+use arm_client::ArmClient;
+
+pub struct Flags {
+    pub auto_approve: bool,
+    pub purge: bool,
+}
+
+/// A resource destroy deletes.
+struct Doomed {
+    id: String,
+    api_version: &'static str,
+    resource_type: String,
+    location: String,
+    /// Where it is kept soft-deleted after the delete (its purge path), if its type is.
+    soft: Option<String>,
+}
+
+pub async fn run(
+    model: &Model,
+    rendered: &Rendered,
+    opts: &TargetOptions,
+    flags: &Flags,
+) -> Result<ExitCode> {
+    let target = crate::target::connect(opts).await?;
+    let result = destroy(&target, model, rendered, flags).await;
+    target.close().await;
+    result
+}
+
+fn short(id: &str) -> String {
+    match id.find("/providers/") {
+        Some(i) => id[i + "/providers/".len()..].to_string(),
+        None => id.to_string(),
+    }
+}
+
+/// The purge path of a soft-deleted account or service (see the emulator's `soft_delete`).
+fn soft_delete_path(m: &Model, resource_type: &str, name: &str, location: &str) -> Option<String> {
+    let loc = location.to_lowercase().replace(' ', "");
+    if resource_type.eq_ignore_ascii_case("Microsoft.CognitiveServices/accounts") {
+        Some(format!(
+            "/subscriptions/{}/providers/Microsoft.CognitiveServices/locations/{loc}/resourceGroups/{}/deletedAccounts/{name}",
+            m.subscription, m.resource_group
+        ))
+    } else if resource_type.eq_ignore_ascii_case("Microsoft.ApiManagement/service") {
+        Some(format!(
+            "/subscriptions/{}/providers/Microsoft.ApiManagement/locations/{loc}/deletedservices/{name}",
+            m.subscription
+        ))
+    } else {
+        None
+    }
+}
+
+fn soft_api(path: &str) -> &'static str {
+    if path.contains("/Microsoft.CognitiveServices/") {
+        api::COGNITIVE
+    } else {
+        api::APIM
+    }
+}
+
+async fn destroy(
+    target: &Target,
+    m: &Model,
+    rendered: &Rendered,
+    flags: &Flags,
+) -> Result<ExitCode> {
+    let client = &target.client;
+    let rg = client
+        .get(&m.rg_id, api::RESOURCES)
+        .await
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", m.rg_id))?;
+    let Some(rg) = rg else {
+        println!(
+            "Resource group {} does not exist: nothing to destroy.",
+            m.resource_group
+        );
+        return purge_leftovers(client, m, flags, &[], false).await;
+    };
+    let rg_owned = rg["tags"][OWNER_TAG].as_str() == Some(m.owner.as_str());
+    let listed = client
+        .list(&format!("{}/resources", m.rg_id), api::RESOURCES)
+        .await
+        .map_err(|e| anyhow::anyhow!("listing {}: {e}", m.rg_id))?;
+
+    // Position in the render: deletes run from the last to the first.
+    let position: BTreeMap<String, usize> = rendered
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.to_lowercase(), i))
+        .collect();
+    let untagged_declared = |id: &str| {
+        rendered.resources.iter().any(|r| {
+            r.id.eq_ignore_ascii_case(id)
+                && !r.body_json().get("tags").is_some_and(Value::is_object)
+        })
+    };
+    let mut doomed: Vec<Doomed> = Vec::new();
+    let mut kept: Vec<String> = Vec::new();
+    for item in &listed {
+        let Some(id) = item["id"].as_str() else {
+            continue;
+        };
+        let rtype = item["type"].as_str().unwrap_or("").to_string();
+        let owned = item["tags"][OWNER_TAG].as_str() == Some(m.owner.as_str())
+            || (rg_owned && untagged_declared(id));
+        let version = rendered
+            .resources
+            .iter()
+            .find(|r| r.id.eq_ignore_ascii_case(id))
+            .map(|r| r.api_version)
+            .or_else(|| crate::safety::api_version_for(id));
+        match (owned, version) {
+            (true, Some(v)) => {
+                let location = item["location"].as_str().unwrap_or("").to_string();
+                let name = id.rsplit('/').next().unwrap_or("");
+                doomed.push(Doomed {
+                    id: id.to_string(),
+                    api_version: v,
+                    soft: soft_delete_path(m, &rtype, name, &location),
+                    resource_type: rtype,
+                    location,
+                });
+            }
+            (true, None) => kept.push(format!(
+                "{} (owned, but aoai-arch does not manage its type {rtype}: delete it yourself)",
+                short(id)
+            )),
+            (false, _) if untagged_declared(id) => kept.push(format!(
+                "{} (declared by this blueprint, but its type has no tags and the resource group is not this blueprint's, so nothing proves this blueprint created it: delete it yourself)",
+                short(id)
+            )),
+            (false, _) => kept.push(format!(
+                "{} (not owned by this blueprint)",
+                short(id)
+            )),
+        }
+    }
+    // Declared resources below an owned one that Azure may keep when it is deleted (role
+    // assignments on an account), deleted first.
+    for r in &rendered.resources {
+        if r.resource_type != "Microsoft.Authorization/roleAssignments" {
+            continue;
+        }
+        let scope_owned = doomed.iter().any(|d| {
+            r.id.to_lowercase()
+                .starts_with(&format!("{}/", d.id.to_lowercase()))
+        });
+        if scope_owned && client.get(&r.id, r.api_version).await?.is_some() {
+            doomed.push(Doomed {
+                id: r.id.clone(),
+                api_version: r.api_version,
+                resource_type: r.resource_type.clone(),
+                location: String::new(),
+                soft: None,
+            });
+        }
+    }
+    // Undeclared first (deepest first), then the render's order reversed.
+    doomed.sort_by_key(|d| match position.get(&d.id.to_lowercase()) {
+        None => (0, std::cmp::Reverse(d.id.matches('/').count()), 0),
+        Some(i) => (1, std::cmp::Reverse(0), usize::MAX - i),
+    });
+    let rg_goes = rg_owned && kept.is_empty();
+
+    // The plan.
+    for d in &doomed {
+        println!("- {} will be deleted ({})", short(&d.id), d.resource_type);
+    }
+    for k in &kept {
+        println!("  {k}: kept");
+    }
+    if rg_goes {
+        println!(
+            "- resource group {} will be deleted (created by this blueprint, empty afterwards)",
+            m.resource_group
+        );
+    } else if rg_owned {
+        println!(
+            "  resource group {}: kept (it holds resources this blueprint does not own)",
+            m.resource_group
+        );
+    } else {
+        println!(
+            "  resource group {}: kept (not created by this blueprint)",
+            m.resource_group
+        );
+    }
+    let soft: Vec<&Doomed> = doomed.iter().filter(|d| d.soft.is_some()).collect();
+    for d in &soft {
+        if flags.purge {
+            println!(
+                "  {} ({}) is soft-deleted by Azure, then purged (--purge)",
+                short(&d.id),
+                d.location
+            );
+        } else {
+            println!(
+                "  {} ({}) stays soft-deleted for 48 hours, its name taken: re-run with --purge to purge it",
+                short(&d.id),
+                d.location
+            );
+        }
+    }
+    println!(
+        "Destroy: {} to delete, {} kept, resource group {}.",
+        doomed.len(),
+        kept.len(),
+        if rg_goes { "deleted" } else { "kept" }
+    );
+    if doomed.is_empty() && !rg_goes {
+        return purge_leftovers(client, m, flags, &[], false).await;
+    }
+    if !flags.auto_approve {
+        print!(
+            "Delete these resources in {}? Type 'yes' to continue: ",
+            target.description
+        );
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if answer.trim() != "yes" {
+            println!("Cancelled; nothing was deleted.");
+            return Ok(ExitCode::from(1));
+        }
+    }
+
+    // Delete, one at a time; stop at the first failure (what follows may depend on it).
+    let mut deleted = 0;
+    for (i, d) in doomed.iter().enumerate() {
+        eprintln!("{} deleting {}", crate::progress::utc_now(), short(&d.id));
+        if let Err(e) = client.delete(&d.id, d.api_version).await {
+            println!("FAILED {}: {e}", d.id);
+            println!("Not attempted (nothing was sent for these):");
+            for rest in &doomed[i + 1..] {
+                println!("  {}", rest.id);
+            }
+            println!("Destroy incomplete: {deleted} deleted, 1 failed.");
+            return Ok(ExitCode::from(1));
+        }
+        deleted += 1;
+    }
+    let soft_paths: Vec<String> = soft.iter().filter_map(|d| d.soft.clone()).collect();
+    let mut rg_deleted = false;
+    if rg_goes {
+        // Only when nothing appeared in the group meanwhile.
+        let left = client
+            .list(&format!("{}/resources", m.rg_id), api::RESOURCES)
+            .await
+            .map_err(|e| anyhow::anyhow!("listing {}: {e}", m.rg_id))?;
+        if left.is_empty() {
+            eprintln!(
+                "{} deleting resource group {}",
+                crate::progress::utc_now(),
+                m.resource_group
+            );
+            client
+                .delete(&m.rg_id, api::RESOURCES)
+                .await
+                .map_err(|e| anyhow::anyhow!("deleting {}: {e}", m.rg_id))?;
+            rg_deleted = true;
+        } else {
+            println!(
+                "resource group {} kept: {} resource(s) appeared in it during destroy",
+                m.resource_group,
+                left.len()
+            );
+        }
+    }
+    println!(
+        "Destroy complete: {deleted} deleted, resource group {}.",
+        if rg_deleted { "deleted" } else { "kept" }
+    );
+    purge_leftovers(client, m, flags, &soft_paths, true).await
+}
+
+/// Soft-deleted accounts and services of this blueprint: those just deleted, and those of its
+/// accounts and API Management service left soft-deleted by an earlier destroy. With
+/// `--purge` they are purged; without, they are listed.
+async fn purge_leftovers(
+    client: &ArmClient,
+    m: &Model,
+    flags: &Flags,
+    just_deleted: &[String],
+    confirmed: bool,
+) -> Result<ExitCode> {
+    let mut paths: Vec<String> = just_deleted.to_vec();
+    let mut candidates: Vec<String> = m
+        .accounts
+        .iter()
+        .filter_map(|a| {
+            soft_delete_path(
+                m,
+                "Microsoft.CognitiveServices/accounts",
+                &a.name,
+                &a.region,
+            )
+        })
+        .collect();
+    if let Some(a) = &m.apim {
+        candidates.extend(soft_delete_path(
+            m,
+            "Microsoft.ApiManagement/service",
+            &a.name,
+            &m.location,
+        ));
+    }
+    for c in candidates {
+        if paths.iter().any(|p| p.eq_ignore_ascii_case(&c)) {
+            continue;
+        }
+        let Ok(Some(doc)) = client.get(&c, soft_api(&c)).await else {
+            continue;
+        };
+        // Only what this blueprint owned: the account's tag, or the service's former id.
+        let owned = doc["tags"][OWNER_TAG].as_str() == Some(m.owner.as_str())
+            || m.apim.as_ref().is_some_and(|a| {
+                doc["properties"]["serviceId"]
+                    .as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(&a.id))
+            });
+        if owned {
+            paths.push(c);
+        }
+    }
+    if paths.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !flags.purge {
+        println!(
+            "Soft-deleted by Azure (kept 48 hours, names taken; `destroy --purge` purges them):"
+        );
+        for p in &paths {
+            println!("  {}", short(p));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !confirmed && !flags.auto_approve {
+        print!("Purge these (they cannot be recovered)? Type 'yes' to continue: ");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if answer.trim() != "yes" {
+            println!("Cancelled; nothing was purged.");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let mut failed = false;
+    for p in &paths {
+        eprintln!("{} purging {}", crate::progress::utc_now(), short(p));
+        match client.delete(p, soft_api(p)).await {
+            Ok(()) => println!("purged {}", short(p)),
+            Err(e) => {
+                println!("FAILED purge {p}: {e}");
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
