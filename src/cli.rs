@@ -105,6 +105,18 @@ enum Command {
         #[command(flatten)]
         templates: TemplateArgs,
     },
+    /// Print the endpoints of what apply built (Front Door host name, API Management gateway
+    /// URLs, DNS records to create, the gateway's managed identity), read from live state.
+    Output {
+        blueprint: PathBuf,
+        /// Write the outputs as JSON (with `formatVersion`).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        templates: TemplateArgs,
+    },
     /// Serve a local Azure Resource Manager emulator on 127.0.0.1.
     Emulator {
         #[arg(long, default_value_t = 8443)]
@@ -413,6 +425,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     purge,
                 },
             ))
+        }
+        Command::Output {
+            blueprint,
+            json,
+            target,
+            templates,
+        } => {
+            let loaded = load(&blueprint)?;
+            let (model, _) = render::render_file(&loaded, templates.templates.as_deref())?;
+            runtime()?.block_on(crate::ops::output::run(&model, &target.to_options(), json))
         }
         Command::Emulator {
             port,

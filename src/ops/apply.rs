@@ -46,6 +46,7 @@ pub async fn run(
     }
     if !plan.has_changes() {
         println!("Nothing to do.");
+        super::output::print_after_apply(&target.client, model).await;
         target.close().await;
         return Ok(ExitCode::SUCCESS);
     }
@@ -127,6 +128,9 @@ pub async fn run(
     )
     .await;
     print!("{}", report.summary());
+    if report.success() {
+        super::output::print_after_apply(&target.client, model).await;
+    }
     target.close().await;
     Ok(if report.success() {
         ExitCode::SUCCESS

@@ -2,4 +2,5 @@
 
 pub mod apply;
 pub mod destroy;
+pub mod output;
 pub mod plan;
