@@ -21,6 +21,13 @@ use crate::render;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Set `${var.NAME}` in the blueprint (wins over --var-file).
+    #[arg(long = "var", value_name = "NAME=VALUE", global = true)]
+    vars: Vec<String>,
+    /// Read variables from a YAML file of `NAME: value` (one per environment, e.g. env/prod.yaml);
+    /// later files win.
+    #[arg(long = "var-file", value_name = "FILE", global = true)]
+    var_files: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -221,8 +228,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load(path: &Path) -> Result<blueprint::Loaded> {
-    blueprint::load(path).map_err(|e| anyhow::anyhow!("{e}"))
+fn load(path: &Path, vars: &blueprint::vars::Vars) -> Result<blueprint::Loaded> {
+    blueprint::load_with(path, vars).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -254,6 +261,8 @@ fn lint_banner(findings: &[lint::Finding]) {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let vars = blueprint::vars::Vars::collect(&cli.var_files, &cli.vars)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     match cli.command {
         Command::Render {
             blueprint,
@@ -261,7 +270,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             check,
             templates,
         } => {
-            let loaded = load(&blueprint)?;
+            let loaded = load(&blueprint, &vars)?;
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             lint_banner(&lint::all(&loaded, &model, &rendered));
             if let Some(dir) = check {
@@ -306,7 +315,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 return Ok(finish_lint(format, deny, &findings));
             };
-            let loaded = match blueprint::load_unvalidated(&blueprint) {
+            let loaded = match blueprint::load_unvalidated_with(&blueprint, &vars) {
                 Ok(l) => l,
                 Err(e) => {
                     if format != Format::Human {
@@ -349,7 +358,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             target,
             templates,
         } => {
-            let loaded = load(&blueprint)?;
+            let loaded = load(&blueprint, &vars)?;
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             lint_banner(&lint::all(&loaded, &model, &rendered));
             let rt = runtime()?;
@@ -377,7 +386,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             target,
             templates,
         } => {
-            let loaded = load(&blueprint)?;
+            let loaded = load(&blueprint, &vars)?;
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             let findings = lint::all(&loaded, &model, &rendered);
             lint_banner(&findings);
@@ -410,7 +419,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             target,
             templates,
         } => {
-            let loaded = load(&blueprint)?;
+            let loaded = load(&blueprint, &vars)?;
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             if !auto_approve && !std::io::stdin().is_terminal() {
                 anyhow::bail!("stdin is not a terminal: pass --auto-approve to destroy without confirmation; nothing was deleted");
@@ -432,7 +441,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             target,
             templates,
         } => {
-            let loaded = load(&blueprint)?;
+            let loaded = load(&blueprint, &vars)?;
             let (model, _) = render::render_file(&loaded, templates.templates.as_deref())?;
             runtime()?.block_on(crate::ops::output::run(&model, &target.to_options(), json))
         }
