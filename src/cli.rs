@@ -145,6 +145,11 @@ enum Command {
     },
     /// Print the JSON Schema of the blueprint format (for yaml-language-server).
     Schema,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -476,6 +481,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 running.shutdown().await;
                 anyhow::Ok(())
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "aoai-arch",
+                &mut std::io::stdout(),
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema => {
