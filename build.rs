@@ -40,9 +40,8 @@ fn main() {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    if !(runs("xmllint", &["--version"]) && runs("patch", &["--version"]))
-        && !strict("AOAI_ARCH_REQUIRE_SHARED")
-    {
+    let tools = runs("xmllint", &["--version"]) && runs("patch", &["--version"]);
+    if !tools && !strict("AOAI_ARCH_REQUIRE_SHARED") {
         println!("cargo::rustc-cfg=aoai_no_xmllint");
     }
 
