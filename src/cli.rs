@@ -71,6 +71,9 @@ enum Command {
         /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Show full ARM resource ids instead of names grouped by type.
+        #[arg(long)]
+        full_ids: bool,
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
@@ -360,6 +363,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             blueprint,
             json,
             detailed_exitcode,
+            full_ids,
             target,
             templates,
         } => {
@@ -373,9 +377,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &target.to_options(),
             ))?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&plan)?);
+                println!("{}", crate::plan_text::json(&plan)?);
             } else {
-                print!("{}", crate::plan::human(&plan));
+                let opts = crate::plan_text::TextOptions::for_stdout(full_ids);
+                print!("{}", crate::plan_text::human(&plan, Some(&rendered), &opts));
             }
             Ok(match (detailed_exitcode, plan.has_changes()) {
                 (true, true) => ExitCode::from(2),

@@ -12,6 +12,7 @@ pub mod lint;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod plan_text;
 pub mod progress;
 pub mod regions;
 pub mod render;

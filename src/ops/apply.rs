@@ -34,7 +34,14 @@ pub async fn run(
             return Err(e);
         }
     };
-    print!("{}", crate::plan::human(&plan));
+    print!(
+        "{}",
+        crate::plan_text::human(
+            &plan,
+            Some(rendered),
+            &crate::plan_text::TextOptions::for_stdout(false)
+        )
+    );
     let refusals = crate::safety::refusals(&plan, flags.allow_replace, flags.adopt);
     if !refusals.is_empty() {
         eprintln!("apply refused; nothing was written:");
