@@ -391,6 +391,8 @@ fn policies_alone_from_a_folder() {
         ("04-seeded-streaming-body-read.xml", "AOAI013", 12, 54),
         ("05-seeded-semantic-cache.xml", "AOAI041", 5, 9),
         ("05-seeded-semantic-cache.xml", "AOAI042", 5, 9),
+        ("07-seeded-too-many-dimensions.xml", "AOAI043", 16, 13),
+        ("08-seeded-jwt-token-versions.xml", "AOAI030", 5, 9),
     ];
     let want: Vec<(String, String, u64, u64)> = want
         .into_iter()

@@ -143,6 +143,10 @@ pub const RULES: &[Rule] = &[
         reason: "Microsoft recommends a rate-limit (or rate-limit-by-key) policy immediately after any cache lookup, so the backend is not overloaded when the cache is unavailable",
         help: "put rate-limit-by-key, azure-openai-token-limit or llm-token-limit right after the semantic cache lookup",
         docs: "https://learn.microsoft.com/azure/api-management/azure-openai-semantic-cache-lookup-policy#usage-notes" },
+    Rule { id: "AOAI043", name: "metric-too-many-dimensions", severity: Severity::Error,
+        reason: "Azure Monitor keeps at most 10 dimension keys per custom metric, so emit-metric and the token-metric policies may configure at most 10 dimensions",
+        help: "keep the 10 dimensions you query by (each one multiplies the metric's time series)",
+        docs: "https://learn.microsoft.com/azure/api-management/azure-openai-emit-token-metric-policy#limits-for-custom-metrics" },
 ];
 
 pub fn rule(id: &str) -> &'static Rule {

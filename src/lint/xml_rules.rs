@@ -224,6 +224,8 @@ pub(super) fn policy_xml_rules(c: &mut Ctx, file: &str, xml: &str) {
         _ => {}
     }
 
+    too_many_dimensions(c, file, &p, &doc);
+
     // AOAI042: no rate or token limit right after a semantic cache lookup.
     for l in doc
         .descendants()
@@ -245,6 +247,41 @@ pub(super) fn policy_xml_rules(c: &mut Ctx, file: &str, xml: &str) {
                         "`{}`",
                         n.tag_name().name()
                     ))
+                ),
+                None,
+            );
+        }
+    }
+}
+
+/// The policies that emit custom metrics to Azure Monitor (at most 10 dimensions each).
+const METRICS: [&str; 3] = [
+    "emit-metric",
+    "azure-openai-emit-token-metric",
+    "llm-emit-token-metric",
+];
+
+/// AOAI043: more custom dimensions than Azure Monitor keeps for a metric.
+fn too_many_dimensions(c: &mut Ctx, file: &str, p: &Parsed, doc: &roxmltree::Document) {
+    for m in doc
+        .descendants()
+        .filter(|n| METRICS.iter().any(|t| n.has_tag_name(*t)))
+    {
+        let dims: Vec<roxmltree::Node> = m
+            .children()
+            .filter(|n| n.has_tag_name("dimension"))
+            .collect();
+        if dims.len() > 10 {
+            let (line, col) = p.line_col(dims[10].range().start);
+            c.at_file(
+                "AOAI043",
+                file,
+                line,
+                col,
+                format!(
+                    "`{}` with {} dimensions; the 11th and later are more than a policy may configure",
+                    m.tag_name().name(),
+                    dims.len()
                 ),
                 None,
             );
