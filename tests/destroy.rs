@@ -106,6 +106,44 @@ fn destroy_deletes_only_what_the_blueprint_owns() {
     );
     assert_eq!(status(&emu.url, &apim, "2024-05-01"), 404);
     assert_eq!(status(&emu.url, &apim_account, "2026-05-01"), 404);
+    // Reverse dependency order: the gateway (whose backends point at the accounts) went, and
+    // finished going, before the first account was deleted.
+    let log = emu.log();
+    let deletes = |part: &str| -> Vec<usize> {
+        log.iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                e["method"] == "DELETE"
+                    && e["path"]
+                        .as_str()
+                        .unwrap()
+                        .to_lowercase()
+                        .split('?')
+                        .next()
+                        .unwrap()
+                        .ends_with(part)
+            })
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let service_done = log
+        .iter()
+        .rposition(|e| {
+            e["is_poll"] == true
+                && e["operation_of"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with("/service/apim-aoai-gw"))
+        })
+        .unwrap_or(0);
+    let first_account = ["nor", "swc-1", "swc-2"]
+        .iter()
+        .flat_map(|n| deletes(&format!("/accounts/aoai-apim-{n}")))
+        .min()
+        .unwrap();
+    assert!(
+        deletes("/service/apim-aoai-gw")[0] < first_account && service_done < first_account,
+        "the accounts were deleted before the gateway that points at them"
+    );
     assert_eq!(status(&emu.url, &afd_profile, "2025-12-01"), 200, "{out}");
     assert_eq!(status(&emu.url, &afd_account, "2026-05-01"), 200);
     assert_eq!(status(&emu.url, &foreign, "2025-07-01"), 200);

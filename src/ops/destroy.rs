@@ -4,8 +4,7 @@
 //! whose `aoai-arch-blueprint` tag is this blueprint's id, a declared resource without tags (a
 //! budget, a role assignment) whose scope is owned, and the resource group only when its tag
 //! says this blueprint created it and nothing is left in it. Children go with their parent.
-//! Deletes run in reverse dependency order (the render's order, reversed; resources the
-//! blueprint no longer declares first), one at a time. Azure keeps deleted Cognitive Services
+//! Deletes run in reverse dependency order, in waves (see [`waves`]). Azure keeps deleted Cognitive Services
 //! (Azure OpenAI) accounts and API Management services soft-deleted for 48 hours, with their
 //! names taken; `--purge` purges them.
 
@@ -179,7 +178,7 @@ async fn destroy(
             });
         }
     }
-    // Undeclared first (deepest first), then the render's order reversed.
+    // For the plan: undeclared first (deepest first), then the render's order reversed.
     doomed.sort_by_key(|d| match position.get(&d.id.to_lowercase()) {
         None => (0, std::cmp::Reverse(d.id.matches('/').count()), 0),
         Some(i) => (1, std::cmp::Reverse(0), usize::MAX - i),
@@ -248,20 +247,48 @@ async fn destroy(
         }
     }
 
-    // Delete, one at a time; stop at the first failure (what follows may depend on it).
+    // Delete wave by wave: a resource goes once everything that depends on it has gone; the
+    // resources of a wave at once (bounded). After a wave with a failure, stop: what follows
+    // may depend on what failed.
     let mut deleted = 0;
-    for (i, d) in doomed.iter().enumerate() {
-        eprintln!("{} deleting {}", crate::progress::utc_now(), short(&d.id));
-        if let Err(e) = client.delete(&d.id, d.api_version).await {
-            println!("FAILED {}: {e}", d.id);
-            println!("Not attempted (nothing was sent for these):");
-            for rest in &doomed[i + 1..] {
-                println!("  {}", rest.id);
+    let waves = waves(&doomed, rendered);
+    for (w, wave) in waves.iter().enumerate() {
+        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(target.concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for &i in wave {
+            let (client, sem) = (client.clone(), sem.clone());
+            let (id, version) = (doomed[i].id.clone(), doomed[i].api_version);
+            tasks.spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                eprintln!("{} deleting {}", crate::progress::utc_now(), short(&id));
+                let res = client.delete(&id, version).await;
+                (id, res)
+            });
+        }
+        let mut failed = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (id, res) = joined?;
+            match res {
+                Ok(()) => deleted += 1,
+                Err(e) => failed.push(format!("FAILED {id}: {e}")),
             }
-            println!("Destroy incomplete: {deleted} deleted, 1 failed.");
+        }
+        if !failed.is_empty() {
+            for f in &failed {
+                println!("{f}");
+            }
+            println!("Not attempted (nothing was sent for these):");
+            for rest in &waves[w + 1..] {
+                for &i in rest {
+                    println!("  {}", doomed[i].id);
+                }
+            }
+            println!(
+                "Destroy incomplete: {deleted} deleted, {} failed.",
+                failed.len()
+            );
             return Ok(ExitCode::from(1));
         }
-        deleted += 1;
     }
     let soft_paths: Vec<String> = soft.iter().filter_map(|d| d.soft.clone()).collect();
     let mut rg_deleted = false;
@@ -295,6 +322,73 @@ async fn destroy(
         if rg_deleted { "deleted" } else { "kept" }
     );
     purge_leftovers(client, m, flags, &soft_paths, true).await
+}
+
+/// The order of deletes, as waves of indexes into `doomed`: what the blueprint no longer
+/// declares first, then a resource only after every resource whose render (itself or anything
+/// below it) depends on it or on anything below it.
+fn waves(doomed: &[Doomed], rendered: &Rendered) -> Vec<Vec<usize>> {
+    let n = doomed.len();
+    let lower: Vec<String> = doomed.iter().map(|d| d.id.to_lowercase()).collect();
+    let under = |id: &str, top: &str| id == top || id.starts_with(&format!("{top}/"));
+    let declared = |i: usize| {
+        rendered
+            .resources
+            .iter()
+            .any(|r| r.id.to_lowercase() == lower[i])
+    };
+    // What the resources that go with each doomed one depend on (those below it that are not
+    // deleted on their own, like a role assignment on an account).
+    let needs: Vec<Vec<String>> = (0..n)
+        .map(|i| {
+            rendered
+                .resources
+                .iter()
+                .map(|r| r.id.to_lowercase())
+                .zip(rendered.resources.iter())
+                .filter(|(id, _)| {
+                    under(id, &lower[i])
+                        && !(0..n)
+                            .any(|j| j != i && under(&lower[j], &lower[i]) && under(id, &lower[j]))
+                })
+                .flat_map(|(_, r)| r.depends_on.iter().map(|d| d.to_lowercase()))
+                .collect()
+        })
+        .collect();
+    let mut level = vec![0usize; n];
+    for i in 0..n {
+        if declared(i) {
+            level[i] = 1;
+        }
+    }
+    // Longest path over "e before d" (a DAG: n rounds at most).
+    for _ in 0..n {
+        let mut changed = false;
+        for d in 0..n {
+            if !declared(d) {
+                continue;
+            }
+            for e in 0..n {
+                // A resource deleted on its own below d (a role assignment) goes first, and so
+                // does whatever depends on d.
+                let before = under(&lower[e], &lower[d])
+                    || (!under(&lower[d], &lower[e])
+                        && needs[e].iter().any(|x| under(x, &lower[d])));
+                if e != d && declared(e) && before && level[d] < level[e] + 1 {
+                    level[d] = level[e] + 1;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let top = level.iter().copied().max().unwrap_or(0);
+    (0..=top)
+        .map(|l| (0..n).filter(|&i| level[i] == l).collect::<Vec<_>>())
+        .filter(|w: &Vec<usize>| !w.is_empty())
+        .collect()
 }
 
 /// Soft-deleted accounts and services of this blueprint: those just deleted, and those of its
