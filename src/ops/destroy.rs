@@ -355,12 +355,7 @@ fn waves(doomed: &[Doomed], rendered: &Rendered) -> Vec<Vec<usize>> {
                 .collect()
         })
         .collect();
-    let mut level = vec![0usize; n];
-    for i in 0..n {
-        if declared(i) {
-            level[i] = 1;
-        }
-    }
+    let mut level: Vec<usize> = (0..n).map(|i| usize::from(declared(i))).collect();
     // Longest path over "e before d" (a DAG: n rounds at most).
     for _ in 0..n {
         let mut changed = false;
