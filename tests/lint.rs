@@ -413,6 +413,24 @@ fn policies_alone_from_a_folder() {
             && text.contains("01-blog-round-robin.xml:33:29"),
         "{text}"
     );
+    // SARIF for code scanning: the same positions.
+    let out = common::bin()
+        .args(["lint", "--format", "sarif", "--policy"])
+        .arg(corpus.join("01-blog-round-robin.xml"))
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "AOAI004")
+        .unwrap();
+    let region = &r["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(33), Some(29))
+    );
     // The fixed policy passes, even with warnings denied.
     let out = common::bin()
         .args(["lint", "--deny", "warnings", "--policy"])
@@ -461,6 +479,18 @@ fn policy_folder_without_xml_is_an_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no *.xml file"));
+    // The blueprint after --policy is taken for a policy: said plainly.
+    let out = common::bin()
+        .args(["lint", "--policy", "p.xml"])
+        .arg(common::example("apim"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("put the blueprint before --policy"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Neither a blueprint nor a policy: a usage error from clap.
     let out = common::bin().arg("lint").output().unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -620,6 +620,15 @@ pub fn policy_files(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<std::pat
             if out.len() == before {
                 anyhow::bail!("--policy {}: no *.xml file in this folder", p.display());
             }
+        } else if p
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("yaml") || x.eq_ignore_ascii_case("yml"))
+        {
+            // `--policy` takes every value after it: a blueprint written last lands here.
+            anyhow::bail!(
+                "--policy {}: a YAML file is not a policy; put the blueprint before --policy (aoai-arch lint BLUEPRINT --policy FILE...)",
+                p.display()
+            );
         } else {
             out.push(p.clone());
         }
