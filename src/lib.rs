@@ -17,4 +17,5 @@ pub mod progress;
 pub mod regions;
 pub mod render;
 pub mod safety;
+pub mod soft_delete;
 pub mod target;

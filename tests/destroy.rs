@@ -226,7 +226,21 @@ fn destroy_refuses_without_a_terminal_and_deletes_nothing() {
     );
     let log: Vec<Value> = emu.log();
     assert!(!log.iter().any(|e| e["method"] == "DELETE"));
-    // Destroy, then destroy again: nothing left, exit 0.
+    // Destroyed without --purge, the names stay taken: Azure refuses to create them again.
+    ok(&["destroy", "--auto-approve"], &bp, &emu.url);
+    let again = run(&["apply", "--auto-approve"], &bp, &emu.url);
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    let t = text(&again);
+    assert!(
+        t.contains("FlagMustBeSetForRestore")
+            || t.contains("ServiceAlreadyExistsInSoftDeletedState"),
+        "{t}"
+    );
+    // A second destroy purges them (and removes what the failed apply made); then the names
+    // are free again, and a last destroy finds nothing.
+    let out = ok(&["destroy", "--auto-approve", "--purge"], &bp, &emu.url);
+    assert!(out.contains("purged "), "{out}");
+    ok(&["apply", "--auto-approve"], &bp, &emu.url);
     ok(&["destroy", "--auto-approve", "--purge"], &bp, &emu.url);
     let out = ok(&["destroy", "--auto-approve"], &bp, &emu.url);
     assert!(out.contains("does not exist: nothing to destroy"), "{out}");

@@ -54,22 +54,11 @@ fn short(id: &str) -> String {
     }
 }
 
-/// The purge path of a soft-deleted account or service (see the emulator's `soft_delete`).
+/// The purge path of a soft-deleted account or service (see [`crate::soft_delete`]).
 fn soft_delete_path(m: &Model, resource_type: &str, name: &str, location: &str) -> Option<String> {
-    let loc = location.to_lowercase().replace(' ', "");
-    if resource_type.eq_ignore_ascii_case("Microsoft.CognitiveServices/accounts") {
-        Some(format!(
-            "/subscriptions/{}/providers/Microsoft.CognitiveServices/locations/{loc}/resourceGroups/{}/deletedAccounts/{name}",
-            m.subscription, m.resource_group
-        ))
-    } else if resource_type.eq_ignore_ascii_case("Microsoft.ApiManagement/service") {
-        Some(format!(
-            "/subscriptions/{}/providers/Microsoft.ApiManagement/locations/{loc}/deletedservices/{name}",
-            m.subscription
-        ))
-    } else {
-        None
-    }
+    let (ns, ty) = resource_type.split_once('/')?;
+    let id = format!("{}/providers/{ns}/{ty}/{name}", m.rg_id);
+    crate::soft_delete::purge_path(&id, location).map(|(p, _)| p)
 }
 
 fn soft_api(path: &str) -> &'static str {

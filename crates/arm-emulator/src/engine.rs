@@ -719,6 +719,11 @@ impl Engine {
                 )
             }
         };
+        if !self.resources.contains_key(&key) {
+            if let Some(refused) = crate::soft_delete::refuse_create(self, spec.name, &key, &body) {
+                return refused;
+            }
+        }
         // Parent (or scope) must exist.
         if let Some(parent) = &path.parent {
             let is_rg_scope = path.rg.as_deref().is_some_and(|rg| {

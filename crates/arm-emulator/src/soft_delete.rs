@@ -76,6 +76,56 @@ pub fn record(doc: &Value, spec: &str) -> Option<(String, Value)> {
     Some((deleted_id.to_lowercase(), out))
 }
 
+/// Creating an account or service whose name is soft-deleted: Azure refuses it until the
+/// deleted one is purged (or restored: an account created with `properties.restore: true`
+/// takes the soft-deleted one back).
+pub fn refuse_create(e: &mut Engine, spec: &str, key: &str, body: &Value) -> Option<Reply> {
+    if !soft_deleted_type(spec) {
+        return None;
+    }
+    // /subscriptions/{s}/resourcegroups/{rg}/providers/{ns}/{type}/{name}
+    let segs: Vec<&str> = key.trim_matches('/').split('/').collect();
+    if segs.len() != 8 {
+        return None;
+    }
+    let (sub, rg, name) = (segs[1], segs[3], segs[7]);
+    let found = e
+        .deleted
+        .keys()
+        .find(|k| {
+            k.starts_with(&format!("/subscriptions/{sub}/"))
+                && if spec == ACCOUNTS {
+                    k.ends_with(&format!("/resourcegroups/{rg}/deletedaccounts/{name}"))
+                } else {
+                    k.ends_with(&format!("/deletedservices/{name}"))
+                }
+        })
+        .cloned()?;
+    if spec == ACCOUNTS && body["properties"]["restore"] == json!(true) {
+        e.deleted.remove(&found);
+        return None;
+    }
+    let found = e.deleted[&found]["id"]
+        .as_str()
+        .unwrap_or(&found)
+        .to_string();
+    Some(if spec == ACCOUNTS {
+        error(
+            409,
+            "FlagMustBeSetForRestore",
+            format!("An existing resource with ID '{found}' has been soft-deleted. To restore the resource, you must specify 'restore' to be 'true' in the property. If you don't want to restore existing resource, please purge it first."),
+            "",
+        )
+    } else {
+        error(
+            409,
+            "ServiceAlreadyExistsInSoftDeletedState",
+            format!("Api service {name} was soft-deleted. In order to create the new service with the same name, you have to either undelete the service or purge it."),
+            "",
+        )
+    })
+}
+
 /// Route a request for a soft-deleted account or service; `None` when the path is not one.
 pub fn route(
     e: &mut Engine,
