@@ -115,8 +115,10 @@ enum Command {
         #[command(flatten)]
         templates: TemplateArgs,
     },
-    /// Print the endpoints of what apply built (Front Door host name, API Management gateway
-    /// URLs, DNS records to create, the gateway's managed identity), read from live state.
+    /// Print the endpoints of what apply built, read from live state.
+    ///
+    /// Front Door host name, API Management gateway URLs (regional ones too), the DNS records to
+    /// create, the gateway's managed identity, the Azure OpenAI endpoints.
     Output {
         blueprint: PathBuf,
         /// Write the outputs as JSON (with `formatVersion`).
