@@ -140,6 +140,29 @@ fn an_unset_variable_is_an_error_naming_it() {
     assert!(e.contains("variable `region` is not set"), "{e}");
     assert!(e.contains("--> gateway.yaml:8:11"), "{e}");
     assert!(e.contains("did you mean `regoin`?"), "{e}");
+    // Another field on the same line as a placeholder keeps its own position.
+    let text = common::read(&dir.path().join("gateway.yaml"));
+    let line = text
+        .lines()
+        .position(|l| l.contains("capacity: ${var.capacity}"))
+        .unwrap()
+        + 1;
+    std::fs::write(
+        dir.path().join("gateway.yaml"),
+        text.replacen(
+            "sku: { name: GlobalStandard,",
+            "sku: { nme: GlobalStandard,",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = render(dir.path(), &["--var-file", "env/prod.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!("--> gateway.yaml:{line}:")),
+        "{}",
+        stderr(&out)
+    );
     // A var file that is not a mapping.
     std::fs::write(dir.path().join("env/bad.yaml"), "- a\n- b\n").unwrap();
     let out = render(dir.path(), &["--var-file", "env/bad.yaml"]);
@@ -148,5 +171,48 @@ fn an_unset_variable_is_an_error_naming_it() {
         stderr(&out).contains("env/bad.yaml:1:1"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// A lint finding about a value set by a variable points at the var file too.
+#[test]
+fn lint_findings_point_at_the_var_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = common::read(&common::example("afd"));
+    assert!(text.contains("originTimeoutSeconds: 240"));
+    std::fs::write(
+        dir.path().join("afd.yaml"),
+        text.replacen(
+            "originTimeoutSeconds: 240",
+            "originTimeoutSeconds: ${var.timeout}",
+            1,
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("dev.yaml"), "# dev\ntimeout: 60\n").unwrap();
+    let out = common::bin()
+        .current_dir(dir.path())
+        .args([
+            "lint",
+            "afd.yaml",
+            "--format",
+            "json",
+            "--var-file",
+            "dev.yaml",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "AOAI015")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(f["location"]["file"], "dev.yaml");
+    assert_eq!(f["location"]["line"], 2);
+    assert!(
+        f["message"].as_str().unwrap().contains("var.timeout"),
+        "{f}"
     );
 }

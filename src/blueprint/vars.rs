@@ -38,6 +38,9 @@ pub struct Substitution {
     /// 1-based columns of the value in the substituted line (`end` exclusive).
     pub start: usize,
     pub end: usize,
+    /// Where the YAML value holding the placeholder starts (after `: `, `- `, `, `, `{`, `[`):
+    /// an error between there and `end` is about this value.
+    pub value_start: usize,
     pub origin: Origin,
 }
 
@@ -223,6 +226,7 @@ impl Vars {
         for (i, line) in text.split_inclusive('\n').enumerate() {
             let mut rest = line;
             let mut col = 1; // column in the substituted line, in characters
+            let line_start = out.len();
             while let Some(at) = rest.find("${var.") {
                 let before = &rest[..at];
                 out.push_str(before);
@@ -268,9 +272,16 @@ impl Vars {
                         o.source_line.clone(),
                     ));
                 }
+                let so_far = &out[line_start..];
+                let value_start = [": ", "- ", ", ", "{", "["]
+                    .iter()
+                    .filter_map(|sep| so_far.rfind(sep).map(|at| at + sep.len()))
+                    .max()
+                    .map_or(1, |at| so_far[..at].chars().count() + 1);
                 out.push_str(&var.value);
                 let len = var.value.chars().count();
                 subs.push(Substitution {
+                    value_start,
                     name: name.to_string(),
                     line: i + 1,
                     start: col,
@@ -286,10 +297,16 @@ impl Vars {
     }
 }
 
+/// The variable whose value sits at (or in the value starting at) this line and column.
+pub fn at(subs: &[Substitution], line: usize, column: usize) -> Option<&Substitution> {
+    subs.iter()
+        .find(|s| s.line == line && column >= s.value_start && column <= s.end)
+}
+
 /// An error about a value that came from a variable points at where the variable was set.
 pub fn relocate(mut e: BlueprintError, subs: &[Substitution]) -> BlueprintError {
     // The placeholder the error points into, or the one inside the value it points at.
-    let hit = subs.iter().find(|s| s.line == e.line && e.column <= s.end);
+    let hit = at(subs, e.line, e.column);
     if let Some(s) = hit {
         e.message = format!(
             "{} (the value of var.{}, used at {}:{}:{})",

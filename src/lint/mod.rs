@@ -187,10 +187,32 @@ impl Ctx<'_> {
     fn at_field(&mut self, id: &'static str, field: &str, message: String) {
         let Some(loaded) = self.loaded else { return };
         let pos = loaded.pos(field);
+        // A value set by a variable: the finding points where it was set.
+        let (file, line, column, message) =
+            match blueprint::vars::at(&loaded.substitutions, pos.line, pos.column) {
+                Some(s) => (
+                    s.origin.file.display().to_string(),
+                    s.origin.line,
+                    s.origin.column,
+                    format!(
+                        "{message} (the value of var.{}, used at {}:{}:{})",
+                        s.name,
+                        loaded.path.display(),
+                        pos.line,
+                        s.start
+                    ),
+                ),
+                None => (
+                    loaded.path.display().to_string(),
+                    pos.line,
+                    pos.column,
+                    message,
+                ),
+            };
         let loc = Location {
-            file: loaded.path.display().to_string(),
-            line: pos.line,
-            column: pos.column,
+            file,
+            line,
+            column,
             field: Some(field.to_string()),
         };
         self.push(id, message, None, loc);
