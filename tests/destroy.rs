@@ -227,7 +227,18 @@ fn destroy_refuses_without_a_terminal_and_deletes_nothing() {
     let log: Vec<Value> = emu.log();
     assert!(!log.iter().any(|e| e["method"] == "DELETE"));
     // Destroyed without --purge, the names stay taken: Azure refuses to create them again.
-    ok(&["destroy", "--auto-approve"], &bp, &emu.url);
+    let out = ok(&["destroy", "--auto-approve"], &bp, &emu.url);
+    // The budget, which ARM's listing of the group does not show, goes too (the group is
+    // this blueprint's).
+    assert!(
+        out.contains("Microsoft.Consumption/budgets/aoai-gateway-monthly will be deleted"),
+        "{out}"
+    );
+    assert!(emu.log().iter().any(|e| e["method"] == "DELETE"
+        && e["path"]
+            .as_str()
+            .unwrap()
+            .contains("/budgets/aoai-gateway-monthly")));
     let again = run(&["apply", "--auto-approve"], &bp, &emu.url);
     assert_eq!(again.status.code(), Some(1), "{}", text(&again));
     let t = text(&again);

@@ -147,6 +147,41 @@ async fn destroy(
             )),
         }
     }
+    // Declared resources without tags at the group's scope (a budget), which ARM's listing of
+    // a group does not show (it lists tracked resources only): this blueprint's when the group
+    // is, otherwise nothing proves it.
+    let prefix = format!("{}/providers/", m.rg_id.to_lowercase());
+    for r in &rendered.resources {
+        let lower = r.id.to_lowercase();
+        let at_group_scope =
+            lower.starts_with(&prefix) && lower[prefix.len()..].matches('/').count() == 2;
+        let listed_already = listed.iter().any(|l| {
+            l["id"]
+                .as_str()
+                .is_some_and(|i| i.eq_ignore_ascii_case(&r.id))
+        });
+        if !at_group_scope
+            || listed_already
+            || !untagged_declared(&r.id)
+            || client.get(&r.id, r.api_version).await?.is_none()
+        {
+            continue;
+        }
+        if rg_owned {
+            doomed.push(Doomed {
+                id: r.id.clone(),
+                api_version: r.api_version,
+                resource_type: r.resource_type.clone(),
+                location: String::new(),
+                soft: None,
+            });
+        } else {
+            kept.push(format!(
+                "{} (declared by this blueprint, but its type has no tags and the resource group is not this blueprint's, so nothing proves this blueprint created it: delete it yourself)",
+                short(&r.id)
+            ));
+        }
+    }
     // Declared resources below an owned one that Azure may keep when it is deleted (role
     // assignments on an account), deleted first.
     for r in &rendered.resources {

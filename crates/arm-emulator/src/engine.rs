@@ -597,7 +597,9 @@ impl Engine {
             .collect();
         let mut value = Vec::new();
         for k in keys {
-            if let Some(d) = self.visible(&k) {
+            // ARM lists tracked resources (those with a location), not proxy resources such as
+            // budgets.
+            if let Some(d) = self.visible(&k).filter(|d| d["location"].is_string()) {
                 value.push(json!({ "id": d["id"], "name": d["name"], "type": d["type"], "location": d["location"], "tags": d.get("tags").cloned().unwrap_or(json!({})) }));
             }
         }
