@@ -216,3 +216,45 @@ fn lint_findings_point_at_the_var_file() {
         "{f}"
     );
 }
+
+/// The committed example (blueprints/environments) lints clean and renders for each environment.
+#[test]
+fn the_environments_example_works_for_each_environment() {
+    let dir = common::root().join("blueprints/environments");
+    assert!(dir.join("../../schema/blueprint.schema.json").is_file());
+    for (env, capacity, sku) in [("dev", 10, "Developer"), ("prod", 300, "Standard")] {
+        let var_file = dir.join(format!("env/{env}.yaml"));
+        let lint = common::bin()
+            .arg("lint")
+            .arg(dir.join("gateway.yaml"))
+            .arg("--var-file")
+            .arg(&var_file)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&lint.stdout);
+        assert_eq!(lint.status.code(), Some(0), "{env}: {text}");
+        assert!(text.contains("lint: 0 errors, 0 warnings"), "{env}: {text}");
+        let out = tempfile::tempdir().unwrap();
+        let render = common::bin()
+            .arg("render")
+            .arg(dir.join("gateway.yaml"))
+            .arg("--var-file")
+            .arg(&var_file)
+            .arg("--out")
+            .arg(out.path())
+            .output()
+            .unwrap();
+        assert!(render.status.success(), "{env}: {}", stderr(&render));
+        let all: String = std::fs::read_dir(out.path().join("requests"))
+            .unwrap()
+            .map(|e| common::read(&e.unwrap().path()))
+            .collect();
+        assert!(
+            all.contains(&format!("/resourceGroups/rg-aoai-{env}/")),
+            "{env}"
+        );
+        assert!(all.contains(&format!("\"capacity\": {capacity}")), "{env}");
+        assert!(all.contains(&format!("\"name\": \"{sku}\"")), "{env}");
+        assert!(!all.contains("${var."), "{env}");
+    }
+}

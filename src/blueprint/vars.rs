@@ -224,6 +224,11 @@ impl Vars {
         let mut out = String::with_capacity(text.len());
         let mut subs = Vec::new();
         for (i, line) in text.split_inclusive('\n').enumerate() {
+            // A comment line is left as it is (it may explain the `${var.NAME}` syntax).
+            if line.trim_start().starts_with('#') {
+                out.push_str(line);
+                continue;
+            }
             let mut rest = line;
             let mut col = 1; // column in the substituted line, in characters
             let line_start = out.len();
