@@ -524,8 +524,19 @@ async fn one(
             .delete(&r.id, r.api_version)
             .await
             .map_err(|e| e.to_string())?;
-        let location = have.as_ref().and_then(|h| h["location"].as_str());
-        crate::preflight::purge_replaced(client, &r.resource_type, &r.id, location).await?;
+        // An account or API Management service stays soft-deleted, its name taken: purged,
+        // or creating it again is refused.
+        let location = have
+            .as_ref()
+            .and_then(|h| h["location"].as_str())
+            .unwrap_or("");
+        if let Some((path, version)) = crate::soft_delete::purge_path(&r.id, location) {
+            progress.start(&r.id, "purging the soft-deleted one (replace)");
+            client
+                .delete(&path, version)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
     }
     progress.start(
         &r.id,

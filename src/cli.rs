@@ -22,6 +22,13 @@ use crate::terminal::safe;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Set `${var.NAME}` in the blueprint (wins over --var-file).
+    #[arg(long = "var", value_name = "NAME=VALUE", global = true)]
+    vars: Vec<String>,
+    /// Read variables from a YAML file of `NAME: value` (one per environment, e.g. env/prod.yaml);
+    /// later files win.
+    #[arg(long = "var-file", value_name = "FILE", global = true)]
+    var_files: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -41,10 +48,12 @@ enum Command {
     },
     /// Check policies and architecture rules; explain each finding.
     Lint {
-        /// Blueprint file (YAML).
-        blueprint: PathBuf,
-        /// Also validate these policy files (XML as APIM accepts it).
-        #[arg(long, value_name = "FILE")]
+        /// Blueprint file (YAML); optional with --policy.
+        #[arg(required_unless_present = "policy")]
+        blueprint: Option<PathBuf>,
+        /// Also lint these policy files (XML as APIM accepts it), or every `*.xml` under these
+        /// folders (APIOps layout); without a blueprint only the policy rules run.
+        #[arg(long, value_name = "FILE|DIR", num_args = 1..)]
         policy: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
@@ -72,6 +81,9 @@ enum Command {
         out: Option<PathBuf>,
         #[command(flatten)]
         preflight: PreflightArgs,
+        /// Show full ARM resource ids instead of names grouped by type.
+        #[arg(long)]
+        full_ids: bool,
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
@@ -104,6 +116,35 @@ enum Command {
         #[command(flatten)]
         templates: TemplateArgs,
     },
+    /// Delete what this blueprint owns (reverse dependency order), after showing the plan.
+    Destroy {
+        blueprint: PathBuf,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(long)]
+        auto_approve: bool,
+        /// Also purge the Azure OpenAI accounts and API Management services Azure keeps
+        /// soft-deleted for 48 hours (their names stay taken until then).
+        #[arg(long)]
+        purge: bool,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        templates: TemplateArgs,
+    },
+    /// Print the endpoints of what apply built, read from live state.
+    ///
+    /// Front Door host name, API Management gateway URLs (regional ones too), the DNS records to
+    /// create, the gateway's managed identity, the Azure OpenAI endpoints.
+    Output {
+        blueprint: PathBuf,
+        /// Write the outputs as JSON (with `formatVersion`).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        templates: TemplateArgs,
+    },
     /// Serve a local Azure Resource Manager emulator on 127.0.0.1.
     Emulator {
         #[arg(long, default_value_t = 8443)]
@@ -126,6 +167,11 @@ enum Command {
     },
     /// Print the JSON Schema of the blueprint format (for yaml-language-server).
     Schema,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -273,8 +319,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load(path: &Path) -> Result<blueprint::Loaded> {
-    blueprint::load(path).map_err(|e| anyhow::anyhow!("{e}"))
+fn load(path: &Path, vars: &blueprint::vars::Vars) -> Result<blueprint::Loaded> {
+    blueprint::load_with(path, vars).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -306,6 +352,8 @@ fn lint_banner(findings: &[lint::Finding]) {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let vars = blueprint::vars::Vars::collect(&cli.var_files, &cli.vars)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     match cli.command {
         Command::Render {
             blueprint,
@@ -313,7 +361,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             check,
             templates,
         } => {
-            let loaded = load(&blueprint)?;
+            let loaded = load(&blueprint, &vars)?;
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             lint_banner(&lint::all(&loaded, &model, &rendered));
             if let Some(dir) = check {
@@ -352,24 +400,46 @@ fn run(cli: Cli) -> Result<ExitCode> {
             explain,
             templates,
         } => {
-            let loaded =
-                blueprint::load_unvalidated(&blueprint).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let policy = lint::policy_files(&policy)?;
+            let Some(blueprint) = blueprint else {
+                let mut findings = Vec::new();
+                for p in &policy {
+                    let xml = std::fs::read_to_string(p)
+                        .with_context(|| format!("reading {}", p.display()))?;
+                    findings.extend(lint::check_policy_alone(&p.display().to_string(), &xml));
+                }
+                return Ok(finish_lint(format, deny, &findings));
+            };
+            let loaded = match blueprint::load_unvalidated_with(&blueprint, &vars) {
+                Ok(l) => l,
+                Err(e) => {
+                    if format != Format::Human {
+                        eprintln!("error: {e}");
+                    }
+                    return Ok(finish_lint(format, deny, &[lint::blueprint_error(&e)]));
+                }
+            };
             if explain {
                 // On stderr when stdout carries JSON or SARIF, so both stay parseable.
                 let trace = lint::explain(&loaded.blueprint, &blueprint.display().to_string());
                 if format == Format::Human {
-                    print!("{trace}");
+                    print!("{}", safe(&trace));
                 } else {
-                    eprint!("{trace}");
+                    eprint!("{}", safe(&trace));
                 }
             }
             let mut findings = lint::check_blueprint(&loaded);
             let invalid = blueprint::validation_errors(&loaded);
-            if let Some(e) = invalid.first() {
-                // The blueprint cannot be rendered; report the architecture findings that
-                // explain it, then the validation error.
-                print_findings(format, &findings);
-                return Err(anyhow::anyhow!("{e}"));
+            if !invalid.is_empty() {
+                // The blueprint cannot be rendered: every validation error is a finding, with
+                // the architecture findings that explain it.
+                if format != Format::Human {
+                    for e in &invalid {
+                        eprintln!("error: {e}");
+                    }
+                }
+                findings.extend(invalid.iter().map(lint::blueprint_error));
+                return Ok(finish_lint(format, deny, &findings));
             }
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             findings = lint::all(&loaded, &model, &rendered);
@@ -383,13 +453,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     &xml,
                 ));
             }
-            print_findings(format, &findings);
-            let fail = report::fails(&findings, deny == Some(Deny::Warnings));
-            Ok(if fail {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(finish_lint(format, deny, &findings))
         }
         Command::Plan {
             blueprint,
@@ -397,10 +461,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             detailed_exitcode,
             out,
             preflight,
+            full_ids,
             target,
             templates,
         } => {
-            let loaded = load(&blueprint)?;
+            let loaded = load(&blueprint, &vars)?;
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             lint_banner(&lint::all(&loaded, &model, &rendered));
             let rt = runtime()?;
@@ -413,9 +478,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             ))?;
             let plan = &planned.plan;
             if json {
-                println!("{}", safe(&serde_json::to_string_pretty(plan)?));
+                println!("{}", safe(&crate::plan_text::json(plan)?));
             } else {
-                print!("{}", safe(&crate::plan::human(plan)));
+                let text_opts = crate::plan_text::TextOptions::for_stdout(full_ids);
+                print!(
+                    "{}",
+                    safe(&crate::plan_text::human(plan, Some(&rendered), &text_opts))
+                );
             }
             if let Some(path) = out {
                 crate::saved::save(
@@ -452,7 +521,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let loaded = match &saved {
                 Some(s) => blueprint::parse(&s.blueprint_path, &s.blueprint_text)
                     .map_err(|e| anyhow::anyhow!("{e}"))?,
-                None => load(&blueprint)?,
+                None => load(&blueprint, &vars)?,
             };
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             let findings = lint::all(&loaded, &model, &rendered);
@@ -504,6 +573,39 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 saved.as_ref(),
             ))
         }
+        Command::Destroy {
+            blueprint,
+            auto_approve,
+            purge,
+            target,
+            templates,
+        } => {
+            let loaded = load(&blueprint, &vars)?;
+            let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
+            if !auto_approve && !std::io::stdin().is_terminal() {
+                anyhow::bail!("stdin is not a terminal: pass --auto-approve to destroy without confirmation; nothing was deleted");
+            }
+            let rt = runtime()?;
+            rt.block_on(crate::ops::destroy::run(
+                &model,
+                &rendered,
+                &target.to_options(),
+                &crate::ops::destroy::Flags {
+                    auto_approve,
+                    purge,
+                },
+            ))
+        }
+        Command::Output {
+            blueprint,
+            json,
+            target,
+            templates,
+        } => {
+            let loaded = load(&blueprint, &vars)?;
+            let (model, _) = render::render_file(&loaded, templates.templates.as_deref())?;
+            runtime()?.block_on(crate::ops::output::run(&model, &target.to_options(), json))
+        }
         Command::Emulator {
             port,
             time_scale,
@@ -537,11 +639,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "aoai-arch",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema => {
             let schema = schemars::schema_for!(blueprint::Blueprint);
             println!("{}", serde_json::to_string_pretty(&schema)?);
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Print the findings; exit 1 on errors (or warnings with `--deny warnings`).
+fn finish_lint(format: Format, deny: Option<Deny>, findings: &[lint::Finding]) -> ExitCode {
+    print_findings(format, findings);
+    if report::fails(findings, deny == Some(Deny::Warnings)) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

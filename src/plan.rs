@@ -346,7 +346,7 @@ pub fn plan(rendered: &Rendered, live: &BTreeMap<String, Value>) -> Plan {
     }
 }
 
-fn show(v: &Option<Value>) -> String {
+pub(crate) fn show(v: &Option<Value>) -> String {
     match v {
         None => "(known after apply)".to_string(),
         Some(Value::String(s)) if s.contains("${after-apply:") => "(known after apply)".to_string(),
@@ -367,7 +367,7 @@ fn show(v: &Option<Value>) -> String {
 
 /// A multi-line text (a policy) as a unified diff of its lines with two lines of context, so a
 /// reviewer sees which lines change instead of two truncated strings.
-fn text_diff(old: &str, new: &str) -> String {
+pub(crate) fn text_diff(old: &str, new: &str) -> String {
     let diff = similar::TextDiff::from_lines(old, new);
     let mut out = String::new();
     for group in diff.grouped_ops(2) {
@@ -388,95 +388,9 @@ fn text_diff(old: &str, new: &str) -> String {
     out
 }
 
-/// Terraform-like text.
+/// Terraform-like text, without colour (see [`crate::plan_text`] for the options).
 pub fn human(p: &Plan) -> String {
-    let mut s = crate::preflight::human(&p.preflight, &p.steps);
-    for r in &p.resources {
-        if r.action == Action::NoChange && r.state.is_none() {
-            continue;
-        }
-        let verb = match (r.action, r.adopt) {
-            (Action::UseExisting, _) => "exists and is not owned by this blueprint: used as it is",
-            (_, true) => {
-                "will be adopted: it exists without this blueprint's ownership tag (apply needs --adopt)"
-            }
-            (Action::Create, _) => "will be created",
-            (Action::Update, _) => "will be updated in place",
-            (Action::Replace, _) => {
-                "must be replaced (an immutable property changed; apply needs --allow-replace)"
-            }
-            (Action::NoChange, _) => "is still provisioning",
-        };
-        s.push_str(&format!("{} {} {verb}\n", r.action.symbol(), r.id));
-        if r.action == Action::UseExisting {
-            continue;
-        }
-        s.push_str(&format!(
-            "    type: {} @ {}\n",
-            r.resource_type, r.api_version
-        ));
-        if let Some(reason) = &r.reason {
-            s.push_str(&format!("    why: {reason}\n"));
-        }
-        if !r.kept_tags.is_empty() {
-            s.push_str(&format!(
-                "    tags kept (on the resource, not set by the blueprint): {}\n",
-                r.kept_tags.join(", ")
-            ));
-        }
-        for c in &r.changes {
-            if let (Some(Value::String(a)), Some(Value::String(b))) = (&c.old, &c.new) {
-                if a.contains('\n') || b.contains('\n') {
-                    s.push_str(&format!("    {}: (text; changed lines)\n", c.path));
-                    s.push_str(&text_diff(a, b));
-                    continue;
-                }
-            }
-            let old = c
-                .old
-                .as_ref()
-                .map(|v| show(&Some(v.clone())))
-                .unwrap_or_else(|| "(unset)".into());
-            let forces = if c.forces_replacement {
-                "  # forces replacement"
-            } else {
-                ""
-            };
-            s.push_str(&format!(
-                "    {}: {} -> {}{forces}\n",
-                c.path,
-                old,
-                show(&c.new)
-            ));
-        }
-    }
-    for o in &p.orphans {
-        s.push_str(&format!(
-            "- {o} is owned by this blueprint (or points at what it deletes) and no longer declared: deleted only by apply --prune\n"
-        ));
-    }
-    for u in &p.undeclared {
-        s.push_str(&format!(
-            "? {u} is not declared, and nothing proves this blueprint created it: left alone\n"
-        ));
-    }
-    let adopt = p.resources.iter().filter(|r| r.adopt).count();
-    let waiting = p
-        .resources
-        .iter()
-        .filter(|r| r.state.as_deref().is_some_and(|s| !terminal(s)))
-        .count();
-    s.push_str(&format!(
-        "Plan: {} to create, {} to update, {} to replace, {} to adopt, {} unchanged, {} still provisioning, {} orphaned.\n",
-        p.count(Action::Create),
-        p.count(Action::Update),
-        p.count(Action::Replace),
-        adopt,
-        p.count(Action::NoChange) + p.count(Action::UseExisting),
-        waiting,
-        p.orphans.len()
-    ));
-    s
+    crate::plan_text::human(p, None, &crate::plan_text::TextOptions::default())
 }
 
 #[cfg(test)]

@@ -947,30 +947,6 @@ pub fn with_restores(rendered: &Rendered, steps: &[Step]) -> Result<Rendered> {
     Ok(out)
 }
 
-/// Purge the account a replace just deleted: Azure keeps a deleted account soft-deleted, and
-/// creating its name again is refused (FlagMustBeSetForRestore). A replace means a new account.
-pub async fn purge_replaced(
-    client: &ArmClient,
-    resource_type: &str,
-    id: &str,
-    location: Option<&str>,
-) -> Result<(), String> {
-    if !resource_type.eq_ignore_ascii_case("Microsoft.CognitiveServices/accounts") {
-        return Ok(());
-    }
-    let s: Vec<&str> = id.trim_matches('/').split('/').collect();
-    let (Some(sub), Some(rg), Some(name), Some(loc)) = (s.get(1), s.get(3), s.last(), location)
-    else {
-        return Ok(());
-    };
-    let loc = loc.to_lowercase().replace(' ', "");
-    let deleted = format!("/subscriptions/{sub}/providers/Microsoft.CognitiveServices/locations/{loc}/resourceGroups/{rg}/deletedAccounts/{name}");
-    client
-        .delete(&deleted, versions::COGNITIVE)
-        .await
-        .map_err(|e| format!("purging the replaced account: {e}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

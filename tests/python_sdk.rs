@@ -8,6 +8,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 #[test]
+#[cfg_attr(
+    aoai_no_python_sdk,
+    ignore = "needs the Azure SDKs for Python (python3-venv, pip install -r crates/arm-emulator/tests/python/requirements.txt, AOAI_ARCH_PYTHON); then `touch build.rs`"
+)]
 fn azure_sdk_for_python_pollers_finish_on_the_emulator() {
     let python = std::env::var("AOAI_ARCH_PYTHON").unwrap_or_else(|_| "python3".into());
     let probe = Command::new(&python)

@@ -174,7 +174,10 @@ fn foreign_resources_are_adopted_only_with_adopt_and_keep_their_tags() {
     let plan = run(&["plan"], &bp, &emu.url);
     let p = text(&plan);
     assert!(
-        p.contains(&format!("{law} will be adopted")) && p.contains("tags kept"),
+        p.contains(&format!(
+            "{} will be adopted",
+            law.rsplit('/').next().unwrap()
+        )) && p.contains("tags kept"),
         "{p}"
     );
     let before = writes(&emu.log());

@@ -4,6 +4,7 @@
 mod spans;
 pub mod types;
 mod validate;
+pub mod vars;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -60,6 +61,8 @@ pub struct Loaded {
     pub text: String,
     pub blueprint: Blueprint,
     pub spans: std::sync::Arc<Spans>,
+    /// The `${var.NAME}` placeholders filled in `text`, so errors point where a value was set.
+    pub substitutions: Vec<vars::Substitution>,
 }
 
 impl Loaded {
@@ -72,6 +75,29 @@ impl Loaded {
 /// Read, parse and validate a blueprint file.
 pub fn load(path: &Path) -> Result<Loaded, Box<BlueprintError>> {
     parse(path, &read(path)?)
+}
+
+/// Read a blueprint, fill its `${var.NAME}` placeholders, parse and validate it; an error
+/// about a value that came from a variable points at where the variable was set.
+pub fn load_with(path: &Path, vars: &vars::Vars) -> Result<Loaded, Box<BlueprintError>> {
+    let loaded = load_unvalidated_with(path, vars)?;
+    match validation_errors(&loaded).into_iter().next() {
+        Some(e) => Err(Box::new(e)),
+        None => Ok(loaded),
+    }
+}
+
+/// [`load_with`] without the naming and cross-field checks (for `lint`).
+pub fn load_unvalidated_with(
+    path: &Path,
+    vars: &vars::Vars,
+) -> Result<Loaded, Box<BlueprintError>> {
+    let text = read(path)?;
+    let (text, subs) = vars.substitute(path, &text)?;
+    let mut loaded =
+        parse_unvalidated(path, &text).map_err(|e| Box::new(vars::relocate(*e, &subs)))?;
+    loaded.substitutions = subs;
+    Ok(loaded)
 }
 
 /// Read and parse a blueprint without the naming and cross-field checks (for `lint`).
@@ -165,7 +191,7 @@ pub fn validation_errors(loaded: &Loaded) -> Vec<BlueprintError> {
         .into_iter()
         .map(|p| {
             let pos = loaded.spans.find(&p.field);
-            BlueprintError {
+            let e = BlueprintError {
                 file: loaded.path.clone(),
                 line: pos.line,
                 column: pos.column,
@@ -177,7 +203,8 @@ pub fn validation_errors(loaded: &Loaded) -> Vec<BlueprintError> {
                     .lines()
                     .nth(pos.line.saturating_sub(1))
                     .map(str::to_string),
-            }
+            };
+            vars::relocate(e, &loaded.substitutions)
         })
         .collect()
 }
@@ -235,6 +262,7 @@ pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<Blueprin
         text: text.to_string(),
         blueprint,
         spans: std::sync::Arc::new(spans),
+        substitutions: Vec::new(),
     })
 }
 

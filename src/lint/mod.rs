@@ -6,6 +6,7 @@
 mod capability;
 mod policy_rules;
 pub mod report;
+mod xml_rules;
 
 pub use capability::explain;
 
@@ -157,6 +158,10 @@ pub const RULES: &[Rule] = &[
         reason: "Front Door reaches an origin over the internet or Private Link; an Internal gateway has no public endpoint and, injected, accepts no private endpoint",
         help: "use apim.network.mode: External (and lock the gateway to Front Door), or a tier without injection with frontDoor.privateLink",
         docs: "https://learn.microsoft.com/azure/api-management/api-management-using-with-internal-vnet" },
+    Rule { id: "BP001", name: "blueprint-invalid", severity: Severity::Error,
+        reason: "the blueprint does not parse or fails validation (YAML syntax, unknown fields, types, naming rules, cross-field rules), so nothing can be rendered from it",
+        help: "fix the field at the reported line and column",
+        docs: "https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules" },
     Rule { id: "APIM001", name: "policy-invalid", severity: Severity::Error,
         reason: "API Management would reject this policy (or it does not do what it says)",
         help: "fix the policy XML at the reported line and column",
@@ -181,6 +186,22 @@ pub const RULES: &[Rule] = &[
         reason: "azure-openai-emit-token-metric needs custom metrics with dimensions enabled on the Application Insights component, or its dimensions are dropped",
         help: "render the component with CustomMetricsOptedInType: WithDimensions (the default template does when apim.logging.tokenMetrics is true)",
         docs: "https://learn.microsoft.com/azure/api-management/azure-openai-emit-token-metric-policy#prerequisites" },
+    Rule { id: "AOAI040", name: "backend-url-empty-or-relative", severity: Severity::Error,
+        reason: "set-backend-service replaces the backend's runtime URL with base-url; an empty or relative value leaves no absolute URL to forward to, so the request fails in the gateway",
+        help: "set base-url to the absolute URL of the backend (https://<account>.openai.azure.com/openai), or use backend-id with a backend entity",
+        docs: "https://learn.microsoft.com/azure/api-management/set-backend-service-policy" },
+    Rule { id: "AOAI041", name: "semantic-cache-unpaired", severity: Severity::Warning,
+        reason: "a semantic cache lookup must have a corresponding semantic cache store (and the reverse): a lookup alone never finds anything, a store alone fills a cache nothing reads",
+        help: "pair azure-openai-semantic-cache-lookup (inbound) with azure-openai-semantic-cache-store (outbound), or llm-semantic-cache-lookup with llm-semantic-cache-store",
+        docs: "https://learn.microsoft.com/azure/api-management/azure-openai-semantic-cache-lookup-policy" },
+    Rule { id: "AOAI042", name: "no-limit-after-cache-lookup", severity: Severity::Warning,
+        reason: "Microsoft recommends a rate-limit (or rate-limit-by-key) policy immediately after any cache lookup, so the backend is not overloaded when the cache is unavailable",
+        help: "put rate-limit-by-key, azure-openai-token-limit or llm-token-limit right after the semantic cache lookup",
+        docs: "https://learn.microsoft.com/azure/api-management/azure-openai-semantic-cache-lookup-policy#usage-notes" },
+    Rule { id: "AOAI043", name: "metric-too-many-dimensions", severity: Severity::Error,
+        reason: "Azure Monitor keeps at most 10 dimension keys per custom metric, so emit-metric and the token-metric policies may configure at most 10 dimensions",
+        help: "keep the 10 dimensions you query by (each one multiplies the metric's time series)",
+        docs: "https://learn.microsoft.com/azure/api-management/azure-openai-emit-token-metric-policy#limits-for-custom-metrics" },
 ];
 
 pub fn rule(id: &str) -> &'static Rule {
@@ -212,17 +233,41 @@ pub struct Finding {
 }
 
 struct Ctx<'a> {
-    loaded: &'a blueprint::Loaded,
+    /// `None` when policies are linted without a blueprint.
+    loaded: Option<&'a blueprint::Loaded>,
     out: Vec<Finding>,
 }
 
 impl Ctx<'_> {
     fn at_field(&mut self, id: &'static str, field: &str, message: String) {
-        let pos = self.loaded.pos(field);
+        let Some(loaded) = self.loaded else { return };
+        let pos = loaded.pos(field);
+        // A value set by a variable: the finding points where it was set.
+        let (file, line, column, message) =
+            match blueprint::vars::at(&loaded.substitutions, pos.line, pos.column) {
+                Some(s) => (
+                    s.origin.file.display().to_string(),
+                    s.origin.line,
+                    s.origin.column,
+                    format!(
+                        "{message} (the value of var.{}, used at {}:{}:{})",
+                        s.name,
+                        loaded.path.display(),
+                        pos.line,
+                        s.start
+                    ),
+                ),
+                None => (
+                    loaded.path.display().to_string(),
+                    pos.line,
+                    pos.column,
+                    message,
+                ),
+            };
         let loc = Location {
-            file: self.loaded.path.display().to_string(),
-            line: pos.line,
-            column: pos.column,
+            file,
+            line,
+            column,
             field: Some(field.to_string()),
         };
         self.push(id, message, None, loc);
@@ -256,9 +301,7 @@ impl Ctx<'_> {
         let r = rule(id);
         let allowed = self
             .loaded
-            .blueprint
-            .lint
-            .as_ref()
+            .and_then(|l| l.blueprint.lint.as_ref())
             .and_then(|l| l.allow.iter().find(|a| a.rule == id))
             .map(|a| a.reason.clone());
         self.out.push(Finding {
@@ -279,7 +322,7 @@ impl Ctx<'_> {
 /// `lint` explains the architecture reason behind a validation error.
 pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
     let mut c = Ctx {
-        loaded,
+        loaded: Some(loaded),
         out: Vec::new(),
     };
     blueprint_rules(&mut c, &loaded.blueprint);
@@ -427,12 +470,12 @@ fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
 /// overrides are checked too), and validation of every policy.
 pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered) -> Vec<Finding> {
     let mut c = Ctx {
-        loaded,
+        loaded: Some(loaded),
         out: Vec::new(),
     };
     for (name, xml) in &rendered.policies {
         let file = format!("policies/{name}");
-        policy_rules(&mut c, m, &file, xml);
+        policy_rules(&mut c, Some(m), &file, xml);
     }
     policy_rules::rendered_rules(&mut c, m, rendered);
     // Managed identity: a role assignment per account and local auth off.
@@ -497,9 +540,11 @@ pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered
     c.out
 }
 
-/// Rules over one policy document (rendered, or passed with `lint --policy`).
-fn policy_rules(c: &mut Ctx, m: &Model, file: &str, xml: &str) {
+/// Rules over one policy document (rendered, or passed with `lint --policy`); the rules that
+/// need the architecture run only with a model.
+fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str) {
     policy_rules::policy_rules(c, m, file, xml);
+    xml_rules::policy_xml_rules(c, file, xml);
     for d in apim_policy::validate(xml) {
         c.at_file(
             "APIM001",
@@ -518,10 +563,14 @@ fn policy_rules(c: &mut Ctx, m: &Model, file: &str, xml: &str) {
         {
             continue;
         }
-        let lower = line.to_lowercase();
+        // Searched in the line as written, so the column is the file's (a quote may be `&quot;`).
+        let lower = raw_line.to_lowercase();
         for name in &arm {
             // A quoted ARM name: `"westeurope"` (never part of a display name).
-            let Some(at) = lower.find(&format!("\"{name}\"")) else {
+            let Some((at, quote)) = ["\"", "&quot;"]
+                .iter()
+                .find_map(|q| lower.find(&format!("{q}{name}{q}")).map(|at| (at, q.len())))
+            else {
                 continue;
             };
             let disp = regions::display_name(name).unwrap_or("");
@@ -529,13 +578,13 @@ fn policy_rules(c: &mut Ctx, m: &Model, file: &str, xml: &str) {
                 "AOAI003",
                 file,
                 line_no + 1,
-                line[..at].chars().count() + 2,
+                raw_line[..at + quote].chars().count() + 1,
                 format!("region compared with the ARM name \"{name}\""),
                 Some(format!("compare with \"{disp}\"")),
             );
         }
     }
-    if let Some(apim) = &m.apim {
+    if let Some((m, apim)) = m.and_then(|m| m.apim.as_ref().map(|a| (m, a))) {
         // Multi-region routing must name every gateway region.
         let routes_by_region = xml.contains("context.Deployment.Region ==")
             || xml.contains("context.Deployment.Region.Equals(")
@@ -564,17 +613,6 @@ fn policy_rules(c: &mut Ctx, m: &Model, file: &str, xml: &str) {
             .position(|l| l.contains("<forward-request"))
             .map(|i| i + 1)
             .unwrap_or(1);
-        let forwards_buffered = xml.contains("buffer-request-body=\"true\"");
-        if xml.contains("<retry") && !forwards_buffered {
-            c.at_file(
-                "AOAI006",
-                file,
-                forward_line,
-                1,
-                "retry without buffer-request-body".into(),
-                None,
-            );
-        }
         if apim.streaming
             && xml.contains("<forward-request")
             && !xml.contains("buffer-response=\"false\"")
@@ -599,10 +637,23 @@ pub fn check_policy_file(
     xml: &str,
 ) -> Vec<Finding> {
     let mut c = Ctx {
-        loaded,
+        loaded: Some(loaded),
         out: Vec::new(),
     };
-    policy_rules(&mut c, m, file, xml);
+    policy_rules(&mut c, Some(m), file, xml);
+    c.out
+}
+
+/// Lint a policy file without a blueprint (`lint --policy FILE|DIR`): validation and every rule
+/// that reads only the policy.
+pub fn check_policy_alone(file: &str, xml: &str) -> Vec<Finding> {
+    let mut c = Ctx {
+        loaded: None,
+        out: Vec::new(),
+    };
+    policy_rules(&mut c, None, file, xml);
+    c.out
+        .sort_by_key(|f| (f.location.line, f.location.column, f.rule));
     c.out
 }
 
@@ -620,4 +671,70 @@ pub fn all(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered) -> Vec<Fi
     v.retain(|f| seen.insert((f.rule, f.location.field.clone(), f.message.clone())));
     v.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(b.rule)));
     v
+}
+
+/// The policy files of `lint --policy`: each file as given, and every `*.xml` under a folder
+/// (recursively, sorted), as APIOps-style repositories keep them. A folder without any is an
+/// error, so a typo in a CI path does not lint nothing and pass.
+pub fn policy_files(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> anyhow::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", dir.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("xml")) {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let before = out.len();
+            walk(p, &mut out)?;
+            if out.len() == before {
+                anyhow::bail!("--policy {}: no *.xml file in this folder", p.display());
+            }
+        } else if p
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("yaml") || x.eq_ignore_ascii_case("yml"))
+        {
+            // `--policy` takes every value after it: a blueprint written last lands here.
+            anyhow::bail!(
+                "--policy {}: a YAML file is not a policy; put the blueprint before --policy (aoai-arch lint BLUEPRINT --policy FILE...)",
+                p.display()
+            );
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// A blueprint that does not parse or validate, as a finding (rule BP001) at the file, line,
+/// column and field of the error, so every output format (SARIF included) shows it.
+pub fn blueprint_error(e: &blueprint::BlueprintError) -> Finding {
+    let r = rule("BP001");
+    Finding {
+        rule: r.id,
+        name: r.name,
+        severity: r.severity,
+        message: e.message.clone(),
+        reason: r.reason,
+        help: e.help.clone().unwrap_or_else(|| r.help.to_string()),
+        docs: r.docs,
+        location: Location {
+            file: e.file.display().to_string(),
+            line: e.line,
+            column: e.column,
+            field: (!e.field.is_empty()).then(|| e.field.clone()),
+        },
+        allowed: None,
+    }
 }

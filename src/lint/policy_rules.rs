@@ -101,14 +101,14 @@ pub(super) fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
 
 /// A policy document with its expressions masked and parsed; `None` when it is not XML even
 /// after masking (APIM001 reports that).
-struct Parsed {
-    original: String,
+pub(super) struct Parsed {
+    pub(super) original: String,
     masked: String,
-    expressions: Vec<apim_policy::Expr>,
+    pub(super) expressions: Vec<apim_policy::Expr>,
 }
 
 impl Parsed {
-    fn new(xml: &str) -> Option<Parsed> {
+    pub(super) fn new(xml: &str) -> Option<Parsed> {
         let m = mask(xml).ok()?;
         roxmltree::Document::parse(&m.text).ok()?;
         Some(Parsed {
@@ -118,12 +118,12 @@ impl Parsed {
         })
     }
 
-    fn doc(&self) -> roxmltree::Document<'_> {
+    pub(super) fn doc(&self) -> roxmltree::Document<'_> {
         roxmltree::Document::parse(&self.masked).expect("parsed once in new")
     }
 
     /// 1-based line and column of a byte offset.
-    fn line_col(&self, at: usize) -> (usize, usize) {
+    pub(super) fn line_col(&self, at: usize) -> (usize, usize) {
         let before = &self.original[..at.min(self.original.len())];
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -131,7 +131,7 @@ impl Parsed {
     }
 
     /// The original (unmasked) text of a byte range, XML entities decoded.
-    fn text(&self, range: std::ops::Range<usize>) -> String {
+    pub(super) fn text(&self, range: std::ops::Range<usize>) -> String {
         self.original[range]
             .replace("&quot;", "\"")
             .replace("&apos;", "'")
@@ -140,14 +140,14 @@ impl Parsed {
             .replace("&amp;", "&")
     }
 
-    fn attr(&self, node: roxmltree::Node, name: &str) -> Option<String> {
+    pub(super) fn attr(&self, node: roxmltree::Node, name: &str) -> Option<String> {
         node.attributes()
             .find(|a| a.name() == name)
             .map(|a| self.text(a.range_value()))
     }
 
     /// The text content of a leaf element, from the original document.
-    fn element_text(&self, node: roxmltree::Node) -> String {
+    pub(super) fn element_text(&self, node: roxmltree::Node) -> String {
         node.children()
             .filter(|n| n.is_text())
             .map(|n| self.text(n.range()))
@@ -169,8 +169,8 @@ impl Parsed {
 
 /// Replace `{{name}}` with the named value the blueprint defines (the rendered policy refers to
 /// the openid-config URL that way).
-fn resolve_named_values(m: &Model, s: &str) -> String {
-    let Some(apim) = &m.apim else {
+fn resolve_named_values(m: Option<&Model>, s: &str) -> String {
+    let Some(apim) = m.and_then(|m| m.apim.as_ref()) else {
         return s.to_string();
     };
     let mut out = s.to_string();
@@ -184,7 +184,7 @@ fn resolve_named_values(m: &Model, s: &str) -> String {
 }
 
 /// Rules over one policy document (rendered, or a user's `lint --policy` file).
-pub(super) fn policy_rules(c: &mut Ctx, m: &Model, file: &str, xml: &str) {
+pub(super) fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str) {
     let Some(p) = Parsed::new(xml) else { return };
     let doc = p.doc();
 
@@ -236,6 +236,7 @@ pub(super) fn policy_rules(c: &mut Ctx, m: &Model, file: &str, xml: &str) {
         }
     }
 
+    let Some(m) = m else { return };
     let Some(apim) = &m.apim else { return };
 
     // AOAI032: Front Door in front of APIM, and nothing checks X-Azure-FDID.

@@ -40,7 +40,14 @@ pub async fn run(
             return Err(e);
         }
     };
-    print!("{}", safe(&crate::plan::human(&plan)));
+    print!(
+        "{}",
+        safe(&crate::plan_text::human(
+            &plan,
+            Some(rendered),
+            &crate::plan_text::TextOptions::for_stdout(false)
+        ))
+    );
     let mut refusals = crate::safety::refusals(&plan, flags.allow_replace, flags.adopt);
     if let Some(s) = saved {
         let mut drift = crate::saved::live_drift(s, &live);
@@ -77,6 +84,7 @@ pub async fn run(
             );
         }
         println!("Nothing to do.");
+        super::output::print_after_apply(&target.client, model).await;
         target.close().await;
         return Ok(ExitCode::SUCCESS);
     }
@@ -197,6 +205,9 @@ pub async fn run(
     )
     .await;
     print!("{}", safe(&report.summary()));
+    if report.success() {
+        super::output::print_after_apply(&target.client, model).await;
+    }
     lease.release().await;
     target.close().await;
     Ok(if report.success() {

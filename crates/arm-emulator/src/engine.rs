@@ -48,7 +48,7 @@ impl Reply {
     }
 }
 
-fn error(status: u16, code: &str, message: impl Into<String>, target: &str) -> Reply {
+pub(crate) fn error(status: u16, code: &str, message: impl Into<String>, target: &str) -> Reply {
     Reply::json(
         status,
         json!({ "error": { "code": code, "message": message.into(), "target": target, "details": [] } }),
@@ -105,6 +105,8 @@ pub struct Engine {
     seq: u64,
     /// Quota, models, soft-deleted accounts, taken names (`crate::preflight`).
     pub preflight: crate::preflight::Data,
+    /// Soft-deleted API Management services (`crate::soft_delete`; accounts: `crate::preflight`).
+    pub deleted: BTreeMap<String, Value>,
 }
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -206,6 +208,7 @@ impl Engine {
             log: Vec::new(),
             seq: 0,
             preflight: crate::preflight::Data::default(),
+            deleted: BTreeMap::new(),
         }
     }
 
@@ -270,18 +273,7 @@ impl Engine {
             return;
         }
         if r.deleting {
-            let prefix = format!("{key}/");
-            let gone: Vec<(String, String, Value)> = self
-                .resources
-                .iter()
-                .filter(|(k, _)| *k == key || k.starts_with(&prefix))
-                .map(|(k, r)| (k.clone(), r.spec.clone(), r.doc.clone()))
-                .collect();
-            for (k, spec, doc) in gone {
-                crate::preflight::soft_delete(self, &k, &spec, &doc);
-            }
-            self.resources
-                .retain(|k, _| k != key && !k.starts_with(&prefix));
+            self.remove_tree(key);
             return;
         }
         r.hidden = false;
@@ -292,6 +284,27 @@ impl Engine {
         };
         if let Some(p) = r.doc.get_mut("properties").and_then(Value::as_object_mut) {
             p.insert("provisioningState".into(), json!(state));
+        }
+    }
+
+    /// Remove a resource and everything below it; accounts and services stay soft-deleted.
+    fn remove_tree(&mut self, key: &str) {
+        let prefix = format!("{key}/");
+        let gone: Vec<String> = self
+            .resources
+            .keys()
+            .filter(|k| *k == key || k.starts_with(&prefix))
+            .cloned()
+            .collect();
+        for k in gone {
+            if let Some(r) = self.resources.remove(&k) {
+                crate::preflight::soft_delete(self, &k, &r.spec, &r.doc);
+                if crate::soft_delete::soft_deleted_type(&r.spec) {
+                    if let Some((id, doc)) = crate::soft_delete::record(&r.doc, &r.spec) {
+                        self.deleted.insert(id, doc);
+                    }
+                }
+            }
         }
     }
 
@@ -470,6 +483,9 @@ impl Engine {
                 "",
             );
         };
+        if let Some(r) = crate::soft_delete::route(self, method, &path.id, &path.sub, api_version) {
+            return r;
+        }
         if path.spec_name == "microsoft.resources/resources" && path.collection {
             return self.list_rg(path, api_version);
         }
@@ -599,7 +615,9 @@ impl Engine {
             .collect();
         let mut value = Vec::new();
         for k in keys {
-            if let Some(d) = self.visible(&k) {
+            // ARM lists tracked resources (those with a location), not proxy resources such as
+            // budgets.
+            if let Some(d) = self.visible(&k).filter(|d| d["location"].is_string()) {
                 value.push(json!({ "id": d["id"], "name": d["name"], "type": d["type"], "location": d["location"], "tags": d.get("tags").cloned().unwrap_or(json!({})) }));
             }
         }
@@ -721,6 +739,11 @@ impl Engine {
                 )
             }
         };
+        if !self.resources.contains_key(&key) {
+            if let Some(refused) = crate::soft_delete::refuse_create(self, spec.name, &key) {
+                return refused;
+            }
+        }
         // Parent (or scope) must exist.
         if let Some(parent) = &path.parent {
             let is_rg_scope = path.rg.as_deref().is_some_and(|rg| {
@@ -1349,9 +1372,7 @@ impl Engine {
         if matches!(spec.style, Style::Sync | Style::SyncBusy)
             && spec.name != "microsoft.resources/resourcegroups"
         {
-            let prefix = format!("{key}/");
-            self.resources
-                .retain(|k, _| *k != key && !k.starts_with(&prefix));
+            self.remove_tree(&key);
             return Reply::empty(200);
         }
         let dur = (spec.create_secs.1 as f64 / 2.0).max(10.0);
@@ -1377,7 +1398,7 @@ impl Engine {
         for k in keys {
             self.settle(&k);
         }
-        json!({ "resources": self.resources, "principals": self.principals, "preflight": self.preflight })
+        json!({ "resources": self.resources, "principals": self.principals, "preflight": self.preflight, "deleted": self.deleted })
     }
 
     pub fn restore(&mut self, v: &Value) {
@@ -1397,6 +1418,9 @@ impl Engine {
                 })
                 .filter(|(_, s)| !s.deleting)
                 .collect();
+        }
+        if let Ok(d) = serde_json::from_value::<BTreeMap<String, Value>>(v["deleted"].clone()) {
+            self.deleted = d;
         }
         if let Ok(p) = serde_json::from_value::<HashMap<String, f64>>(v["principals"].clone()) {
             // Principals loaded from a state file have long replicated.

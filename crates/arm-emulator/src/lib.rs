@@ -7,6 +7,7 @@ pub mod capabilities;
 mod engine;
 mod preflight;
 mod server;
+mod soft_delete;
 pub mod types;
 
 use std::collections::HashMap;

@@ -989,3 +989,85 @@ async fn control_endpoints_need_a_token_and_refuse_cross_origin_requests() {
         "an authorised reset empties the emulator"
     );
 }
+
+/// Delete and wait until the resource is gone (404).
+async fn delete_and_wait(env: &Env, path: &str, api: &str) {
+    let (s, _, v) = env.send(Method::DELETE, path, Some(api), None).await;
+    assert!(s.is_success(), "{path}: {s} {v}");
+    for _ in 0..400 {
+        if env.get(path, api).await.0 == StatusCode::NOT_FOUND {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("{path} was not deleted");
+}
+
+#[tokio::test]
+async fn deleted_accounts_and_services_stay_soft_deleted_until_purged() {
+    let env = Env::fast().await.with_rg().await;
+    let (acc, body) = account("soft1");
+    env.create(&acc, "2026-05-01", body).await;
+    let (svc, body) = apim("apim-soft1");
+    env.create(&svc, "2024-05-01", body).await;
+    delete_and_wait(&env, &acc, "2026-05-01").await;
+    delete_and_wait(&env, &svc, "2024-05-01").await;
+
+    let deleted_acc = format!(
+        "/subscriptions/{SUB}/providers/Microsoft.CognitiveServices/locations/westeurope/resourceGroups/rg1/deletedAccounts/soft1"
+    );
+    let deleted_svc = format!(
+        "/subscriptions/{SUB}/providers/Microsoft.ApiManagement/locations/westeurope/deletedservices/apim-soft1"
+    );
+    let (s, v) = env.get(&deleted_acc, "2026-05-01").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["id"], deleted_acc);
+    assert!(
+        v["properties"]["deletionDate"].is_string()
+            && v["properties"]["scheduledPurgeDate"].is_string()
+    );
+    let (s, v) = env.get(&deleted_svc, "2024-05-01").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["properties"]["serviceId"]
+        .as_str()
+        .unwrap()
+        .eq_ignore_ascii_case(&svc));
+    // Listed per subscription.
+    let (s, v) = env
+        .get(
+            &format!("/subscriptions/{SUB}/providers/Microsoft.CognitiveServices/deletedAccounts"),
+            "2026-05-01",
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["value"].as_array().unwrap().len(), 1, "{v}");
+    let (s, v) = env
+        .get(
+            &format!("/subscriptions/{SUB}/providers/Microsoft.ApiManagement/deletedservices"),
+            "2024-05-01",
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["value"][0]["name"], "apim-soft1");
+    // api-version checked like the live types.
+    let (s, v) = env.get(&deleted_acc, "2099-01-01").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(code(&v), "NoRegisteredProviderFound");
+    // Purge: gone, and a second purge is 404.
+    for (p, api) in [(&deleted_acc, "2026-05-01"), (&deleted_svc, "2024-05-01")] {
+        let (s, _, _) = env.send(Method::DELETE, p, Some(api), None).await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        assert_eq!(env.get(p, api).await.0, StatusCode::NOT_FOUND);
+        let (s, _, v) = env.send(Method::DELETE, p, Some(api), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert_eq!(code(&v), "ResourceNotFound");
+    }
+    // Deleting the resource group soft-deletes the accounts in it too.
+    let (acc2, body) = account("soft2");
+    env.create(&acc2, "2026-05-01", body).await;
+    delete_and_wait(&env, &rg(), "2025-04-01").await;
+    let (s, _) = env
+        .get(&deleted_acc.replace("/soft1", "/soft2"), "2026-05-01")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+}
