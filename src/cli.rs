@@ -126,6 +126,9 @@ enum Command {
         /// soft-deleted for 48 hours (their names stay taken until then).
         #[arg(long)]
         purge: bool,
+        /// Take the apply lock even when another run holds it (a run that was killed).
+        #[arg(long)]
+        break_lock: bool,
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
@@ -577,6 +580,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             blueprint,
             auto_approve,
             purge,
+            break_lock,
             target,
             templates,
         } => {
@@ -593,6 +597,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &crate::ops::destroy::Flags {
                     auto_approve,
                     purge,
+                    break_lock,
                 },
             ))
         }

@@ -508,6 +508,15 @@ fn a_second_apply_refuses_while_the_first_holds_the_lock_and_a_killed_ones_lock_
         "{s}"
     );
     assert_eq!(writes(&emu.log()), before, "the refused apply wrote");
+    // destroy takes the same lock: it deletes nothing while an apply runs.
+    let destroy = run(&["destroy", "--auto-approve"], &bp, &emu.url);
+    assert_eq!(destroy.status.code(), Some(1), "{}", text(&destroy));
+    assert!(
+        text(&destroy).contains("another apply of this blueprint holds the lock"),
+        "{}",
+        text(&destroy)
+    );
+    assert_eq!(writes(&emu.log()), before, "the refused destroy wrote");
 
     assert!(s.contains("--break-lock"), "{s}");
     // A holder that still runs (frozen) is only overridden by --break-lock.

@@ -23,6 +23,7 @@ use arm_client::ArmClient;
 pub struct Flags {
     pub auto_approve: bool,
     pub purge: bool,
+    pub break_lock: bool,
 }
 
 /// A resource destroy deletes.
@@ -270,82 +271,94 @@ async fn destroy(
             return Ok(ExitCode::from(1));
         }
     }
-
-    // Delete wave by wave: a resource goes once everything that depends on it has gone; the
-    // resources of a wave at once (bounded). After a wave with a failure, stop: what follows
-    // may depend on what failed.
-    let mut deleted = 0;
-    let waves = waves(&doomed, rendered);
-    for (w, wave) in waves.iter().enumerate() {
-        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(target.concurrency.max(1)));
-        let mut tasks = tokio::task::JoinSet::new();
-        for &i in wave {
-            let (client, sem) = (client.clone(), sem.clone());
-            let (id, version) = (doomed[i].id.clone(), doomed[i].api_version);
-            tasks.spawn(async move {
-                let _permit = sem.acquire_owned().await;
-                eprintln!("{} deleting {}", crate::progress::utc_now(), short(&id));
-                let res = client.delete(&id, version).await;
-                (id, res)
-            });
-        }
-        let mut failed = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            let (id, res) = joined?;
-            match res {
-                Ok(()) => deleted += 1,
-                Err(e) => failed.push(format!("FAILED {id}: {e}")),
+    // Never while an apply of this blueprint runs (the same lease as apply, crate::lock).
+    let settle = if client.poll_interval_floor() < std::time::Duration::from_secs(1) {
+        std::time::Duration::from_millis(100)
+    } else {
+        std::time::Duration::from_secs(2)
+    };
+    let lease = crate::lock::acquire(client, m, true, flags.break_lock, settle).await?;
+    let result: Result<ExitCode> = async {
+        // Delete wave by wave: a resource goes once everything that depends on it has gone; the
+        // resources of a wave at once (bounded). After a wave with a failure, stop: what follows
+        // may depend on what failed.
+        let mut deleted = 0;
+        let waves = waves(&doomed, rendered);
+        for (w, wave) in waves.iter().enumerate() {
+            let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(target.concurrency.max(1)));
+            let mut tasks = tokio::task::JoinSet::new();
+            for &i in wave {
+                let (client, sem) = (client.clone(), sem.clone());
+                let (id, version) = (doomed[i].id.clone(), doomed[i].api_version);
+                tasks.spawn(async move {
+                    let _permit = sem.acquire_owned().await;
+                    eprintln!("{} deleting {}", crate::progress::utc_now(), short(&id));
+                    let res = client.delete(&id, version).await;
+                    (id, res)
+                });
             }
-        }
-        if !failed.is_empty() {
-            for f in &failed {
-                println!("{f}");
-            }
-            println!("Not attempted (nothing was sent for these):");
-            for rest in &waves[w + 1..] {
-                for &i in rest {
-                    println!("  {}", doomed[i].id);
+            let mut failed = Vec::new();
+            while let Some(joined) = tasks.join_next().await {
+                let (id, res) = joined?;
+                match res {
+                    Ok(()) => deleted += 1,
+                    Err(e) => failed.push(format!("FAILED {id}: {e}")),
                 }
             }
-            println!(
-                "Destroy incomplete: {deleted} deleted, {} failed.",
-                failed.len()
-            );
-            return Ok(ExitCode::from(1));
+            if !failed.is_empty() {
+                for f in &failed {
+                    println!("{f}");
+                }
+                println!("Not attempted (nothing was sent for these):");
+                for rest in &waves[w + 1..] {
+                    for &i in rest {
+                        println!("  {}", doomed[i].id);
+                    }
+                }
+                println!(
+                    "Destroy incomplete: {deleted} deleted, {} failed.",
+                    failed.len()
+                );
+                return Ok(ExitCode::from(1));
+            }
         }
-    }
-    let soft_paths: Vec<String> = soft.iter().filter_map(|d| d.soft.clone()).collect();
-    let mut rg_deleted = false;
-    if rg_goes {
-        // Only when nothing appeared in the group meanwhile.
-        let left = client
-            .list(&format!("{}/resources", m.rg_id), api::RESOURCES)
-            .await
-            .map_err(|e| anyhow::anyhow!("listing {}: {e}", m.rg_id))?;
-        if left.is_empty() {
-            eprintln!(
-                "{} deleting resource group {}",
-                crate::progress::utc_now(),
-                m.resource_group
-            );
-            client
-                .delete(&m.rg_id, api::RESOURCES)
+        let soft_paths: Vec<String> = soft.iter().filter_map(|d| d.soft.clone()).collect();
+        let mut rg_deleted = false;
+        if rg_goes {
+            // Only when nothing appeared in the group meanwhile.
+            let left = client
+                .list(&format!("{}/resources", m.rg_id), api::RESOURCES)
                 .await
-                .map_err(|e| anyhow::anyhow!("deleting {}: {e}", m.rg_id))?;
-            rg_deleted = true;
-        } else {
-            println!(
-                "resource group {} kept: {} resource(s) appeared in it during destroy",
-                m.resource_group,
-                left.len()
-            );
+                .map_err(|e| anyhow::anyhow!("listing {}: {e}", m.rg_id))?;
+            if left.is_empty() {
+                eprintln!(
+                    "{} deleting resource group {}",
+                    crate::progress::utc_now(),
+                    m.resource_group
+                );
+                client
+                    .delete(&m.rg_id, api::RESOURCES)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("deleting {}: {e}", m.rg_id))?;
+                rg_deleted = true;
+            } else {
+                println!(
+                    "resource group {} kept: {} resource(s) appeared in it during destroy",
+                    m.resource_group,
+                    left.len()
+                );
+            }
         }
+        println!(
+            "Destroy complete: {deleted} deleted, resource group {}.",
+            if rg_deleted { "deleted" } else { "kept" }
+        );
+        purge_leftovers(client, m, flags, &soft_paths, true).await
     }
-    println!(
-        "Destroy complete: {deleted} deleted, resource group {}.",
-        if rg_deleted { "deleted" } else { "kept" }
-    );
-    purge_leftovers(client, m, flags, &soft_paths, true).await
+    .await;
+    // Gone with the resource group when that was deleted (then a 404, which is fine).
+    lease.release().await;
+    result
 }
 
 /// The order of deletes, as waves of indexes into `doomed`: what the blueprint no longer
