@@ -204,10 +204,9 @@ async fn plan_and_apply(
     let live = apply::read_all(client, rendered, CONCURRENCY)
         .await
         .expect("read");
-    let p = plan::plan(rendered, &live);
+    let p = aoai_arch::safety::plan(rendered, &live, &model.owner);
     let opts = apply::Options {
         concurrency: CONCURRENCY,
-        allow_replace: false,
         prune: false,
     };
     let report = apply::apply(
@@ -216,11 +215,19 @@ async fn plan_and_apply(
         rendered,
         apply::Observed {
             live,
+            planned: p
+                .resources
+                .iter()
+                .map(|r| (r.id.to_lowercase(), r.action))
+                .collect(),
             orphans: vec![],
         },
         &opts,
-        Arc::new(Quiet),
-        Arc::new(AtomicBool::new(false)),
+        apply::Controls {
+            progress: Arc::new(Quiet),
+            interrupted: Arc::new(AtomicBool::new(false)),
+            ledger: Arc::default(),
+        },
     )
     .await;
     (p, report)
@@ -299,7 +306,7 @@ async fn measure(label: String, file: &Path, text: &str) -> Row {
     let live = apply::read_all(&client, &rendered, CONCURRENCY)
         .await
         .expect("read");
-    let _ = plan::plan(&rendered, &live);
+    let _ = aoai_arch::safety::plan(&rendered, &live, &model.owner);
     let plan_time = t.elapsed();
     let ideal = READ_LATENCY.as_secs_f64() * (resources as f64 / CONCURRENCY as f64).ceil();
     let bound = ideal.max(throttle_bound(resources));

@@ -3,7 +3,7 @@
 //! again at that moment (with the outputs of what just finished), so an unchanged resource
 //! costs no write and a second apply makes none at all.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,8 +20,15 @@ use arm_client::ArmClient;
 
 pub struct Options {
     pub concurrency: usize,
-    pub allow_replace: bool,
     pub prune: bool,
+}
+
+/// How a run is watched and stopped: progress display, the interrupt flag (set by the first
+/// Ctrl-C: start nothing new) and the ledger of what is in flight.
+pub struct Controls {
+    pub progress: Arc<dyn Progress>,
+    pub interrupted: Arc<AtomicBool>,
+    pub ledger: Arc<Ledger>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,36 +144,6 @@ pub async fn read_all(
     Ok(live)
 }
 
-/// Top-level resources in the resource group tagged as owned by this blueprint that it no
-/// longer declares.
-pub async fn orphans(client: &ArmClient, m: &Model, rendered: &Rendered) -> Result<Vec<String>> {
-    let declared: BTreeSet<String> = rendered
-        .resources
-        .iter()
-        .map(|r| r.id.to_lowercase())
-        .collect();
-    let owner = m
-        .tags
-        .get(crate::model::OWNER_TAG)
-        .cloned()
-        .unwrap_or_default();
-    let list = match client
-        .list(&format!("{}/resources", m.rg_id), api::RESOURCES)
-        .await
-    {
-        Ok(l) => l,
-        // A resource group that does not exist yet owns nothing.
-        Err(e) if e.status == Some(404) => return Ok(Vec::new()),
-        Err(e) => return Err(anyhow::anyhow!("listing {}: {e}", m.rg_id)),
-    };
-    Ok(list
-        .into_iter()
-        .filter(|r| r["tags"][crate::model::OWNER_TAG].as_str() == Some(owner.as_str()))
-        .filter_map(|r| r["id"].as_str().map(str::to_string))
-        .filter(|id| !declared.contains(&id.to_lowercase()))
-        .collect())
-}
-
 /// Serialisation Azure imposes: one write at a time under one AOAI account.
 fn lane(r: &Resource) -> Option<String> {
     if r.resource_type == "Microsoft.CognitiveServices/accounts/deployments" {
@@ -175,17 +152,87 @@ fn lane(r: &Resource) -> Option<String> {
     None
 }
 
+/// What is in flight and what is done, for the summary a second Ctrl-C prints.
+#[derive(Default)]
+pub struct Ledger {
+    state: Mutex<BTreeMap<String, (bool, String)>>,
+}
+
+impl Ledger {
+    /// A write to `id` was sent (`what`: creating, updating, deleting, ...).
+    pub fn begin(&self, id: &str, what: &str) {
+        if let Ok(mut s) = self.state.lock() {
+            s.insert(id.to_string(), (false, what.to_string()));
+        }
+    }
+    pub fn end(&self, id: &str, outcome: &str) {
+        if let Ok(mut s) = self.state.lock() {
+            s.insert(id.to_string(), (true, outcome.to_string()));
+        }
+    }
+    /// Writes sent whose operation has not ended: `(id, what)`.
+    pub fn in_flight(&self) -> Vec<(String, String)> {
+        self.state
+            .lock()
+            .map(|s| {
+                s.iter()
+                    .filter(|(_, (done, _))| !done)
+                    .map(|(id, (_, what))| (id.clone(), what.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    /// Done / in flight / not attempted, over every resource of the run.
+    pub fn summary(&self, ids: &[String]) -> String {
+        let state = self.state.lock().map(|s| s.clone()).unwrap_or_default();
+        let (mut done, mut flight, mut none) = (Vec::new(), Vec::new(), Vec::new());
+        for id in ids {
+            match state.get(id) {
+                Some((true, o)) => done.push(format!("    {o}: {id}")),
+                Some((false, w)) => flight.push(format!("    {w}: {id}")),
+                None => none.push(format!("    {id}")),
+            }
+        }
+        for (id, (d, w)) in &state {
+            if !ids.contains(id) {
+                if *d {
+                    done.push(format!("    {w}: {id}"));
+                } else {
+                    flight.push(format!("    {w}: {id}"));
+                }
+            }
+        }
+        let mut s = String::from("Stopped by a second interrupt.\n");
+        s.push_str(&format!("Done ({}):\n", done.len()));
+        done.iter().for_each(|l| s.push_str(&format!("{l}\n")));
+        s.push_str(&format!(
+            "In flight ({}): still running in Azure; run apply again once they end:\n",
+            flight.len()
+        ));
+        flight.iter().for_each(|l| s.push_str(&format!("{l}\n")));
+        s.push_str(&format!(
+            "Not attempted ({}): nothing was sent for these:\n",
+            none.len()
+        ));
+        none.iter().for_each(|l| s.push_str(&format!("{l}\n")));
+        s
+    }
+}
+
 struct Shared {
+    ledger: Arc<Ledger>,
+    interrupted: Arc<AtomicBool>,
     outputs: Mutex<BTreeMap<String, Value>>,
     lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     dns: Mutex<Vec<String>>,
     approvals: Mutex<Vec<String>>,
 }
 
-/// What was read before applying: live documents by lower-case id, and undeclared resources
-/// this blueprint owns.
+/// What was read and decided before applying: live documents by lower-case id, the action the
+/// plan shows for each resource (by lower-case id), and the resources prune deletes, in order.
 pub struct Observed {
     pub live: BTreeMap<String, Value>,
+    pub planned: HashMap<String, Action>,
     pub orphans: Vec<String>,
 }
 
@@ -195,12 +242,17 @@ pub async fn apply(
     rendered: &Rendered,
     observed: Observed,
     opts: &Options,
-    progress: Arc<dyn Progress>,
-    interrupted: Arc<AtomicBool>,
+    controls: Controls,
 ) -> Report {
+    let Controls {
+        progress,
+        interrupted,
+        ledger,
+    } = controls;
     let start = Instant::now();
     let Observed {
         live,
+        planned,
         orphans: orphan_ids,
     } = observed;
     let n = rendered.resources.len();
@@ -221,6 +273,8 @@ pub async fn apply(
         })
         .collect();
     let shared = Arc::new(Shared {
+        ledger: ledger.clone(),
+        interrupted: interrupted.clone(),
         outputs: Mutex::new(live.clone()),
         lanes: Mutex::new(HashMap::new()),
         dns: Mutex::new(Vec::new()),
@@ -261,7 +315,10 @@ pub async fn apply(
                         sem.clone(),
                         progress.clone(),
                     );
-                    let allow_replace = opts.allow_replace;
+                    let planned = planned
+                        .get(&r.id.to_lowercase())
+                        .copied()
+                        .unwrap_or(Action::Create);
                     let profile = model
                         .front_door
                         .as_ref()
@@ -274,7 +331,7 @@ pub async fn apply(
                             &r,
                             &shared,
                             &live,
-                            allow_replace,
+                            planned,
                             &profile,
                             progress.as_ref(),
                         )
@@ -286,6 +343,17 @@ pub async fn apply(
         }
         match running.join_next().await {
             Some(Ok((i, res))) => {
+                let word = match &res {
+                    Ok(Outcome::Created) => Some("created"),
+                    Ok(Outcome::Updated) => Some("updated"),
+                    Ok(Outcome::Replaced) => Some("replaced"),
+                    Ok(Outcome::NotStarted) => None,
+                    Ok(_) => Some("unchanged"),
+                    Err(_) => Some("failed"),
+                };
+                if let Some(word) = word {
+                    ledger.end(&rendered.resources[i].id, word);
+                }
                 outcome[i] = Some(match res {
                     Ok(o) => (o, None),
                     Err(e) => (Outcome::Failed, Some(e)),
@@ -310,8 +378,21 @@ pub async fn apply(
         && outcomes.iter().all(|(_, o, _)| *o != Outcome::Failed)
     {
         for id in orphan_ids {
+            if interrupted.load(Ordering::SeqCst) {
+                break;
+            }
             progress.start(&id, "deleting (no longer declared)");
-            match delete_any(client, &id).await {
+            ledger.begin(&id, "deleting");
+            let res = delete_any(client, &id).await;
+            ledger.end(
+                &id,
+                if res.is_ok() {
+                    "deleted"
+                } else {
+                    "delete failed"
+                },
+            );
+            match res {
                 Ok(()) => {
                     progress.finish(&id, "deleted");
                     pruned.push(id);
@@ -339,28 +420,10 @@ pub async fn apply(
     }
 }
 
-/// Delete a top-level resource found by listing: its api-version is the one we render with for
-/// that type, when we know it.
+/// Delete a resource found by listing, with the api-version aoai-arch renders its type with.
 async fn delete_any(client: &ArmClient, id: &str) -> std::result::Result<(), String> {
-    let lower = id.to_lowercase();
-    let version = [
-        ("/microsoft.cognitiveservices/", api::COGNITIVE),
-        ("/microsoft.apimanagement/", api::APIM),
-        ("/microsoft.cdn/", api::CDN),
-        (
-            "/microsoft.network/frontdoorwebapplicationfirewallpolicies/",
-            api::FRONT_DOOR_WAF,
-        ),
-        ("/microsoft.network/privatednszones/", api::PRIVATE_DNS),
-        ("/microsoft.network/", api::NETWORK),
-        ("/microsoft.operationalinsights/", api::LOG_ANALYTICS),
-        ("/microsoft.insights/", api::INSIGHTS_COMPONENTS),
-        ("/microsoft.eventhub/", api::EVENT_HUB),
-    ]
-    .iter()
-    .find(|(p, _)| lower.contains(p))
-    .map(|(_, v)| *v)
-    .ok_or_else(|| format!("aoai-arch does not manage resources like {id}"))?;
+    let version = crate::safety::api_version_for(id)
+        .ok_or_else(|| format!("aoai-arch does not manage resources like {id}"))?;
     client.delete(id, version).await.map_err(|e| e.to_string())
 }
 
@@ -369,10 +432,14 @@ async fn one(
     r: &Resource,
     shared: &Shared,
     live: &BTreeMap<String, Value>,
-    allow_replace: bool,
+    planned: Action,
     profile: &str,
     progress: &dyn Progress,
 ) -> std::result::Result<Outcome, String> {
+    if planned == Action::UseExisting {
+        progress.finish(&r.id, "exists, not owned by this blueprint: used as it is");
+        return Ok(Outcome::Unchanged);
+    }
     // Only the documents this body's placeholders read from (copying every output for every
     // resource is quadratic in the size of the blueprint).
     let outputs: BTreeMap<String, Value> = {
@@ -388,34 +455,52 @@ async fn one(
             Err(_) => BTreeMap::new(),
         }
     };
-    let have = live.get(&r.id.to_lowercase());
-    let p = plan::plan_resource(r, have, &outputs);
-    let body = plan::resolve(&r.body, &outputs);
+    // Planned as created although it existed: Azure deleted it with its replaced parent.
+    let mut have = match planned {
+        Action::Create => None,
+        _ => live.get(&r.id.to_lowercase()).cloned(),
+    };
+    // A resource still provisioning is waited for: writing it, or its children, before it
+    // has ended is refused by Azure.
+    let mut forced = planned == Action::Update;
+    if let Some(state) = have
+        .as_ref()
+        .and_then(crate::safety::provisioning_state)
+        .filter(|s| !crate::safety::terminal(s))
+        .map(str::to_string)
+    {
+        have = match wait_until_ended(client, r, &state, &shared.interrupted, progress).await? {
+            Waited::Ended(doc) => doc,
+            Waited::Interrupted => {
+                progress.finish(&r.id, "not written (interrupted while waiting)");
+                return Ok(Outcome::NotStarted);
+            }
+        };
+        forced |= have
+            .as_ref()
+            .and_then(crate::safety::provisioning_state)
+            .is_some_and(|s| !s.eq_ignore_ascii_case("succeeded"));
+    }
+    let mut p = plan::plan_resource(r, have.as_ref(), &outputs);
+    if p.action == Action::NoChange && forced {
+        p.action = Action::Update;
+    }
+    if p.action == Action::Replace && planned != Action::Replace {
+        return Err("immutable properties changed since the plan was made (it did not show a replace): run plan again".into());
+    }
+    let body = crate::safety::with_kept_tags(&plan::resolve(&r.body, &outputs), have.as_ref());
     if body.contains("${after-apply:") {
         return Err("a value known only after apply is still unknown (its source resource has no such property)".into());
     }
     let outcome = match p.action {
-        Action::NoChange => {
+        Action::NoChange | Action::UseExisting => {
             progress.finish(&r.id, "unchanged");
             return Ok(Outcome::Unchanged);
         }
         Action::Create => Outcome::Created,
         Action::Update => Outcome::Updated,
-        Action::Replace => {
-            if !allow_replace {
-                let paths: Vec<&str> = p
-                    .changes
-                    .iter()
-                    .filter(|c| c.forces_replacement)
-                    .map(|c| c.path.as_str())
-                    .collect();
-                return Err(format!(
-                    "immutable properties changed ({}): the resource must be replaced; re-run with --allow-replace to delete and recreate it",
-                    paths.join(", ")
-                ));
-            }
-            Outcome::Replaced
-        }
+        // Refused before the first write unless --allow-replace (crate::safety::refusals).
+        Action::Replace => Outcome::Replaced,
     };
     let lane_lock = lane(r).map(|key| {
         let mut lanes = shared.lanes.lock().expect("lanes lock");
@@ -425,6 +510,14 @@ async fn one(
         Some(l) => Some(l.lock().await),
         None => None,
     };
+    shared.ledger.begin(
+        &r.id,
+        match outcome {
+            Outcome::Created => "creating",
+            Outcome::Replaced => "replacing",
+            _ => "updating",
+        },
+    );
     if outcome == Outcome::Replaced {
         progress.start(&r.id, "deleting (replace)");
         client
@@ -458,6 +551,63 @@ async fn one(
         o.insert(r.id.to_lowercase(), result);
     }
     Ok(outcome)
+}
+
+/// Poll a resource whose provisioning state has not ended until it has (or it is gone), with
+/// a progress line per state; bounded by the longest operation Azure documents (API
+/// Management activation: 45 minutes) with room to spare.
+enum Waited {
+    /// The resource's document once its state ended (`None`: it is gone).
+    Ended(Option<Value>),
+    /// Ctrl-C: stop waiting, write nothing.
+    Interrupted,
+}
+
+async fn wait_until_ended(
+    client: &ArmClient,
+    r: &Resource,
+    state: &str,
+    interrupted: &AtomicBool,
+    progress: &dyn Progress,
+) -> std::result::Result<Waited, String> {
+    const LIMIT: Duration = Duration::from_secs(2 * 60 * 60);
+    let started = Instant::now();
+    progress.start(
+        &r.id,
+        &format!("{state} in Azure: waiting for it to end before writing"),
+    );
+    let interval = client.poll_interval_floor().max(Duration::from_millis(50));
+    let interval = if interval >= Duration::from_secs(1) {
+        Duration::from_secs(10)
+    } else {
+        interval
+    };
+    loop {
+        tokio::time::sleep(interval).await;
+        if interrupted.load(Ordering::SeqCst) {
+            return Ok(Waited::Interrupted);
+        }
+        let doc = client
+            .get(&r.id, r.api_version)
+            .await
+            .map_err(|e| e.to_string())?;
+        match doc
+            .as_ref()
+            .and_then(crate::safety::provisioning_state)
+            .map(str::to_string)
+        {
+            Some(s) if !crate::safety::terminal(&s) => {
+                progress.update(&r.id, &s);
+                if started.elapsed() > LIMIT {
+                    return Err(format!(
+                        "still {s} after {} minutes: not written; run apply again once Azure has finished",
+                        LIMIT.as_secs() / 60
+                    ));
+                }
+            }
+            _ => return Ok(Waited::Ended(doc)),
+        }
+    }
 }
 
 /// Follow-ups Azure needs outside the resource bodies.

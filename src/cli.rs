@@ -4,8 +4,6 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -68,13 +66,17 @@ enum Command {
         /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Save the plan to FILE; `aoai-arch apply FILE` applies exactly it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
         templates: TemplateArgs,
     },
-    /// Converge Azure to the blueprint.
+    /// Converge Azure to the blueprint (or apply a plan saved with `plan --out`).
     Apply {
+        /// Blueprint file (YAML), or a plan file written by `plan --out`.
         blueprint: PathBuf,
         /// Do not ask for confirmation (required when stdin is not a terminal).
         #[arg(long)]
@@ -82,9 +84,16 @@ enum Command {
         /// Delete and recreate resources whose immutable properties changed.
         #[arg(long)]
         allow_replace: bool,
-        /// Delete resources tagged as owned by this blueprint that it no longer declares.
+        /// Take over resources that exist without this blueprint's ownership tag (plan shows
+        /// them as `adopt`, with every property and tag that will change).
+        #[arg(long)]
+        adopt: bool,
+        /// Delete resources owned by this blueprint that it no longer declares.
         #[arg(long)]
         prune: bool,
+        /// Take the apply lock even when another run holds it (a run that was killed).
+        #[arg(long)]
+        break_lock: bool,
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
@@ -313,6 +322,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             blueprint,
             json,
             detailed_exitcode,
+            out,
             target,
             templates,
         } => {
@@ -320,19 +330,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             lint_banner(&lint::all(&loaded, &model, &rendered));
             let rt = runtime()?;
-            let plan = rt.block_on(async {
-                let target = crate::target::connect(&target.to_options()).await?;
-                let live =
-                    crate::apply::read_all(&target.client, &rendered, target.concurrency).await?;
-                let mut plan = crate::plan::plan(&rendered, &live);
-                plan.orphans = crate::apply::orphans(&target.client, &model, &rendered).await?;
-                target.close().await;
-                anyhow::Ok(plan)
-            })?;
+            let opts = target.to_options();
+            let planned = rt.block_on(crate::ops::plan::run(&model, &rendered, &opts))?;
+            let plan = &planned.plan;
             if json {
-                println!("{}", serde_json::to_string_pretty(&plan)?);
+                println!("{}", serde_json::to_string_pretty(plan)?);
             } else {
-                print!("{}", crate::plan::human(&plan));
+                print!("{}", crate::plan::human(plan));
+            }
+            if let Some(path) = out {
+                crate::saved::save(
+                    &path,
+                    &loaded,
+                    &rendered,
+                    &planned.target,
+                    &planned.live,
+                    plan,
+                )?;
+                eprintln!(
+                    "Saved the plan to {}; `aoai-arch apply {}` applies exactly it.",
+                    path.display(),
+                    path.display()
+                );
             }
             Ok(match (detailed_exitcode, plan.has_changes()) {
                 (true, true) => ExitCode::from(2),
@@ -343,11 +362,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             blueprint,
             auto_approve,
             allow_replace,
+            adopt,
             prune,
+            break_lock,
             target,
             templates,
         } => {
-            let loaded = load(&blueprint)?;
+            let saved = crate::saved::read(&blueprint)?;
+            let loaded = match &saved {
+                Some(s) => blueprint::parse(&s.blueprint_path, &s.blueprint_text)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+                None => load(&blueprint)?,
+            };
             let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
             let findings = lint::all(&loaded, &model, &rendered);
             lint_banner(&findings);
@@ -357,17 +383,44 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     blueprint.display()
                 );
             }
+            let opts = target.to_options();
+            if let Some(s) = &saved {
+                let drift = crate::saved::render_drift(s, &rendered);
+                if !drift.is_empty() {
+                    anyhow::bail!(
+                        "{} was planned by aoai-arch {} and renders differently here; nothing was applied; plan again:\n  {}",
+                        blueprint.display(),
+                        s.aoai_arch_version,
+                        drift.join("\n  ")
+                    );
+                }
+                if s.target != crate::target::key(&opts) {
+                    anyhow::bail!(
+                        "{} was planned against {}, not {}; nothing was applied",
+                        blueprint.display(),
+                        s.target,
+                        crate::target::key(&opts)
+                    );
+                }
+            }
+            // A saved plan was reviewed when it was made: applying it does not ask again.
+            let auto_approve = auto_approve || saved.is_some();
             if !auto_approve && !std::io::stdin().is_terminal() {
                 anyhow::bail!("stdin is not a terminal: pass --auto-approve to apply without confirmation; nothing was applied");
             }
             let rt = runtime()?;
-            rt.block_on(apply_command(
+            rt.block_on(crate::ops::apply::run(
                 &model,
                 &rendered,
-                &target.to_options(),
-                auto_approve,
-                allow_replace,
-                prune,
+                &opts,
+                &crate::ops::apply::Flags {
+                    auto_approve,
+                    allow_replace,
+                    adopt,
+                    prune,
+                    break_lock,
+                },
+                saved.as_ref(),
             ))
         }
         Command::Emulator {
@@ -449,82 +502,4 @@ impl TargetArgs {
             debug: self.debug,
         }
     }
-}
-
-async fn apply_command(
-    model: &crate::model::Model,
-    rendered: &render::Rendered,
-    opts: &crate::target::TargetOptions,
-    auto_approve: bool,
-    allow_replace: bool,
-    prune: bool,
-) -> Result<ExitCode> {
-    let target = crate::target::connect(opts).await?;
-    let live = crate::apply::read_all(&target.client, rendered, target.concurrency).await?;
-    let mut plan = crate::plan::plan(rendered, &live);
-    plan.orphans = crate::apply::orphans(&target.client, model, rendered).await?;
-    print!("{}", crate::plan::human(&plan));
-    if !plan.has_changes() {
-        println!("Nothing to do.");
-        target.close().await;
-        return Ok(ExitCode::SUCCESS);
-    }
-    if !auto_approve {
-        print!(
-            "Apply these changes to {}? Type 'yes' to continue: ",
-            target.description
-        );
-        let _ = std::io::stdout().flush();
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if answer.trim() != "yes" {
-            println!("Cancelled; nothing was applied.");
-            target.close().await;
-            return Ok(ExitCode::from(1));
-        }
-    }
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("interrupt: finishing requests in flight, starting nothing new (Ctrl-C again to abort)");
-                flag.store(true, Ordering::SeqCst);
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
-                }
-            }
-        });
-    }
-    let progress: Arc<dyn crate::progress::Progress> = if std::io::stderr().is_terminal() {
-        Arc::new(crate::progress::Bars::new())
-    } else {
-        Arc::new(crate::progress::Plain::new(true))
-    };
-    let options = crate::apply::Options {
-        concurrency: target.concurrency,
-        allow_replace,
-        prune,
-    };
-    let observed = crate::apply::Observed {
-        live,
-        orphans: plan.orphans.clone(),
-    };
-    let report = crate::apply::apply(
-        &target.client,
-        model,
-        rendered,
-        observed,
-        &options,
-        progress,
-        interrupted,
-    )
-    .await;
-    print!("{}", report.summary());
-    target.close().await;
-    Ok(if report.success() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }

@@ -22,6 +22,10 @@ pub mod api {
     pub const FRONT_DOOR_WAF: &str = "2025-11-01";
 }
 
+/// The largest message `log-to-eventhub` sends unchanged: 200 KB (learn.microsoft.com,
+/// log-to-eventhub policy, usage notes), with room to spare for the Event Hub envelope.
+pub const EVENT_HUB_MAX_MESSAGE_BYTES: u32 = 200 * 1000;
+
 /// "Cognitive Services OpenAI User": call inference APIs, no management rights.
 pub const ROLE_OPENAI_USER: &str = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd";
 /// "Azure Event Hubs Data Sender": what the APIM Event Hub logger needs with managed identity.
@@ -44,6 +48,8 @@ pub struct Model {
     pub resource_group: String,
     pub rg_id: String,
     pub location: String,
+    /// Ownership id (the `aoai-arch-blueprint` tag value), see [`owner_id`].
+    pub owner: String,
     /// Tags on every taggable resource, including the ownership tag used by `plan` for pruning.
     pub tags: std::collections::BTreeMap<String, String>,
     pub deployment: DeploymentM,
@@ -56,6 +62,22 @@ pub struct Model {
 }
 
 pub const OWNER_TAG: &str = "aoai-arch-blueprint";
+
+/// The ownership id of a blueprint: its `id`, or `<subscription>/<resource group>/<main
+/// resource>` (API Management, else the Front Door profile). Never the file name, which two
+/// unrelated blueprints may share.
+pub fn owner_id(b: &Blueprint) -> String {
+    if let Some(id) = &b.id {
+        return id.clone();
+    }
+    let main = b
+        .apim
+        .as_ref()
+        .map(|a| a.name.as_str())
+        .or(b.front_door.as_ref().map(|f| f.profile.as_str()))
+        .unwrap_or("aoai");
+    format!("{}/{}/{main}", b.subscription, b.resource_group).to_lowercase()
+}
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -155,6 +177,9 @@ pub struct ApimM {
     pub logged_header: String,
     /// `afd-apim`: route each gateway region to its own accounts.
     pub region_routing: bool,
+    /// `afd-apim`: the named value holding the Front Door profile's id (`frontDoorId`, known
+    /// after apply), checked against the `X-Azure-FDID` header of every request.
+    pub front_door_id: Option<NamedValueM>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -169,6 +194,8 @@ pub struct ApimRegionM {
     pub gateway_host: String,
     /// Backend ids of this region's accounts.
     pub backend_ids: Vec<String>,
+    /// Backend ids of the other regions' accounts: the cross-region fallback.
+    pub fallback_backend_ids: Vec<String>,
     pub pool_id: String,
     /// Subnet of this region's gateway when the service has a virtual network.
     pub subnet_id: Option<String>,
@@ -223,7 +250,10 @@ pub struct RetryM {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JwtM {
-    pub openid_config: String,
+    /// Microsoft Entra tenant: `validate-azure-ad-token` instead of `validate-jwt`.
+    pub tenant_id: Option<String>,
+    pub openid_config: Option<String>,
+    /// Accepted `aud` values; with `tenant_id`, one per accepted token version.
     pub audiences: Vec<String>,
     pub issuers: Vec<String>,
     pub caller_header: String,
@@ -258,7 +288,13 @@ pub struct EventHubM {
     pub logger_id: String,
     pub role_assignment_id: String,
     pub role_assignment_name: String,
+    /// A request or response body larger than this many UTF-8 bytes is sent to Event Hub.
     pub threshold_bytes: u32,
+    /// Largest message `log-to-eventhub` sends whole (200 KB; larger ones are cut by APIM, which
+    /// would break the JSON): bodies are truncated until the serialised envelope fits.
+    pub max_message_bytes: u32,
+    /// Response bodies too; off with streaming, where reading the body would buffer it.
+    pub log_responses: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -354,14 +390,15 @@ pub fn arm_guid(parts: &[&str]) -> String {
 }
 
 impl Model {
-    pub fn build(b: &Blueprint, blueprint_name: &str) -> Model {
+    pub fn build(b: &Blueprint) -> Model {
         let rg_id = format!(
             "/subscriptions/{}/resourceGroups/{}",
             b.subscription, b.resource_group
         );
         let display = |r: &str| regions::display_name(r).unwrap_or(r).to_string();
+        let owner = owner_id(b);
         let mut tags = b.tags.clone();
-        tags.insert(OWNER_TAG.to_string(), blueprint_name.to_string());
+        tags.insert(OWNER_TAG.to_string(), owner.clone());
 
         let apim_id = b.apim.as_ref().map(|a| {
             format!(
@@ -474,6 +511,7 @@ impl Model {
             resource_group: b.resource_group.clone(),
             rg_id,
             location: b.location.clone(),
+            owner,
             tags,
             deployment: DeploymentM {
                 name: d.name.clone(),
@@ -509,6 +547,7 @@ fn build_apim(
         priority: a.primary_priority.unwrap_or(1),
         gateway_host: after_apply(&id, "/properties/gatewayRegionalUrl", true),
         backend_ids: vec![],
+        fallback_backend_ids: vec![],
         pool_id: String::new(),
         subnet_id: a.network.as_ref().map(|n| n.subnet_id.clone()),
     }];
@@ -525,6 +564,7 @@ fn build_apim(
                 true,
             ),
             backend_ids: vec![],
+            fallback_backend_ids: vec![],
             pool_id: String::new(),
             subnet_id: a.network.as_ref().and(r.subnet_id.clone()),
         });
@@ -539,11 +579,14 @@ fn build_apim(
         })
         .collect();
     let pool_type = a.load_balancing.pool_type;
+    // A weighted pool keeps the blueprint's priorities: APIM serves the lowest priority group
+    // first and balances by weight inside it.
     let member = |acc: &AccountM| PoolMemberM {
         backend_path: format!("/backends/{}", acc.backend_id),
         backend_id: acc.backend_id.clone(),
         weight: matches!(pool_type, PoolType::Weighted | PoolType::Priority).then_some(acc.weight),
-        priority: (pool_type == PoolType::Priority).then_some(acc.priority),
+        priority: matches!(pool_type, PoolType::Weighted | PoolType::Priority)
+            .then_some(acc.priority),
     };
     let mut pools = vec![PoolM {
         name: "aoai-pool".into(),
@@ -552,15 +595,33 @@ fn build_apim(
         members: accounts.iter().map(member).collect(),
     }];
     for r in regions.iter_mut() {
-        let mine: Vec<&AccountM> = accounts.iter().filter(|x| x.region == r.region).collect();
+        let (mine, others): (Vec<&AccountM>, Vec<&AccountM>) =
+            accounts.iter().partition(|x| x.region == r.region);
         r.backend_ids = mine.iter().map(|x| x.backend_id.clone()).collect();
+        r.fallback_backend_ids = others.iter().map(|x| x.backend_id.clone()).collect();
         if region_routing {
+            // The region's own accounts first; the other regions' accounts are the fallback
+            // APIM uses only while every local account is unavailable (tripped circuit breaker),
+            // so one throttled local account never turns the region into 503s.
             let name = format!("aoai-pool-{}", r.region);
             r.pool_id = name.clone();
+            let tier = |acc: &AccountM, priority: u32| PoolMemberM {
+                backend_path: format!("/backends/{}", acc.backend_id),
+                backend_id: acc.backend_id.clone(),
+                weight: Some(acc.weight),
+                priority: Some(priority),
+            };
             pools.push(PoolM {
                 id: format!("{id}/backends/{name}"),
-                description: format!("Azure OpenAI accounts in {}", r.display),
-                members: mine.into_iter().map(member).collect(),
+                description: format!(
+                    "Azure OpenAI accounts in {} first, then the other regions",
+                    r.display
+                ),
+                members: mine
+                    .iter()
+                    .map(|x| tier(x, 1))
+                    .chain(others.iter().map(|x| tier(x, 2)))
+                    .collect(),
                 name,
             });
         }
@@ -622,6 +683,8 @@ fn build_apim(
                 logger_name: "eventhub-logger".into(),
                 logger_id: format!("{id}/loggers/eventhub-logger"),
                 threshold_bytes: l.body_bytes,
+                max_message_bytes: EVENT_HUB_MAX_MESSAGE_BYTES,
+                log_responses: !a.streaming,
             }
         });
         LoggingM {
@@ -688,8 +751,9 @@ fn build_apim(
             buffer_request_body: lr.buffer_request_body,
         },
         jwt: a.jwt.as_ref().map(|j| JwtM {
+            tenant_id: j.tenant_id.clone(),
             openid_config: j.openid_config.clone(),
-            audiences: j.audiences.clone(),
+            audiences: jwt_audiences(j),
             issuers: j.issuers.clone(),
             caller_header: j.caller_header.clone(),
         }),
@@ -711,9 +775,37 @@ fn build_apim(
             .map(|j| j.caller_header.clone())
             .unwrap_or_else(|| "caller-objectid".into()),
         region_routing,
+        front_door_id: b
+            .front_door
+            .as_ref()
+            .filter(|_| b.pattern == Pattern::AfdApim)
+            .map(|f| {
+                let profile_id = format!("{rg_id}/providers/Microsoft.Cdn/profiles/{}", f.profile);
+                NamedValueM {
+                    name: "front-door-id".into(),
+                    id: format!("{id}/namedValues/front-door-id"),
+                    value: after_apply(&profile_id, "/properties/frontDoorId", false),
+                }
+            }),
         name: a.name.clone(),
         id,
     }
+}
+
+/// With a tenant, v2.0 tokens carry the client id and v1.0 tokens the App ID URI as `aud`.
+fn jwt_audiences(j: &blueprint::Jwt) -> Vec<String> {
+    if j.tenant_id.is_none() {
+        return j.audiences.clone();
+    }
+    let mut out = Vec::new();
+    if j.token_versions.contains(&blueprint::TokenVersion::V2) {
+        out.extend(j.client_id.clone());
+    }
+    if j.token_versions.contains(&blueprint::TokenVersion::V1) {
+        out.extend(j.app_id_uri.clone());
+    }
+    out.dedup();
+    out
 }
 
 fn build_front_door(

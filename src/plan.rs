@@ -19,6 +19,9 @@ pub enum Action {
     Update,
     NoChange,
     Replace,
+    /// Exists and is not owned by this blueprint (a resource group it did not create): used
+    /// as it is, never written, never deleted.
+    UseExisting,
 }
 
 impl Action {
@@ -28,11 +31,21 @@ impl Action {
             Action::Update => "~",
             Action::NoChange => " ",
             Action::Replace => "-/+",
+            Action::UseExisting => "=",
         }
     }
     pub fn writes(self) -> bool {
-        self != Action::NoChange
+        !matches!(self, Action::NoChange | Action::UseExisting)
     }
+}
+
+/// ARM's terminal provisioning states.
+pub fn terminal(state: &str) -> bool {
+    ["succeeded", "failed", "canceled"].contains(&state.to_ascii_lowercase().as_str())
+}
+
+pub fn provisioning_state(doc: &Value) -> Option<&str> {
+    doc["properties"]["provisioningState"].as_str()
 }
 
 /// One property that differs.
@@ -54,21 +67,44 @@ pub struct ResourcePlan {
     pub api_version: String,
     pub action: Action,
     pub changes: Vec<Change>,
+    /// Exists in Azure without this blueprint's ownership tag and would be written:
+    /// `apply` needs `--adopt`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
+    /// Why the action is not what the property diff alone says (a Failed provisioning state,
+    /// a replaced parent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The live provisioning state when it is not `Succeeded`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Tags already on the resource that the blueprint does not set: kept by apply.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept_tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Plan {
     pub resources: Vec<ResourcePlan>,
-    /// Resources tagged as owned by this blueprint that it no longer declares.
+    /// Resources owned by this blueprint that it no longer declares, in the order `--prune`
+    /// deletes them (children and referrers before what they belong to or point at).
     pub orphans: Vec<String>,
+    /// Children of owned resources that the blueprint does not declare and that aoai-arch
+    /// cannot prove it created (nothing tags them): reported, never deleted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undeclared: Vec<String>,
 }
 
 impl Plan {
     pub fn count(&self, a: Action) -> usize {
         self.resources.iter().filter(|r| r.action == a).count()
     }
+    /// Something to write, delete or wait for (a resource still provisioning is not converged).
     pub fn has_changes(&self) -> bool {
-        self.resources.iter().any(|r| r.action.writes()) || !self.orphans.is_empty()
+        self.resources
+            .iter()
+            .any(|r| r.action.writes() || r.state.is_some())
+            || !self.orphans.is_empty()
     }
 }
 
@@ -281,10 +317,15 @@ pub fn plan_resource(
         api_version: r.api_version.to_string(),
         action,
         changes,
+        adopt: false,
+        reason: None,
+        state: None,
+        kept_tags: Vec::new(),
     }
 }
 
-/// The plan of a whole render from the live documents read (`live` by lower-case id).
+/// The property diffs of a whole render against the live documents read (`live` by lower-case
+/// id). [`crate::safety::plan`] adds ownership, provisioning states and replace cascades.
 pub fn plan(rendered: &Rendered, live: &BTreeMap<String, Value>) -> Plan {
     let resources = rendered
         .resources
@@ -294,6 +335,7 @@ pub fn plan(rendered: &Rendered, live: &BTreeMap<String, Value>) -> Plan {
     Plan {
         resources,
         orphans: Vec::new(),
+        undeclared: Vec::new(),
     }
 }
 
@@ -343,22 +385,38 @@ fn text_diff(old: &str, new: &str) -> String {
 pub fn human(p: &Plan) -> String {
     let mut s = String::new();
     for r in &p.resources {
-        if r.action == Action::NoChange {
+        if r.action == Action::NoChange && r.state.is_none() {
             continue;
         }
-        let verb = match r.action {
-            Action::Create => "will be created",
-            Action::Update => "will be updated in place",
-            Action::Replace => {
+        let verb = match (r.action, r.adopt) {
+            (Action::UseExisting, _) => "exists and is not owned by this blueprint: used as it is",
+            (_, true) => {
+                "will be adopted: it exists without this blueprint's ownership tag (apply needs --adopt)"
+            }
+            (Action::Create, _) => "will be created",
+            (Action::Update, _) => "will be updated in place",
+            (Action::Replace, _) => {
                 "must be replaced (an immutable property changed; apply needs --allow-replace)"
             }
-            Action::NoChange => "",
+            (Action::NoChange, _) => "is still provisioning",
         };
         s.push_str(&format!("{} {} {verb}\n", r.action.symbol(), r.id));
+        if r.action == Action::UseExisting {
+            continue;
+        }
         s.push_str(&format!(
             "    type: {} @ {}\n",
             r.resource_type, r.api_version
         ));
+        if let Some(reason) = &r.reason {
+            s.push_str(&format!("    why: {reason}\n"));
+        }
+        if !r.kept_tags.is_empty() {
+            s.push_str(&format!(
+                "    tags kept (on the resource, not set by the blueprint): {}\n",
+                r.kept_tags.join(", ")
+            ));
+        }
         for c in &r.changes {
             if let (Some(Value::String(a)), Some(Value::String(b))) = (&c.old, &c.new) {
                 if a.contains('\n') || b.contains('\n') {
@@ -387,15 +445,28 @@ pub fn human(p: &Plan) -> String {
     }
     for o in &p.orphans {
         s.push_str(&format!(
-            "- {o} is tagged as owned by this blueprint but no longer declared (deleted only by apply --prune)\n"
+            "- {o} is owned by this blueprint (or points at what it deletes) and no longer declared: deleted only by apply --prune\n"
         ));
     }
+    for u in &p.undeclared {
+        s.push_str(&format!(
+            "? {u} is not declared, and nothing proves this blueprint created it: left alone\n"
+        ));
+    }
+    let adopt = p.resources.iter().filter(|r| r.adopt).count();
+    let waiting = p
+        .resources
+        .iter()
+        .filter(|r| r.state.as_deref().is_some_and(|s| !terminal(s)))
+        .count();
     s.push_str(&format!(
-        "Plan: {} to create, {} to update, {} to replace, {} unchanged, {} orphaned.\n",
+        "Plan: {} to create, {} to update, {} to replace, {} to adopt, {} unchanged, {} still provisioning, {} orphaned.\n",
         p.count(Action::Create),
         p.count(Action::Update),
         p.count(Action::Replace),
-        p.count(Action::NoChange),
+        adopt,
+        p.count(Action::NoChange) + p.count(Action::UseExisting),
+        waiting,
         p.orphans.len()
     ));
     s
@@ -420,8 +491,13 @@ mod tests {
                     new: Some(json!("a\nb\nc\nD\ne\nf\ng\n")),
                     forces_replacement: false,
                 }],
+                adopt: false,
+                reason: None,
+                state: None,
+                kept_tags: Vec::new(),
             }],
             orphans: Vec::new(),
+            undeclared: Vec::new(),
         };
         let text = human(&p);
         assert!(text.contains("      - d\n      + D\n"), "{text}");

@@ -43,10 +43,14 @@ pub fn short(id: &str) -> String {
 
 /// UTC `YYYY-MM-DDTHH:MM:SSZ` without a date library.
 pub fn utc_now() -> String {
-    let secs = SystemTime::now()
+    utc(SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
-        .as_secs() as i64;
+        .as_secs() as i64)
+}
+
+/// A Unix time as UTC `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn utc(secs: i64) -> String {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil-from-days (Howard Hinnant's algorithm).
     let z = days + 719_468;

@@ -109,6 +109,16 @@ pub async fn connect(o: &TargetOptions) -> Result<Target> {
     })
 }
 
+/// Which ARM a plan was made against, for a saved plan: the in-process emulator or an
+/// endpoint URL.
+pub fn key(o: &TargetOptions) -> String {
+    if o.emulator {
+        "in-process emulator".into()
+    } else {
+        o.cloud.arm_endpoint()
+    }
+}
+
 fn is_loopback(url: &str) -> bool {
     ["http://127.0.0.1", "http://localhost", "http://[::1]"]
         .iter()

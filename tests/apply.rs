@@ -4,94 +4,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
 
-struct Emulator {
-    child: Child,
-    url: String,
-}
-
-impl Emulator {
-    fn start(time_scale: &str, faults: &str, seed: u64) -> Emulator {
-        let mut child = common::bin()
-            .args([
-                "emulator",
-                "--port",
-                "0",
-                "--time-scale",
-                time_scale,
-                "--faults",
-                faults,
-                "--seed",
-                &seed.to_string(),
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .unwrap_or_else(|| panic!("no URL in {line:?}"))
-            .to_string();
-        Emulator { child, url }
-    }
-
-    fn log(&self) -> Vec<Value> {
-        fetch_log(&self.url)
-    }
-}
-
-/// The emulator's request log: a plain HTTP/1.1 GET over a TCP socket.
-fn fetch_log(url: &str) -> Vec<Value> {
-    use std::io::{Read, Write};
-    let addr = url.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET /_emulator/log HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).unwrap();
-    let body = buf.split_once("\r\n\r\n").unwrap().1;
-    serde_json::from_str::<Value>(body).unwrap()["log"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn run(args: &[&str], blueprint: &Path, url: &str) -> std::process::Output {
-    common::bin()
-        .args(args)
-        .arg(blueprint)
-        .args(["--arm-endpoint", url])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn writes(log: &[Value]) -> usize {
-    log.iter()
-        .filter(|e| e["method"] == "PUT" || e["method"] == "DELETE")
-        .count()
-}
+use common::{run, writes, Emulator};
 
 #[test]
 fn examples_apply_under_faults_then_plan_clean_and_reapply_writes_nothing() {

@@ -182,6 +182,35 @@ fn template_resource(id: &str, resource_type: &str, api_version: &str, body: &Va
     Value::Object(wrapped)
 }
 
+/// Properties Azure accepts and documents elsewhere that the published schema of the type lacks:
+/// (type, api-version, property under `properties`, accepted values, source). Each is taken out
+/// of the body before validation, and only with one of its accepted values.
+const UNPUBLISHED: &[(&str, &str, &str, &[&str], &str)] = &[(
+    "Microsoft.Insights/components",
+    "2020-02-02",
+    "CustomMetricsOptedInType",
+    &["WithDimensions", "NoDimensions", "NoMeasurements", "Off"],
+    "https://github.com/Azure/bicep-types-az/issues/2048 (the azure-openai-emit-token-metric prerequisite 'custom metrics with dimensions')",
+)];
+
+fn without_unpublished(ty: &str, api: &str, mut body: Value) -> Value {
+    for (t, a, prop, values, _source) in UNPUBLISHED {
+        if ty == *t && api == *a {
+            let props = body["properties"].as_object_mut();
+            if let Some(props) = props {
+                if props
+                    .get(*prop)
+                    .and_then(Value::as_str)
+                    .is_some_and(|v| values.contains(&v))
+                {
+                    props.remove(*prop);
+                }
+            }
+        }
+    }
+    body
+}
+
 fn render_example(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let out = common::bin()
@@ -246,6 +275,7 @@ fn every_rendered_body_validates_against_its_published_schema() {
                 .with_draft(jsonschema::Draft::Draft4)
                 .build(&root)
                 .unwrap_or_else(|e| panic!("schema for {ty}@{api} does not compile: {e}"));
+            let body = without_unpublished(&ty, &api, body);
             let instance = template_resource(&id, &ty, &api, &body);
             let errors: Vec<String> = validator
                 .iter_errors(&instance)

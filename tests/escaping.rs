@@ -13,7 +13,7 @@ fn hostile_model(example: &str) -> Model {
         .join("blueprints")
         .join(format!("{example}.yaml"));
     let loaded = aoai_arch::blueprint::load(&path).unwrap();
-    let mut m = Model::build(&loaded.blueprint, "hostile");
+    let mut m = Model::build(&loaded.blueprint);
     m.tags.insert("owner".into(), H.into());
     m.deployment.model_version = H.into();
     if let Some(a) = m.apim.as_mut() {

@@ -162,7 +162,10 @@ fn each_rule_triggers() {
         (
             "AOAI009",
             "apim",
-            vec![("audiences: [api://aoai-gateway]", "audiences: []")],
+            vec![(
+                "    tenantId: 00000000-0000-0000-0000-00000000aaaa\n    clientId: 00000000-0000-0000-0000-0000000a0001\n    appIdUri: api://aoai-gateway\n    tokenVersions: [v1, v2]\n",
+                "    openidConfig: https://login.microsoftonline.com/00000000-0000-0000-0000-00000000aaaa/v2.0/.well-known/openid-configuration\n",
+            )],
             vec![],
             vec![],
         ),

@@ -14,6 +14,12 @@ use serde::{Deserialize, Serialize};
 pub struct Blueprint {
     /// Format version of this file. Only `1` exists.
     pub version: u32,
+    /// Ownership id written as the `aoai-arch-blueprint` tag on every resource this blueprint
+    /// creates; prune, replace and destroy act only on resources carrying it. Defaults to
+    /// `<subscription>/<resourceGroup>/<API Management name, or Front Door profile name>`.
+    /// Never derived from the file name: two files with one name stay apart.
+    #[serde(default)]
+    pub id: Option<String>,
     /// Which architecture to build.
     pub pattern: Pattern,
     /// Subscription id (a GUID).
@@ -390,11 +396,33 @@ impl Default for ApimAuth {
     }
 }
 
+/// Caller token validation. Two forms:
+///
+/// - Microsoft Entra (`tenantId`): renders `validate-azure-ad-token`, which accepts the issuers of
+///   both token versions of the tenant; the audiences follow `tokenVersions`. Which version a
+///   caller gets is set on the API's app registration (`requestedAccessTokenVersion` in the
+///   Microsoft Graph `api` object, `accessTokenAcceptedVersion` in the manifest): `2` issues v2.0
+///   tokens (`iss` `https://login.microsoftonline.com/<tenant>/v2.0`, `aud` the client id), `null`
+///   or `1` issues v1.0 tokens (`iss` `https://sts.windows.net/<tenant>/`, `aud` the App ID URI).
+/// - Any OpenID Connect issuer (`openidConfig` + `audiences` / `issuers`): renders `validate-jwt`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Jwt {
-    /// OpenID configuration URL of the token issuer.
-    pub openid_config: String,
+    /// Microsoft Entra tenant id (a GUID): validate Entra tokens with `validate-azure-ad-token`.
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    /// Application (client) id of the gateway's app registration: the `aud` of v2.0 tokens.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// App ID URI of the gateway's app registration (`api://...`): the `aud` of v1.0 tokens.
+    #[serde(default)]
+    pub app_id_uri: Option<String>,
+    /// Token versions accepted with `tenantId` (default `[v2]`).
+    #[serde(default = "default_token_versions")]
+    pub token_versions: Vec<TokenVersion>,
+    /// OpenID configuration URL of the token issuer (`validate-jwt`; not with `tenantId`).
+    #[serde(default)]
+    pub openid_config: Option<String>,
     #[serde(default)]
     pub audiences: Vec<String>,
     #[serde(default)]
@@ -402,6 +430,23 @@ pub struct Jwt {
     /// Header that receives the caller's object id (`oid` claim).
     #[serde(default = "default_caller_header")]
     pub caller_header: String,
+}
+
+/// Microsoft Entra access token version.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
+pub enum TokenVersion {
+    /// v1.0: `iss` `https://sts.windows.net/<tenant>/`, `aud` the App ID URI.
+    #[serde(rename = "v1")]
+    V1,
+    /// v2.0: `iss` `https://login.microsoftonline.com/<tenant>/v2.0`, `aud` the client id.
+    #[serde(rename = "v2")]
+    V2,
+}
+
+fn default_token_versions() -> Vec<TokenVersion> {
+    vec![TokenVersion::V2]
 }
 
 fn default_caller_header() -> String {

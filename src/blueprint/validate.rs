@@ -336,6 +336,20 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
         );
     }
     c.name("resourceGroup", &b.resource_group, &RG);
+    if let Some(id) = &b.id {
+        if id.trim().is_empty()
+            || id.len() > 256
+            || id
+                .chars()
+                .any(|ch| ch.is_control() || "<>%&\\?".contains(ch))
+        {
+            c.fail(
+                "id",
+                "the blueprint id is written as a tag value on every resource".to_string(),
+                Some("use 1-256 characters without control characters or < > % & \\ ?".into()),
+            );
+        }
+    }
     c.region("location", &b.location);
     for (k, v) in &b.tags {
         if k.len() > 512 || v.len() > 256 || k.chars().any(|ch| "<>%&\\?/".contains(ch)) {
@@ -594,13 +608,7 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
         "retry interval",
     );
     if let Some(j) = &a.jwt {
-        if !j.openid_config.starts_with("https://") {
-            c.fail(
-                "apim.jwt.openidConfig",
-                format!("`{}` is not an https URL", j.openid_config),
-                Some("e.g. https://login.microsoftonline.com/<tenant>/v2.0/.well-known/openid-configuration".into()),
-            );
-        }
+        check_jwt(c, j);
         if j.caller_header.is_empty()
             || !j
                 .caller_header
@@ -656,6 +664,8 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 format!("`{}` is not the first day of a month", bu.start_date),
                 Some("budgets start on the first of a month: YYYY-MM-01".into()),
             );
+        } else {
+            budget_window(c, &bu.start_date, &crate::progress::utc_now());
         }
         if bu.amount == 0 {
             c.fail("apim.budget.amount", "budget amount must be positive", None);
@@ -693,8 +703,29 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
             }
         }
     }
+    // Named values the rendered policy defines itself.
+    let reserved = [
+        (
+            "jwt-openid-config",
+            a.jwt.as_ref().is_some_and(|j| j.openid_config.is_some()),
+        ),
+        (
+            "front-door-id",
+            b.pattern == Pattern::AfdApim && b.front_door.is_some(),
+        ),
+    ];
     let mut nv_lower = BTreeMap::new();
     for k in a.named_values.keys() {
+        if let Some((name, _)) = reserved
+            .iter()
+            .find(|(name, used)| *used && k.eq_ignore_ascii_case(name))
+        {
+            c.fail(
+                format!("apim.namedValues.{k}"),
+                format!("named value `{k}` is rendered by aoai-arch for the API policy"),
+                Some(format!("pick another name: `{name}` is taken")),
+            );
+        }
         c.name(&format!("apim.namedValues.{k}"), k, &NAMED_VALUE);
         if let Some(prev) = nv_lower.insert(k.to_lowercase(), k.clone()) {
             c.fail(
@@ -703,6 +734,139 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 None,
             );
         }
+    }
+}
+
+/// The Consumption API's window for a monthly cost budget's start (BudgetTimePeriod.startDate):
+/// on or after 2017-06-01 and at most twelve months ahead of `now` (`YYYY-MM-...`). A start in
+/// the past is left alone: an existing budget keeps its start date on every later apply.
+fn budget_window(c: &mut Checker, start: &str, now: &str) {
+    let months = |s: &str| -> Option<i64> {
+        Some(s.get(..4)?.parse::<i64>().ok()? * 12 + s.get(5..7)?.parse::<i64>().ok()? - 1)
+    };
+    let (Some(start_m), Some(now_m), Some(first)) = (months(start), months(now), months("2017-06"))
+    else {
+        return;
+    };
+    if start_m < first {
+        c.fail(
+            "apim.budget.startDate",
+            format!(
+                "budget start `{start}` is before 2017-06-01, the earliest start Azure accepts"
+            ),
+            Some("start the budget on the first of this month or a later one".into()),
+        );
+    } else if start_m - now_m > 12 {
+        c.fail(
+            "apim.budget.startDate",
+            format!(
+                "budget start `{start}` is {} months ahead; Azure accepts at most twelve",
+                start_m - now_m
+            ),
+            Some(format!(
+                "start the budget within twelve months of today ({})",
+                &now[..10.min(now.len())]
+            )),
+        );
+    }
+}
+
+/// Either Microsoft Entra (`tenantId`, audiences per token version) or a generic issuer
+/// (`openidConfig`), never both: each form renders a different policy.
+fn check_jwt(c: &mut Checker, j: &Jwt) {
+    match (&j.tenant_id, &j.openid_config) {
+        (Some(_), Some(_)) => c.fail(
+            "apim.jwt.openidConfig",
+            "`openidConfig` and `tenantId` are two forms of token validation; pick one",
+            Some("with tenantId, validate-azure-ad-token reads the tenant's keys itself: remove openidConfig".into()),
+        ),
+        (None, None) => c.fail(
+            "apim.jwt",
+            "token validation needs `tenantId` (Microsoft Entra) or `openidConfig`",
+            Some("for Entra: tenantId, clientId (v2 tokens) and/or appIdUri (v1 tokens), tokenVersions".into()),
+        ),
+        _ => {}
+    }
+    if let Some(url) = &j.openid_config {
+        if !url.starts_with("https://") {
+            c.fail(
+                "apim.jwt.openidConfig",
+                format!("`{url}` is not an https URL"),
+                Some("e.g. https://login.microsoftonline.com/<tenant>/v2.0/.well-known/openid-configuration".into()),
+            );
+        }
+    }
+    let Some(tenant) = &j.tenant_id else {
+        for field in ["clientId", "appIdUri"] {
+            let set = match field {
+                "clientId" => j.client_id.is_some(),
+                _ => j.app_id_uri.is_some(),
+            };
+            if set {
+                c.fail(
+                    format!("apim.jwt.{field}"),
+                    format!("`{field}` is only read with `tenantId`"),
+                    Some(
+                        "with openidConfig, list the accepted values in apim.jwt.audiences".into(),
+                    ),
+                );
+            }
+        }
+        return;
+    };
+    if !is_guid(tenant) {
+        c.fail(
+            "apim.jwt.tenantId",
+            format!("`{tenant}` is not a tenant id"),
+            Some(
+                "the directory (tenant) id is a GUID, shown on the app registration's overview"
+                    .into(),
+            ),
+        );
+    }
+    for (field, set) in [
+        ("audiences", !j.audiences.is_empty()),
+        ("issuers", !j.issuers.is_empty()),
+    ] {
+        if set {
+            c.fail(
+                format!("apim.jwt.{field}"),
+                format!("`{field}` is derived from clientId, appIdUri and tokenVersions with `tenantId`"),
+                Some("remove it, or use openidConfig instead of tenantId for a non-Entra issuer".into()),
+            );
+        }
+    }
+    if j.token_versions.is_empty() {
+        c.fail(
+            "apim.jwt.tokenVersions",
+            "no token version is accepted",
+            Some("list v2, v1 or both".into()),
+        );
+    }
+    if j.token_versions.contains(&TokenVersion::V2) {
+        match &j.client_id {
+            None => c.fail(
+                "apim.jwt.clientId",
+                "v2.0 tokens carry the API's client id as `aud`: `clientId` is needed",
+                Some("the application (client) id of the gateway's app registration, a GUID".into()),
+            ),
+            Some(id) if !is_guid(id) => c.fail(
+                "apim.jwt.clientId",
+                format!("`{id}` is not a client id: v2.0 tokens carry the client id GUID as `aud`, never the App ID URI"),
+                Some("use the application (client) id GUID here and the App ID URI in appIdUri (v1 tokens)".into()),
+            ),
+            _ => {}
+        }
+    }
+    if j.token_versions.contains(&TokenVersion::V1) && j.app_id_uri.is_none() {
+        c.fail(
+            "apim.jwt.appIdUri",
+            "v1.0 tokens carry the API's App ID URI as `aud`: `appIdUri` is needed",
+            Some(
+                "the Application ID URI of the gateway's app registration, e.g. api://<client id>"
+                    .into(),
+            ),
+        );
     }
 }
 

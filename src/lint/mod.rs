@@ -4,6 +4,7 @@
 //! documentation link; a blueprint may allow a rule with a reason (`lint.allow`).
 
 mod capability;
+mod policy_rules;
 pub mod report;
 
 pub use capability::explain;
@@ -78,7 +79,7 @@ pub const RULES: &[Rule] = &[
         docs: "https://learn.microsoft.com/azure/api-management/api-management-authenticate-authorize-azure-openai" },
     Rule { id: "AOAI009", name: "jwt-without-audiences", severity: Severity::Error,
         reason: "validate-jwt without audiences accepts any token the issuer signs, for any application",
-        help: "list the gateway's application id URI in apim.jwt.audiences",
+        help: "for Microsoft Entra set apim.jwt.tenantId with clientId (the aud of v2.0 tokens) and/or appIdUri (the aud of v1.0 tokens); otherwise list the aud values your issuer puts in its tokens in apim.jwt.audiences",
         docs: "https://learn.microsoft.com/azure/api-management/validate-jwt-policy" },
     Rule { id: "AOAI010", name: "public-access-with-private-endpoints", severity: Severity::Warning,
         reason: "accounts behind private endpoints still accept traffic from the internet while public network access is on",
@@ -160,6 +161,26 @@ pub const RULES: &[Rule] = &[
         reason: "API Management would reject this policy (or it does not do what it says)",
         help: "fix the policy XML at the reported line and column",
         docs: "https://learn.microsoft.com/azure/api-management/api-management-policies" },
+    Rule { id: "AOAI030", name: "jwt-token-version-mismatch", severity: Severity::Error,
+        reason: "Microsoft Entra issues v2.0 tokens (iss https://login.microsoftonline.com/<tenant>/v2.0, aud the client id) or v1.0 tokens (iss https://sts.windows.net/<tenant>/, aud the App ID URI); a v2.0 issuer with an App ID URI audience matches no token, so every call gets 401",
+        help: "use apim.jwt.tenantId with clientId and/or appIdUri and tokenVersions (validate-azure-ad-token), or pair the v2.0 issuer with the client id GUID, or the v1.0 issuer (sts.windows.net) with the App ID URI",
+        docs: "https://learn.microsoft.com/entra/identity-platform/access-tokens#token-formats" },
+    Rule { id: "AOAI031", name: "region-compare-case-sensitive", severity: Severity::Warning,
+        reason: "context.Deployment.Region is compared with == or a C# switch, which is case-sensitive; Microsoft's multi-region example compares with StringComparison.OrdinalIgnoreCase",
+        help: "compare with context.Deployment.Region.Equals(\"West Europe\", StringComparison.OrdinalIgnoreCase)",
+        docs: "https://learn.microsoft.com/azure/api-management/api-management-howto-deploy-multi-region#route-api-calls-to-regional-backend-services" },
+    Rule { id: "AOAI032", name: "gateway-not-locked-to-front-door", severity: Severity::Error,
+        reason: "Front Door fronts this gateway, but without a check of the X-Azure-FDID header anyone can call the gateway directly and bypass the WAF",
+        help: "check X-Azure-FDID against the Front Door profile's frontDoorId in inbound (check-header), as the rendered policy does with the front-door-id named value",
+        docs: "https://learn.microsoft.com/azure/api-management/front-door-api-management#restrict-incoming-traffic-to-api-management-instance" },
+    Rule { id: "AOAI033", name: "api-key-forwarded", severity: Severity::Warning,
+        reason: "with managed identity the gateway authenticates to Azure OpenAI itself; a caller's api-key header is forwarded unchanged to the account and can leak a key into the backend's logs",
+        help: "remove it in inbound: <set-header name=\"api-key\" exists-action=\"delete\" />",
+        docs: "https://learn.microsoft.com/azure/api-management/set-header-policy" },
+    Rule { id: "AOAI034", name: "token-metrics-without-dimensions", severity: Severity::Error,
+        reason: "azure-openai-emit-token-metric needs custom metrics with dimensions enabled on the Application Insights component, or its dimensions are dropped",
+        help: "render the component with CustomMetricsOptedInType: WithDimensions (the default template does when apim.logging.tokenMetrics is true)",
+        docs: "https://learn.microsoft.com/azure/api-management/azure-openai-emit-token-metric-policy#prerequisites" },
 ];
 
 pub fn rule(id: &str) -> &'static Rule {
@@ -267,6 +288,7 @@ pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
 }
 
 fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
+    policy_rules::blueprint_rules(c, b);
     if let Some(f) = &b.front_door {
         if f.origin_group.probe.path != STATUS_PATH {
             c.at_field(
@@ -367,7 +389,7 @@ fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
         );
     }
     if let Some(j) = &a.jwt {
-        if j.audiences.is_empty() {
+        if j.audiences.is_empty() && j.tenant_id.is_none() {
             c.at_field(
                 "AOAI009",
                 "apim.jwt",
@@ -412,6 +434,7 @@ pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered
         let file = format!("policies/{name}");
         policy_rules(&mut c, m, &file, xml);
     }
+    policy_rules::rendered_rules(&mut c, m, rendered);
     // Managed identity: a role assignment per account and local auth off.
     if let Some(apim) = m.apim.as_ref().filter(|a| a.managed_identity) {
         for (i, a) in m.accounts.iter().enumerate() {
@@ -476,6 +499,7 @@ pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered
 
 /// Rules over one policy document (rendered, or passed with `lint --policy`).
 fn policy_rules(c: &mut Ctx, m: &Model, file: &str, xml: &str) {
+    policy_rules::policy_rules(c, m, file, xml);
     for d in apim_policy::validate(xml) {
         c.at_file(
             "APIM001",
@@ -514,6 +538,7 @@ fn policy_rules(c: &mut Ctx, m: &Model, file: &str, xml: &str) {
     if let Some(apim) = &m.apim {
         // Multi-region routing must name every gateway region.
         let routes_by_region = xml.contains("context.Deployment.Region ==")
+            || xml.contains("context.Deployment.Region.Equals(")
             || xml.contains("switch (context.Deployment.Region)");
         if apim.regions.len() > 1 && routes_by_region {
             for r in &apim.regions {

@@ -306,13 +306,14 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
     }
 
     let mut nvs = apim.named_values.clone();
-    if let Some(j) = &apim.jwt {
+    if let Some(url) = apim.jwt.as_ref().and_then(|j| j.openid_config.as_ref()) {
         nvs.push(model::NamedValueM {
             name: "jwt-openid-config".into(),
             id: format!("{}/namedValues/jwt-openid-config", apim.id),
-            value: j.openid_config.clone(),
+            value: url.clone(),
         });
     }
+    nvs.extend(apim.front_door_id.clone());
     let mut nv_ids = Vec::new();
     for nv in &nvs {
         b.add(
@@ -640,12 +641,7 @@ pub fn render_file(
     loaded: &crate::blueprint::Loaded,
     templates_dir: Option<&std::path::Path>,
 ) -> Result<(Model, Rendered)> {
-    let name = loaded
-        .path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_else(|| "blueprint".into());
-    let model = Model::build(&loaded.blueprint, &name);
+    let model = Model::build(&loaded.blueprint);
     let templates = Templates::load(templates_dir)?;
     let rendered = render(&model, &templates).context("rendering the blueprint")?;
     Ok((model, rendered))

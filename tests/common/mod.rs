@@ -1,8 +1,11 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -42,4 +45,125 @@ pub fn shared(test: &str) -> Option<PathBuf> {
 
 pub fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
+}
+
+/// A standalone emulator (`aoai-arch emulator`) on a free loopback port, stopped on drop.
+pub struct Emulator {
+    child: Child,
+    pub url: String,
+}
+
+impl Emulator {
+    pub fn start(time_scale: &str, faults: &str, seed: u64) -> Emulator {
+        let mut child = bin()
+            .args([
+                "emulator",
+                "--port",
+                "0",
+                "--time-scale",
+                time_scale,
+                "--faults",
+                faults,
+                "--seed",
+                &seed.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .to_string();
+        Emulator { child, url }
+    }
+
+    pub fn log(&self) -> Vec<Value> {
+        fetch_log(&self.url)
+    }
+}
+
+/// The emulator's request log: a plain HTTP/1.1 GET over a TCP socket.
+pub fn fetch_log(url: &str) -> Vec<Value> {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET /_emulator/log HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).unwrap();
+    let body = buf.split_once("\r\n\r\n").unwrap().1;
+    serde_json::from_str::<Value>(body).unwrap()["log"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn run(args: &[&str], blueprint: &Path, url: &str) -> std::process::Output {
+    bin()
+        .args(args)
+        .arg(blueprint)
+        .args(["--arm-endpoint", url])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+pub fn writes(log: &[Value]) -> usize {
+    log.iter()
+        .filter(|e| e["method"] == "PUT" || e["method"] == "DELETE")
+        .count()
+}
+
+/// One plain HTTP/1.1 request to the emulator (a bearer token like ARM calls); the status and
+/// the JSON body (`Null` when empty).
+pub fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let text = body.map(|b| b.to_string()).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer test-token\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+        text.len()
+    )
+    .unwrap();
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).unwrap();
+    let status = buf
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = buf.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// An example blueprint, edited as YAML, written under `dir` as `file_name`.
+pub fn edited_example(
+    name: &str,
+    dir: &Path,
+    file_name: &str,
+    edit: impl FnOnce(&mut serde_norway::Value),
+) -> PathBuf {
+    let mut v: serde_norway::Value = serde_norway::from_str(&read(&example(name))).unwrap();
+    edit(&mut v);
+    let p = dir.join(file_name);
+    std::fs::write(&p, serde_norway::to_string(&v).unwrap()).unwrap();
+    p
 }

@@ -449,6 +449,11 @@ impl ArmClient {
             .map_err(|m| self.err("(sign-in)", "TOKEN", None, m))
     }
 
+    /// The shortest wait between two polls (1 s against Azure, less for a local emulator).
+    pub fn poll_interval_floor(&self) -> Duration {
+        self.inner.opts.poll_interval_floor
+    }
+
     /// GET a resource; `None` when it does not exist.
     pub async fn get(&self, id: &str, api_version: &str) -> Result<Option<Value>, ArmError> {
         self.inner.reads.fetch_add(1, Ordering::Relaxed);

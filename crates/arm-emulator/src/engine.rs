@@ -701,8 +701,11 @@ impl Engine {
             let is_rg_scope = path.rg.as_deref().is_some_and(|rg| {
                 parent.ends_with(&format!("/resourcegroups/{}", rg.to_lowercase()))
             });
+            let is_subscription_scope = path.rg.is_none()
+                && parent == &format!("/subscriptions/{}", path.sub.to_lowercase());
             if spec.name != "microsoft.resources/resourcegroups"
                 && !is_rg_scope
+                && !is_subscription_scope
                 && !self.exists_ready(parent)
             {
                 return error(404, "ParentResourceNotFound", format!("Can not perform requested operation on nested resource. Parent resource '{parent}' not found."), "");

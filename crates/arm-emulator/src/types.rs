@@ -69,6 +69,25 @@ const PROXY_SKU: &[&str] = &["properties", "sku", "name", "type", "id", "etag"];
 use Rule::*;
 
 pub const TYPES: &[TypeSpec] = &[
+    // Template deployments (aoai-arch keeps its apply lock as an empty one, at resource-group
+    // or subscription scope).
+    TypeSpec {
+        name: "microsoft.resources/deployments",
+        versions: &["2025-04-01", "2024-11-01", "2024-07-01", "2024-03-01"],
+        style: Style::Sync,
+        create_secs: (1, 2),
+        top: &["location", "tags", "properties", "name", "type", "id"],
+        rules: &[
+            ("location", Str),
+            ("tags", Object),
+            ("properties", Required),
+            ("properties.mode", Required),
+            ("properties.mode", Enum(&["Incremental", "Complete"])),
+            ("properties.template", Object),
+        ],
+        immutable: &[],
+        busy_state: "Running",
+    },
     TypeSpec {
         name: "microsoft.resources/resourcegroups",
         versions: &[

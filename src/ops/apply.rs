@@ -1,0 +1,177 @@
+//! `apply`: plan, refuse before the first write when anything in the plan is not allowed, ask,
+//! then converge; Ctrl-C stops starting new writes, a second one stops waiting.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::apply::Ledger;
+use crate::model::Model;
+use crate::render::Rendered;
+use crate::target::TargetOptions;
+
+pub struct Flags {
+    pub auto_approve: bool,
+    pub allow_replace: bool,
+    pub adopt: bool,
+    pub prune: bool,
+    pub break_lock: bool,
+}
+
+pub async fn run(
+    model: &Model,
+    rendered: &Rendered,
+    opts: &TargetOptions,
+    flags: &Flags,
+    saved: Option<&crate::saved::SavedPlan>,
+) -> Result<ExitCode> {
+    let target = crate::target::connect(opts).await?;
+    let (live, plan) = match super::plan::observe(&target, model, rendered).await {
+        Ok(x) => x,
+        Err(e) => {
+            target.close().await;
+            return Err(e);
+        }
+    };
+    print!("{}", crate::plan::human(&plan));
+    let mut refusals = crate::safety::refusals(&plan, flags.allow_replace, flags.adopt);
+    if let Some(s) = saved {
+        let mut drift = crate::saved::live_drift(s, &live);
+        if s.plan["orphans"] != serde_json::json!(plan.orphans) {
+            drift.push("the resources prune would delete are not the planned ones".into());
+        }
+        if !drift.is_empty() {
+            refusals.push(format!(
+                "Azure changed since the plan was made ({}); plan again:\n      {}",
+                s.created_at,
+                drift.join("\n      ")
+            ));
+        }
+    }
+    if !refusals.is_empty() {
+        eprintln!("apply refused; nothing was written:");
+        for r in &refusals {
+            eprintln!("  - {r}");
+        }
+        target.close().await;
+        return Ok(ExitCode::from(1));
+    }
+    if !plan.has_changes() {
+        println!("Nothing to do.");
+        target.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !flags.auto_approve {
+        print!(
+            "Apply these changes to {}? Type 'yes' to continue: ",
+            target.description
+        );
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if answer.trim() != "yes" {
+            println!("Cancelled; nothing was applied.");
+            target.close().await;
+            return Ok(ExitCode::from(1));
+        }
+    }
+    // One apply of this blueprint at a time (see crate::lock).
+    let settle = if target.client.poll_interval_floor() < Duration::from_secs(1) {
+        Duration::from_millis(100)
+    } else {
+        Duration::from_secs(2)
+    };
+    let rg_exists = live.contains_key(&model.rg_id.to_lowercase());
+    let lease = match crate::lock::acquire(
+        &target.client,
+        model,
+        rg_exists,
+        flags.break_lock,
+        settle,
+    )
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => {
+            target.close().await;
+            return Err(e);
+        }
+    };
+    let ids: Vec<String> = rendered.resources.iter().map(|r| r.id.clone()).collect();
+    let ledger = Arc::new(Ledger::default());
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let (flag, ledger) = (interrupted.clone(), ledger.clone());
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            flag.store(true, Ordering::SeqCst);
+            let waiting = ledger.in_flight();
+            let mut msg = format!(
+                "interrupt: starting nothing new; waiting for {} operation(s) in flight to end in Azure",
+                waiting.len()
+            );
+            for (id, what) in &waiting {
+                msg.push_str(&format!("\n    {what} {id}"));
+            }
+            msg.push_str("\nCtrl-C again stops waiting: those operations keep running in Azure, and this prints what was done.");
+            eprintln!("{msg}");
+            if tokio::signal::ctrl_c().await.is_ok() {
+                println!("{}", ledger.summary(&ids));
+                let _ = std::io::stdout().flush();
+                std::process::exit(130);
+            }
+        });
+    }
+    let progress: Arc<dyn crate::progress::Progress> =
+        if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            Arc::new(crate::progress::Bars::new())
+        } else {
+            Arc::new(crate::progress::Plain::new(true))
+        };
+    let options = crate::apply::Options {
+        concurrency: target.concurrency,
+        prune: flags.prune,
+    };
+    let observed = crate::apply::Observed {
+        live,
+        planned: plan
+            .resources
+            .iter()
+            .map(|p| (p.id.to_lowercase(), p.action))
+            .collect(),
+        orphans: if flags.prune {
+            plan.orphans.clone()
+        } else {
+            Vec::new()
+        },
+    };
+    let report = crate::apply::apply(
+        &target.client,
+        model,
+        rendered,
+        observed,
+        &options,
+        crate::apply::Controls {
+            progress,
+            interrupted,
+            ledger,
+        },
+    )
+    .await;
+    print!("{}", report.summary());
+    lease.release().await;
+    target.close().await;
+    Ok(if report.success() {
+        ExitCode::SUCCESS
+    } else if report.interrupted {
+        ExitCode::from(130)
+    } else {
+        ExitCode::from(1)
+    })
+}
