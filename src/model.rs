@@ -93,10 +93,17 @@ pub struct DeploymentM {
 #[serde(rename_all = "camelCase")]
 pub struct AccountM {
     pub name: String,
+    /// `OpenAI` or `AIServices` (the resource's `kind`).
+    pub kind: &'static str,
+    /// The account's own endpoint host (`properties.endpoint`): `<sub>.openai.azure.com` for
+    /// `OpenAI`, `<sub>.cognitiveservices.azure.com` for `AIServices`. The gateway and Front Door
+    /// call [`AccountM::host`], the Azure OpenAI host, which both kinds serve.
     pub region: String,
     pub region_display: String,
     pub subdomain: String,
     pub id: String,
+    pub endpoint_host: String,
+    /// `<sub>.openai.azure.com`: the Azure OpenAI endpoint of either kind.
     pub host: String,
     pub deployment_id: String,
     pub weight: u32,
@@ -117,11 +124,28 @@ pub struct PrivateEndpointM {
     pub subnet_id: String,
     pub connection_name: String,
     pub zone_group_id: String,
+    /// One entry per private DNS zone of the account's kind (in the zone group).
+    pub zone_configs: Vec<ZoneConfigM>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZoneConfigM {
+    /// `privatelink-openai-azure-com`: the zone name with dots as hyphens.
+    pub name: String,
+    pub zone_id: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrivateDnsM {
+    /// The zones the accounts' kinds need, each linked to every listed network.
+    pub zones: Vec<ZoneM>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZoneM {
     pub zone: String,
     pub zone_id: String,
     pub links: Vec<VnetLinkM>,
@@ -409,11 +433,14 @@ impl Model {
         let managed_identity = b.apim.as_ref().is_some_and(|a| a.auth.managed_identity);
         let networking = b.networking.as_ref();
 
+        let zone_id = |zone: &str| format!("{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}");
+        let with_dns = networking.is_some_and(|n| n.private_dns.is_some());
         let accounts: Vec<AccountM> = b
             .openai
             .accounts
             .iter()
             .map(|a| {
+                let kind = a.kind.or(b.openai.kind).unwrap_or_default();
                 let id = format!(
                     "{rg_id}/providers/Microsoft.CognitiveServices/accounts/{}",
                     a.name
@@ -430,6 +457,15 @@ impl Model {
                         let pid =
                             format!("{rg_id}/providers/Microsoft.Network/privateEndpoints/{name}");
                         PrivateEndpointM {
+                            zone_configs: kind
+                                .private_dns_zones()
+                                .iter()
+                                .filter(|_| with_dns)
+                                .map(|z| ZoneConfigM {
+                                    name: z.replace('.', "-"),
+                                    zone_id: zone_id(z),
+                                })
+                                .collect(),
                             zone_group_id: format!("{pid}/privateDnsZoneGroups/default"),
                             connection_name: format!("{name}-connection"),
                             name,
@@ -451,6 +487,13 @@ impl Model {
                 };
                 AccountM {
                     deployment_id: format!("{id}/deployments/{}", b.openai.deployment.name),
+                    kind: kind.as_str(),
+                    endpoint_host: match kind {
+                        blueprint::AccountKind::OpenAI => format!("{subdomain}.openai.azure.com"),
+                        blueprint::AccountKind::AIServices => {
+                            format!("{subdomain}.cognitiveservices.azure.com")
+                        }
+                    },
                     host: format!("{subdomain}.openai.azure.com"),
                     region_display: display(&a.region),
                     backend_id: a.name.clone(),
@@ -468,26 +511,43 @@ impl Model {
             .collect();
 
         let private_dns = networking.and_then(|n| n.private_dns.as_ref()).map(|d| {
-            let zone = "privatelink.openai.azure.com".to_string();
-            let zone_id = format!("{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}");
-            let links = d
-                .vnet_links
+            // The union of the zones of the kinds of the accounts with a private endpoint, in
+            // a stable order.
+            let mut names: Vec<&str> = b
+                .openai
+                .accounts
                 .iter()
-                .map(|v| {
-                    let vnet = v.rsplit('/').next().unwrap_or(v);
-                    let name = format!("link-{vnet}");
-                    VnetLinkM {
-                        id: format!("{zone_id}/virtualNetworkLinks/{name}"),
-                        name,
-                        vnet_id: v.clone(),
+                .filter(|a| accounts.iter().any(|m| m.name == a.name && m.private_endpoint.is_some()))
+                .flat_map(|a| a.kind.or(b.openai.kind).unwrap_or_default().private_dns_zones())
+                .copied()
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            let zones = names
+                .into_iter()
+                .map(|zone| {
+                    let zid = zone_id(zone);
+                    let links = d
+                        .vnet_links
+                        .iter()
+                        .map(|v| {
+                            let vnet = v.rsplit('/').next().unwrap_or(v);
+                            let name = format!("link-{vnet}");
+                            VnetLinkM {
+                                id: format!("{zid}/virtualNetworkLinks/{name}"),
+                                name,
+                                vnet_id: v.clone(),
+                            }
+                        })
+                        .collect();
+                    ZoneM {
+                        zone: zone.to_string(),
+                        zone_id: zid,
+                        links,
                     }
                 })
                 .collect();
-            PrivateDnsM {
-                zone,
-                zone_id,
-                links,
-            }
+            PrivateDnsM { zones }
         });
 
         let public_network_access = networking

@@ -79,6 +79,11 @@ impl Pattern {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OpenAi {
+    /// Resource kind of every account that does not set its own: `AIServices` (a Microsoft
+    /// Foundry resource, the default for new blueprints) or `OpenAI` (a classic Azure OpenAI
+    /// resource). The kind is immutable in Azure: keep `OpenAI` for accounts already deployed.
+    #[serde(default)]
+    pub kind: Option<AccountKind>,
     /// The model deployment created on every account.
     pub deployment: Deployment,
     /// The accounts (at least one).
@@ -122,6 +127,9 @@ pub struct Account {
     /// Custom subdomain (`<subdomain>.openai.azure.com`); defaults to the account name.
     #[serde(default)]
     pub custom_subdomain: Option<String>,
+    /// Resource kind of this account; defaults to `openai.kind` (itself `AIServices`).
+    #[serde(default)]
+    pub kind: Option<AccountKind>,
     /// Deployment name on this account when it differs from `openai.deployment.name`.
     #[serde(default)]
     pub deployment_name: Option<String>,
@@ -133,6 +141,39 @@ pub struct Account {
     pub priority: Option<u32>,
 }
 
+/// The `kind` of a `Microsoft.CognitiveServices/accounts` resource that serves Azure OpenAI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+pub enum AccountKind {
+    /// Classic Azure OpenAI resource: endpoint `<subdomain>.openai.azure.com`, private DNS zone
+    /// `privatelink.openai.azure.com`.
+    OpenAI,
+    /// Microsoft Foundry resource: endpoint `<subdomain>.cognitiveservices.azure.com`, also
+    /// `<subdomain>.openai.azure.com` and `<subdomain>.services.ai.azure.com`; its private
+    /// endpoint needs the three matching `privatelink.` zones.
+    #[default]
+    AIServices,
+}
+
+impl AccountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::OpenAI => "OpenAI",
+            AccountKind::AIServices => "AIServices",
+        }
+    }
+    /// The private DNS zones a private endpoint of this kind (group id `account`) registers in.
+    pub fn private_dns_zones(self) -> &'static [&'static str] {
+        match self {
+            AccountKind::OpenAI => &["privatelink.openai.azure.com"],
+            AccountKind::AIServices => &[
+                "privatelink.cognitiveservices.azure.com",
+                "privatelink.openai.azure.com",
+                "privatelink.services.ai.azure.com",
+            ],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Networking {
@@ -142,7 +183,9 @@ pub struct Networking {
     /// One private endpoint per listed account.
     #[serde(default)]
     pub private_endpoints: Vec<PrivateEndpointSpec>,
-    /// The `privatelink.openai.azure.com` zone and the VNets linked to it.
+    /// The private DNS zones the accounts' kinds need (`privatelink.openai.azure.com`; for
+    /// `AIServices` also `privatelink.cognitiveservices.azure.com` and
+    /// `privatelink.services.ai.azure.com`) and the VNets linked to each.
     #[serde(default)]
     pub private_dns: Option<PrivateDns>,
 }

@@ -342,16 +342,20 @@ pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
 /// Model x version x deployment type in every account's region, data zones, account kinds.
 fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
     let d = &b.openai.deployment;
-    let kind_regions = caps.account_kind_regions("OpenAI").unwrap_or(&[]);
     let mut unknown = false;
     for (i, acc) in b.openai.accounts.iter().enumerate() {
         let field = format!("openai.accounts[{i}].region");
         let region = capabilities::arm_name(&acc.region);
+        let kind = acc.kind.or(b.openai.kind).unwrap_or_default().as_str();
+        let kind_regions = caps.account_kind_regions(kind).unwrap_or(&[]);
         if !kind_regions.contains(&region) {
             problems.push((
                 "AOAI023",
                 field,
-                format!("Azure OpenAI accounts are not offered in {}", acc.region),
+                format!(
+                    "Azure OpenAI accounts of kind {kind} are not offered in {}",
+                    acc.region
+                ),
             ));
             continue;
         }

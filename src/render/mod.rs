@@ -145,16 +145,16 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
             &[],
         )?;
     }
-    if let Some(dns) = &m.private_dns {
+    for z in m.private_dns.iter().flat_map(|d| &d.zones) {
         b.add(
-            &dns.zone_id,
+            &z.zone_id,
             "Microsoft.Network/privateDnsZones",
             api::PRIVATE_DNS,
             "private-dns-zone",
             json!({}),
             &[],
         )?;
-        for l in &dns.links {
+        for l in &z.links {
             b.add(
                 &l.id,
                 "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
@@ -176,7 +176,7 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
                 json!({ "r": r }),
                 &[],
             )?;
-            if m.private_dns.is_some() {
+            if !pe.zone_configs.is_empty() {
                 b.add(
                     &pe.zone_group_id,
                     "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",

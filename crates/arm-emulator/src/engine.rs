@@ -1142,11 +1142,26 @@ impl Engine {
                     .and_then(Value::as_str)
                     .unwrap_or(&name)
                     .to_lowercase();
-                props.insert(
-                    "endpoint".into(),
-                    json!(format!("https://{sub}.openai.azure.com/")),
-                );
-                props.insert("endpoints".into(), json!({ "OpenAI Language Model Instance API": format!("https://{sub}.openai.azure.com/") }));
+                // A Foundry resource (AIServices) answers on three hosts; its own endpoint is
+                // the Cognitive Services one, and it serves Azure OpenAI on openai.azure.com.
+                let openai = format!("https://{sub}.openai.azure.com/");
+                if body["kind"].as_str() == Some("AIServices") {
+                    props.insert(
+                        "endpoint".into(),
+                        json!(format!("https://{sub}.cognitiveservices.azure.com/")),
+                    );
+                    props.insert("endpoints".into(), json!({
+                        "OpenAI Language Model Instance API": openai,
+                        "Azure AI Model Inference API": format!("https://{sub}.services.ai.azure.com/"),
+                        "Cognitive Services": format!("https://{sub}.cognitiveservices.azure.com/"),
+                    }));
+                } else {
+                    props.insert("endpoint".into(), json!(openai));
+                    props.insert(
+                        "endpoints".into(),
+                        json!({ "OpenAI Language Model Instance API": openai }),
+                    );
+                }
             }
             "microsoft.apimanagement/service" => {
                 let loc = arm_region(body["location"].as_str().unwrap_or(""));
