@@ -63,6 +63,15 @@ pub struct Model {
 
 pub const OWNER_TAG: &str = "aoai-arch-blueprint";
 
+/// The private DNS zone of API Management's inbound private endpoints (group id `Gateway`).
+pub const APIM_PRIVATE_DNS_ZONE: &str = "privatelink.azure-api.net";
+
+/// Graph key of the second request for one resource: a step (`lock-down`) after the resource
+/// exists. The request goes to the resource id before the `#`; see `Resource::arm_id`.
+pub fn step_key(id: &str, step: &str) -> String {
+    format!("{id}#{step}")
+}
+
 /// The ownership id of a blueprint: its `id`, or `<subscription>/<resource group>/<main
 /// resource>` (API Management, else the Front Door profile). Never the file name, which two
 /// unrelated blueprints may share.
@@ -123,6 +132,8 @@ pub struct PrivateEndpointM {
     pub id: String,
     pub subnet_id: String,
     pub connection_name: String,
+    /// `account` (Cognitive Services) or `Gateway` (API Management).
+    pub group_id: &'static str,
     pub zone_group_id: String,
     /// One entry per private DNS zone of the account's kind (in the zone group).
     pub zone_configs: Vec<ZoneConfigM>,
@@ -170,6 +181,11 @@ pub struct ApimM {
     pub virtual_network_type: &'static str,
     /// Subnet of the primary region's gateway when the service has a virtual network.
     pub subnet_id: Option<String>,
+    /// Inbound private endpoint of the gateway (group id `Gateway`).
+    pub private_endpoint: Option<PrivateEndpointM>,
+    /// The second request for the service that disables public network access once its
+    /// private endpoint connections are approved: its node key, see [`lock_down_key`].
+    pub lock_down: Option<String>,
     pub publisher_name: String,
     pub publisher_email: String,
     pub additional_locations: Vec<ApimRegionM>,
@@ -457,6 +473,7 @@ impl Model {
                         let pid =
                             format!("{rg_id}/providers/Microsoft.Network/privateEndpoints/{name}");
                         PrivateEndpointM {
+                            group_id: "account",
                             zone_configs: kind
                                 .private_dns_zones()
                                 .iter()
@@ -521,6 +538,14 @@ impl Model {
                 .flat_map(|a| a.kind.or(b.openai.kind).unwrap_or_default().private_dns_zones())
                 .copied()
                 .collect();
+            let apim_pe = b
+                .apim
+                .as_ref()
+                .and_then(|a| a.network.as_ref())
+                .is_some_and(|n| n.private_endpoint.is_some());
+            if apim_pe && b.pattern.has_apim() {
+                names.push(APIM_PRIVATE_DNS_ZONE);
+            }
             names.sort_unstable();
             names.dedup();
             let zones = names
@@ -609,7 +634,7 @@ fn build_apim(
         backend_ids: vec![],
         fallback_backend_ids: vec![],
         pool_id: String::new(),
-        subnet_id: a.network.as_ref().map(|n| n.subnet_id.clone()),
+        subnet_id: a.network.as_ref().and_then(|n| n.subnet_id.clone()),
     }];
     for (i, r) in a.additional_regions.iter().enumerate() {
         regions.push(ApimRegionM {
@@ -626,7 +651,11 @@ fn build_apim(
             backend_ids: vec![],
             fallback_backend_ids: vec![],
             pool_id: String::new(),
-            subnet_id: a.network.as_ref().and(r.subnet_id.clone()),
+            subnet_id: a
+                .network
+                .as_ref()
+                .and_then(|n| n.subnet_id.as_ref())
+                .and(r.subnet_id.clone()),
         });
     }
     let backends: Vec<BackendM> = accounts
@@ -778,8 +807,43 @@ fn build_apim(
         principal_id: after_apply(&id, "/identity/principalId", false),
         sku_name: a.sku.name.as_str(),
         capacity: a.sku.capacity,
-        virtual_network_type: a.network.as_ref().map_or("None", |n| n.mode.as_str()),
-        subnet_id: a.network.as_ref().map(|n| n.subnet_id.clone()),
+        virtual_network_type: a
+            .network
+            .as_ref()
+            .filter(|n| n.subnet_id.is_some())
+            .map_or("None", |n| n.mode.as_str()),
+        subnet_id: a.network.as_ref().and_then(|n| n.subnet_id.clone()),
+        private_endpoint: a
+            .network
+            .as_ref()
+            .and_then(|n| n.private_endpoint.as_ref())
+            .map(|p| {
+                let name = format!("pe-{}", a.name);
+                let pid = format!("{rg_id}/providers/Microsoft.Network/privateEndpoints/{name}");
+                let with_dns = b.networking.as_ref().is_some_and(|n| n.private_dns.is_some());
+                PrivateEndpointM {
+                    zone_group_id: format!("{pid}/privateDnsZoneGroups/default"),
+                    connection_name: format!("{name}-connection"),
+                    group_id: "Gateway",
+                    zone_configs: with_dns
+                        .then(|| ZoneConfigM {
+                            name: APIM_PRIVATE_DNS_ZONE.replace('.', "-"),
+                            zone_id: format!(
+                                "{rg_id}/providers/Microsoft.Network/privateDnsZones/{APIM_PRIVATE_DNS_ZONE}"
+                            ),
+                        })
+                        .into_iter()
+                        .collect(),
+                    name,
+                    id: pid,
+                    subnet_id: p.subnet_id.clone(),
+                }
+            }),
+        lock_down: a
+            .network
+            .as_ref()
+            .filter(|n| n.public_network_access == Some(blueprint::PublicNetworkAccess::Disabled))
+            .map(|_| step_key(&id, "lock-down")),
         publisher_name: a.publisher.name.clone(),
         publisher_email: a.publisher.email.clone(),
         additional_locations: regions[1..].to_vec(),

@@ -325,14 +325,39 @@ pub struct ApimRegion {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApimNetwork {
-    /// `External` (gateway reachable from the internet) or `Internal` (only from the network).
+    /// `External` (gateway reachable from the internet) or `Internal` (only from the network,
+    /// classic injection only). Used with `subnetId`.
+    #[serde(default)]
     pub mode: ApimVnetMode,
-    /// Resource id of the primary region's subnet.
+    /// Resource id of the primary region's subnet: classic injection (Developer, Premium: an
+    /// undelegated subnet with a network security group) or v2 outbound integration (Standard
+    /// v2, Premium v2: a subnet delegated to `Microsoft.Web/serverFarms`). Absent: the gateway
+    /// is in no virtual network.
+    #[serde(default)]
+    pub subnet_id: Option<String>,
+    /// Inbound private endpoint (group id `Gateway`, zone `privatelink.azure-api.net`): callers
+    /// in a virtual network reach the gateway privately. Not on classic instances injected in a
+    /// virtual network, nor on Basic v2.
+    #[serde(default)]
+    pub private_endpoint: Option<ApimPrivateEndpoint>,
+    /// `Disabled` locks the gateway down to its private endpoint connections (its own private
+    /// endpoint, Front Door's Private Link). Azure refuses `Disabled` when the service is
+    /// created, so apply creates it with public access and disables it in a second step, after
+    /// the connections are approved.
+    #[serde(default)]
+    pub public_network_access: Option<PublicNetworkAccess>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApimPrivateEndpoint {
+    /// Resource id of the subnet of the private endpoint (in the gateway's region).
     pub subnet_id: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
 pub enum ApimVnetMode {
+    #[default]
     External,
     Internal,
 }

@@ -559,12 +559,29 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
             );
         }
     }
-    if let Some(n) = a.network.as_ref().filter(|n| !is_subnet_id(&n.subnet_id)) {
-        c.fail(
-            "apim.network.subnetId",
-            format!("`{}` is not a subnet resource id", n.subnet_id),
-            Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>".into()),
-        );
+    if let Some(n) = &a.network {
+        let subnet_help = "expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>";
+        if let Some(id) = n.subnet_id.as_deref().filter(|id| !is_subnet_id(id)) {
+            c.fail(
+                "apim.network.subnetId",
+                format!("`{id}` is not a subnet resource id"),
+                Some(subnet_help.into()),
+            );
+        }
+        if let Some(pe) = n.private_endpoint.as_ref().filter(|p| !is_subnet_id(&p.subnet_id)) {
+            c.fail(
+                "apim.network.privateEndpoint.subnetId",
+                format!("`{}` is not a subnet resource id", pe.subnet_id),
+                Some(subnet_help.into()),
+            );
+        }
+        if n.mode == ApimVnetMode::Internal && n.subnet_id.is_none() {
+            c.fail(
+                "apim.network.mode",
+                "Internal mode puts the gateway in a virtual network, but apim.network.subnetId is not set",
+                Some("set apim.network.subnetId to the gateway's subnet, or remove mode: Internal".into()),
+            );
+        }
     }
     c.weight_priority("apim", a.primary_weight, a.primary_priority);
     // Each gateway region routes to its own region's accounts.

@@ -107,7 +107,8 @@ pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
 
     let sku = apim.sku.name.as_str();
     let tier: Option<ApimTier> = caps.apim_tier(sku).copied();
-    let network = apim.network.as_ref();
+    // The gateway's virtual network (a section with only an inbound private endpoint has none).
+    let network = apim.network.as_ref().filter(|n| n.subnet_id.is_some());
     // Does the tier accept the configured virtual network?
     let vnet_ok = match (network, tier) {
         (None, _) | (_, None) => false,
@@ -138,7 +139,7 @@ pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
     let mut gateways = vec![Gateway {
         region: b.location.as_str(),
         field: "location".into(),
-        subnet: network.map(|n| n.subnet_id.as_str()),
+        subnet: network.and_then(|n| n.subnet_id.as_deref()),
     }];
     for (i, r) in apim.additional_regions.iter().enumerate() {
         if network.is_some() && r.subnet_id.is_none() {

@@ -34,6 +34,12 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// The ARM id the request goes to: `id` itself, or for a step node (`<id>#<step>`, a second
+    /// request for a resource, see [`model::step_key`]) the part before the `#`.
+    pub fn arm_id(&self) -> &str {
+        self.id.split('#').next().unwrap_or(&self.id)
+    }
+
     pub fn body_json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
@@ -195,6 +201,9 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
     if let Some(fd) = &m.front_door {
         render_front_door(&mut b, fd)?;
     }
+    if let Some(apim) = &m.apim {
+        render_lock_down(&mut b, apim)?;
+    }
 
     let mut queries = Vec::new();
     let mut policies = Vec::new();
@@ -269,6 +278,28 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
         json!({}),
         &[],
     )?;
+
+    if let Some(pe) = &apim.private_endpoint {
+        let r = json!({ "region": m.location, "id": apim.id, "privateEndpoint": pe });
+        b.add(
+            &pe.id,
+            "Microsoft.Network/privateEndpoints",
+            api::NETWORK,
+            "private-endpoint",
+            json!({ "r": r }),
+            &[],
+        )?;
+        if !pe.zone_configs.is_empty() {
+            b.add(
+                &pe.zone_group_id,
+                "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+                api::NETWORK,
+                "private-dns-zone-group",
+                json!({ "r": r }),
+                &[],
+            )?;
+        }
+    }
 
     // The APIM identity may call each account (and send to Event Hub).
     if apim.managed_identity {
@@ -522,6 +553,39 @@ fn render_front_door(b: &mut Builder, fd: &model::FrontDoorM) -> Result<()> {
         "afd-security-policy",
         json!({}),
         &[],
+    )?;
+    Ok(())
+}
+
+/// The second request for the API Management service: public network access Disabled, which
+/// Azure accepts only once the service has an approved private endpoint connection. It waits
+/// for the service, its inbound private endpoint (approved on creation) and every Front Door
+/// origin over Private Link to it (apply approves their connections right after writing them).
+fn render_lock_down(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
+    let Some(key) = &apim.lock_down else {
+        return Ok(());
+    };
+    let mut deps: Vec<&str> = vec![&apim.id];
+    deps.extend(apim.private_endpoint.as_ref().map(|p| p.id.as_str()));
+    if let Some(fd) = &b.model.front_door {
+        deps.extend(
+            fd.origins
+                .iter()
+                .filter(|o| {
+                    o.private_link
+                        .as_ref()
+                        .is_some_and(|p| p.target_id.eq_ignore_ascii_case(&apim.id))
+                })
+                .map(|o| o.id.as_str()),
+        );
+    }
+    b.add(
+        key,
+        "Microsoft.ApiManagement/service",
+        api::APIM,
+        "apim-service",
+        json!({ "lockDown": true }),
+        &deps,
     )?;
     Ok(())
 }

@@ -27,7 +27,7 @@ pub fn label(r: &Resource) -> String {
 
 /// Request line of a PUT, relative to the ARM endpoint.
 pub fn request_path(r: &Resource) -> String {
-    format!("{}?api-version={}", r.id, r.api_version)
+    format!("{}?api-version={}", r.arm_id(), r.api_version)
 }
 
 /// The whole `.http` file of one request: what a reviewer reads and what `apply` sends.
