@@ -449,7 +449,8 @@ impl Model {
         let managed_identity = b.apim.as_ref().is_some_and(|a| a.auth.managed_identity);
         let networking = b.networking.as_ref();
 
-        let zone_id = |zone: &str| format!("{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}");
+        let zone_id =
+            |zone: &str| format!("{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}");
         let with_dns = networking.is_some_and(|n| n.private_dns.is_some());
         let accounts: Vec<AccountM> = b
             .openai
@@ -534,8 +535,17 @@ impl Model {
                 .openai
                 .accounts
                 .iter()
-                .filter(|a| accounts.iter().any(|m| m.name == a.name && m.private_endpoint.is_some()))
-                .flat_map(|a| a.kind.or(b.openai.kind).unwrap_or_default().private_dns_zones())
+                .filter(|a| {
+                    accounts
+                        .iter()
+                        .any(|m| m.name == a.name && m.private_endpoint.is_some())
+                })
+                .flat_map(|a| {
+                    a.kind
+                        .or(b.openai.kind)
+                        .unwrap_or_default()
+                        .private_dns_zones()
+                })
                 .copied()
                 .collect();
             let apim_pe = b

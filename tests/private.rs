@@ -54,11 +54,16 @@ fn account_kind_defaults_to_ai_services_with_its_three_private_dns_zones() {
         v["openai"]["accounts"][1]["kind"] = "OpenAI".into();
     });
     let reqs = render(&bp, &dir.path().join("out"));
-    assert_eq!(body(&reqs, "accounts/aoai-apim-swc-1")["kind"], "AIServices");
+    assert_eq!(
+        body(&reqs, "accounts/aoai-apim-swc-1")["kind"],
+        "AIServices"
+    );
     assert_eq!(body(&reqs, "accounts/aoai-apim-swc-2")["kind"], "OpenAI");
     let zones: Vec<&str> = reqs
         .iter()
-        .filter(|(id, _, _)| id.contains("/privateDnsZones/") && !id.contains("/virtualNetworkLinks/"))
+        .filter(|(id, _, _)| {
+            id.contains("/privateDnsZones/") && !id.contains("/virtualNetworkLinks/")
+        })
         .map(|(id, _, _)| id.rsplit('/').next().unwrap())
         .collect();
     assert_eq!(
@@ -81,7 +86,14 @@ fn account_kind_defaults_to_ai_services_with_its_three_private_dns_zones() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["properties"]["privateDnsZoneId"].as_str().unwrap().rsplit('/').next().unwrap())
+        .map(|c| {
+            c["properties"]["privateDnsZoneId"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+        })
         .collect();
     assert_eq!(configs, zones);
     // The gateway calls the Azure OpenAI host, which both kinds serve.
@@ -98,8 +110,346 @@ fn classic_kind_keeps_one_zone() {
     let reqs = render(&common::example("apim"), dir.path());
     let zones = reqs
         .iter()
-        .filter(|(id, _, _)| id.contains("/privateDnsZones/") && !id.contains("/virtualNetworkLinks/"))
+        .filter(|(id, _, _)| {
+            id.contains("/privateDnsZones/") && !id.contains("/virtualNetworkLinks/")
+        })
         .count();
     assert_eq!(zones, 1);
     assert_eq!(body(&reqs, "accounts/aoai-apim-swc-1")["kind"], "OpenAI");
+}
+
+struct Lint {
+    code: Option<i32>,
+    findings: Vec<Value>,
+    stderr: String,
+    text: String,
+}
+
+/// Lint an example after text edits (`--format json`).
+fn lint(base: &str, edits: &[(&str, &str)]) -> Lint {
+    let mut text = common::read(&common::example(base));
+    for (from, to) in edits {
+        assert!(text.contains(from), "`{from}` not in {base}");
+        text = text.replacen(from, to, 1);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join(format!("{base}.yaml"));
+    std::fs::write(&bp, &text).unwrap();
+    let out = common::bin()
+        .arg("lint")
+        .arg(&bp)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let findings = serde_json::from_slice::<Value>(&out.stdout)
+        .ok()
+        .and_then(|v| v["findings"].as_array().cloned())
+        .unwrap_or_default();
+    Lint {
+        code: out.status.code(),
+        findings,
+        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+        text,
+    }
+}
+
+fn line_of(text: &str, needle: &str) -> u64 {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("`{needle}` not in the blueprint")) as u64
+        + 1
+}
+
+/// The error of `rule` at `field`, on the line holding `needle`.
+fn assert_error(r: &Lint, rule: &str, field: &str, needle: &str) {
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f["rule"] == rule && f["location"]["field"] == field)
+        .unwrap_or_else(|| panic!("no {rule} at {field}: {:#?}\n{}", r.findings, r.stderr));
+    assert_eq!(f["severity"], "error", "{f:#}");
+    assert_eq!(f["location"]["line"], line_of(&r.text, needle), "{f:#}");
+    assert!(!f["message"].as_str().unwrap_or("").is_empty());
+    assert_eq!(r.code, Some(1));
+}
+
+const PE_SUBNET: &str = "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/private-endpoints";
+
+#[test]
+fn private_example_lints_clean() {
+    let r = lint("afd-apim-private", &[]);
+    assert_eq!(r.code, Some(0), "{:#?}", r.findings);
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+}
+
+#[test]
+fn inbound_private_endpoint_on_an_injected_premium_is_an_error() {
+    let pe = format!("    privateEndpoint: {{ subnetId: {PE_SUBNET} }}\n  loadBalancing:");
+    let r = lint("apim", &[("  loadBalancing:", &pe)]);
+    assert_error(
+        &r,
+        "AOAI050",
+        "apim.network.privateEndpoint",
+        "privateEndpoint:",
+    );
+}
+
+#[test]
+fn inbound_private_endpoint_on_basic_v2_is_an_error() {
+    let pe = format!("    privateEndpoint: {{ subnetId: {PE_SUBNET} }}\n  loadBalancing:");
+    let r = lint(
+        "apim",
+        &[
+            ("sku: { name: Premium, capacity: 1 }", "sku: { name: BasicV2, capacity: 1 }"),
+            ("    mode: External\n    subnetId: /subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/apim\n", ""),
+            ("  loadBalancing:", &pe),
+        ],
+    );
+    assert_error(
+        &r,
+        "AOAI051",
+        "apim.network.privateEndpoint",
+        "privateEndpoint:",
+    );
+}
+
+#[test]
+fn lock_down_without_a_private_connection_is_an_error() {
+    // Injected Premium: no inbound private endpoint possible, no Front Door.
+    let r = lint(
+        "apim",
+        &[(
+            "  loadBalancing:",
+            "    publicNetworkAccess: Disabled\n  loadBalancing:",
+        )],
+    );
+    assert_error(
+        &r,
+        "AOAI052",
+        "apim.network.publicNetworkAccess",
+        "    publicNetworkAccess: Disabled",
+    );
+}
+
+#[test]
+fn lock_down_with_front_door_on_the_public_endpoint_is_an_error() {
+    let r = lint(
+        "afd-apim-private",
+        &[("  privateLink: true", "  privateLink: false")],
+    );
+    assert_error(
+        &r,
+        "AOAI053",
+        "apim.network.publicNetworkAccess",
+        "    publicNetworkAccess: Disabled",
+    );
+}
+
+#[test]
+fn vnet_integration_on_a_classic_tier_and_injection_on_v2_are_errors() {
+    // Classic Standard has neither injection nor outbound integration.
+    let r = lint(
+        "apim",
+        &[(
+            "sku: { name: Premium, capacity: 1 }",
+            "sku: { name: Standard, capacity: 1 }",
+        )],
+    );
+    assert_error(&r, "AOAI017", "apim.network", "  network:");
+    // Standard v2 integrates outbound only: Internal (injection) is refused.
+    let r = lint(
+        "afd-apim-private",
+        &[("    mode: External", "    mode: Internal")],
+    );
+    assert_error(&r, "AOAI017", "apim.network.mode", "    mode: Internal");
+}
+
+#[test]
+fn internal_mode_without_a_subnet_is_a_located_validation_error() {
+    let r = lint(
+        "afd-apim-private",
+        &[
+            ("    mode: External", "    mode: Internal"),
+            ("    subnetId: /subscriptions/00000000-0000-0000-0000-000000000004/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-aoai-eus2/subnets/apim-outbound\n", ""),
+        ],
+    );
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("apim.network.mode"), "{}", r.stderr);
+    assert!(r.stderr.contains("subnetId is not set"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!(":{}:", line_of(&r.text, "mode: Internal"))),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Index of the first log entry after `from` matching `pred`.
+fn position(log: &[Value], from: usize, pred: impl Fn(&Value) -> bool) -> Option<usize> {
+    log.iter().skip(from).position(pred).map(|i| i + from)
+}
+
+#[test]
+fn lock_down_happens_after_the_approvals_and_a_second_apply_writes_nothing() {
+    let emu = common::Emulator::start("3000", "none", 3);
+    let bp = common::example("afd-apim-private");
+    let out = common::run(&["apply", "--auto-approve"], &bp, &emu.url);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let service = "/subscriptions/00000000-0000-0000-0000-000000000004/resourcegroups/rg-aoai-private/providers/microsoft.apimanagement/service/apim-aoai-private";
+    let log = emu.log();
+    let put = |e: &Value, id: &str| e["method"] == "PUT" && e["resource_id"] == id;
+    let service_puts: Vec<usize> = log
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| put(e, service) && e["status"].as_u64().is_some_and(|s| s < 300))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(service_puts.len(), 2, "create, then lock down");
+    let approval = position(&log, 0, |e| {
+        e["method"] == "PUT"
+            && e["resource_id"].as_str().is_some_and(|id| {
+                id.starts_with(&format!("{service}/privateendpointconnections/afd-"))
+            })
+    })
+    .expect("Front Door's connection approved");
+    let gateway_pe = position(&log, 0, |e| {
+        put(e, "/subscriptions/00000000-0000-0000-0000-000000000004/resourcegroups/rg-aoai-private/providers/microsoft.network/privateendpoints/pe-apim-aoai-private")
+    })
+    .expect("the gateway's private endpoint");
+    assert!(service_puts[0] < approval && service_puts[0] < gateway_pe);
+    assert!(
+        service_puts[1] > approval && service_puts[1] > gateway_pe,
+        "the lock-down PUT ({}) must follow the approval ({approval}) and the private endpoint ({gateway_pe})",
+        service_puts[1]
+    );
+    // Nothing refused on the way (Azure refuses Disabled at creation, and before an approval).
+    let refused: Vec<&Value> = log
+        .iter()
+        .filter(|e| e["method"] == "PUT" && e["status"].as_u64().is_some_and(|s| s >= 400))
+        .collect();
+    assert!(refused.is_empty(), "{refused:#?}");
+    let (status, doc) = common::http(
+        &emu.url,
+        "GET",
+        &format!("{service}?api-version=2024-05-01"),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(doc["properties"]["publicNetworkAccess"], "Disabled");
+
+    // Plan sees the step done; a second apply writes nothing.
+    let plan = common::run(&["plan", "--detailed-exitcode"], &bp, &emu.url);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&plan.stdout)
+    );
+    let before = common::writes(&emu.log());
+    let again = common::run(&["apply", "--auto-approve"], &bp, &emu.url);
+    assert!(again.status.success());
+    assert_eq!(common::writes(&emu.log()), before, "a second apply wrote");
+}
+
+#[test]
+fn plan_shows_the_lock_down_step() {
+    let emu = common::Emulator::start("3000", "none", 4);
+    let plan = common::run(&["plan"], &common::example("afd-apim-private"), &emu.url);
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        text.contains("service/apim-aoai-private#lock-down will be updated in place"),
+        "{text}"
+    );
+    assert!(
+        text.contains("properties.publicNetworkAccess: \"Enabled\" -> \"Disabled\""),
+        "{text}"
+    );
+    assert!(text.contains("Azure refuses public network access Disabled at creation"));
+}
+
+#[test]
+fn emulator_refuses_what_the_tier_lacks() {
+    let emu = common::Emulator::start("3000", "none", 6);
+    let rg = "/subscriptions/00000000-0000-0000-0000-000000000009/resourceGroups/rg-x";
+    let (s, _) = common::http(
+        &emu.url,
+        "PUT",
+        &format!("{rg}?api-version=2025-04-01"),
+        Some(&serde_json::json!({"location": "eastus2"})),
+    );
+    assert!(s < 300);
+    let service = |sku: &str, vnet: &str| {
+        serde_json::json!({
+            "location": "eastus2", "sku": { "name": sku, "capacity": 1 },
+            "properties": { "publisherName": "x", "publisherEmail": "x@contoso.com",
+                "virtualNetworkType": vnet,
+                "virtualNetworkConfiguration": { "subnetResourceId": format!("{rg}/providers/Microsoft.Network/virtualNetworks/v/subnets/s") } }
+        })
+    };
+    let apim = format!("{rg}/providers/Microsoft.ApiManagement/service");
+    // Outbound integration on Basic v2, injection (Internal) on Standard v2.
+    let (s, e) = common::http(
+        &emu.url,
+        "PUT",
+        &format!("{apim}/a1?api-version=2024-05-01"),
+        Some(&service("BasicV2", "External")),
+    );
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (400, Some("NotSupported")),
+        "{e}"
+    );
+    let (s, e) = common::http(
+        &emu.url,
+        "PUT",
+        &format!("{apim}/a2?api-version=2024-05-01"),
+        Some(&service("StandardV2", "Internal")),
+    );
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (400, Some("NotSupported")),
+        "{e}"
+    );
+    // Standard v2 with outbound integration is accepted.
+    let (s, e) = common::http(
+        &emu.url,
+        "PUT",
+        &format!("{apim}/a3?api-version=2024-05-01"),
+        Some(&service("StandardV2", "External")),
+    );
+    assert!(s < 300, "{e}");
+    // A private endpoint to a Basic v2 service.
+    let mut plain = service("BasicV2", "None");
+    plain["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("virtualNetworkConfiguration");
+    let (s, e) = common::http(
+        &emu.url,
+        "PUT",
+        &format!("{apim}/a4?api-version=2024-05-01"),
+        Some(&plain),
+    );
+    assert!(s < 300, "{e}");
+    let pe = serde_json::json!({
+        "location": "eastus2",
+        "properties": { "subnet": { "id": format!("{rg}/providers/Microsoft.Network/virtualNetworks/v/subnets/pe") },
+            "privateLinkServiceConnections": [ { "name": "c", "properties": { "privateLinkServiceId": format!("{apim}/a4"), "groupIds": ["Gateway"] } } ] }
+    });
+    let (s, e) = common::http(
+        &emu.url,
+        "PUT",
+        &format!("{rg}/providers/Microsoft.Network/privateEndpoints/pe-a4?api-version=2025-07-01"),
+        Some(&pe),
+    );
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (400, Some("NotSupported")),
+        "{e}"
+    );
 }

@@ -568,7 +568,11 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 Some(subnet_help.into()),
             );
         }
-        if let Some(pe) = n.private_endpoint.as_ref().filter(|p| !is_subnet_id(&p.subnet_id)) {
+        if let Some(pe) = n
+            .private_endpoint
+            .as_ref()
+            .filter(|p| !is_subnet_id(&p.subnet_id))
+        {
             c.fail(
                 "apim.network.privateEndpoint.subnetId",
                 format!("`{}` is not a subnet resource id", pe.subnet_id),

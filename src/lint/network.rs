@@ -32,7 +32,8 @@ pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
                 "apim.network.privateEndpoint",
                 format!(
                     "the {sku} tier offers no inbound private endpoint (tiers that do: {})",
-                    caps.apim_tiers_with(|t| t.inbound_private_endpoint).join(", ")
+                    caps.apim_tiers_with(|t| t.inbound_private_endpoint)
+                        .join(", ")
                 ),
             );
         } else if injected_classic {

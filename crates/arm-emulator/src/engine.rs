@@ -1060,7 +1060,9 @@ impl Engine {
                         .as_str()
                         .unwrap_or("");
                     if let Some(sku) = self.apim_sku(target).filter(|s| {
-                        !caps.apim_tier(s).is_some_and(|t| t.inbound_private_endpoint)
+                        !caps
+                            .apim_tier(s)
+                            .is_some_and(|t| t.inbound_private_endpoint)
                     }) {
                         return Some(error(400, "NotSupported", format!("Setting up Private Endpoint Connection for API Management service {target} is not supported by the {sku} tier. Tiers that support it: {}.", caps.apim_tiers_with(|t| t.inbound_private_endpoint).join(", ")), ""));
                     }
@@ -1279,7 +1281,11 @@ impl Engine {
                 let name = format!(
                     "{}.{}",
                     path.id.rsplit('/').next().unwrap_or("pe"),
-                    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, path.id.to_lowercase().as_bytes()).simple()
+                    uuid::Uuid::new_v5(
+                        &uuid::Uuid::NAMESPACE_URL,
+                        path.id.to_lowercase().as_bytes()
+                    )
+                    .simple()
                 );
                 let id = format!("{target}/privateEndpointConnections/{name}");
                 if self.resources.contains_key(&id.to_lowercase()) {
