@@ -58,7 +58,19 @@ pub struct Model {
     pub public_network_access: &'static str,
     pub disable_local_auth: bool,
     pub apim: Option<ApimM>,
+    /// `apim.instances`: more services with the primary's configuration, one per region.
+    pub apim_instances: Vec<InstanceM>,
     pub front_door: Option<FrontDoorM>,
+}
+
+/// One service of `apim.instances`: its resolved service, and the accounts as it sees them
+/// (its own role assignment on each).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceM {
+    pub apim: ApimM,
+    pub accounts: Vec<AccountM>,
+    pub location: String,
 }
 
 pub const OWNER_TAG: &str = "aoai-arch-blueprint";
@@ -594,10 +606,21 @@ impl Model {
             .apim
             .as_ref()
             .map(|a| build_apim(b, a, &rg_id, apim_id.clone().unwrap_or_default(), &accounts));
+        let apim_instances: Vec<InstanceM> = blueprint::instances::instance_blueprints(b)
+            .iter()
+            .filter_map(|(_, one)| {
+                let m = Model::build(one);
+                Some(InstanceM {
+                    apim: m.apim?,
+                    accounts: m.accounts,
+                    location: m.location,
+                })
+            })
+            .collect();
         let front_door = b
             .front_door
             .as_ref()
-            .map(|f| build_front_door(b, f, &rg_id, &accounts, apim.as_ref()));
+            .map(|f| build_front_door(b, f, &rg_id, &accounts, apim.as_ref(), &apim_instances));
 
         let d = &b.openai.deployment;
         Model {
@@ -620,6 +643,7 @@ impl Model {
             public_network_access,
             disable_local_auth: managed_identity,
             apim,
+            apim_instances,
             front_door,
         }
     }
@@ -640,7 +664,14 @@ fn build_apim(
         capacity: a.sku.capacity,
         weight: a.primary_weight.unwrap_or(50),
         priority: a.primary_priority.unwrap_or(1),
-        gateway_host: after_apply(&id, "/properties/gatewayRegionalUrl", true),
+        // A single-region service is reached on its gateway host, the one host Microsoft
+        // documents for Private Link (inbound private endpoints serve only the gateway
+        // endpoint); regional hosts only tell the regions of a multi-region service apart.
+        gateway_host: if a.additional_regions.is_empty() {
+            after_apply(&id, "/properties/gatewayUrl", true)
+        } else {
+            after_apply(&id, "/properties/gatewayRegionalUrl", true)
+        },
         backend_ids: vec![],
         fallback_backend_ids: vec![],
         pool_id: String::new(),
@@ -948,14 +979,15 @@ fn build_front_door(
     rg_id: &str,
     accounts: &[AccountM],
     apim: Option<&ApimM>,
+    instances: &[InstanceM],
 ) -> FrontDoorM {
     let profile_id = format!("{rg_id}/providers/Microsoft.Cdn/profiles/{}", f.profile);
     let og_id = format!("{profile_id}/originGroups/{}", f.origin_group.name);
     let origins = match (b.pattern, apim) {
-        (Pattern::AfdApim, Some(apim)) => apim
-            .regions
-            .iter()
-            .map(|r| {
+        (Pattern::AfdApim, Some(apim)) => std::iter::once(apim)
+            .chain(instances.iter().map(|i| &i.apim))
+            .flat_map(|apim| apim.regions.iter().map(move |r| (apim, r)))
+            .map(|(apim, r)| {
                 let name = format!("apim-{}", r.region);
                 let request_message =
                     format!("Front Door {} origin {name} to API Management", f.profile);

@@ -232,6 +232,11 @@ pub struct Apim {
     /// Extra gateway regions (Premium only).
     #[serde(default)]
     pub additional_regions: Vec<ApimRegion>,
+    /// More API Management services with this one's configuration (tier, APIs, policy, named
+    /// values, loggers, backends), one per region: the multi-region form of tiers without
+    /// additional regions (Standard v2). Pattern `afd-apim` only; each is a Front Door origin.
+    #[serde(default)]
+    pub instances: Vec<ApimInstance>,
     /// The virtual network of the gateway: classic injection (Developer, Premium), outbound
     /// integration (Standard v2, Premium v2: `External` with a subnet delegated to
     /// Microsoft.Web/serverFarms). Absent: no virtual network.
@@ -320,6 +325,28 @@ pub struct ApimRegion {
     /// Subnet of this region's gateway (a VNet in this region) when `apim.network` is set.
     #[serde(default)]
     pub subnet_id: Option<String>,
+}
+
+/// One more API Management service of `apim.instances`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApimInstance {
+    /// Service name (globally unique, like `apim.name`).
+    pub name: String,
+    /// ARM region name; at least one account must be in it.
+    pub region: String,
+    /// Scale units (default: `apim.sku.capacity`).
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    /// This instance's network (its subnets are in its region); default: none.
+    #[serde(default)]
+    pub network: Option<ApimNetwork>,
+    /// Weight of this gateway as a Front Door origin.
+    #[serde(default)]
+    pub weight: Option<u32>,
+    /// Priority of this gateway as a Front Door origin.
+    #[serde(default)]
+    pub priority: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -407,8 +407,20 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
 }
 
 /// Push the traced problems as findings.
+/// Each of `apim.instances` is traced like the primary service, its findings located at its
+/// own fields (a finding the primary already has is not repeated).
 pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
-    let (_, problems) = trace(b);
+    let (_, mut problems) = trace(b);
+    for (i, one) in crate::blueprint::instances::instance_blueprints(b) {
+        let (_, more) = trace(&one);
+        problems.extend(more.into_iter().map(|(id, field, message)| {
+            (
+                id,
+                crate::blueprint::instances::instance_field(i, &field),
+                message,
+            )
+        }));
+    }
     let mut seen = std::collections::BTreeSet::new();
     for (id, field, message) in problems {
         if seen.insert((id, field.clone(), message.clone())) {

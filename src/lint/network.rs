@@ -11,6 +11,27 @@ use crate::blueprint::{Blueprint, Pattern, PublicNetworkAccess};
 use super::Ctx;
 
 pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
+    let mut found = Vec::new();
+    problems(b, &mut found);
+    for (i, one) in crate::blueprint::instances::instance_blueprints(b) {
+        let mut more = Vec::new();
+        problems(&one, &mut more);
+        found.extend(more.into_iter().map(|(id, field, m)| {
+            (
+                id,
+                crate::blueprint::instances::instance_field(i, &field),
+                m,
+            )
+        }));
+    }
+    for (id, field, message) in found {
+        c.at_field(id, &field, message);
+    }
+}
+
+type Problem = (&'static str, String, String);
+
+fn problems(b: &Blueprint, out: &mut Vec<Problem>) {
     let Some(apim) = b.apim.as_ref().filter(|_| b.pattern.has_apim()) else {
         return;
     };
@@ -27,21 +48,21 @@ pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
     let pe_ok = n.private_endpoint.is_some() && tier.inbound_private_endpoint && !injected_classic;
     if n.private_endpoint.is_some() {
         if !tier.inbound_private_endpoint {
-            c.at_field(
+            out.push((
                 "AOAI051",
-                "apim.network.privateEndpoint",
+                "apim.network.privateEndpoint".into(),
                 format!(
                     "the {sku} tier offers no inbound private endpoint (tiers that do: {})",
                     caps.apim_tiers_with(|t| t.inbound_private_endpoint)
                         .join(", ")
                 ),
-            );
+            ));
         } else if injected_classic {
-            c.at_field(
+            out.push((
                 "AOAI050",
-                "apim.network.privateEndpoint",
+                "apim.network.privateEndpoint".into(),
                 format!("API Management {sku} is injected in a virtual network (apim.network.subnetId), so it accepts no inbound private endpoint"),
-            );
+            ));
         }
     }
     if n.public_network_access != Some(PublicNetworkAccess::Disabled) {
@@ -55,17 +76,17 @@ pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
         && tier.front_door_private_link
         && !injected_classic;
     if !pe_ok && !front_door_link {
-        c.at_field(
+        out.push((
             "AOAI052",
-            "apim.network.publicNetworkAccess",
+            "apim.network.publicNetworkAccess".into(),
             format!("public network access Disabled, but API Management {sku} gets no approved private endpoint connection (no valid apim.network.privateEndpoint, no Front Door Private Link): Azure refuses the lock-down"),
-        );
+        ));
     }
     if front_door.is_some_and(|f| !f.private_link) {
-        c.at_field(
+        out.push((
             "AOAI053",
-            "apim.network.publicNetworkAccess",
+            "apim.network.publicNetworkAccess".into(),
             "Front Door reaches the gateway on its public endpoint (frontDoor.privateLink is false), which public network access Disabled closes".into(),
-        );
+        ));
     }
 }
