@@ -453,3 +453,164 @@ fn emulator_refuses_what_the_tier_lacks() {
         "{e}"
     );
 }
+
+const WEU: &str = "/subscriptions/00000000-0000-0000-0000-000000000004/resourceGroups/rg-aoai-private/providers/Microsoft.ApiManagement/service/apim-aoai-private-weu";
+const EUS2: &str = "/subscriptions/00000000-0000-0000-0000-000000000004/resourceGroups/rg-aoai-private/providers/Microsoft.ApiManagement/service/apim-aoai-private";
+
+#[test]
+fn each_instance_is_a_service_with_its_own_identity_origin_and_private_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let reqs = render(&common::example("afd-apim-private"), dir.path());
+    for service in [EUS2, WEU] {
+        let s = body(&reqs, &format!("{service}"));
+        assert_eq!(s["sku"]["name"], "StandardV2");
+        assert_eq!(s["properties"]["virtualNetworkType"], "External");
+        // Same API, operations, backends and policy shape on each.
+        for child in [
+            "/apis/azure-openai",
+            "/apis/azure-openai/operations/chat-completions",
+            "/backends/aoai-prv-eus2-1",
+            "/backends/aoai-prv-weu-1",
+            "/loggers/appinsights-logger",
+            "/namedValues/front-door-id",
+            "/apis/azure-openai/policies/policy",
+        ] {
+            body(&reqs, &format!("{service}{child}"));
+        }
+    }
+    // The instance's identity gets its own role on every account.
+    let roles = reqs
+        .iter()
+        .filter(|(id, _, b)| {
+            id.contains("/roleAssignments/")
+                && b["properties"]["principalId"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("apim-aoai-private-weu#/identity/principalId"))
+        })
+        .count();
+    assert_eq!(roles, 3);
+    // Each instance is an origin reached on its gateway host over its own Private Link, in
+    // its region.
+    let origin = body(&reqs, "origins/apim-westeurope");
+    assert_eq!(
+        origin["properties"]["hostName"],
+        format!("${{after-apply:{WEU}#/properties/gatewayUrl|host}}")
+    );
+    let spl = &origin["properties"]["sharedPrivateLinkResource"];
+    assert_eq!(spl["privateLink"]["id"], WEU);
+    assert_eq!(spl["privateLinkLocation"], "westeurope");
+    assert_eq!(spl["groupId"], "Gateway");
+    // Shared resources are written once.
+    let workspaces = reqs
+        .iter()
+        .filter(|(id, _, _)| id.contains("/workspaces/"))
+        .count();
+    assert_eq!(workspaces, 1);
+    // Each instance has its own lock-down step.
+    let steps: Vec<&str> = reqs
+        .iter()
+        .filter(|(_, f, _)| f.ends_with("_lock-down.http"))
+        .map(|(id, _, _)| id.as_str())
+        .collect();
+    assert_eq!(steps, [EUS2, WEU]);
+}
+
+#[test]
+fn a_policy_edited_in_one_instance_shows_as_drift_of_that_instance() {
+    let emu = common::Emulator::start("3000", "none", 8);
+    let bp = common::example("afd-apim-private");
+    let out = common::run(&["apply", "--auto-approve"], &bp, &emu.url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Someone edits the policy of the West Europe instance in its portal.
+    let path = format!("{WEU}/apis/azure-openai/policies/policy?api-version=2024-05-01");
+    let (status, mut doc) = common::http(&emu.url, "GET", &path, None);
+    assert_eq!(status, 200);
+    let xml = doc["properties"]["value"].as_str().unwrap().to_string();
+    let edited = xml.replacen("<inbound>", "<inbound>\n    <set-header name=\"x-debug\" exists-action=\"override\"><value>1</value></set-header>", 1);
+    assert_ne!(xml, edited);
+    doc["properties"]["value"] = edited.into();
+    let body = serde_json::json!({ "properties": doc["properties"].clone() });
+    let (status, _) = common::http(&emu.url, "PUT", &path, Some(&body));
+    assert!(status < 300);
+
+    let plan = common::run(&["plan", "--detailed-exitcode"], &bp, &emu.url);
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert_eq!(plan.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains(&format!(
+            "~ {WEU}/apis/azure-openai/policies/policy will be updated in place"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("x-debug"), "{text}");
+    assert!(
+        !text.contains(&format!("{EUS2}/apis/azure-openai/policies/policy will")),
+        "the other instance has not drifted: {text}"
+    );
+    assert!(text.contains("0 to create, 1 to update"), "{text}");
+}
+
+#[test]
+fn instances_outside_pattern_3_or_with_additional_regions_are_located_errors() {
+    let inst = "  instances:\n    - { name: apim-aoai-gw-2, region: norwayeast }\n  loadBalancing:";
+    let r = lint("apim", &[("  loadBalancing:", inst)]);
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr.contains("only in pattern afd-apim"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains(&format!(":{}:", line_of(&r.text, "  instances:"))),
+        "{}",
+        r.stderr
+    );
+
+    let inst =
+        "  instances:\n    - { name: apim-aoai-global-2, region: westeurope }\n  primaryWeight:";
+    let r = lint("afd-apim", &[("  primaryWeight:", inst)]);
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("choose one"), "{}", r.stderr);
+    // A region that already has a gateway.
+    assert!(r.stderr.contains("already has a gateway"), "{}", r.stderr);
+
+    // A region without accounts.
+    let r = lint(
+        "afd-apim-private",
+        &[("      region: westeurope", "      region: swedencentral")],
+    );
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr.contains("apim.instances[0].region"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("has no Azure OpenAI account"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn an_instance_network_is_checked_like_the_primary_at_its_own_fields() {
+    // Injection (Internal) on the Standard v2 instance.
+    let r = lint(
+        "afd-apim-private",
+        &[(
+            "      network:\n",
+            "      network:\n        mode: Internal\n",
+        )],
+    );
+    assert_error(
+        &r,
+        "AOAI017",
+        "apim.instances[0].network.mode",
+        "        mode: Internal",
+    );
+}

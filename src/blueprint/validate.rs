@@ -612,6 +612,7 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
         .collect();
     let mut names = BTreeSet::from([a.name.to_lowercase()]);
     let mut regions = BTreeSet::from([b.location.clone()]);
+    regions.extend(a.additional_regions.iter().map(|r| r.region.clone()));
     for (i, inst) in a.instances.iter().enumerate() {
         let base = format!("apim.instances[{i}]");
         c.name(&format!("{base}.name"), &inst.name, &APIM);
@@ -630,7 +631,7 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
             c.fail(
                 format!("{base}.region"),
                 format!(
-                    "region `{}` already has a gateway (the primary location counts): one instance per region",
+                    "region `{}` already has a gateway (the primary location and additional regions count): one instance per region",
                     inst.region
                 ),
                 None,
