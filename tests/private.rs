@@ -577,6 +577,11 @@ fn instances_outside_pattern_3_or_with_additional_regions_are_located_errors() {
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("choose one"), "{}", r.stderr);
     // A region that already has a gateway.
+    let r = lint(
+        "afd-apim-private",
+        &[("      region: westeurope", "      region: eastus2")],
+    );
+    assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("already has a gateway"), "{}", r.stderr);
 
     // A region without accounts.
