@@ -786,7 +786,13 @@ impl Engine {
         };
         let fail = (spec.style != Style::Sync && spec.style != Style::SyncBusy && self.rng.gen::<f64>() < self.config.faults.lro_fail)
             .then(|| json!({ "code": "ProvisioningFailed", "message": format!("Injected fault: provisioning of '{}' failed.", path.id) }));
-        self.durations.insert(key.clone(), dur);
+        // An update of an existing resource is kept apart from its creation (`<id>#update`).
+        let dur_key = if created {
+            key.clone()
+        } else {
+            format!("{key}#update")
+        };
+        self.durations.insert(dur_key, dur);
         let doc = self.build_doc(path, spec, &body, existing.as_ref());
         if spec.style == Style::SyncBusy {
             let parent = path.parent.clone().unwrap_or_default();
