@@ -144,7 +144,7 @@ fn generate_v2(n: usize) -> String {
             ));
         }
     }
-    y.push_str("  loadBalancing: { mode: pool, retry: { count: 3 } }\n  jwt: { openidConfig: https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration, audiences: [api://bench] }\n  logging: { appInsights: appi-bench, logAnalytics: log-bench }\n");
+    y.push_str("  loadBalancing: { mode: pool, retry: { count: 3 } }\n  jwt: { tenantId: 00000000-0000-0000-0000-00000000bbbb, clientId: 00000000-0000-0000-0000-0000000b0002 }\n  logging: { appInsights: appi-bench, logAnalytics: log-bench }\n");
     y.push_str(&format!(
         "frontDoor:\n  profile: afd-bench-v2-{n}\n  endpoint: bench-v2-{n}\n  privateLink: true\n  waf: {{ name: wafbenchv2{n} }}\n"
     ));
