@@ -103,7 +103,11 @@ fn generate(n: usize) -> String {
 /// accounts per region on private endpoints, the private DNS zones linked to every network.
 fn generate_v2(n: usize) -> String {
     let all = bench_regions();
-    assert!(n <= all.len(), "{n} regions asked, the model is offered in {}", all.len());
+    assert!(
+        n <= all.len(),
+        "{n} regions asked, the model is offered in {}",
+        all.len()
+    );
     let regions = &all[..n];
     let sub = "00000000-0000-0000-0000-0000000000bc";
     let vnet = |r: &str| {
@@ -124,7 +128,10 @@ fn generate_v2(n: usize) -> String {
         for k in 0..2 {
             let name = format!("aoai-v{n}-{i}-{k}");
             y.push_str(&format!("    - {{ name: {name}, region: {r} }}\n"));
-            pes.push_str(&format!("    - {{ account: {name}, subnetId: {}/subnets/pe }}\n", vnet(r)));
+            pes.push_str(&format!(
+                "    - {{ account: {name}, subnetId: {}/subnets/pe }}\n",
+                vnet(r)
+            ));
         }
         links.push_str(&format!("      - {}\n", vnet(r)));
     }
@@ -188,12 +195,9 @@ fn critical_path(r: &render::Rendered, took: &HashMap<String, Duration>) -> Dura
         } else {
             format!("{}#update", res.arm_id().to_lowercase())
         };
-        let d = took
-            .get(&key)
-            .copied()
-            .unwrap_or_else(|| {
-                arm_emulator::provisioning_duration(&res.resource_type).div_f64(TIME_SCALE)
-            });
+        let d = took.get(&key).copied().unwrap_or_else(|| {
+            arm_emulator::provisioning_duration(&res.resource_type).div_f64(TIME_SCALE)
+        });
         finish[i] = start + d;
         if let Some(l) = lane {
             lane_end.insert(l, finish[i]);

@@ -462,7 +462,7 @@ fn each_instance_is_a_service_with_its_own_identity_origin_and_private_link() {
     let dir = tempfile::tempdir().unwrap();
     let reqs = render(&common::example("afd-apim-private"), dir.path());
     for service in [EUS2, WEU] {
-        let s = body(&reqs, &format!("{service}"));
+        let s = body(&reqs, service);
         assert_eq!(s["sku"]["name"], "StandardV2");
         assert_eq!(s["properties"]["virtualNetworkType"], "External");
         // Same API, operations, backends and policy shape on each.
