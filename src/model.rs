@@ -258,7 +258,12 @@ pub struct ApimRegionM {
 pub struct OperationM {
     pub name: String,
     pub display_name: String,
+    /// `POST`, or `GET` (listing models).
+    pub method: &'static str,
     pub url_template: String,
+    /// `/deployments/{deployment-id}/...` paths, versioned by the `api-version` query parameter;
+    /// the `/v1/...` paths carry the model in the body and need no api-version.
+    pub deployment_path: bool,
     pub id: String,
 }
 
@@ -778,10 +783,34 @@ fn build_apim(
         ),
     ]
     .iter()
-    .map(|(n, d, u)| OperationM {
+    .map(|(n, d, u)| ("POST", *n, *d, *u))
+    // The v1 API (`/openai/v1/...`, no api-version): imported for Foundry (AIServices)
+    // accounts, the kind new blueprints get; a blueprint of classic accounts keeps its three
+    // operations, so an existing gateway does not change under it.
+    .chain(
+        accounts
+            .iter()
+            .all(|x| x.kind == "AIServices")
+            .then_some([
+                (
+                    "POST",
+                    "v1-chat-completions",
+                    "Chat completions (v1)",
+                    "/v1/chat/completions",
+                ),
+                ("POST", "v1-responses", "Responses (v1)", "/v1/responses"),
+                ("POST", "v1-embeddings", "Embeddings (v1)", "/v1/embeddings"),
+                ("GET", "v1-models", "Models (v1)", "/v1/models"),
+            ])
+            .into_iter()
+            .flatten(),
+    )
+    .map(|(m, n, d, u)| OperationM {
         id: format!("{api_id}/operations/{n}"),
         name: n.to_string(),
         display_name: d.to_string(),
+        method: m,
+        deployment_path: u.contains("{deployment-id}"),
         url_template: u.to_string(),
     })
     .collect();

@@ -619,3 +619,53 @@ fn an_instance_network_is_checked_like_the_primary_at_its_own_fields() {
         "        mode: Internal",
     );
 }
+
+#[test]
+fn foundry_accounts_get_the_v1_api_operations_and_classic_ones_keep_three() {
+    let dir = tempfile::tempdir().unwrap();
+    let reqs = render(&common::example("afd-apim-private"), &dir.path().join("v2"));
+    let ops = |reqs: &[(String, String, Value)], service: &str| -> Vec<String> {
+        reqs.iter()
+            .filter(|(id, _, _)| {
+                id.starts_with(&format!("{service}/apis/azure-openai/operations/"))
+            })
+            .map(|(id, _, _)| id.rsplit('/').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        ops(&reqs, EUS2),
+        [
+            "chat-completions",
+            "completions",
+            "embeddings",
+            "v1-chat-completions",
+            "v1-responses",
+            "v1-embeddings",
+            "v1-models"
+        ]
+    );
+    let models = body(&reqs, "operations/v1-models");
+    assert_eq!(models["properties"]["method"], "GET");
+    assert_eq!(models["properties"]["urlTemplate"], "/v1/models");
+    // The v1 paths carry no deployment in the path and no api-version.
+    assert_eq!(
+        models["properties"]["templateParameters"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        models["properties"]["request"]["queryParameters"],
+        serde_json::json!([])
+    );
+    let chat = body(&reqs, "operations/chat-completions");
+    assert_eq!(
+        chat["properties"]["templateParameters"][0]["name"],
+        "deployment-id"
+    );
+
+    let reqs = render(&common::example("apim"), &dir.path().join("classic"));
+    let apim = "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-aoai-apim/providers/Microsoft.ApiManagement/service/apim-aoai-gw";
+    assert_eq!(
+        ops(&reqs, apim),
+        ["chat-completions", "completions", "embeddings"]
+    );
+}
