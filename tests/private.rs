@@ -669,3 +669,23 @@ fn foundry_accounts_get_the_v1_api_operations_and_classic_ones_keep_three() {
         ["chat-completions", "completions", "embeddings"]
     );
 }
+
+#[test]
+fn explain_traces_every_instance() {
+    let out = common::bin()
+        .args(["lint", "--explain"])
+        .arg(common::example("afd-apim-private"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "ok Front Door afd-aoai-private -> API Management apim-aoai-private-weu (westeurope)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("ok API Management apim-aoai-private-weu (westeurope) -> openai.accounts[2] aoai-prv-weu-1 (westeurope)"),
+        "{text}"
+    );
+}

@@ -432,7 +432,13 @@ pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
 /// `lint --explain`: the traced path, hop by hop, with where each fact comes from.
 pub fn explain(b: &Blueprint, file: &str) -> String {
     let caps = capabilities::get();
-    let (hops, problems) = trace(b);
+    let (mut hops, mut problems) = trace(b);
+    // Each of apim.instances: its own hops (Front Door -> it -> its region's accounts).
+    for (_, one) in crate::blueprint::instances::instance_blueprints(b) {
+        let (more, found) = trace(&one);
+        hops.extend(more.into_iter().filter(|h| h.from != "client"));
+        problems.extend(found);
+    }
     let mut out = String::new();
     let _ = writeln!(out, "path of {file} (pattern {}):", b.pattern.as_str());
     for h in &hops {
