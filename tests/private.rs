@@ -689,3 +689,35 @@ fn explain_traces_every_instance() {
         "{text}"
     );
 }
+
+#[test]
+fn dropping_kind_openai_from_a_deployed_blueprint_is_a_replace_that_apply_refuses() {
+    let emu = common::Emulator::start("5000", "none", 9);
+    let dir = tempfile::tempdir().unwrap();
+    let classic = common::example("afd");
+    let out = common::run(&["apply", "--auto-approve"], &classic, &emu.url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The same blueprint without `kind`: the default AIServices is another kind.
+    let bp = common::edited_example("afd", dir.path(), "afd.yaml", |v| {
+        v["openai"].as_mapping_mut().unwrap().remove("kind");
+    });
+    let plan = common::run(&["plan"], &bp, &emu.url);
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(text.contains("must be replaced"), "{text}");
+    assert!(
+        text.contains("kind: \"OpenAI\" -> \"AIServices\""),
+        "{text}"
+    );
+    let before = common::writes(&emu.log());
+    let apply = common::run(&["apply", "--auto-approve"], &bp, &emu.url);
+    assert_eq!(apply.status.code(), Some(1));
+    assert_eq!(
+        common::writes(&emu.log()),
+        before,
+        "refused before any write"
+    );
+}
