@@ -198,6 +198,9 @@ pub struct ApimM {
     /// The second request for the service that disables public network access once its
     /// private endpoint connections are approved: its node key, see [`lock_down_key`].
     pub lock_down: Option<String>,
+    /// `Enabled` when the blueprint says so: written by the service's own request, which turns
+    /// an earlier lock-down off. Unset, the request leaves the property as it is.
+    pub public_network_access: Option<&'static str>,
     pub publisher_name: String,
     pub publisher_email: String,
     pub additional_locations: Vec<ApimRegionM>,
@@ -914,6 +917,12 @@ fn build_apim(
             .as_ref()
             .filter(|n| n.public_network_access == Some(blueprint::PublicNetworkAccess::Disabled))
             .map(|_| step_key(&id, "lock-down")),
+        public_network_access: a
+            .network
+            .as_ref()
+            .and_then(|n| n.public_network_access)
+            .filter(|p| *p == blueprint::PublicNetworkAccess::Enabled)
+            .map(|p| p.as_str()),
         publisher_name: a.publisher.name.clone(),
         publisher_email: a.publisher.email.clone(),
         additional_locations: regions[1..].to_vec(),

@@ -721,3 +721,45 @@ fn dropping_kind_openai_from_a_deployed_blueprint_is_a_replace_that_apply_refuse
         "refused before any write"
     );
 }
+
+#[test]
+fn public_access_enabled_again_turns_the_lock_down_off() {
+    let emu = common::Emulator::start("3000", "none", 10);
+    let dir = tempfile::tempdir().unwrap();
+    let bp = common::example("afd-apim-private");
+    assert!(common::run(&["apply", "--auto-approve"], &bp, &emu.url)
+        .status
+        .success());
+    let open = common::edited_example("afd-apim-private", dir.path(), "open.yaml", |v| {
+        v["apim"]["network"]["publicNetworkAccess"] = "Enabled".into();
+    });
+    let plan = common::run(&["plan"], &open, &emu.url);
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        text.contains(&format!("~ {EUS2} will be updated in place")),
+        "{text}"
+    );
+    assert!(
+        text.contains("properties.publicNetworkAccess: \"Disabled\" -> \"Enabled\""),
+        "{text}"
+    );
+    assert!(!text.contains("#lock-down"), "{text}");
+    assert!(common::run(&["apply", "--auto-approve"], &open, &emu.url)
+        .status
+        .success());
+    let (_, doc) = common::http(
+        &emu.url,
+        "GET",
+        &format!("{EUS2}?api-version=2024-05-01"),
+        None,
+    );
+    assert_eq!(doc["properties"]["publicNetworkAccess"], "Enabled");
+    // The instance keeps its own lock-down.
+    let (_, doc) = common::http(
+        &emu.url,
+        "GET",
+        &format!("{WEU}?api-version=2024-05-01"),
+        None,
+    );
+    assert_eq!(doc["properties"]["publicNetworkAccess"], "Disabled");
+}

@@ -370,7 +370,8 @@ pub struct ApimNetwork {
     /// `Disabled` locks the gateway down to its private endpoint connections (its own private
     /// endpoint, Front Door's Private Link). Azure refuses `Disabled` when the service is
     /// created, so apply creates it with public access and disables it in a second step, after
-    /// the connections are approved.
+    /// the connections are approved. `Enabled` turns a lock-down off again; absent, apply
+    /// leaves the service's setting as it is.
     #[serde(default)]
     pub public_network_access: Option<PublicNetworkAccess>,
 }
