@@ -763,3 +763,42 @@ fn public_access_enabled_again_turns_the_lock_down_off() {
     );
     assert_eq!(doc["properties"]["publicNetworkAccess"], "Disabled");
 }
+
+#[test]
+fn a_gateway_private_endpoint_without_linked_dns_is_a_warning() {
+    // The v2 example with public accounts and no private DNS: the gateway's private endpoint
+    // gets no zone that a caller's network resolves.
+    let dir = tempfile::tempdir().unwrap();
+    let bp = common::edited_example("afd-apim-private", dir.path(), "nodns.yaml", |v| {
+        let n = v["networking"].as_mapping_mut().unwrap();
+        n.remove("privateDns");
+        n.insert("publicNetworkAccess".into(), "Enabled".into());
+    });
+    let out = common::bin()
+        .arg("lint")
+        .arg(&bp)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "AOAI054")
+        .collect();
+    // The primary and the instance, each at its own field.
+    let fields: Vec<&str> = found
+        .iter()
+        .map(|f| f["location"]["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "apim.network.privateEndpoint",
+            "apim.instances[0].network.privateEndpoint"
+        ],
+        "{v:#}"
+    );
+    assert!(found.iter().all(|f| f["severity"] == "warning"));
+}

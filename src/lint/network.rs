@@ -65,6 +65,14 @@ fn problems(b: &Blueprint, out: &mut Vec<Problem>) {
             ));
         }
     }
+    let dns = b.networking.as_ref().and_then(|n| n.private_dns.as_ref());
+    if pe_ok && dns.is_none_or(|d| d.vnet_links.is_empty()) {
+        out.push((
+            "AOAI054",
+            "apim.network.privateEndpoint".into(),
+            format!("no network is linked to {}: callers resolve {}.azure-api.net to its public address, not to the private endpoint", crate::model::APIM_PRIVATE_DNS_ZONE, apim.name),
+        ));
+    }
     if n.public_network_access != Some(PublicNetworkAccess::Disabled) {
         return;
     }
