@@ -9,7 +9,9 @@
 //! `cargo bench --bench apply` runs everything and rewrites the table in BENCHMARKS.md;
 //! `cargo bench --bench apply -- --quick` runs 1 and 3 regions only and writes nothing;
 //! `cargo bench --bench apply -- --only 30` runs the 30-region blueprint alone, writing nothing;
-//! `cargo bench --bench apply -- --blueprint 30 big.yaml` writes the generated blueprint.
+//! `cargo bench --bench apply -- --blueprint 30 big.yaml` writes the generated blueprint;
+//! `-- --v2 10` measures only pattern 3 on Standard v2 with 10 instances (`--blueprint-v2 10
+//! FILE` writes it).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -96,6 +98,67 @@ fn generate(n: usize) -> String {
     y
 }
 
+/// Pattern 3 on v2, private end to end: `n` API Management Standard v2 services (the primary and
+/// `n - 1` instances), one per region, each with outbound VNet integration, an inbound private
+/// endpoint, Front Door Private Link and public access disabled in a second step; 2 AIServices
+/// accounts per region on private endpoints, the private DNS zones linked to every network.
+fn generate_v2(n: usize) -> String {
+    let all = bench_regions();
+    assert!(
+        n <= all.len(),
+        "{n} regions asked, the model is offered in {}",
+        all.len()
+    );
+    let regions = &all[..n];
+    let sub = "00000000-0000-0000-0000-0000000000bc";
+    let vnet = |r: &str| {
+        format!("/subscriptions/{sub}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-{r}")
+    };
+    let network = |r: &str, indent: &str| {
+        format!(
+            "{indent}network:\n{indent}  subnetId: {v}/subnets/apim\n{indent}  privateEndpoint: {{ subnetId: {v}/subnets/pe }}\n{indent}  publicNetworkAccess: Disabled\n",
+            v = vnet(r)
+        )
+    };
+    let mut y = format!(
+        "version: 1\npattern: afd-apim\nsubscription: {sub}\nresourceGroup: rg-bench-v2-{n}\nlocation: {}\nopenai:\n  deployment:\n    name: gpt-4o\n    model: {{ name: gpt-4o, version: \"2024-11-20\" }}\n    sku: {{ name: GlobalStandard, capacity: 50 }}\n  accounts:\n",
+        regions[0]
+    );
+    let (mut pes, mut links) = (String::new(), String::new());
+    for (i, r) in regions.iter().enumerate() {
+        for k in 0..2 {
+            let name = format!("aoai-v{n}-{i}-{k}");
+            y.push_str(&format!("    - {{ name: {name}, region: {r} }}\n"));
+            pes.push_str(&format!(
+                "    - {{ account: {name}, subnetId: {}/subnets/pe }}\n",
+                vnet(r)
+            ));
+        }
+        links.push_str(&format!("      - {}\n", vnet(r)));
+    }
+    y.push_str(&format!(
+        "networking:\n  publicNetworkAccess: Disabled\n  privateEndpoints:\n{pes}  privateDns:\n    vnetLinks:\n{links}"
+    ));
+    y.push_str(&format!(
+        "apim:\n  name: apim-v2-{n}-0\n  sku: {{ name: StandardV2, capacity: 1 }}\n  publisher: {{ name: Bench, email: bench@contoso.com }}\n{}",
+        network(regions[0], "  ")
+    ));
+    if n > 1 {
+        y.push_str("  instances:\n");
+        for (i, r) in regions.iter().enumerate().skip(1) {
+            y.push_str(&format!(
+                "    - name: apim-v2-{n}-{i}\n      region: {r}\n{}",
+                network(r, "      ")
+            ));
+        }
+    }
+    y.push_str("  loadBalancing: { mode: pool, retry: { count: 3 } }\n  jwt: { tenantId: 00000000-0000-0000-0000-00000000bbbb, clientId: 00000000-0000-0000-0000-0000000b0002 }\n  logging: { appInsights: appi-bench, logAnalytics: log-bench }\n");
+    y.push_str(&format!(
+        "frontDoor:\n  profile: afd-bench-v2-{n}\n  endpoint: bench-v2-{n}\n  privateLink: true\n  waf: {{ name: wafbenchv2{n} }}\n"
+    ));
+    y
+}
+
 /// The serialisation Azure imposes: one write at a time under one AOAI account (deployments).
 fn lane(r: &render::Resource) -> Option<String> {
     (r.resource_type == "Microsoft.CognitiveServices/accounts/deployments")
@@ -127,12 +190,15 @@ fn critical_path(r: &render::Rendered, took: &HashMap<String, Duration>) -> Dura
         if let Some(end) = lane.as_ref().and_then(|l| lane_end.get(l)) {
             start = start.max(*end);
         }
-        let d = took
-            .get(&res.id.to_lowercase())
-            .copied()
-            .unwrap_or_else(|| {
-                arm_emulator::provisioning_duration(&res.resource_type).div_f64(TIME_SCALE)
-            });
+        // A step node (`<id>#lock-down`) is an update of a resource that exists.
+        let key = if res.arm_id() == res.id {
+            res.id.to_lowercase()
+        } else {
+            format!("{}#update", res.arm_id().to_lowercase())
+        };
+        let d = took.get(&key).copied().unwrap_or_else(|| {
+            arm_emulator::provisioning_duration(&res.resource_type).div_f64(TIME_SCALE)
+        });
         finish[i] = start + d;
         if let Some(l) = lane {
             lane_end.insert(l, finish[i]);
@@ -391,6 +457,11 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     // `-- --blueprint N FILE` writes the generated blueprint for N regions (to profile
     // render/plan/apply with the binary) and exits.
+    if let Some(at) = args.iter().position(|a| a == "--blueprint-v2") {
+        let n: usize = args[at + 1].parse().expect("--blueprint-v2 N FILE");
+        std::fs::write(&args[at + 2], generate_v2(n)).expect("writing the blueprint");
+        return;
+    }
     if let Some(at) = args.iter().position(|a| a == "--blueprint") {
         let n: usize = args[at + 1].parse().expect("--blueprint N FILE");
         std::fs::write(&args[at + 2], generate(n)).expect("writing the blueprint");
@@ -424,7 +495,13 @@ fn main() {
         .iter()
         .position(|a| a == "--only")
         .map(|at| args[at + 1].parse().expect("--only N"));
-    let quick = only.is_some() || args.iter().any(|a| a == "--quick");
+    // `-- --v2 N` measures only pattern 3 on v2 with N instances (one row, printed; the table
+    // in BENCHMARKS.md is left alone).
+    let v2_only: Option<usize> = args
+        .iter()
+        .position(|a| a == "--v2")
+        .map(|at| args[at + 1].parse().expect("--v2 N"));
+    let quick = only.is_some() || v2_only.is_some() || args.iter().any(|a| a == "--quick");
     let only_sizes = only.map(|n| vec![n]).unwrap_or_default();
     let sizes: &[usize] = if only.is_some() {
         &only_sizes
@@ -451,6 +528,21 @@ fn main() {
             (format!("example {name}"), path, text)
         })
         .collect();
+    if let Some(n) = v2_only {
+        inputs.clear();
+        inputs.push((
+            format!("{n} v2 instances"),
+            std::path::PathBuf::from(format!("generated-v2-{n}.yaml")),
+            generate_v2(n),
+        ));
+    } else if !quick {
+        inputs.push((
+            "10 v2 instances".into(),
+            std::path::PathBuf::from("generated-v2-10.yaml"),
+            generate_v2(10),
+        ));
+    }
+    let sizes: &[usize] = if v2_only.is_some() { &[] } else { sizes };
     for &n in sizes {
         inputs.push((
             format!("{n} region{}", if n == 1 { "" } else { "s" }),

@@ -120,10 +120,11 @@ pub async fn read_all(
     for r in &rendered.resources {
         let client = client.clone();
         let sem = sem.clone();
-        let (id, api) = (r.id.clone(), r.api_version);
+        // Keyed by node (a step node reads the document of the resource it writes again).
+        let (id, arm_id, api) = (r.id.clone(), r.arm_id().to_string(), r.api_version);
         tasks.push(tokio::spawn(async move {
             let _permit = sem.acquire_owned().await;
-            (id.clone(), client.get(&id, api).await)
+            (id, client.get(&arm_id, api).await)
         }));
     }
     let mut live = BTreeMap::new();
@@ -460,6 +461,12 @@ async fn one(
         Action::Create => None,
         _ => live.get(&r.id.to_lowercase()).cloned(),
     };
+    // A step node (a second request for a resource) compares with what this run just wrote.
+    if r.arm_id() != r.id {
+        if let Some(doc) = outputs_of(shared, r.arm_id()) {
+            have = Some(doc);
+        }
+    }
     // A resource still provisioning is waited for: writing it, or its children, before it
     // has ended is refused by Azure.
     let mut forced = planned == Action::Update;
@@ -521,7 +528,7 @@ async fn one(
     if outcome == Outcome::Replaced {
         progress.start(&r.id, "deleting (replace)");
         client
-            .delete(&r.id, r.api_version)
+            .delete(r.arm_id(), r.api_version)
             .await
             .map_err(|e| e.to_string())?;
         // An account or API Management service stays soft-deleted, its name taken: purged,
@@ -548,7 +555,7 @@ async fn one(
     );
     let report = |state: &str| progress.update(&r.id, state);
     let result = client
-        .put_text(&r.id, r.api_version, &body, &report)
+        .put_text(r.arm_id(), r.api_version, &body, &report)
         .await
         .map_err(|e| e.to_string())?;
     progress.finish(
@@ -564,6 +571,11 @@ async fn one(
         o.insert(r.id.to_lowercase(), result);
     }
     Ok(outcome)
+}
+
+/// The document this run last wrote to `id`, if it wrote it.
+fn outputs_of(shared: &Shared, id: &str) -> Option<Value> {
+    shared.outputs.lock().ok()?.get(&id.to_lowercase()).cloned()
 }
 
 /// Poll a resource whose provisioning state has not ended until it has (or it is gone), with
@@ -601,7 +613,7 @@ async fn wait_until_ended(
             return Ok(Waited::Interrupted);
         }
         let doc = client
-            .get(&r.id, r.api_version)
+            .get(r.arm_id(), r.api_version)
             .await
             .map_err(|e| e.to_string())?;
         match doc

@@ -58,10 +58,31 @@ pub struct Model {
     pub public_network_access: &'static str,
     pub disable_local_auth: bool,
     pub apim: Option<ApimM>,
+    /// `apim.instances`: more services with the primary's configuration, one per region.
+    pub apim_instances: Vec<InstanceM>,
     pub front_door: Option<FrontDoorM>,
 }
 
+/// One service of `apim.instances`: its resolved service, and the accounts as it sees them
+/// (its own role assignment on each).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceM {
+    pub apim: ApimM,
+    pub accounts: Vec<AccountM>,
+    pub location: String,
+}
+
 pub const OWNER_TAG: &str = "aoai-arch-blueprint";
+
+/// The private DNS zone of API Management's inbound private endpoints (group id `Gateway`).
+pub const APIM_PRIVATE_DNS_ZONE: &str = "privatelink.azure-api.net";
+
+/// Graph key of the second request for one resource: a step (`lock-down`) after the resource
+/// exists. The request goes to the resource id before the `#`; see `Resource::arm_id`.
+pub fn step_key(id: &str, step: &str) -> String {
+    format!("{id}#{step}")
+}
 
 /// The ownership id of a blueprint: its `id`, or `<subscription>/<resource group>/<main
 /// resource>` (API Management, else the Front Door profile). Never the file name, which two
@@ -93,10 +114,17 @@ pub struct DeploymentM {
 #[serde(rename_all = "camelCase")]
 pub struct AccountM {
     pub name: String,
+    /// `OpenAI` or `AIServices` (the resource's `kind`).
+    pub kind: &'static str,
+    /// The account's own endpoint host (`properties.endpoint`): `<sub>.openai.azure.com` for
+    /// `OpenAI`, `<sub>.cognitiveservices.azure.com` for `AIServices`. The gateway and Front Door
+    /// call [`AccountM::host`], the Azure OpenAI host, which both kinds serve.
     pub region: String,
     pub region_display: String,
     pub subdomain: String,
     pub id: String,
+    pub endpoint_host: String,
+    /// `<sub>.openai.azure.com`: the Azure OpenAI endpoint of either kind.
     pub host: String,
     pub deployment_id: String,
     pub weight: u32,
@@ -116,12 +144,31 @@ pub struct PrivateEndpointM {
     pub id: String,
     pub subnet_id: String,
     pub connection_name: String,
+    /// `account` (Cognitive Services) or `Gateway` (API Management).
+    pub group_id: &'static str,
     pub zone_group_id: String,
+    /// One entry per private DNS zone of the account's kind (in the zone group).
+    pub zone_configs: Vec<ZoneConfigM>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZoneConfigM {
+    /// `privatelink-openai-azure-com`: the zone name with dots as hyphens.
+    pub name: String,
+    pub zone_id: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrivateDnsM {
+    /// The zones the accounts' kinds need, each linked to every listed network.
+    pub zones: Vec<ZoneM>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZoneM {
     pub zone: String,
     pub zone_id: String,
     pub links: Vec<VnetLinkM>,
@@ -146,6 +193,14 @@ pub struct ApimM {
     pub virtual_network_type: &'static str,
     /// Subnet of the primary region's gateway when the service has a virtual network.
     pub subnet_id: Option<String>,
+    /// Inbound private endpoint of the gateway (group id `Gateway`).
+    pub private_endpoint: Option<PrivateEndpointM>,
+    /// The second request for the service that disables public network access once its
+    /// private endpoint connections are approved: its node key, see [`lock_down_key`].
+    pub lock_down: Option<String>,
+    /// `Enabled` when the blueprint says so: written by the service's own request, which turns
+    /// an earlier lock-down off. Unset, the request leaves the property as it is.
+    pub public_network_access: Option<&'static str>,
     pub publisher_name: String,
     pub publisher_email: String,
     pub additional_locations: Vec<ApimRegionM>,
@@ -206,7 +261,12 @@ pub struct ApimRegionM {
 pub struct OperationM {
     pub name: String,
     pub display_name: String,
+    /// `POST`, or `GET` (listing models).
+    pub method: &'static str,
     pub url_template: String,
+    /// `/deployments/{deployment-id}/...` paths, versioned by the `api-version` query parameter;
+    /// the `/v1/...` paths carry the model in the body and need no api-version.
+    pub deployment_path: bool,
     pub id: String,
 }
 
@@ -409,11 +469,15 @@ impl Model {
         let managed_identity = b.apim.as_ref().is_some_and(|a| a.auth.managed_identity);
         let networking = b.networking.as_ref();
 
+        let zone_id =
+            |zone: &str| format!("{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}");
+        let with_dns = networking.is_some_and(|n| n.private_dns.is_some());
         let accounts: Vec<AccountM> = b
             .openai
             .accounts
             .iter()
             .map(|a| {
+                let kind = a.kind.or(b.openai.kind).unwrap_or_default();
                 let id = format!(
                     "{rg_id}/providers/Microsoft.CognitiveServices/accounts/{}",
                     a.name
@@ -430,6 +494,16 @@ impl Model {
                         let pid =
                             format!("{rg_id}/providers/Microsoft.Network/privateEndpoints/{name}");
                         PrivateEndpointM {
+                            group_id: "account",
+                            zone_configs: kind
+                                .private_dns_zones()
+                                .iter()
+                                .filter(|_| with_dns)
+                                .map(|z| ZoneConfigM {
+                                    name: z.replace('.', "-"),
+                                    zone_id: zone_id(z),
+                                })
+                                .collect(),
                             zone_group_id: format!("{pid}/privateDnsZoneGroups/default"),
                             connection_name: format!("{name}-connection"),
                             name,
@@ -451,6 +525,13 @@ impl Model {
                 };
                 AccountM {
                     deployment_id: format!("{id}/deployments/{}", b.openai.deployment.name),
+                    kind: kind.as_str(),
+                    endpoint_host: match kind {
+                        blueprint::AccountKind::OpenAI => format!("{subdomain}.openai.azure.com"),
+                        blueprint::AccountKind::AIServices => {
+                            format!("{subdomain}.cognitiveservices.azure.com")
+                        }
+                    },
                     host: format!("{subdomain}.openai.azure.com"),
                     region_display: display(&a.region),
                     backend_id: a.name.clone(),
@@ -468,26 +549,60 @@ impl Model {
             .collect();
 
         let private_dns = networking.and_then(|n| n.private_dns.as_ref()).map(|d| {
-            let zone = "privatelink.openai.azure.com".to_string();
-            let zone_id = format!("{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}");
-            let links = d
-                .vnet_links
+            // The union of the zones of the kinds of the accounts with a private endpoint, in
+            // a stable order.
+            let mut names: Vec<&str> = b
+                .openai
+                .accounts
                 .iter()
-                .map(|v| {
-                    let vnet = v.rsplit('/').next().unwrap_or(v);
-                    let name = format!("link-{vnet}");
-                    VnetLinkM {
-                        id: format!("{zone_id}/virtualNetworkLinks/{name}"),
-                        name,
-                        vnet_id: v.clone(),
+                .filter(|a| {
+                    accounts
+                        .iter()
+                        .any(|m| m.name == a.name && m.private_endpoint.is_some())
+                })
+                .flat_map(|a| {
+                    a.kind
+                        .or(b.openai.kind)
+                        .unwrap_or_default()
+                        .private_dns_zones()
+                })
+                .copied()
+                .collect();
+            let apim_pe = b
+                .apim
+                .as_ref()
+                .and_then(|a| a.network.as_ref())
+                .is_some_and(|n| n.private_endpoint.is_some());
+            if apim_pe && b.pattern.has_apim() {
+                names.push(APIM_PRIVATE_DNS_ZONE);
+            }
+            names.sort_unstable();
+            names.dedup();
+            let zones = names
+                .into_iter()
+                .map(|zone| {
+                    let zid = zone_id(zone);
+                    let links = d
+                        .vnet_links
+                        .iter()
+                        .map(|v| {
+                            let vnet = v.rsplit('/').next().unwrap_or(v);
+                            let name = format!("link-{vnet}");
+                            VnetLinkM {
+                                id: format!("{zid}/virtualNetworkLinks/{name}"),
+                                name,
+                                vnet_id: v.clone(),
+                            }
+                        })
+                        .collect();
+                    ZoneM {
+                        zone: zone.to_string(),
+                        zone_id: zid,
+                        links,
                     }
                 })
                 .collect();
-            PrivateDnsM {
-                zone,
-                zone_id,
-                links,
-            }
+            PrivateDnsM { zones }
         });
 
         let public_network_access = networking
@@ -499,10 +614,21 @@ impl Model {
             .apim
             .as_ref()
             .map(|a| build_apim(b, a, &rg_id, apim_id.clone().unwrap_or_default(), &accounts));
+        let apim_instances: Vec<InstanceM> = blueprint::instances::instance_blueprints(b)
+            .iter()
+            .filter_map(|(_, one)| {
+                let m = Model::build(one);
+                Some(InstanceM {
+                    apim: m.apim?,
+                    accounts: m.accounts,
+                    location: m.location,
+                })
+            })
+            .collect();
         let front_door = b
             .front_door
             .as_ref()
-            .map(|f| build_front_door(b, f, &rg_id, &accounts, apim.as_ref()));
+            .map(|f| build_front_door(b, f, &rg_id, &accounts, apim.as_ref(), &apim_instances));
 
         let d = &b.openai.deployment;
         Model {
@@ -525,6 +651,7 @@ impl Model {
             public_network_access,
             disable_local_auth: managed_identity,
             apim,
+            apim_instances,
             front_door,
         }
     }
@@ -545,11 +672,18 @@ fn build_apim(
         capacity: a.sku.capacity,
         weight: a.primary_weight.unwrap_or(50),
         priority: a.primary_priority.unwrap_or(1),
-        gateway_host: after_apply(&id, "/properties/gatewayRegionalUrl", true),
+        // A single-region service is reached on its gateway host, the one host Microsoft
+        // documents for Private Link (inbound private endpoints serve only the gateway
+        // endpoint); regional hosts only tell the regions of a multi-region service apart.
+        gateway_host: if a.additional_regions.is_empty() {
+            after_apply(&id, "/properties/gatewayUrl", true)
+        } else {
+            after_apply(&id, "/properties/gatewayRegionalUrl", true)
+        },
         backend_ids: vec![],
         fallback_backend_ids: vec![],
         pool_id: String::new(),
-        subnet_id: a.network.as_ref().map(|n| n.subnet_id.clone()),
+        subnet_id: a.network.as_ref().and_then(|n| n.subnet_id.clone()),
     }];
     for (i, r) in a.additional_regions.iter().enumerate() {
         regions.push(ApimRegionM {
@@ -566,7 +700,11 @@ fn build_apim(
             backend_ids: vec![],
             fallback_backend_ids: vec![],
             pool_id: String::new(),
-            subnet_id: a.network.as_ref().and(r.subnet_id.clone()),
+            subnet_id: a
+                .network
+                .as_ref()
+                .and_then(|n| n.subnet_id.as_ref())
+                .and(r.subnet_id.clone()),
         });
     }
     let backends: Vec<BackendM> = accounts
@@ -648,10 +786,34 @@ fn build_apim(
         ),
     ]
     .iter()
-    .map(|(n, d, u)| OperationM {
+    .map(|(n, d, u)| ("POST", *n, *d, *u))
+    // The v1 API (`/openai/v1/...`, no api-version): imported for Foundry (AIServices)
+    // accounts, the kind new blueprints get; a blueprint of classic accounts keeps its three
+    // operations, so an existing gateway does not change under it.
+    .chain(
+        accounts
+            .iter()
+            .all(|x| x.kind == "AIServices")
+            .then_some([
+                (
+                    "POST",
+                    "v1-chat-completions",
+                    "Chat completions (v1)",
+                    "/v1/chat/completions",
+                ),
+                ("POST", "v1-responses", "Responses (v1)", "/v1/responses"),
+                ("POST", "v1-embeddings", "Embeddings (v1)", "/v1/embeddings"),
+                ("GET", "v1-models", "Models (v1)", "/v1/models"),
+            ])
+            .into_iter()
+            .flatten(),
+    )
+    .map(|(m, n, d, u)| OperationM {
         id: format!("{api_id}/operations/{n}"),
         name: n.to_string(),
         display_name: d.to_string(),
+        method: m,
+        deployment_path: u.contains("{deployment-id}"),
         url_template: u.to_string(),
     })
     .collect();
@@ -718,8 +880,49 @@ fn build_apim(
         principal_id: after_apply(&id, "/identity/principalId", false),
         sku_name: a.sku.name.as_str(),
         capacity: a.sku.capacity,
-        virtual_network_type: a.network.as_ref().map_or("None", |n| n.mode.as_str()),
-        subnet_id: a.network.as_ref().map(|n| n.subnet_id.clone()),
+        virtual_network_type: a
+            .network
+            .as_ref()
+            .filter(|n| n.subnet_id.is_some())
+            .map_or("None", |n| n.mode.as_str()),
+        subnet_id: a.network.as_ref().and_then(|n| n.subnet_id.clone()),
+        private_endpoint: a
+            .network
+            .as_ref()
+            .and_then(|n| n.private_endpoint.as_ref())
+            .map(|p| {
+                let name = format!("pe-{}", a.name);
+                let pid = format!("{rg_id}/providers/Microsoft.Network/privateEndpoints/{name}");
+                let with_dns = b.networking.as_ref().is_some_and(|n| n.private_dns.is_some());
+                PrivateEndpointM {
+                    zone_group_id: format!("{pid}/privateDnsZoneGroups/default"),
+                    connection_name: format!("{name}-connection"),
+                    group_id: "Gateway",
+                    zone_configs: with_dns
+                        .then(|| ZoneConfigM {
+                            name: APIM_PRIVATE_DNS_ZONE.replace('.', "-"),
+                            zone_id: format!(
+                                "{rg_id}/providers/Microsoft.Network/privateDnsZones/{APIM_PRIVATE_DNS_ZONE}"
+                            ),
+                        })
+                        .into_iter()
+                        .collect(),
+                    name,
+                    id: pid,
+                    subnet_id: p.subnet_id.clone(),
+                }
+            }),
+        lock_down: a
+            .network
+            .as_ref()
+            .filter(|n| n.public_network_access == Some(blueprint::PublicNetworkAccess::Disabled))
+            .map(|_| step_key(&id, "lock-down")),
+        public_network_access: a
+            .network
+            .as_ref()
+            .and_then(|n| n.public_network_access)
+            .filter(|p| *p == blueprint::PublicNetworkAccess::Enabled)
+            .map(|p| p.as_str()),
         publisher_name: a.publisher.name.clone(),
         publisher_email: a.publisher.email.clone(),
         additional_locations: regions[1..].to_vec(),
@@ -814,14 +1017,15 @@ fn build_front_door(
     rg_id: &str,
     accounts: &[AccountM],
     apim: Option<&ApimM>,
+    instances: &[InstanceM],
 ) -> FrontDoorM {
     let profile_id = format!("{rg_id}/providers/Microsoft.Cdn/profiles/{}", f.profile);
     let og_id = format!("{profile_id}/originGroups/{}", f.origin_group.name);
     let origins = match (b.pattern, apim) {
-        (Pattern::AfdApim, Some(apim)) => apim
-            .regions
-            .iter()
-            .map(|r| {
+        (Pattern::AfdApim, Some(apim)) => std::iter::once(apim)
+            .chain(instances.iter().map(|i| &i.apim))
+            .flat_map(|apim| apim.regions.iter().map(move |r| (apim, r)))
+            .map(|(apim, r)| {
                 let name = format!("apim-{}", r.region);
                 let request_message =
                     format!("Front Door {} origin {name} to API Management", f.profile);

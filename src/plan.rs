@@ -319,6 +319,24 @@ pub fn plan_resource(
             (action, changes)
         }
     };
+    // A step node writes a resource again after it exists (the lock-down of public network
+    // access): before the resource exists, it is the update that follows its creation.
+    let step = r.arm_id() != r.id;
+    let (action, changes) = match (step, live) {
+        (true, None) => {
+            // What the first request leaves: the same body with public network access on.
+            let mut created = want.clone();
+            created["properties"]["publicNetworkAccess"] = Value::from("Enabled");
+            (Action::Update, diff(&r.resource_type, &want, &created))
+        }
+        _ => (action, changes),
+    };
+    let reason = (step && action != Action::NoChange).then(|| {
+        format!(
+            "second request for {}, once it exists and its private endpoint connections are approved (Azure refuses public network access Disabled at creation)",
+            r.arm_id()
+        )
+    });
     ResourcePlan {
         id: r.id.clone(),
         resource_type: r.resource_type.clone(),
@@ -326,7 +344,7 @@ pub fn plan_resource(
         action,
         changes,
         adopt: false,
-        reason: None,
+        reason,
         state: None,
         kept_tags: Vec::new(),
     }

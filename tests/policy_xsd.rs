@@ -109,8 +109,8 @@ fn rendered_policies_validate_against_the_xsds() {
         }
     }
     assert_eq!(
-        checked, 2,
-        "the apim and afd-apim examples each render one policy"
+        checked, 4,
+        "the apim and afd-apim examples each render one policy, afd-apim-private one per instance (2)"
     );
 }
 

@@ -79,6 +79,11 @@ impl Pattern {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OpenAi {
+    /// Resource kind of every account that does not set its own: `AIServices` (a Microsoft
+    /// Foundry resource, the default for new blueprints) or `OpenAI` (a classic Azure OpenAI
+    /// resource). The kind is immutable in Azure: keep `OpenAI` for accounts already deployed.
+    #[serde(default)]
+    pub kind: Option<AccountKind>,
     /// The model deployment created on every account.
     pub deployment: Deployment,
     /// The accounts (at least one).
@@ -122,6 +127,9 @@ pub struct Account {
     /// Custom subdomain (`<subdomain>.openai.azure.com`); defaults to the account name.
     #[serde(default)]
     pub custom_subdomain: Option<String>,
+    /// Resource kind of this account; defaults to `openai.kind` (itself `AIServices`).
+    #[serde(default)]
+    pub kind: Option<AccountKind>,
     /// Deployment name on this account when it differs from `openai.deployment.name`.
     #[serde(default)]
     pub deployment_name: Option<String>,
@@ -133,6 +141,39 @@ pub struct Account {
     pub priority: Option<u32>,
 }
 
+/// The `kind` of a `Microsoft.CognitiveServices/accounts` resource that serves Azure OpenAI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+pub enum AccountKind {
+    /// Classic Azure OpenAI resource: endpoint `<subdomain>.openai.azure.com`, private DNS zone
+    /// `privatelink.openai.azure.com`.
+    OpenAI,
+    /// Microsoft Foundry resource: endpoint `<subdomain>.cognitiveservices.azure.com`, also
+    /// `<subdomain>.openai.azure.com` and `<subdomain>.services.ai.azure.com`; its private
+    /// endpoint needs the three matching `privatelink.` zones.
+    #[default]
+    AIServices,
+}
+
+impl AccountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::OpenAI => "OpenAI",
+            AccountKind::AIServices => "AIServices",
+        }
+    }
+    /// The private DNS zones a private endpoint of this kind (group id `account`) registers in.
+    pub fn private_dns_zones(self) -> &'static [&'static str] {
+        match self {
+            AccountKind::OpenAI => &["privatelink.openai.azure.com"],
+            AccountKind::AIServices => &[
+                "privatelink.cognitiveservices.azure.com",
+                "privatelink.openai.azure.com",
+                "privatelink.services.ai.azure.com",
+            ],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Networking {
@@ -142,7 +183,9 @@ pub struct Networking {
     /// One private endpoint per listed account.
     #[serde(default)]
     pub private_endpoints: Vec<PrivateEndpointSpec>,
-    /// The `privatelink.openai.azure.com` zone and the VNets linked to it.
+    /// The private DNS zones the accounts' kinds need (`privatelink.openai.azure.com`; for
+    /// `AIServices` also `privatelink.cognitiveservices.azure.com` and
+    /// `privatelink.services.ai.azure.com`) and the VNets linked to each.
     #[serde(default)]
     pub private_dns: Option<PrivateDns>,
 }
@@ -189,6 +232,11 @@ pub struct Apim {
     /// Extra gateway regions (Premium only).
     #[serde(default)]
     pub additional_regions: Vec<ApimRegion>,
+    /// More API Management services with this one's configuration (tier, APIs, policy, named
+    /// values, loggers, backends), one per region: the multi-region form of tiers without
+    /// additional regions (Standard v2). Pattern `afd-apim` only; each is a Front Door origin.
+    #[serde(default)]
+    pub instances: Vec<ApimInstance>,
     /// The virtual network of the gateway: classic injection (Developer, Premium), outbound
     /// integration (Standard v2, Premium v2: `External` with a subnet delegated to
     /// Microsoft.Web/serverFarms). Absent: no virtual network.
@@ -279,17 +327,65 @@ pub struct ApimRegion {
     pub subnet_id: Option<String>,
 }
 
+/// One more API Management service of `apim.instances`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApimInstance {
+    /// Service name (globally unique, like `apim.name`).
+    pub name: String,
+    /// ARM region name; at least one account must be in it.
+    pub region: String,
+    /// Scale units (default: `apim.sku.capacity`).
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    /// This instance's network (its subnets are in its region); default: none.
+    #[serde(default)]
+    pub network: Option<ApimNetwork>,
+    /// Weight of this gateway as a Front Door origin.
+    #[serde(default)]
+    pub weight: Option<u32>,
+    /// Priority of this gateway as a Front Door origin.
+    #[serde(default)]
+    pub priority: Option<u32>,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApimNetwork {
-    /// `External` (gateway reachable from the internet) or `Internal` (only from the network).
+    /// `External` (gateway reachable from the internet) or `Internal` (only from the network,
+    /// classic injection only). Used with `subnetId`.
+    #[serde(default)]
     pub mode: ApimVnetMode,
-    /// Resource id of the primary region's subnet.
+    /// Resource id of the primary region's subnet: classic injection (Developer, Premium: an
+    /// undelegated subnet with a network security group) or v2 outbound integration (Standard
+    /// v2, Premium v2: a subnet delegated to `Microsoft.Web/serverFarms`). Absent: the gateway
+    /// is in no virtual network.
+    #[serde(default)]
+    pub subnet_id: Option<String>,
+    /// Inbound private endpoint (group id `Gateway`, zone `privatelink.azure-api.net`): callers
+    /// in a virtual network reach the gateway privately. Not on classic instances injected in a
+    /// virtual network, nor on Basic v2.
+    #[serde(default)]
+    pub private_endpoint: Option<ApimPrivateEndpoint>,
+    /// `Disabled` locks the gateway down to its private endpoint connections (its own private
+    /// endpoint, Front Door's Private Link). Azure refuses `Disabled` when the service is
+    /// created, so apply creates it with public access and disables it in a second step, after
+    /// the connections are approved. `Enabled` turns a lock-down off again; absent, apply
+    /// leaves the service's setting as it is.
+    #[serde(default)]
+    pub public_network_access: Option<PublicNetworkAccess>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApimPrivateEndpoint {
+    /// Resource id of the subnet of the private endpoint (in the gateway's region).
     pub subnet_id: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
 pub enum ApimVnetMode {
+    #[default]
     External,
     Internal,
 }

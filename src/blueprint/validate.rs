@@ -586,14 +586,110 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
             );
         }
     }
-    if let Some(n) = a.network.as_ref().filter(|n| !is_subnet_id(&n.subnet_id)) {
-        c.fail(
-            "apim.network.subnetId",
-            format!("`{}` is not a subnet resource id", n.subnet_id),
-            Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>".into()),
-        );
+    if let Some(n) = &a.network {
+        let subnet_help = "expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>";
+        if let Some(id) = n.subnet_id.as_deref().filter(|id| !is_subnet_id(id)) {
+            c.fail(
+                "apim.network.subnetId",
+                format!("`{id}` is not a subnet resource id"),
+                Some(subnet_help.into()),
+            );
+        }
+        if let Some(pe) = n
+            .private_endpoint
+            .as_ref()
+            .filter(|p| !is_subnet_id(&p.subnet_id))
+        {
+            c.fail(
+                "apim.network.privateEndpoint.subnetId",
+                format!("`{}` is not a subnet resource id", pe.subnet_id),
+                Some(subnet_help.into()),
+            );
+        }
+        if n.mode == ApimVnetMode::Internal && n.subnet_id.is_none() {
+            c.fail(
+                "apim.network.mode",
+                "Internal mode puts the gateway in a virtual network, but apim.network.subnetId is not set",
+                Some("set apim.network.subnetId to the gateway's subnet, or remove mode: Internal".into()),
+            );
+        }
     }
     c.weight_priority("apim", a.primary_weight, a.primary_priority);
+    // More services with this configuration, one per region (pattern 3 on tiers without
+    // additional regions).
+    if !a.instances.is_empty() && b.pattern != Pattern::AfdApim {
+        c.fail(
+            "apim.instances",
+            "apim.instances are Front Door origins: they exist only in pattern afd-apim",
+            Some("set pattern: afd-apim, or remove apim.instances".into()),
+        );
+    }
+    if !a.instances.is_empty() && !a.additional_regions.is_empty() {
+        c.fail(
+            "apim.instances",
+            "apim.instances and apim.additionalRegions are two ways to be in several regions; choose one",
+            Some("Premium: apim.additionalRegions (one service); Standard v2: apim.instances (one service per region)".into()),
+        );
+    }
+    let account_regions: BTreeSet<&str> = b
+        .openai
+        .accounts
+        .iter()
+        .map(|x| x.region.as_str())
+        .collect();
+    let mut names = BTreeSet::from([a.name.to_lowercase()]);
+    let mut regions = BTreeSet::from([b.location.clone()]);
+    regions.extend(a.additional_regions.iter().map(|r| r.region.clone()));
+    for (i, inst) in a.instances.iter().enumerate() {
+        let base = format!("apim.instances[{i}]");
+        c.name(&format!("{base}.name"), &inst.name, &APIM);
+        if !names.insert(inst.name.to_lowercase()) {
+            c.fail(
+                format!("{base}.name"),
+                format!(
+                    "service name `{}` is used twice (apim.name counts)",
+                    inst.name
+                ),
+                None,
+            );
+        }
+        c.region(&format!("{base}.region"), &inst.region);
+        if !regions.insert(inst.region.clone()) {
+            c.fail(
+                format!("{base}.region"),
+                format!(
+                    "region `{}` already has a gateway (the primary location and additional regions count): one instance per region",
+                    inst.region
+                ),
+                None,
+            );
+        } else if b.pattern == Pattern::AfdApim && !account_regions.contains(inst.region.as_str()) {
+            c.fail(
+                format!("{base}.region"),
+                format!("instance region `{}` has no Azure OpenAI account in that region", inst.region),
+                Some("each gateway routes to its own region's accounts: add an account with this region".into()),
+            );
+        }
+        c.weight_priority(&base, inst.weight, inst.priority);
+        if let Some(n) = &inst.network {
+            let subnet_help = "expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>";
+            for (field, id) in [
+                ("subnetId", n.subnet_id.as_deref()),
+                (
+                    "privateEndpoint.subnetId",
+                    n.private_endpoint.as_ref().map(|p| p.subnet_id.as_str()),
+                ),
+            ] {
+                if let Some(id) = id.filter(|id| !is_subnet_id(id)) {
+                    c.fail(
+                        format!("{base}.network.{field}"),
+                        format!("`{id}` is not a subnet resource id"),
+                        Some(subnet_help.into()),
+                    );
+                }
+            }
+        }
+    }
     // Each gateway region routes to its own region's accounts.
     if b.pattern == Pattern::AfdApim {
         let account_regions: BTreeSet<&str> = b

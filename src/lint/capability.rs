@@ -107,7 +107,8 @@ pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
 
     let sku = apim.sku.name.as_str();
     let tier: Option<ApimTier> = caps.apim_tier(sku).copied();
-    let network = apim.network.as_ref();
+    // The gateway's virtual network (a section with only an inbound private endpoint has none).
+    let network = apim.network.as_ref().filter(|n| n.subnet_id.is_some());
     // Does the tier accept the configured virtual network?
     let vnet_ok = match (network, tier) {
         (None, _) | (_, None) => false,
@@ -138,7 +139,7 @@ pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
     let mut gateways = vec![Gateway {
         region: b.location.as_str(),
         field: "location".into(),
-        subnet: network.map(|n| n.subnet_id.as_str()),
+        subnet: network.and_then(|n| n.subnet_id.as_deref()),
     }];
     for (i, r) in apim.additional_regions.iter().enumerate() {
         if network.is_some() && r.subnet_id.is_none() {
@@ -342,16 +343,20 @@ pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
 /// Model x version x deployment type in every account's region, data zones, account kinds.
 fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
     let d = &b.openai.deployment;
-    let kind_regions = caps.account_kind_regions("OpenAI").unwrap_or(&[]);
     let mut unknown = false;
     for (i, acc) in b.openai.accounts.iter().enumerate() {
         let field = format!("openai.accounts[{i}].region");
         let region = capabilities::arm_name(&acc.region);
+        let kind = acc.kind.or(b.openai.kind).unwrap_or_default().as_str();
+        let kind_regions = caps.account_kind_regions(kind).unwrap_or(&[]);
         if !kind_regions.contains(&region) {
             problems.push((
                 "AOAI023",
                 field,
-                format!("Azure OpenAI accounts are not offered in {}", acc.region),
+                format!(
+                    "Azure OpenAI accounts of kind {kind} are not offered in {}",
+                    acc.region
+                ),
             ));
             continue;
         }
@@ -402,8 +407,20 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
 }
 
 /// Push the traced problems as findings.
+/// Each of `apim.instances` is traced like the primary service, its findings located at its
+/// own fields (a finding the primary already has is not repeated).
 pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
-    let (_, problems) = trace(b);
+    let (_, mut problems) = trace(b);
+    for (i, one) in crate::blueprint::instances::instance_blueprints(b) {
+        let (_, more) = trace(&one);
+        problems.extend(more.into_iter().map(|(id, field, message)| {
+            (
+                id,
+                crate::blueprint::instances::instance_field(i, &field),
+                message,
+            )
+        }));
+    }
     let mut seen = std::collections::BTreeSet::new();
     for (id, field, message) in problems {
         if seen.insert((id, field.clone(), message.clone())) {
@@ -415,7 +432,13 @@ pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
 /// `lint --explain`: the traced path, hop by hop, with where each fact comes from.
 pub fn explain(b: &Blueprint, file: &str) -> String {
     let caps = capabilities::get();
-    let (hops, problems) = trace(b);
+    let (mut hops, mut problems) = trace(b);
+    // Each of apim.instances: its own hops (Front Door -> it -> its region's accounts).
+    for (_, one) in crate::blueprint::instances::instance_blueprints(b) {
+        let (more, found) = trace(&one);
+        hops.extend(more.into_iter().filter(|h| h.from != "client"));
+        problems.extend(found);
+    }
     let mut out = String::new();
     let _ = writeln!(out, "path of {file} (pattern {}):", b.pattern.as_str());
     for h in &hops {

@@ -4,6 +4,7 @@
 //! documentation link; a blueprint may allow a rule with a reason (`lint.allow`).
 
 mod capability;
+mod network;
 mod policy_rules;
 pub mod report;
 mod xml_rules;
@@ -162,6 +163,26 @@ pub const RULES: &[Rule] = &[
         reason: "the blueprint does not parse or fails validation (YAML syntax, unknown fields, types, naming rules, cross-field rules), so nothing can be rendered from it",
         help: "fix the field at the reported line and column",
         docs: "https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules" },
+    Rule { id: "AOAI050", name: "inbound-private-endpoint-on-injected", severity: Severity::Error,
+        reason: "a classic API Management instance injected in a virtual network (Developer, Premium with apim.network.subnetId) accepts no inbound private endpoint; Azure refuses the private endpoint",
+        help: "remove apim.network.privateEndpoint (callers in the network reach an injected gateway directly; use mode Internal for private-only), or use Standard v2 with outbound integration and an inbound private endpoint",
+        docs: "https://learn.microsoft.com/azure/api-management/private-endpoint#limitations" },
+    Rule { id: "AOAI051", name: "inbound-private-endpoint-not-in-tier", severity: Severity::Error,
+        reason: "this API Management tier offers no inbound private endpoint (data/capabilities/apim.json inboundPrivateEndpoint)",
+        help: "choose a tier with inbound private endpoints (Developer, Basic, Standard, Premium, Standard v2, Premium v2), or remove apim.network.privateEndpoint",
+        docs: "https://learn.microsoft.com/azure/api-management/private-endpoint" },
+    Rule { id: "AOAI052", name: "public-access-disabled-without-private-path", severity: Severity::Error,
+        reason: "Azure disables public network access of API Management only once the service has an approved private endpoint connection; without one (its own inbound private endpoint, or Front Door Private Link) the lock-down is refused, and nothing could reach the gateway",
+        help: "add apim.network.privateEndpoint or frontDoor.privateLink (on a tier that accepts them), or keep apim.network.publicNetworkAccess: Enabled",
+        docs: "https://learn.microsoft.com/azure/api-management/private-endpoint#disable-public-network-access" },
+    Rule { id: "AOAI053", name: "front-door-public-origin-locked", severity: Severity::Error,
+        reason: "Front Door reaches this gateway on its public endpoint (frontDoor.privateLink is off), which apim.network.publicNetworkAccess: Disabled closes",
+        help: "set frontDoor.privateLink: true (Standard v2, or a classic tier without injection), or keep public network access Enabled and rely on the X-Azure-FDID check",
+        docs: "https://learn.microsoft.com/azure/frontdoor/standard-premium/how-to-enable-private-link-apim" },
+    Rule { id: "AOAI054", name: "gateway-private-dns-missing", severity: Severity::Warning,
+        reason: "the gateway's inbound private endpoint registers in privatelink.azure-api.net, which aoai-arch creates with networking.privateDns; without a linked network, callers resolve <name>.azure-api.net to the public address, which public network access Disabled refuses",
+        help: "set networking.privateDns.vnetLinks to the callers' networks (the zone is created and linked with the accounts' zones)",
+        docs: "https://learn.microsoft.com/azure/api-management/private-endpoint#dns" },
     Rule { id: "APIM001", name: "policy-invalid", severity: Severity::Error,
         reason: "API Management would reject this policy (or it does not do what it says)",
         help: "fix the policy XML at the reported line and column",
@@ -327,6 +348,7 @@ pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
     };
     blueprint_rules(&mut c, &loaded.blueprint);
     capability::check(&mut c, &loaded.blueprint);
+    network::check(&mut c, &loaded.blueprint);
     c.out
 }
 

@@ -34,6 +34,12 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// The ARM id the request goes to: `id` itself, or for a step node (`<id>#<step>`, a second
+    /// request for a resource, see [`model::step_key`]) the part before the `#`.
+    pub fn arm_id(&self) -> &str {
+        self.id.split('#').next().unwrap_or(&self.id)
+    }
+
     pub fn body_json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
@@ -145,16 +151,16 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
             &[],
         )?;
     }
-    if let Some(dns) = &m.private_dns {
+    for z in m.private_dns.iter().flat_map(|d| &d.zones) {
         b.add(
-            &dns.zone_id,
+            &z.zone_id,
             "Microsoft.Network/privateDnsZones",
             api::PRIVATE_DNS,
             "private-dns-zone",
             json!({}),
             &[],
         )?;
-        for l in &dns.links {
+        for l in &z.links {
             b.add(
                 &l.id,
                 "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
@@ -176,7 +182,7 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
                 json!({ "r": r }),
                 &[],
             )?;
-            if m.private_dns.is_some() {
+            if !pe.zone_configs.is_empty() {
                 b.add(
                     &pe.zone_group_id,
                     "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
@@ -190,10 +196,35 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
     }
 
     if let Some(apim) = &m.apim {
-        render_apim(&mut b, apim)?;
+        render_apim(&mut b, apim, true)?;
     }
     if let Some(fd) = &m.front_door {
         render_front_door(&mut b, fd)?;
+    }
+    if let Some(apim) = &m.apim {
+        render_lock_down(&mut b, apim)?;
+    }
+    let mut instance_policies = Vec::new();
+    for inst in &m.apim_instances {
+        // The same templates with the instance in place of the primary service.
+        let mut mi = m.clone();
+        mi.apim = Some(inst.apim.clone());
+        mi.accounts = inst.accounts.clone();
+        mi.location = inst.location.clone();
+        mi.apim_instances = Vec::new();
+        let mut bi = Builder {
+            templates,
+            model: &mi,
+            ctx: handlebars::Context::from(json!({ "m": serde_json::to_value(&mi)? })),
+            resources: Vec::new(),
+            policy: None,
+        };
+        render_apim(&mut bi, &inst.apim, false)?;
+        render_lock_down(&mut bi, &inst.apim)?;
+        if let Some(p) = bi.policy.take() {
+            instance_policies.push((format!("{}-{}.xml", inst.apim.api_name, inst.apim.name), p));
+        }
+        b.resources.extend(bi.resources);
     }
 
     let mut queries = Vec::new();
@@ -202,6 +233,7 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
         if let Some(policy) = b.policy.take() {
             policies.push((format!("{}.xml", apim.api_name), policy));
         }
+        policies.extend(instance_policies);
         if apim.logging.is_some() {
             for q in ["token-usage", "prompts-and-responses"] {
                 let text = templates.render_context(&format!("queries/{q}.kql.hbs"), &b.ctx)?;
@@ -223,9 +255,11 @@ pub fn render_policy(templates: &Templates, m: &Model) -> Result<String> {
     templates.render("policies/api.xml.hbs", &json!({ "m": m }))
 }
 
-fn render_apim(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
+/// One API Management service and everything under it. `primary`: also the resources its
+/// instances share (Log Analytics, Application Insights, Event Hubs, the budget).
+fn render_apim(b: &mut Builder, apim: &model::ApimM, primary: bool) -> Result<()> {
     let m = b.model;
-    if let Some(l) = &apim.logging {
+    if let Some(l) = apim.logging.as_ref().filter(|_| primary) {
         b.add(
             &l.workspace_id,
             "Microsoft.OperationalInsights/workspaces",
@@ -269,6 +303,28 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
         json!({}),
         &[],
     )?;
+
+    if let Some(pe) = &apim.private_endpoint {
+        let r = json!({ "region": m.location, "id": apim.id, "privateEndpoint": pe });
+        b.add(
+            &pe.id,
+            "Microsoft.Network/privateEndpoints",
+            api::NETWORK,
+            "private-endpoint",
+            json!({ "r": r }),
+            &[],
+        )?;
+        if !pe.zone_configs.is_empty() {
+            b.add(
+                &pe.zone_group_id,
+                "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+                api::NETWORK,
+                "private-dns-zone-group",
+                json!({ "r": r }),
+                &[],
+            )?;
+        }
+    }
 
     // The APIM identity may call each account (and send to Event Hub).
     if apim.managed_identity {
@@ -522,6 +578,49 @@ fn render_front_door(b: &mut Builder, fd: &model::FrontDoorM) -> Result<()> {
         "afd-security-policy",
         json!({}),
         &[],
+    )?;
+    Ok(())
+}
+
+/// The second request for the API Management service: public network access Disabled, which
+/// Azure accepts only once the service has an approved private endpoint connection. It waits
+/// for the service and everything under it, its inbound private endpoint (approved on
+/// creation) and every Front Door origin over Private Link to it (apply approves their
+/// connections right after writing them).
+fn render_lock_down(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
+    let Some(key) = &apim.lock_down else {
+        return Ok(());
+    };
+    // Its children too: API Management refuses child writes while the service updates.
+    let children = format!("{}/", apim.id.to_lowercase());
+    let child_ids: Vec<String> = b
+        .resources
+        .iter()
+        .filter(|r| r.id.to_lowercase().starts_with(&children))
+        .map(|r| r.id.clone())
+        .collect();
+    let mut deps: Vec<&str> = vec![&apim.id];
+    deps.extend(child_ids.iter().map(String::as_str));
+    deps.extend(apim.private_endpoint.as_ref().map(|p| p.id.as_str()));
+    if let Some(fd) = &b.model.front_door {
+        deps.extend(
+            fd.origins
+                .iter()
+                .filter(|o| {
+                    o.private_link
+                        .as_ref()
+                        .is_some_and(|p| p.target_id.eq_ignore_ascii_case(&apim.id))
+                })
+                .map(|o| o.id.as_str()),
+        );
+    }
+    b.add(
+        key,
+        "Microsoft.ApiManagement/service",
+        api::APIM,
+        "apim-service",
+        json!({ "lockDown": true }),
+        &deps,
     )?;
     Ok(())
 }

@@ -27,7 +27,7 @@ pub fn label(r: &Resource) -> String {
 
 /// Request line of a PUT, relative to the ARM endpoint.
 pub fn request_path(r: &Resource) -> String {
-    format!("{}?api-version={}", r.id, r.api_version)
+    format!("{}?api-version={}", r.arm_id(), r.api_version)
 }
 
 /// The whole `.http` file of one request: what a reviewer reads and what `apply` sends.
@@ -63,15 +63,20 @@ pub fn files(rendered: &Rendered) -> BTreeMap<String, String> {
             .filter_map(|d| by_id.get(&d.to_lowercase()))
             .map(|j| names[*j].as_str())
             .collect();
-        index.push(json!({
+        let mut entry = json!({
             "file": names[i],
             "method": "PUT",
-            "id": r.id,
+            "id": r.arm_id(),
             "type": r.resource_type,
             "apiVersion": r.api_version,
             "template": r.template,
             "dependsOn": deps,
-        }));
+        });
+        // A second request for a resource names its step (`lock-down`).
+        if let Some((_, step)) = r.id.split_once('#') {
+            entry["step"] = json!(step);
+        }
+        index.push(entry);
     }
     for (name, xml) in &rendered.policies {
         files.insert(format!("policies/{name}"), xml.clone());

@@ -15,7 +15,7 @@ pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_aoai-arch"))
 }
 
-pub const EXAMPLES: [&str; 3] = ["afd", "apim", "afd-apim"];
+pub const EXAMPLES: [&str; 4] = ["afd", "apim", "afd-apim", "afd-apim-private"];
 
 pub fn example(name: &str) -> PathBuf {
     root().join("blueprints").join(format!("{name}.yaml"))

@@ -839,7 +839,13 @@ impl Engine {
         };
         let fail = (spec.style != Style::Sync && spec.style != Style::SyncBusy && self.rng.gen::<f64>() < self.config.faults.lro_fail)
             .then(|| json!({ "code": "ProvisioningFailed", "message": format!("Injected fault: provisioning of '{}' failed.", path.id) }));
-        self.durations.insert(key.clone(), dur);
+        // An update of an existing resource is kept apart from its creation (`<id>#update`).
+        let dur_key = if created {
+            key.clone()
+        } else {
+            format!("{key}#update")
+        };
+        self.durations.insert(dur_key, dur);
         let doc = self.build_doc(path, spec, &body, existing.as_ref());
         if spec.style == Style::SyncBusy {
             let parent = path.parent.clone().unwrap_or_default();
@@ -1092,15 +1098,15 @@ impl Engine {
                         return Some(error(400, "NotSupported", format!("Disabling all `publicNetworkAccess` for service: {} is not supported if the service does not atleast one approved Private Endpoint Connections.", path.id), ""));
                     }
                 }
+                // A virtual network: injection (External/Internal) or, on v2 tiers, outbound
+                // integration (External only).
                 let vnet = p["virtualNetworkType"].as_str().unwrap_or("None");
-                if let Some(t) = caps.apim_tier(sku).filter(|_| vnet != "None") {
-                    let supported = if vnet == "Internal" {
-                        t.vnet_injection
-                    } else {
-                        t.vnet_injection || t.outbound_vnet_integration
-                    };
-                    if !supported {
-                        return Some(error(400, "NotSupported", format!("Virtual network type '{vnet}' is not supported by the {sku} tier of API Management service {}.", path.id), "properties.virtualNetworkType"));
+                if vnet != "None" {
+                    let t = caps.apim_tier(sku);
+                    let joins = t.is_some_and(|t| t.vnet_injection || t.outbound_vnet_integration);
+                    let internal_ok = t.is_some_and(|t| t.vnet_injection);
+                    if !joins || (vnet == "Internal" && !internal_ok) {
+                        return Some(error(400, "NotSupported", format!("Virtual network type {vnet} is not supported by the {sku} tier of API Management service {}. Tiers that support it: {}.", path.id, caps.apim_tiers_with(|t| if vnet == "Internal" { t.vnet_injection } else { t.vnet_injection || t.outbound_vnet_integration }).join(", ")), "properties.virtualNetworkType"));
                     }
                 }
                 let extra = p["additionalLocations"]
@@ -1125,6 +1131,13 @@ impl Engine {
                     let target = c["properties"]["privateLinkServiceId"]
                         .as_str()
                         .unwrap_or("");
+                    if let Some(sku) = self.apim_sku(target).filter(|s| {
+                        !caps
+                            .apim_tier(s)
+                            .is_some_and(|t| t.inbound_private_endpoint)
+                    }) {
+                        return Some(error(400, "NotSupported", format!("Setting up Private Endpoint Connection for API Management service {target} is not supported by the {sku} tier. Tiers that support it: {}.", caps.apim_tiers_with(|t| t.inbound_private_endpoint).join(", ")), ""));
+                    }
                     if self.injected_classic_apim(target) {
                         return Some(error(400, "NotSupported", format!("Setting up Private Endpoint Connection for API Management service {target} is not supported: the service is deployed in a virtual network (virtualNetworkType External or Internal). Please refer to https://aka.ms/apim-private-link on more details."), ""));
                     }
@@ -1159,6 +1172,13 @@ impl Engine {
             _ => {}
         }
         None
+    }
+
+    /// The SKU name of the API Management service `id`, if it is one.
+    fn apim_sku(&self, id: &str) -> Option<String> {
+        let r = self.resources.get(&id.to_lowercase())?;
+        (r.spec == "microsoft.apimanagement/service")
+            .then(|| r.doc["sku"]["name"].as_str().unwrap_or("").to_string())
     }
 
     /// A classic API Management service injected in a virtual network (no inbound private
@@ -1228,11 +1248,26 @@ impl Engine {
                     .and_then(Value::as_str)
                     .unwrap_or(&name)
                     .to_lowercase();
-                props.insert(
-                    "endpoint".into(),
-                    json!(format!("https://{sub}.openai.azure.com/")),
-                );
-                props.insert("endpoints".into(), json!({ "OpenAI Language Model Instance API": format!("https://{sub}.openai.azure.com/") }));
+                // A Foundry resource (AIServices) answers on three hosts; its own endpoint is
+                // the Cognitive Services one, and it serves Azure OpenAI on openai.azure.com.
+                let openai = format!("https://{sub}.openai.azure.com/");
+                if body["kind"].as_str() == Some("AIServices") {
+                    props.insert(
+                        "endpoint".into(),
+                        json!(format!("https://{sub}.cognitiveservices.azure.com/")),
+                    );
+                    props.insert("endpoints".into(), json!({
+                        "OpenAI Language Model Instance API": openai,
+                        "Azure AI Model Inference API": format!("https://{sub}.services.ai.azure.com/"),
+                        "Cognitive Services": format!("https://{sub}.cognitiveservices.azure.com/"),
+                    }));
+                } else {
+                    props.insert("endpoint".into(), json!(openai));
+                    props.insert(
+                        "endpoints".into(),
+                        json!({ "OpenAI Language Model Instance API": openai }),
+                    );
+                }
             }
             "microsoft.apimanagement/service" => {
                 let loc = arm_region(body["location"].as_str().unwrap_or(""));
@@ -1306,6 +1341,61 @@ impl Engine {
     }
 
     fn after_put(&mut self, path: &Path, spec: &TypeSpec, doc: &Value) {
+        // A private endpoint with an automatic connection (`privateLinkServiceConnections`, the
+        // caller may approve) to an API Management service leaves an Approved connection on it.
+        if spec.name == "microsoft.network/privateendpoints" {
+            let conns: Vec<Value> = doc["properties"]["privateLinkServiceConnections"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for c in conns {
+                let target = c["properties"]["privateLinkServiceId"]
+                    .as_str()
+                    .unwrap_or("");
+                let is_apim = self
+                    .resources
+                    .get(&target.to_lowercase())
+                    .is_some_and(|r| r.spec == "microsoft.apimanagement/service");
+                if !is_apim {
+                    continue;
+                }
+                let name = format!(
+                    "{}.{}",
+                    path.id.rsplit('/').next().unwrap_or("pe"),
+                    uuid::Uuid::new_v5(
+                        &uuid::Uuid::NAMESPACE_URL,
+                        path.id.to_lowercase().as_bytes()
+                    )
+                    .simple()
+                );
+                let id = format!("{target}/privateEndpointConnections/{name}");
+                if self.resources.contains_key(&id.to_lowercase()) {
+                    continue;
+                }
+                let now = self.now();
+                self.resources.insert(
+                    id.to_lowercase(),
+                    Stored {
+                        id: id.clone(),
+                        spec: "microsoft.apimanagement/service/privateendpointconnections".into(),
+                        doc: json!({
+                            "id": id, "name": name, "type": "Microsoft.ApiManagement/service/privateEndpointConnections",
+                            "properties": {
+                                "privateEndpoint": { "id": path.id },
+                                "groupIds": c["properties"]["groupIds"].clone(),
+                                "privateLinkServiceConnectionState": { "status": "Approved", "description": "Auto-approved", "actionsRequired": "None" },
+                                "provisioningState": "Succeeded"
+                            }
+                        }),
+                        ready_at: now,
+                        fail: None,
+                        hidden: false,
+                        deleting: false,
+                        busy_state: "Succeeded".into(),
+                    },
+                );
+            }
+        }
         // A Front Door origin over Private Link leaves a Pending connection on its target.
         if spec.name == "microsoft.cdn/profiles/origingroups/origins" {
             let spl = &doc["properties"]["sharedPrivateLinkResource"];
