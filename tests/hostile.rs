@@ -188,9 +188,10 @@ fn write_blueprint(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
     p.display().to_string()
 }
 
-/// The blueprint error format: message, `--> file:line:column`, `= field: ...`.
+/// The blueprint error format: message, `--> file:line:column`, `= field: ...` (on stderr, or
+/// on stdout as a `lint` finding).
 fn assert_located(out: &Output, file: &str, line: usize, field: &str, message: &str) {
-    let err = stderr(out);
+    let err = format!("{}{}", stderr(out), String::from_utf8_lossy(&out.stdout));
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains(message), "expected {message:?} in:\n{err}");
     assert!(
