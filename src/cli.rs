@@ -484,9 +484,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("{}", safe(&crate::plan_text::json(plan)?));
             } else {
                 let text_opts = crate::plan_text::TextOptions::for_stdout(full_ids);
+                // Escapes what it prints from the blueprint and Azure itself (colours stay).
                 print!(
                     "{}",
-                    safe(&crate::plan_text::human(plan, Some(&rendered), &text_opts))
+                    crate::plan_text::human(plan, Some(&rendered), &text_opts)
                 );
             }
             if let Some(path) = out {

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::plan::{terminal, Action, Plan, ResourcePlan};
 use crate::render::Rendered;
+use crate::terminal::safe;
 
 /// The version of `plan --json`'s format; it changes when a field changes meaning or goes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -100,11 +101,15 @@ fn key_properties(rendered: Option<&Rendered>, id: &str) -> Vec<String> {
     out
 }
 
+/// `s` (escaped for a terminal: it may come from Azure) in colour `code` when `on`. Values
+/// from the blueprint or from Azure go through [`safe`] wherever they are printed, so that the
+/// only control sequences in the output are these colours.
 fn paint(on: bool, code: &str, s: &str) -> String {
+    let s = safe(s);
     if on {
         format!("\x1b[{code}m{s}\x1b[0m")
     } else {
-        s.to_string()
+        s.into_owned()
     }
 }
 
@@ -158,7 +163,7 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
         }
     }
     // Preflight findings and the steps before the graph come first.
-    let mut s = crate::preflight::human(&p.preflight, &p.steps);
+    let mut s = safe(&crate::preflight::human(&p.preflight, &p.steps)).into_owned();
     for g in &groups {
         s.push_str(&paint(o.color, "1", g));
         s.push('\n');
@@ -177,7 +182,7 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
         for r in members {
             let (_, name, depth) = place(&r.id);
             let indent = "  ".repeat(depth + 1);
-            let name = if o.full_ids { r.id.clone() } else { name };
+            let name = safe(&if o.full_ids { r.id.clone() } else { name }).into_owned();
             let mut line = format!(
                 "{indent}{} {name} {}",
                 paint(o.color, color_of(r.action), r.action.symbol()),
@@ -186,15 +191,15 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
             if r.action == Action::Create && !r.adopt {
                 let props = key_properties(rendered, &r.id);
                 if !props.is_empty() {
-                    line.push_str(&format!(": {}", props.join(", ")));
+                    line.push_str(&format!(": {}", safe(&props.join(", "))));
                 }
             } else if matches!(r.action, Action::Update | Action::Replace) && !r.changes.is_empty()
             {
                 let paths: Vec<&str> = r.changes.iter().map(|c| c.path.as_str()).collect();
-                line.push_str(&format!(": {}", paths.join(", ")));
+                line.push_str(&format!(": {}", safe(&paths.join(", "))));
             }
             if let Some(reason) = &r.reason {
-                line.push_str(&format!(" (why: {reason})"));
+                line.push_str(&format!(" (why: {})", safe(reason)));
             }
             s.push_str(&line);
             s.push('\n');
@@ -204,14 +209,17 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
             if !r.kept_tags.is_empty() {
                 s.push_str(&format!(
                     "{indent}    tags kept (on the resource, not set by the blueprint): {}\n",
-                    r.kept_tags.join(", ")
+                    safe(&r.kept_tags.join(", "))
                 ));
             }
             for c in &r.changes {
                 if let (Some(Value::String(a)), Some(Value::String(b))) = (&c.old, &c.new) {
                     if a.contains('\n') || b.contains('\n') {
-                        s.push_str(&format!("{indent}    {}: (text; changed lines)\n", c.path));
-                        s.push_str(&crate::plan::text_diff(a, b));
+                        s.push_str(&format!(
+                            "{indent}    {}: (text; changed lines)\n",
+                            safe(&c.path)
+                        ));
+                        s.push_str(&safe(&crate::plan::text_diff(a, b)));
                         continue;
                     }
                 }
@@ -227,9 +235,9 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
                 };
                 s.push_str(&format!(
                     "{indent}    {}: {} -> {}{forces}\n",
-                    c.path,
-                    old,
-                    crate::plan::show(&c.new)
+                    safe(&c.path),
+                    safe(&old),
+                    safe(&crate::plan::show(&c.new))
                 ));
             }
         }
@@ -238,13 +246,13 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
         s.push_str(&format!(
             "{} {} is owned by this blueprint (or points at what it deletes) and no longer declared: deleted only by apply --prune\n",
             paint(o.color, "31", "-"),
-            short(orphan, o.full_ids)
+            safe(&short(orphan, o.full_ids))
         ));
     }
     for u in &p.undeclared {
         s.push_str(&format!(
             "? {} is not declared, and nothing proves this blueprint created it: left alone\n",
-            short(u, o.full_ids)
+            safe(&short(u, o.full_ids))
         ));
     }
     let adopt = p.resources.iter().filter(|r| r.adopt).count();

@@ -40,13 +40,14 @@ pub async fn run(
             return Err(e);
         }
     };
+    // Escapes what it prints from the blueprint and Azure itself (colours stay).
     print!(
         "{}",
-        safe(&crate::plan_text::human(
+        crate::plan_text::human(
             &plan,
             Some(rendered),
             &crate::plan_text::TextOptions::for_stdout(false)
-        ))
+        )
     );
     let mut refusals = crate::safety::refusals(&plan, flags.allow_replace, flags.adopt);
     if let Some(s) = saved {
