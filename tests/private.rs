@@ -359,7 +359,11 @@ fn lock_down_happens_after_the_approvals_and_a_second_apply_writes_nothing() {
 #[test]
 fn plan_shows_the_lock_down_step() {
     let emu = common::Emulator::start("3000", "none", 4);
-    let plan = common::run(&["plan"], &common::example("afd-apim-private"), &emu.url);
+    let plan = common::run(
+        &["plan", "--full-ids"],
+        &common::example("afd-apim-private"),
+        &emu.url,
+    );
     let text = String::from_utf8_lossy(&plan.stdout);
     assert!(
         text.contains("service/apim-aoai-private#lock-down will be updated in place"),
@@ -537,7 +541,11 @@ fn a_policy_edited_in_one_instance_shows_as_drift_of_that_instance() {
     let (status, _) = common::http(&emu.url, "PUT", &path, Some(&body));
     assert!(status < 300);
 
-    let plan = common::run(&["plan", "--detailed-exitcode"], &bp, &emu.url);
+    let plan = common::run(
+        &["plan", "--detailed-exitcode", "--full-ids"],
+        &bp,
+        &emu.url,
+    );
     let text = String::from_utf8_lossy(&plan.stdout);
     assert_eq!(plan.status.code(), Some(2), "{text}");
     assert!(
@@ -733,7 +741,7 @@ fn public_access_enabled_again_turns_the_lock_down_off() {
     let open = common::edited_example("afd-apim-private", dir.path(), "open.yaml", |v| {
         v["apim"]["network"]["publicNetworkAccess"] = "Enabled".into();
     });
-    let plan = common::run(&["plan"], &open, &emu.url);
+    let plan = common::run(&["plan", "--full-ids"], &open, &emu.url);
     let text = String::from_utf8_lossy(&plan.stdout);
     assert!(
         text.contains(&format!("~ {EUS2} will be updated in place")),
