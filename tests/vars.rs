@@ -138,7 +138,15 @@ fn an_unset_variable_is_an_error_naming_it() {
     assert_eq!(out.status.code(), Some(1));
     let e = stderr(&out);
     assert!(e.contains("variable `region` is not set"), "{e}");
-    assert!(e.contains("--> gateway.yaml:8:11"), "{e}");
+    let region_line = common::read(&dir.path().join("gateway.yaml"))
+        .lines()
+        .position(|l| l.contains("location: ${var.region}"))
+        .unwrap()
+        + 1;
+    assert!(
+        e.contains(&format!("--> gateway.yaml:{region_line}:11")),
+        "{e}"
+    );
     assert!(e.contains("did you mean `regoin`?"), "{e}");
     // Another field on the same line as a placeholder keeps its own position.
     let text = common::read(&dir.path().join("gateway.yaml"));
