@@ -224,6 +224,22 @@ pub fn route(
     let lower: Vec<String> = s.iter().map(|x| x.to_lowercase()).collect();
     let l: Vec<&str> = lower.iter().map(String::as_str).collect();
     let sub = s.get(1)?.clone();
+    // Deleted accounts: the api-versions of the accounts, checked like the live types.
+    if l.get(4) == Some(&"deletedaccounts") || l.get(8) == Some(&"deletedaccounts") {
+        let versions = crate::types::spec("microsoft.cognitiveservices/accounts")
+            .map(|t| t.versions)
+            .unwrap_or(&[]);
+        if let Some(v) = api_version.filter(|v| !versions.contains(v)) {
+            return Some(error(
+                400,
+                "NoRegisteredProviderFound",
+                format!(
+                    "No registered resource provider found for API version '{v}'. The supported api-versions are '{}'.",
+                    versions.join(", ")
+                ),
+            ));
+        }
+    }
     let reply = match (method, l.as_slice()) {
         ("GET", ["subscriptions", _, "providers", _]) => {
             let ns = s[3].clone();
@@ -640,12 +656,11 @@ pub fn soft_delete(e: &mut Engine, key: &str, spec: &str, doc: &Value) {
         return;
     }
     let mut d = doc.clone();
+    let (deleted, purge) = crate::soft_delete::deletion_dates();
     if let Some(p) = d.get_mut("properties").and_then(Value::as_object_mut) {
         p.insert("provisioningState".into(), json!("Succeeded"));
-        p.insert(
-            "deletionDate".into(),
-            json!(format!("virtual second {:.0}", e.now())),
-        );
+        p.insert("deletionDate".into(), json!(deleted));
+        p.insert("scheduledPurgeDate".into(), json!(purge));
     }
     e.preflight.deleted_accounts.insert(key.to_string(), d);
 }

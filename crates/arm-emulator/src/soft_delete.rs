@@ -20,6 +20,16 @@ pub fn soft_deleted_type(spec: &str) -> bool {
     spec == SERVICE
 }
 
+/// When a resource deleted now was deleted, and when Azure purges it (48 hours later), as
+/// Azure writes them (`deletionDate`, `scheduledPurgeDate`).
+pub fn deletion_dates() -> (String, String) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    (utc(now), utc(now + RETENTION_SECS))
+}
+
 /// The soft-deleted document of a resource that was just deleted, under its deleted-resource
 /// id (lower-case key, document).
 pub fn record(doc: &Value, spec: &str) -> Option<(String, Value)> {
@@ -38,11 +48,7 @@ pub fn record(doc: &Value, spec: &str) -> Option<(String, Value)> {
         .unwrap_or("")
         .to_lowercase()
         .replace(' ', "");
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    let (deleted, purge) = (utc(now), utc(now + RETENTION_SECS));
+    let (deleted, purge) = deletion_dates();
     let deleted_id = format!(
         "/subscriptions/{sub}/providers/Microsoft.ApiManagement/locations/{location}/deletedservices/{name}"
     );
