@@ -2,8 +2,11 @@
 //!
 //! Data flows one way: [`blueprint`] (parse and validate, with file:line errors) ->
 //! [`model`] (resolved names, regions, ids) -> [`render`] (templates -> resource graph and
-//! policies) -> [`plan`] / [`apply`] (through `arm-client`, against Azure or `arm-emulator`).
-//! [`lint`] checks the architecture and the policies at every step.
+//! policies) -> [`plan`] (property diffs) -> [`safety`] (ownership, states, cascades,
+//! refusals) -> [`apply`] (through `arm-client`, against Azure or `arm-emulator`), with
+//! [`preflight`] read in the plan's round; [`plan_text`] and [`saved`] present and keep plans;
+//! [`ops`] holds one module per command that talks to ARM. [`lint`] checks the architecture
+//! and the policies at every step.
 
 pub mod apply;
 pub mod blueprint;

@@ -406,48 +406,10 @@ pub(crate) fn text_diff(old: &str, new: &str) -> String {
     out
 }
 
-/// Terraform-like text, without colour (see [`crate::plan_text`] for the options).
-pub fn human(p: &Plan) -> String {
-    crate::plan_text::human(p, None, &crate::plan_text::TextOptions::default())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn multi_line_values_show_only_the_changed_lines() {
-        let p = Plan {
-            resources: vec![ResourcePlan {
-                id: "/x/policies/policy".into(),
-                resource_type: "t".into(),
-                api_version: "v".into(),
-                action: Action::Update,
-                changes: vec![Change {
-                    path: "properties.value".into(),
-                    old: Some(json!("a\nb\nc\nd\ne\nf\ng\n")),
-                    new: Some(json!("a\nb\nc\nD\ne\nf\ng\n")),
-                    forces_replacement: false,
-                }],
-                adopt: false,
-                reason: None,
-                state: None,
-                kept_tags: Vec::new(),
-            }],
-            ..Plan::default()
-        };
-        let text = human(&p);
-        assert!(text.contains("      - d\n      + D\n"), "{text}");
-        assert!(
-            text.contains("        c\n") && text.contains("        e\n"),
-            "{text}"
-        );
-        assert!(
-            !text.contains("        a\n"),
-            "context is two lines: {text}"
-        );
-    }
 
     #[test]
     fn only_blueprint_properties_are_compared_with_arm_normalisation() {

@@ -276,6 +276,43 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{human, TextOptions};
+    use crate::plan::{Action, Change, Plan, ResourcePlan};
+    use serde_json::json;
+
+    #[test]
+    fn multi_line_values_show_only_the_changed_lines() {
+        let p = Plan {
+            resources: vec![ResourcePlan {
+                id: "/x/policies/policy".into(),
+                resource_type: "t".into(),
+                api_version: "v".into(),
+                action: Action::Update,
+                changes: vec![Change {
+                    path: "properties.value".into(),
+                    old: Some(json!("a\nb\nc\nd\ne\nf\ng\n")),
+                    new: Some(json!("a\nb\nc\nD\ne\nf\ng\n")),
+                    forces_replacement: false,
+                }],
+                adopt: false,
+                reason: None,
+                state: None,
+                kept_tags: Vec::new(),
+            }],
+            ..Plan::default()
+        };
+        let text = human(&p, None, &TextOptions::default());
+        assert!(text.contains("      - d\n      + D\n"), "{text}");
+        assert!(
+            text.contains("        c\n") && text.contains("        e\n"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("        a\n"),
+            "context is two lines: {text}"
+        );
+    }
+
     use super::place;
 
     #[test]
