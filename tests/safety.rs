@@ -367,6 +367,23 @@ fn a_failed_resource_is_planned_as_a_change_and_written_again() {
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 }
 
+/// PUTs of child resources (below a top-level resource) that ARM refused with 400 or 409: what
+/// writing a child while its parent still provisions gets.
+fn child_writes_refused(log: &[Value]) -> Vec<Value> {
+    let is_child = |path: &str| {
+        path.rsplit_once("/providers/")
+            .is_some_and(|(_, rest)| rest.split('/').count() > 3)
+    };
+    log.iter()
+        .filter(|e| {
+            e["method"] == "PUT"
+                && matches!(e["status"].as_u64(), Some(400 | 409))
+                && is_child(e["path"].as_str().unwrap_or(""))
+        })
+        .cloned()
+        .collect()
+}
+
 /// Run apply in the background, its stderr lines sent to a channel.
 fn spawn_apply(bp: &Path, url: &str) -> (std::process::Child, mpsc::Receiver<String>) {
     let mut child = common::bin()
@@ -429,19 +446,7 @@ fn reapply_after_a_kill_waits_for_a_provisioning_service_before_its_children() {
     // A child written while its parent still provisions is refused (400 InvalidOperation,
     // 409): none was. (A top-level resource whose create was cut off is invisible until it
     // ends, as in Azure; its PUT meets 409 Conflict and is retried.)
-    let log = emu.log();
-    let is_child = |path: &str| {
-        path.rsplit_once("/providers/")
-            .is_some_and(|(_, rest)| rest.split('/').count() > 3)
-    };
-    let refused: Vec<&Value> = log[killed_at..]
-        .iter()
-        .filter(|e| {
-            e["method"] == "PUT"
-                && matches!(e["status"].as_u64(), Some(400 | 409))
-                && is_child(e["path"].as_str().unwrap_or(""))
-        })
-        .collect();
+    let refused = child_writes_refused(&emu.log()[killed_at..]);
     assert!(
         refused.is_empty(),
         "child writes refused by ARM: {refused:#?}"
@@ -642,19 +647,7 @@ fn killed_at_random_moments_an_afd_apim_apply_converges_without_duplicates() {
         assert!(out.status.success(), "seed {seed}: {}", text(&out));
         let (code, p) = plan_code(&bp, &emu.url);
         assert_eq!(code, Some(0), "seed {seed}: {p}");
-        let log = emu.log();
-        let is_child = |path: &str| {
-            path.rsplit_once("/providers/")
-                .is_some_and(|(_, rest)| rest.split('/').count() > 3)
-        };
-        let refused: Vec<&Value> = log[killed_at..]
-            .iter()
-            .filter(|e| {
-                e["method"] == "PUT"
-                    && matches!(e["status"].as_u64(), Some(400 | 409))
-                    && is_child(e["path"].as_str().unwrap_or(""))
-            })
-            .collect();
+        let refused = child_writes_refused(&emu.log()[killed_at..]);
         assert!(refused.is_empty(), "seed {seed}: {refused:#?}");
         // One private endpoint connection per Front Door origin, all approved.
         let (_, conns) = http(
