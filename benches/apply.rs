@@ -91,7 +91,7 @@ fn generate(n: usize) -> String {
     if n == 1 {
         y = y.replace("  additionalRegions:\n", "");
     }
-    y.push_str("  loadBalancing: { mode: pool, retry: { count: 3 } }\n  jwt: { openidConfig: https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration, audiences: [api://bench] }\n  logging: { appInsights: appi-bench, logAnalytics: log-bench }\n");
+    y.push_str("  loadBalancing: { mode: pool, retry: { count: 3 } }\n  jwt: { tenantId: 00000000-0000-0000-0000-00000000bbbb, clientId: 00000000-0000-0000-0000-0000000b0001 }\n  logging: { appInsights: appi-bench, logAnalytics: log-bench }\n");
     y.push_str(&format!(
         "frontDoor:\n  profile: afd-bench-{n}\n  endpoint: bench-{n}\n  waf: {{ name: wafbench{n} }}\n"
     ));
