@@ -129,6 +129,9 @@ pub async fn read_all(
     }
     let mut live = BTreeMap::new();
     let mut errors = Vec::new();
+    // Errors without an HTTP answer (ARM unreachable) are one fact, said once with a count.
+    let mut unreachable: Option<String> = None;
+    let mut unreachable_count = 0;
     for t in tasks {
         let (id, res) = t.await?;
         match res {
@@ -136,8 +139,25 @@ pub async fn read_all(
                 live.insert(id.to_lowercase(), v);
             }
             Ok(None) => {}
+            Err(e) if e.status.is_none() => {
+                unreachable_count += 1;
+                unreachable.get_or_insert_with(|| format!("reading {id}: {e}"));
+            }
             Err(e) => errors.push(format!("reading {id}: {e}")),
         }
+    }
+    if let Some(first) = unreachable {
+        errors.insert(
+            0,
+            if unreachable_count > 1 {
+                format!(
+                    "{first}\n(the same for {} more resources: nothing was read from them)",
+                    unreachable_count - 1
+                )
+            } else {
+                first
+            },
+        );
     }
     if !errors.is_empty() {
         anyhow::bail!("{}", errors.join("\n"));

@@ -440,6 +440,16 @@ fn unreachable_arm_fails_fast_with_a_bounded_number_of_attempts() {
         err.contains(&format!("cannot reach ARM at {url}: ")),
         "the error names the endpoint: {err}"
     );
+    // Said once, not once per resource read.
+    let said = err
+        .lines()
+        .filter(|l| l.starts_with("error:") || l.starts_with("reading "))
+        .count();
+    assert_eq!(said, 1, "{err}");
+    assert!(
+        err.contains("more resources: nothing was read from them"),
+        "{err}"
+    );
     assert!(err.to_lowercase().contains("connection refused"), "{err}");
     assert!(
         err.contains("retrying for up to"),
