@@ -240,6 +240,7 @@ struct Row {
 
 /// An in-process emulator (its request log kept, not printed) and a client of it.
 async fn emulator(config: arm_emulator::Config) -> (arm_emulator::Running, ArmClient) {
+    let time_scale = config.time_scale.max(1.0);
     let emu = arm_emulator::start(
         arm_emulator::Config {
             log_requests: false,
@@ -257,6 +258,12 @@ async fn emulator(config: arm_emulator::Config) -> (arm_emulator::Running, ArmCl
         auth: AuthMethod::Static("bench".into()),
         max_concurrency: CONCURRENCY,
         poll_interval_floor: Duration::from_millis(10),
+        // The emulator refills ARM's buckets on its clock, time_scale times faster than Azure:
+        // the client paces at that rate, as it paces at ARM's against Azure.
+        refill_per_second: (
+            ClientOptions::default().refill_per_second.0 * time_scale,
+            ClientOptions::default().refill_per_second.1 * time_scale,
+        ),
         ..ClientOptions::default()
     })
     .await

@@ -88,7 +88,20 @@ pub async fn connect(o: &TargetOptions) -> Result<Target> {
         };
         (o.cloud.clone(), auth, description, floor)
     };
+    // The in-process emulator refills ARM's request buckets on its own clock, `time_scale`
+    // times faster than Azure: pace at that rate (a standalone one's scale is unknown here, so
+    // Azure's rates stay, which only paces more than needed).
+    let refill = {
+        let (reads, writes) = ClientOptions::default().refill_per_second;
+        let k = if o.emulator {
+            o.time_scale.max(1.0)
+        } else {
+            1.0
+        };
+        (reads * k, writes * k)
+    };
     let opts = ClientOptions {
+        refill_per_second: refill,
         cloud,
         auth,
         debug_http: o.debug,
