@@ -116,15 +116,22 @@ pub async fn read_all(
     concurrency: usize,
 ) -> Result<BTreeMap<String, Value>> {
     let sem = Arc::new(Semaphore::new(concurrency.max(1)));
+    // One read per ARM resource; a step node (`<id>#lock-down`) shares the document of the
+    // resource it writes again, keyed by node.
+    let mut nodes: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut tasks = Vec::new();
     for r in &rendered.resources {
-        let client = client.clone();
-        let sem = sem.clone();
-        // Keyed by node (a step node reads the document of the resource it writes again).
-        let (id, arm_id, api) = (r.id.clone(), r.arm_id().to_string(), r.api_version);
+        let arm_id = r.arm_id().to_string();
+        let readers = nodes.entry(arm_id.to_lowercase()).or_default();
+        readers.push(r.id.to_lowercase());
+        if readers.len() > 1 {
+            continue;
+        }
+        let (client, sem, api) = (client.clone(), sem.clone(), r.api_version);
         tasks.push(tokio::spawn(async move {
             let _permit = sem.acquire_owned().await;
-            (id, client.get(&arm_id, api).await)
+            let res = client.get(&arm_id, api).await;
+            (arm_id, res)
         }));
     }
     let mut live = BTreeMap::new();
@@ -136,7 +143,9 @@ pub async fn read_all(
         let (id, res) = t.await?;
         match res {
             Ok(Some(v)) => {
-                live.insert(id.to_lowercase(), v);
+                for node in &nodes[&id.to_lowercase()] {
+                    live.insert(node.clone(), v.clone());
+                }
             }
             Ok(None) => {}
             Err(e) if e.status.is_none() => {

@@ -153,8 +153,14 @@ pub async fn acquire(
     model: &Model,
     rg_exists: bool,
     break_lock: bool,
-    settle: Duration,
 ) -> Result<Lease> {
+    // How long a contender's write may trail ours: seconds against Azure, a blink against a
+    // local emulator (whose client polls faster than once a second).
+    let settle = if client.poll_interval_floor() < Duration::from_secs(1) {
+        Duration::from_millis(100)
+    } else {
+        Duration::from_secs(2)
+    };
     let (rg_id, sub_id) = ids(model);
     let token = uuid::Uuid::new_v4().to_string();
     let holder = format!(

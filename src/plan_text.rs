@@ -140,8 +140,15 @@ fn color_of(a: Action) -> &'static str {
 /// The short form of an id outside the groups (orphans): the path from its provider on.
 fn short(id: &str, full: bool) -> String {
     if full {
-        return id.to_string();
+        id.to_string()
+    } else {
+        provider_path(id)
     }
+}
+
+/// An id from its provider on (`Microsoft.X/type/name/...`): how the plan and destroy name a
+/// resource of the group without the subscription and group.
+pub fn provider_path(id: &str) -> String {
     match id.find("/providers/") {
         Some(i) => id[i + "/providers/".len()..].to_string(),
         None => id.to_string(),

@@ -242,9 +242,32 @@ fn a_replace_recreates_what_azure_deletes_with_it() {
     let plan = run(&["plan"], &changed, &emu.url);
     let p = text(&plan);
     assert!(p.contains("deleted by Azure with"), "{p}");
+    let start = emu.log().len();
     let out = apply_ok(&changed, &emu.url, &["--allow-replace"]);
     let s = text(&out);
     assert!(s.contains("1 replaced"), "{s}");
+    // The only deletes: the account itself (and its soft-deleted name, purged), never a
+    // resource outside the replace; its deployment is written again.
+    let log = emu.log();
+    let deletes: Vec<String> = log[start..]
+        .iter()
+        .filter(|e| e["method"] == "DELETE")
+        .map(|e| e["path"].as_str().unwrap_or("").to_string())
+        .filter(|p| !p.contains("/deployments/aoai-arch-lock-"))
+        .collect();
+    assert!(
+        !deletes.is_empty()
+            && deletes
+                .iter()
+                .all(|p| p.ends_with(&format!("/accounts/{account}"))
+                    || p.ends_with(&format!("/deletedAccounts/{account}"))),
+        "{deletes:#?}"
+    );
+    assert!(log[start..].iter().any(|e| e["method"] == "PUT"
+        && e["path"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with(&format!("/accounts/{account}/deployments/{deployment}"))));
     let dep_id = format!(
         "{}/providers/Microsoft.CognitiveServices/accounts/{account}/deployments/{deployment}",
         rg_of(&bp)
@@ -303,67 +326,42 @@ fn a_failed_resource_is_planned_as_a_change_and_written_again() {
     let state = dir.path().join("state.json");
     let bp = common::example("apim");
     let st = state.to_str().unwrap();
-    // Seeds until one run leaves a resource Failed (the fault fails an operation at its end).
-    let failed = (1..30).find(|seed| {
-        let _ = std::fs::remove_file(&state);
-        let out = common::bin()
-            .args([
-                "apply",
-                "--auto-approve",
-                "--emulator",
-                "--emulator-state",
-                st,
-            ])
-            .args(["--faults", "lro-fail=0.3", "--seed", &seed.to_string()])
+    // One command against the in-process emulator whose state lives in `state`.
+    let with_state = |args: &[&str]| {
+        common::bin()
+            .args(args)
+            .args(["--emulator", "--emulator-state", st])
             .arg(&bp)
             .stdin(Stdio::null())
             .output()
-            .unwrap();
+            .unwrap()
+    };
+    // Seeds until one run leaves a resource Failed (the fault fails an operation at its end).
+    let failed = (1..30).find(|seed| {
+        let _ = std::fs::remove_file(&state);
+        let seed = seed.to_string();
+        let out = with_state(&[
+            "apply",
+            "--auto-approve",
+            "--faults",
+            "lro-fail=0.3",
+            "--seed",
+            &seed,
+        ]);
         !out.status.success() && common::read(&state).contains("\"Failed\"")
     });
     assert!(failed.is_some(), "no seed left a resource Failed");
-    let plan = common::bin()
-        .args([
-            "plan",
-            "--detailed-exitcode",
-            "--emulator",
-            "--emulator-state",
-            st,
-        ])
-        .arg(&bp)
-        .output()
-        .unwrap();
+    let plan = with_state(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     assert!(
         text(&plan).contains("provisioning state is Failed in Azure: it is written again"),
         "{}",
         text(&plan)
     );
-    let out = common::bin()
-        .args([
-            "apply",
-            "--auto-approve",
-            "--emulator",
-            "--emulator-state",
-            st,
-        ])
-        .arg(&bp)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = with_state(&["apply", "--auto-approve"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(!common::read(&state).contains("\"Failed\""));
-    let plan = common::bin()
-        .args([
-            "plan",
-            "--detailed-exitcode",
-            "--emulator",
-            "--emulator-state",
-            st,
-        ])
-        .arg(&bp)
-        .output()
-        .unwrap();
+    let plan = with_state(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 }
 

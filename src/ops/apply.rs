@@ -5,7 +5,6 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Result;
 
@@ -112,20 +111,8 @@ pub async fn run(
         }
     };
     // One apply of this blueprint at a time (see crate::lock).
-    let settle = if target.client.poll_interval_floor() < Duration::from_secs(1) {
-        Duration::from_millis(100)
-    } else {
-        Duration::from_secs(2)
-    };
     let rg_exists = live.contains_key(&model.rg_id.to_lowercase());
-    let lease = match crate::lock::acquire(
-        &target.client,
-        model,
-        rg_exists,
-        flags.break_lock,
-        settle,
-    )
-    .await
+    let lease = match crate::lock::acquire(&target.client, model, rg_exists, flags.break_lock).await
     {
         Ok(l) => l,
         Err(e) => {

@@ -48,13 +48,6 @@ pub async fn run(
     result
 }
 
-fn short(id: &str) -> String {
-    match id.find("/providers/") {
-        Some(i) => id[i + "/providers/".len()..].to_string(),
-        None => id.to_string(),
-    }
-}
-
 /// The purge path of a soft-deleted account or service (see [`crate::soft_delete`]).
 fn soft_delete_path(m: &Model, resource_type: &str, name: &str, location: &str) -> Option<String> {
     let (ns, ty) = resource_type.split_once('/')?;
@@ -136,15 +129,15 @@ async fn destroy(
             }
             (true, None) => kept.push(format!(
                 "{} (owned, but aoai-arch does not manage its type {rtype}: delete it yourself)",
-                short(id)
+                crate::plan_text::provider_path(id)
             )),
             (false, _) if untagged_declared(id) => kept.push(format!(
                 "{} (declared by this blueprint, but its type has no tags and the resource group is not this blueprint's, so nothing proves this blueprint created it: delete it yourself)",
-                short(id)
+                crate::plan_text::provider_path(id)
             )),
             (false, _) => kept.push(format!(
                 "{} (not owned by this blueprint)",
-                short(id)
+                crate::plan_text::provider_path(id)
             )),
         }
     }
@@ -179,7 +172,7 @@ async fn destroy(
         } else {
             kept.push(format!(
                 "{} (declared by this blueprint, but its type has no tags and the resource group is not this blueprint's, so nothing proves this blueprint created it: delete it yourself)",
-                short(&r.id)
+                crate::plan_text::provider_path(&r.id)
             ));
         }
     }
@@ -212,7 +205,11 @@ async fn destroy(
 
     // The plan.
     for d in &doomed {
-        println!("- {} will be deleted ({})", short(&d.id), d.resource_type);
+        println!(
+            "- {} will be deleted ({})",
+            crate::plan_text::provider_path(&d.id),
+            d.resource_type
+        );
     }
     for k in &kept {
         println!("  {k}: kept");
@@ -238,13 +235,13 @@ async fn destroy(
         if flags.purge {
             println!(
                 "  {} ({}) is soft-deleted by Azure, then purged (--purge)",
-                short(&d.id),
+                crate::plan_text::provider_path(&d.id),
                 d.location
             );
         } else {
             println!(
                 "  {} ({}) stays soft-deleted for 48 hours, its name taken: re-run with --purge to purge it",
-                short(&d.id),
+                crate::plan_text::provider_path(&d.id),
                 d.location
             );
         }
@@ -272,12 +269,7 @@ async fn destroy(
         }
     }
     // Never while an apply of this blueprint runs (the same lease as apply, crate::lock).
-    let settle = if client.poll_interval_floor() < std::time::Duration::from_secs(1) {
-        std::time::Duration::from_millis(100)
-    } else {
-        std::time::Duration::from_secs(2)
-    };
-    let lease = crate::lock::acquire(client, m, true, flags.break_lock, settle).await?;
+    let lease = crate::lock::acquire(client, m, true, flags.break_lock).await?;
     let result: Result<ExitCode> = async {
         // Delete wave by wave: a resource goes once everything that depends on it has gone; the
         // resources of a wave at once (bounded). After a wave with a failure, stop: what follows
@@ -292,7 +284,11 @@ async fn destroy(
                 let (id, version) = (doomed[i].id.clone(), doomed[i].api_version);
                 tasks.spawn(async move {
                     let _permit = sem.acquire_owned().await;
-                    eprintln!("{} deleting {}", crate::progress::utc_now(), short(&id));
+                    eprintln!(
+                        "{} deleting {}",
+                        crate::progress::utc_now(),
+                        crate::plan_text::provider_path(&id)
+                    );
                     let res = client.delete(&id, version).await;
                     (id, res)
                 });
@@ -480,7 +476,7 @@ async fn purge_leftovers(
             "Soft-deleted by Azure (kept 48 hours, names taken; `destroy --purge` purges them):"
         );
         for p in &paths {
-            println!("  {}", short(p));
+            println!("  {}", crate::plan_text::provider_path(p));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -496,9 +492,13 @@ async fn purge_leftovers(
     }
     let mut failed = false;
     for p in &paths {
-        eprintln!("{} purging {}", crate::progress::utc_now(), short(p));
+        eprintln!(
+            "{} purging {}",
+            crate::progress::utc_now(),
+            crate::plan_text::provider_path(p)
+        );
         match client.delete(p, soft_api(p)).await {
-            Ok(()) => println!("purged {}", short(p)),
+            Ok(()) => println!("purged {}", crate::plan_text::provider_path(p)),
             Err(e) => {
                 println!("FAILED purge {p}: {e}");
                 failed = true;

@@ -66,6 +66,34 @@ struct Builder<'a> {
     policy: Option<String>,
 }
 
+/// A private endpoint and, when it registers in private DNS zones, its zone group; `r` is the
+/// context both templates read.
+fn add_private_endpoint(
+    b: &mut Builder<'_>,
+    pe: &crate::model::PrivateEndpointM,
+    r: Value,
+) -> Result<()> {
+    b.add(
+        &pe.id,
+        "Microsoft.Network/privateEndpoints",
+        api::NETWORK,
+        "private-endpoint",
+        json!({ "r": r }),
+        &[],
+    )?;
+    if !pe.zone_configs.is_empty() {
+        b.add(
+            &pe.zone_group_id,
+            "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+            api::NETWORK,
+            "private-dns-zone-group",
+            json!({ "r": r }),
+            &[],
+        )?;
+    }
+    Ok(())
+}
+
 impl Builder<'_> {
     fn add(
         &mut self,
@@ -173,25 +201,7 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
     }
     for a in &m.accounts {
         if let Some(pe) = &a.private_endpoint {
-            let r = serde_json::to_value(a)?;
-            b.add(
-                &pe.id,
-                "Microsoft.Network/privateEndpoints",
-                api::NETWORK,
-                "private-endpoint",
-                json!({ "r": r }),
-                &[],
-            )?;
-            if !pe.zone_configs.is_empty() {
-                b.add(
-                    &pe.zone_group_id,
-                    "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
-                    api::NETWORK,
-                    "private-dns-zone-group",
-                    json!({ "r": r }),
-                    &[],
-                )?;
-            }
+            add_private_endpoint(&mut b, pe, serde_json::to_value(a)?)?;
         }
     }
 
@@ -306,24 +316,7 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM, primary: bool) -> Result<()
 
     if let Some(pe) = &apim.private_endpoint {
         let r = json!({ "region": m.location, "id": apim.id, "privateEndpoint": pe });
-        b.add(
-            &pe.id,
-            "Microsoft.Network/privateEndpoints",
-            api::NETWORK,
-            "private-endpoint",
-            json!({ "r": r }),
-            &[],
-        )?;
-        if !pe.zone_configs.is_empty() {
-            b.add(
-                &pe.zone_group_id,
-                "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
-                api::NETWORK,
-                "private-dns-zone-group",
-                json!({ "r": r }),
-                &[],
-            )?;
-        }
+        add_private_endpoint(b, pe, r)?;
     }
 
     // The APIM identity may call each account (and send to Event Hub).
