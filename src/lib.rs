@@ -10,6 +10,7 @@
 
 pub mod apply;
 pub mod blueprint;
+pub mod edge;
 pub mod cli;
 pub mod lint;
 pub mod lock;

@@ -20,6 +20,7 @@ pub mod api {
     pub const AUTHORIZATION: &str = "2022-04-01";
     pub const CDN: &str = "2025-12-01";
     pub const FRONT_DOOR_WAF: &str = "2025-11-01";
+    pub const DIAGNOSTIC_SETTINGS: &str = crate::edge::DIAGNOSTIC_SETTINGS_API;
 }
 
 /// The largest message `log-to-eventhub` sends unchanged: 200 KB (learn.microsoft.com,
@@ -61,6 +62,10 @@ pub struct Model {
     /// `apim.instances`: more services with the primary's configuration, one per region.
     pub apim_instances: Vec<InstanceM>,
     pub front_door: Option<FrontDoorM>,
+    /// Diagnostic settings into the blueprint's Log Analytics workspace, and the workspace.
+    pub diagnostics: Option<crate::edge::DiagnosticsM>,
+    /// `afd`: the callers' data-plane role on every account.
+    pub caller_roles: Vec<crate::edge::CallerRoleM>,
 }
 
 /// One service of `apim.instances`: its resolved service, and the accounts as it sees them
@@ -235,6 +240,14 @@ pub struct ApimM {
     /// `afd-apim`: the named value holding the Front Door profile's id (`frontDoorId`, known
     /// after apply), checked against the `X-Azure-FDID` header of every request.
     pub front_door_id: Option<NamedValueM>,
+    /// `afd-apim`: the health operation Front Door probes.
+    pub health: Option<crate::edge::HealthM>,
+    /// The caller's address is the TCP peer's: false behind Front Door, whose addresses it
+    /// would log; the client's address is in the logged Front Door headers instead.
+    pub log_client_ip: bool,
+    /// Request headers the API diagnostics log besides the caller id: Front Door's client
+    /// address headers behind Front Door.
+    pub client_ip_headers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -355,6 +368,8 @@ pub struct EventHubM {
     pub max_message_bytes: u32,
     /// Response bodies too; off with streaming, where reading the body would buffer it.
     pub log_responses: bool,
+    /// Namespace and hub sizing (throughput units, auto-inflate ceiling, partitions).
+    pub size: crate::edge::EventHubSize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -432,6 +447,8 @@ pub struct RuleSetM {
     pub rule_set_type: String,
     pub version: String,
     pub action: Option<String>,
+    /// JSON body fields excluded from this rule set's inspection (prompts).
+    pub prompt_exclusions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -629,6 +646,19 @@ impl Model {
             .front_door
             .as_ref()
             .map(|f| build_front_door(b, f, &rg_id, &accounts, apim.as_ref(), &apim_instances));
+        let apim_ids: Vec<String> = apim
+            .iter()
+            .chain(apim_instances.iter().map(|i| &i.apim))
+            .map(|a| a.id.clone())
+            .collect();
+        let diagnostics = crate::edge::diagnostics(
+            b,
+            &rg_id,
+            &accounts,
+            &apim_ids,
+            front_door.as_ref().map(|f| f.profile_id.as_str()),
+        );
+        let caller_roles = crate::edge::caller_roles(b, &accounts);
 
         let d = &b.openai.deployment;
         Model {
@@ -649,10 +679,12 @@ impl Model {
             accounts,
             private_dns,
             public_network_access,
-            disable_local_auth: managed_identity,
+            disable_local_auth: !crate::edge::local_auth(b),
             apim,
             apim_instances,
             front_door,
+            diagnostics,
+            caller_roles,
         }
     }
 }
@@ -764,6 +796,10 @@ fn build_apim(
             });
         }
     }
+    let regions_for_health: Vec<(String, String, Vec<String>)> = regions
+        .iter()
+        .map(|r| (r.region.clone(), r.display.clone(), r.backend_ids.clone()))
+        .collect();
     let lr = &a.load_balancing.retry;
     let any_error = lr.on == RetryOn::AnyError;
     let api_name = "azure-openai".to_string();
@@ -847,6 +883,7 @@ fn build_apim(
                 threshold_bytes: l.body_bytes,
                 max_message_bytes: EVENT_HUB_MAX_MESSAGE_BYTES,
                 log_responses: !a.streaming,
+                size: crate::edge::event_hub_size(e, EVENT_HUB_MAX_MESSAGE_BYTES),
             }
         });
         LoggingM {
@@ -990,6 +1027,16 @@ fn build_apim(
                     value: after_apply(&profile_id, "/properties/frontDoorId", false),
                 }
             }),
+        health: crate::edge::health(b, &id, &regions_for_health),
+        log_client_ip: b.front_door.is_none(),
+        client_ip_headers: if b.front_door.is_some() {
+            crate::edge::CLIENT_IP_HEADERS
+                .iter()
+                .map(|h| h.to_string())
+                .collect()
+        } else {
+            Vec::new()
+        },
         name: a.name.clone(),
         id,
     }
@@ -1074,7 +1121,7 @@ fn build_front_door(
         endpoint_id,
         origin_group: f.origin_group.name.clone(),
         origin_group_id: og_id,
-        probe_path: f.origin_group.probe.path.clone(),
+        probe_path: crate::edge::probe_path(b, &f.origin_group.probe),
         probe_protocol: f.origin_group.probe.protocol.as_str(),
         probe_method: f.origin_group.probe.method.as_str(),
         probe_interval: f.origin_group.probe.interval_seconds,
@@ -1091,6 +1138,11 @@ fn build_front_door(
             .managed_rule_sets
             .iter()
             .map(|r| RuleSetM {
+                prompt_exclusions: crate::edge::prompt_exclusions(
+                    &r.rule_set_type,
+                    &r.version,
+                    &f.waf.prompt_fields,
+                ),
                 rule_set_type: r.rule_set_type.clone(),
                 version: r.version.clone(),
                 action: r.action.clone(),

@@ -944,6 +944,25 @@ impl Engine {
                     return Some(error(409, "PessimisticConcurrencyConflict", "Conflict occurred while trying to update the entity. Another operation holds the lock on this API; retry later.", ""));
                 }
             }
+            "microsoft.insights/diagnosticsettings" => {
+                // Azure refuses a category the scope's type does not have, and a destination
+                // workspace that does not exist.
+                let scope_type = self.resources.get(&parent).map(|r| r.spec.clone());
+                if let Some(known) = scope_type.as_deref().and_then(crate::types::log_categories) {
+                    for l in body["properties"]["logs"].as_array().into_iter().flatten() {
+                        if let Some(cat) = l["category"].as_str() {
+                            if !known.iter().any(|k| k.eq_ignore_ascii_case(cat)) {
+                                return Some(error(400, "BadRequest", format!("Category '{cat}' is not supported."), "properties.logs"));
+                            }
+                        }
+                    }
+                }
+                if let Some(ws) = body["properties"]["workspaceId"].as_str() {
+                    if !self.exists_ready(&ws.to_lowercase()) {
+                        return Some(error(400, "BadRequest", format!("Resource '{ws}' was not found."), "properties.workspaceId"));
+                    }
+                }
+            }
             "microsoft.authorization/roleassignments" => {
                 let p = &body["properties"];
                 let principal = p["principalId"].as_str().unwrap_or("").to_lowercase();
