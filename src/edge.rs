@@ -135,7 +135,8 @@ pub struct EventHubSize {
 /// Units the expected load needs: bytes per second over 1 MB/s, or events over 1000/s.
 pub fn needed_units(load: Option<&blueprint::ExpectedLoad>, max_message_bytes: u32) -> u32 {
     let Some(l) = load else { return 1 };
-    let message = (u64::from(l.body_bytes) + EVENT_HUB_ENVELOPE_BYTES).min(u64::from(max_message_bytes));
+    let message =
+        (u64::from(l.body_bytes) + EVENT_HUB_ENVELOPE_BYTES).min(u64::from(max_message_bytes));
     let rps = u64::from(l.requests_per_second);
     let by_bytes = (rps * message).div_ceil(TU_BYTES_PER_SECOND);
     let by_events = rps.div_ceil(TU_EVENTS_PER_SECOND);
@@ -188,7 +189,9 @@ pub fn diagnostics(
 ) -> Option<DiagnosticsM> {
     let (name, retention_days) = workspace(b)?;
     let setting = |scope: &str, dedicated: bool, categories: &[&'static str]| DiagnosticSettingM {
-        id: format!("{scope}/providers/Microsoft.Insights/diagnosticSettings/{DIAGNOSTIC_SETTING_NAME}"),
+        id: format!(
+            "{scope}/providers/Microsoft.Insights/diagnosticSettings/{DIAGNOSTIC_SETTING_NAME}"
+        ),
         scope_id: scope.to_string(),
         dedicated,
         categories: categories.to_vec(),
@@ -227,7 +230,10 @@ pub fn caller_roles(b: &Blueprint, accounts: &[AccountM]) -> Vec<CallerRoleM> {
             b.openai.callers.iter().map(move |c| {
                 let name = arm_guid(&[&a.id, &c.principal_id.to_lowercase(), ROLE_OPENAI_USER]);
                 CallerRoleM {
-                    id: format!("{}/providers/Microsoft.Authorization/roleAssignments/{name}", a.id),
+                    id: format!(
+                        "{}/providers/Microsoft.Authorization/roleAssignments/{name}",
+                        a.id
+                    ),
                     account: a.name.clone(),
                     principal_id: c.principal_id.clone(),
                     principal_type: c.principal_type.as_str(),
@@ -378,7 +384,9 @@ pub fn validate_event_hub(
         if !(1..=MAX_PARTITIONS).contains(&p) {
             fail(
                 &format!("{base}.partitions"),
-                format!("{p} partitions; an event hub in a Standard namespace has 1-{MAX_PARTITIONS}"),
+                format!(
+                    "{p} partitions; an event hub in a Standard namespace has 1-{MAX_PARTITIONS}"
+                ),
                 None,
             );
         }

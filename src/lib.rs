@@ -10,8 +10,8 @@
 
 pub mod apply;
 pub mod blueprint;
-pub mod edge;
 pub mod cli;
+pub mod edge;
 pub mod lint;
 pub mod lock;
 pub mod model;

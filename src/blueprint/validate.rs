@@ -523,7 +523,11 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
         &mut |f: &str, m: String, h: Option<String>| c.fail(f, m, h),
         b,
     );
-    if let Some(d) = b.diagnostics.as_ref().and_then(|d| d.log_analytics.as_ref()) {
+    if let Some(d) = b
+        .diagnostics
+        .as_ref()
+        .and_then(|d| d.log_analytics.as_ref())
+    {
         c.name("diagnostics.logAnalytics", d, &WORKSPACE);
     }
     if let Some(f) = &b.front_door {
@@ -778,7 +782,10 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 &EH_NAMESPACE,
             );
             c.name("apim.logging.eventHub.name", &e.name, &EH);
-            crate::edge::validate_event_hub(&mut |f: &str, m: String, h: Option<String>| c.fail(f, m, h), e);
+            crate::edge::validate_event_hub(
+                &mut |f: &str, m: String, h: Option<String>| c.fail(f, m, h),
+                e,
+            );
         }
     }
     if let Some(bu) = &a.budget {

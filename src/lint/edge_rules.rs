@@ -70,7 +70,10 @@ pub(super) fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
         let size = edge::event_hub_size(e, crate::model::EVENT_HUB_MAX_MESSAGE_BYTES);
         if let Some(load) = &e.expected_load {
             let short = [
-                (size.max_throughput_units, "throughput units (auto-inflate ceiling)"),
+                (
+                    size.max_throughput_units,
+                    "throughput units (auto-inflate ceiling)",
+                ),
                 (size.partitions, "partitions"),
             ]
             .into_iter()
@@ -134,9 +137,8 @@ pub(super) fn rendered_rules(c: &mut Ctx, m: &Model, rendered: &Rendered) {
             .accounts
             .iter()
             .filter(|a| {
-                body(&a.id).is_some_and(|v| {
-                    v["properties"]["disableLocalAuth"] != Value::Bool(true)
-                })
+                body(&a.id)
+                    .is_some_and(|v| v["properties"]["disableLocalAuth"] != Value::Bool(true))
             })
             .map(|a| a.name.as_str())
             .collect();

@@ -4,8 +4,8 @@
 //! documentation link; a blueprint may allow a rule with a reason (`lint.allow`).
 
 mod capability;
-mod network;
 mod edge_rules;
+mod network;
 mod policy_rules;
 pub mod report;
 mod xml_rules;

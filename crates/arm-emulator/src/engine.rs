@@ -952,14 +952,24 @@ impl Engine {
                     for l in body["properties"]["logs"].as_array().into_iter().flatten() {
                         if let Some(cat) = l["category"].as_str() {
                             if !known.iter().any(|k| k.eq_ignore_ascii_case(cat)) {
-                                return Some(error(400, "BadRequest", format!("Category '{cat}' is not supported."), "properties.logs"));
+                                return Some(error(
+                                    400,
+                                    "BadRequest",
+                                    format!("Category '{cat}' is not supported."),
+                                    "properties.logs",
+                                ));
                             }
                         }
                     }
                 }
                 if let Some(ws) = body["properties"]["workspaceId"].as_str() {
                     if !self.exists_ready(&ws.to_lowercase()) {
-                        return Some(error(400, "BadRequest", format!("Resource '{ws}' was not found."), "properties.workspaceId"));
+                        return Some(error(
+                            400,
+                            "BadRequest",
+                            format!("Resource '{ws}' was not found."),
+                            "properties.workspaceId",
+                        ));
                     }
                 }
             }

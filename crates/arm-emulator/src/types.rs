@@ -621,7 +621,11 @@ pub const TYPES: &[TypeSpec] = &[
     // Diagnostic settings: an extension resource on the resource whose logs it sends.
     TypeSpec {
         name: "microsoft.insights/diagnosticsettings",
-        versions: &["2021-05-01-preview", "2020-01-01-preview", "2017-05-01-preview"],
+        versions: &[
+            "2021-05-01-preview",
+            "2020-01-01-preview",
+            "2017-05-01-preview",
+        ],
         style: Style::Sync,
         create_secs: (1, 2),
         top: PROXY,
