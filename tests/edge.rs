@@ -792,3 +792,73 @@ fn logging_front_doors_address_as_the_client_is_a_located_warning() {
     located(&l, "AOAI077", "frontDoor", &text, "frontDoor:");
     assert_eq!(l.code, Some(0), "a warning");
 }
+
+// ---- On the emulator -------------------------------------------------------------------------
+
+#[test]
+fn the_emulator_refuses_a_log_category_its_resource_does_not_have() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("arm")).unwrap();
+    std::fs::write(
+        dir.path().join("arm/diagnostic-setting.json.hbs"),
+        common::read(&common::root().join("templates/arm/diagnostic-setting.json.hbs")).replace(
+            "\"logs\": [",
+            "\"logs\": [\n      { \"category\": \"NotACategory\", \"enabled\": true },",
+        ),
+    )
+    .unwrap();
+    let out = common::bin()
+        .args(["apply", "--emulator", "--auto-approve", "--templates"])
+        .arg(dir.path())
+        .arg(common::example("afd"))
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{s}");
+    assert!(
+        s.contains("Category 'NotACategory' is not supported"),
+        "{s}"
+    );
+}
+
+#[test]
+fn destroy_deletes_the_diagnostic_settings_and_caller_roles_with_their_resources() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let run = |cmd: &str| {
+        common::bin()
+            .args([cmd, "--emulator", "--auto-approve", "--emulator-state"])
+            .arg(&state)
+            .arg(common::example("afd"))
+            .output()
+            .unwrap()
+    };
+    let out = run("apply");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let live: Value = serde_json::from_str(&common::read(&state)).unwrap();
+    let count = |v: &Value, what: &str| {
+        v["resources"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| k.contains(what))
+            .count()
+    };
+    // Profile + 3 accounts; 2 callers x 3 accounts.
+    assert_eq!(count(&live, "/diagnosticsettings/"), 4);
+    assert_eq!(count(&live, "/roleassignments/"), 6);
+    let out = run("destroy");
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{s}");
+    assert!(
+        s.contains("Microsoft.Cdn/profiles/afd-aoai/providers/Microsoft.Insights/diagnosticSettings/aoai-arch will be deleted"),
+        "{s}"
+    );
+    let live: Value = serde_json::from_str(&common::read(&state)).unwrap();
+    assert_eq!(count(&live, "/diagnosticsettings/"), 0);
+    assert_eq!(count(&live, "/roleassignments/"), 0);
+}
