@@ -50,7 +50,7 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     Rule { id: "AOAI001", name: "probe-path", severity: Severity::Warning,
         reason: "Front Door counts only a 200 as healthy and fails open when every origin fails its probe, so a wrong probe path hides itself; the base URL of Azure OpenAI answers 404",
-        help: "probe /status-0123456789abcdef, which answers 200 without a key (it proves the front end is reachable, not that a deployment has quota)",
+        help: "in afd, probe /status-0123456789abcdef, which answers 200 without a key (it proves the front end is reachable, not that a deployment has quota); in afd-apim the gateway's health operation is probed (AOAI070)",
         docs: "https://learn.microsoft.com/azure/frontdoor/health-probes" },
     Rule { id: "AOAI002", name: "private-link-to-openai", severity: Severity::Error,
         reason: "Front Door's Private Link documentation does not list Azure OpenAI as a supported origin",
