@@ -862,3 +862,51 @@ fn destroy_deletes_the_diagnostic_settings_and_caller_roles_with_their_resources
     assert_eq!(count(&live, "/diagnosticsettings/"), 0);
     assert_eq!(count(&live, "/roleassignments/"), 0);
 }
+
+#[test]
+fn more_partitions_replace_the_event_hub_which_standard_cannot_resize() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let out = common::bin()
+        .args(["apply", "--emulator", "--auto-approve", "--emulator-state"])
+        .arg(&state)
+        .arg(common::example("apim"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let bp = dir.path().join("apim.yaml");
+    std::fs::write(
+        &bp,
+        edited(
+            "apim",
+            &[(
+                "requestsPerSecond: 20, bodyBytes: 40000",
+                "requestsPerSecond: 200, bodyBytes: 40000",
+            )],
+        ),
+    )
+    .unwrap();
+    let out = common::bin()
+        .args(["plan", "--emulator", "--json", "--emulator-state"])
+        .arg(&state)
+        .arg(&bp)
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let action = |suffix: &str| {
+        plan["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"].as_str().unwrap().ends_with(suffix))
+            .map(|r| r["action"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(action("/eventhubs/large-bodies"), "replace", "{plan:#}");
+    assert_eq!(action("/namespaces/evhns-aoai-gw"), "update");
+}

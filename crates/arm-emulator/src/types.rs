@@ -580,7 +580,8 @@ pub const TYPES: &[TypeSpec] = &[
             ("properties.partitionCount", Int),
             ("properties.messageRetentionInDays", Int),
         ],
-        immutable: &[],
+        // Standard namespaces: partitions are fixed at creation.
+        immutable: &["properties.partitionCount"],
         busy_state: "Succeeded",
     },
     TypeSpec {
