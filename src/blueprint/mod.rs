@@ -2,6 +2,7 @@
 //! column and field path. Nothing is rendered from a blueprint that has not passed [`validate`].
 
 pub mod instances;
+pub mod regions;
 mod spans;
 pub mod types;
 mod validate;

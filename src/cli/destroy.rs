@@ -15,9 +15,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde_json::Value;
 
+use crate::engine::target::{Target, TargetOptions};
 use crate::model::{api, Model, OWNER_TAG};
 use crate::render::Rendered;
-use crate::target::{Target, TargetOptions};
 use arm_client::ArmClient;
 
 pub struct Flags {
@@ -42,17 +42,17 @@ pub async fn run(
     opts: &TargetOptions,
     flags: &Flags,
 ) -> Result<ExitCode> {
-    let target = crate::target::connect(opts).await?;
+    let target = crate::engine::target::connect(opts).await?;
     let result = destroy(&target, model, rendered, flags).await;
     target.close().await;
     result
 }
 
-/// The purge path of a soft-deleted account or service (see [`crate::soft_delete`]).
+/// The purge path of a soft-deleted account or service (see [`crate::engine::soft_delete`]).
 fn soft_delete_path(m: &Model, resource_type: &str, name: &str, location: &str) -> Option<String> {
     let (ns, ty) = resource_type.split_once('/')?;
     let id = format!("{}/providers/{ns}/{ty}/{name}", m.rg_id);
-    crate::soft_delete::purge_path(&id, location).map(|(p, _)| p)
+    crate::engine::soft_delete::purge_path(&id, location).map(|(p, _)| p)
 }
 
 fn soft_api(path: &str) -> &'static str {
@@ -114,7 +114,7 @@ async fn destroy(
             .iter()
             .find(|r| r.id.eq_ignore_ascii_case(id))
             .map(|r| r.api_version)
-            .or_else(|| crate::safety::api_version_for(id));
+            .or_else(|| crate::engine::safety::api_version_for(id));
         match (owned, version) {
             (true, Some(v)) => {
                 let location = item["location"].as_str().unwrap_or("").to_string();
@@ -129,15 +129,15 @@ async fn destroy(
             }
             (true, None) => kept.push(format!(
                 "{} (owned, but aoai-arch does not manage its type {rtype}: delete it yourself)",
-                crate::plan_text::provider_path(id)
+                crate::engine::plan_text::provider_path(id)
             )),
             (false, _) if untagged_declared(id) => kept.push(format!(
                 "{} (declared by this blueprint, but its type has no tags and the resource group is not this blueprint's, so nothing proves this blueprint created it: delete it yourself)",
-                crate::plan_text::provider_path(id)
+                crate::engine::plan_text::provider_path(id)
             )),
             (false, _) => kept.push(format!(
                 "{} (not owned by this blueprint)",
-                crate::plan_text::provider_path(id)
+                crate::engine::plan_text::provider_path(id)
             )),
         }
     }
@@ -172,7 +172,7 @@ async fn destroy(
         } else {
             kept.push(format!(
                 "{} (declared by this blueprint, but its type has no tags and the resource group is not this blueprint's, so nothing proves this blueprint created it: delete it yourself)",
-                crate::plan_text::provider_path(&r.id)
+                crate::engine::plan_text::provider_path(&r.id)
             ));
         }
     }
@@ -207,7 +207,7 @@ async fn destroy(
     for d in &doomed {
         println!(
             "- {} will be deleted ({})",
-            crate::plan_text::provider_path(&d.id),
+            crate::engine::plan_text::provider_path(&d.id),
             d.resource_type
         );
     }
@@ -235,13 +235,13 @@ async fn destroy(
         if flags.purge {
             println!(
                 "  {} ({}) is soft-deleted by Azure, then purged (--purge)",
-                crate::plan_text::provider_path(&d.id),
+                crate::engine::plan_text::provider_path(&d.id),
                 d.location
             );
         } else {
             println!(
                 "  {} ({}) stays soft-deleted for 48 hours, its name taken: re-run with --purge to purge it",
-                crate::plan_text::provider_path(&d.id),
+                crate::engine::plan_text::provider_path(&d.id),
                 d.location
             );
         }
@@ -268,8 +268,8 @@ async fn destroy(
             return Ok(ExitCode::from(1));
         }
     }
-    // Never while an apply of this blueprint runs (the same lease as apply, crate::lock).
-    let lease = crate::lock::acquire(client, m, true, flags.break_lock).await?;
+    // Never while an apply of this blueprint runs (the same lease as apply, crate::engine::lock).
+    let lease = crate::engine::lock::acquire(client, m, true, flags.break_lock).await?;
     let result: Result<ExitCode> = async {
         // Delete wave by wave: a resource goes once everything that depends on it has gone; the
         // resources of a wave at once (bounded). After a wave with a failure, stop: what follows
@@ -286,8 +286,8 @@ async fn destroy(
                     let _permit = sem.acquire_owned().await;
                     eprintln!(
                         "{} deleting {}",
-                        crate::progress::utc_now(),
-                        crate::plan_text::provider_path(&id)
+                        crate::engine::progress::utc_now(),
+                        crate::engine::plan_text::provider_path(&id)
                     );
                     let res = client.delete(&id, version).await;
                     (id, res)
@@ -329,7 +329,7 @@ async fn destroy(
             if left.is_empty() {
                 eprintln!(
                     "{} deleting resource group {}",
-                    crate::progress::utc_now(),
+                    crate::engine::progress::utc_now(),
                     m.resource_group
                 );
                 client
@@ -476,7 +476,7 @@ async fn purge_leftovers(
             "Soft-deleted by Azure (kept 48 hours, names taken; `destroy --purge` purges them):"
         );
         for p in &paths {
-            println!("  {}", crate::plan_text::provider_path(p));
+            println!("  {}", crate::engine::plan_text::provider_path(p));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -494,11 +494,11 @@ async fn purge_leftovers(
     for p in &paths {
         eprintln!(
             "{} purging {}",
-            crate::progress::utc_now(),
-            crate::plan_text::provider_path(p)
+            crate::engine::progress::utc_now(),
+            crate::engine::plan_text::provider_path(p)
         );
         match client.delete(p, soft_api(p)).await {
-            Ok(()) => println!("purged {}", crate::plan_text::provider_path(p)),
+            Ok(()) => println!("purged {}", crate::engine::plan_text::provider_path(p)),
             Err(e) => {
                 println!("FAILED purge {p}: {e}");
                 failed = true;

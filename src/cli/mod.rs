@@ -8,10 +8,14 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod apply;
+pub mod destroy;
+pub mod output;
+
 use crate::blueprint;
+use crate::engine::terminal::safe;
 use crate::lint::{self, report};
 use crate::render;
-use crate::terminal::safe;
 
 #[derive(Parser)]
 #[command(
@@ -208,8 +212,8 @@ enum PreflightCheck {
 }
 
 impl PreflightArgs {
-    fn to_options(&self, loaded: &blueprint::Loaded) -> crate::preflight::Options {
-        use crate::preflight::{Check, SoftDeleted};
+    fn to_options(&self, loaded: &blueprint::Loaded) -> crate::engine::preflight::Options {
+        use crate::engine::preflight::{Check, SoftDeleted};
         let mut skip = Vec::new();
         for c in &self.skip_preflight {
             skip.extend(match c {
@@ -221,7 +225,7 @@ impl PreflightArgs {
                 PreflightCheck::All => Check::ALL.to_vec(),
             });
         }
-        crate::preflight::Options {
+        crate::engine::preflight::Options {
             skip,
             soft_deleted: if self.purge_soft_deleted {
                 Some(SoftDeleted::Purge)
@@ -473,7 +477,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             lint_banner(&lint::all(&loaded, &model, &rendered));
             let rt = runtime()?;
             let opts = target.to_options();
-            let planned = rt.block_on(crate::ops::plan::run(
+            let planned = rt.block_on(crate::engine::read::run(
                 &model,
                 &rendered,
                 &opts,
@@ -481,17 +485,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             ))?;
             let plan = &planned.plan;
             if json {
-                println!("{}", safe(&crate::plan_text::json(plan)?));
+                println!("{}", safe(&crate::engine::plan_text::json(plan)?));
             } else {
-                let text_opts = crate::plan_text::TextOptions::for_stdout(full_ids);
+                let text_opts = crate::engine::plan_text::TextOptions::for_stdout(full_ids);
                 // Escapes what it prints from the blueprint and Azure itself (colours stay).
                 print!(
                     "{}",
-                    crate::plan_text::human(plan, Some(&rendered), &text_opts)
+                    crate::engine::plan_text::human(plan, Some(&rendered), &text_opts)
                 );
             }
             if let Some(path) = out {
-                crate::saved::save(
+                crate::engine::saved::save(
                     &path,
                     &loaded,
                     &rendered,
@@ -521,7 +525,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             target,
             templates,
         } => {
-            let saved = crate::saved::read(&blueprint)?;
+            let saved = crate::engine::saved::read(&blueprint)?;
             let loaded = match &saved {
                 Some(s) => blueprint::parse(&s.blueprint_path, &s.blueprint_text)
                     .map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -538,7 +542,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let opts = target.to_options();
             if let Some(s) = &saved {
-                let drift = crate::saved::render_drift(s, &rendered);
+                let drift = crate::engine::saved::render_drift(s, &rendered);
                 if !drift.is_empty() {
                     anyhow::bail!(
                         "{} was planned by aoai-arch {} and renders differently here; nothing was applied; plan again:\n  {}",
@@ -547,12 +551,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         drift.join("\n  ")
                     );
                 }
-                if s.target != crate::target::key(&opts) {
+                if s.target != crate::engine::target::key(&opts) {
                     anyhow::bail!(
                         "{} was planned against {}, not {}; nothing was applied",
                         blueprint.display(),
                         s.target,
-                        crate::target::key(&opts)
+                        crate::engine::target::key(&opts)
                     );
                 }
             }
@@ -562,11 +566,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 anyhow::bail!("stdin is not a terminal: pass --auto-approve to apply without confirmation; nothing was applied");
             }
             let rt = runtime()?;
-            rt.block_on(crate::ops::apply::run(
+            rt.block_on(crate::cli::apply::run(
                 &model,
                 &rendered,
                 &opts,
-                &crate::ops::apply::Flags {
+                &crate::cli::apply::Flags {
                     auto_approve,
                     allow_replace,
                     adopt,
@@ -591,11 +595,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 anyhow::bail!("stdin is not a terminal: pass --auto-approve to destroy without confirmation; nothing was deleted");
             }
             let rt = runtime()?;
-            rt.block_on(crate::ops::destroy::run(
+            rt.block_on(crate::cli::destroy::run(
                 &model,
                 &rendered,
                 &target.to_options(),
-                &crate::ops::destroy::Flags {
+                &crate::cli::destroy::Flags {
                     auto_approve,
                     purge,
                     break_lock,
@@ -610,7 +614,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let loaded = load(&blueprint, &vars)?;
             let (model, _) = render::render_file(&loaded, templates.templates.as_deref())?;
-            runtime()?.block_on(crate::ops::output::run(&model, &target.to_options(), json))
+            runtime()?.block_on(crate::cli::output::run(&model, &target.to_options(), json))
         }
         Command::Emulator {
             port,
@@ -683,8 +687,8 @@ fn print_findings(format: Format, findings: &[lint::Finding]) {
 }
 
 impl TargetArgs {
-    fn to_options(&self) -> crate::target::TargetOptions {
-        crate::target::TargetOptions {
+    fn to_options(&self) -> crate::engine::target::TargetOptions {
+        crate::engine::target::TargetOptions {
             emulator: self.emulator,
             emulator_state: self.emulator_state.clone(),
             time_scale: self.time_scale,

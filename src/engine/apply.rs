@@ -12,9 +12,9 @@ use anyhow::Result;
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
+use crate::engine::plan::{self, Action};
+use crate::engine::progress::Progress;
 use crate::model::{api, Model};
-use crate::plan::{self, Action};
-use crate::progress::Progress;
 use crate::render::{Rendered, Resource};
 use arm_client::ArmClient;
 
@@ -490,7 +490,7 @@ fn longest_chains_first(rendered: &Rendered, deps: &[Vec<usize>]) -> Vec<usize> 
 
 /// Delete a resource found by listing, with the api-version aoai-arch renders its type with.
 async fn delete_any(client: &ArmClient, id: &str) -> std::result::Result<(), String> {
-    let version = crate::safety::api_version_for(id)
+    let version = crate::engine::safety::api_version_for(id)
         .ok_or_else(|| format!("aoai-arch does not manage resources like {id}"))?;
     client.delete(id, version).await.map_err(|e| e.to_string())
 }
@@ -539,8 +539,8 @@ async fn one(
     let mut forced = planned == Action::Update;
     if let Some(state) = have
         .as_ref()
-        .and_then(crate::safety::provisioning_state)
-        .filter(|s| !crate::safety::terminal(s))
+        .and_then(crate::engine::safety::provisioning_state)
+        .filter(|s| !crate::engine::safety::terminal(s))
         .map(str::to_string)
     {
         have = match wait_until_ended(client, r, &state, &shared.interrupted, progress).await? {
@@ -552,7 +552,7 @@ async fn one(
         };
         forced |= have
             .as_ref()
-            .and_then(crate::safety::provisioning_state)
+            .and_then(crate::engine::safety::provisioning_state)
             .is_some_and(|s| !s.eq_ignore_ascii_case("succeeded"));
     }
     let mut p = plan::plan_resource(r, have.as_ref(), &outputs);
@@ -562,7 +562,8 @@ async fn one(
     if p.action == Action::Replace && planned != Action::Replace {
         return Err("immutable properties changed since the plan was made (it did not show a replace): run plan again".into());
     }
-    let body = crate::safety::with_kept_tags(&plan::resolve(&r.body, &outputs), have.as_ref());
+    let body =
+        crate::engine::safety::with_kept_tags(&plan::resolve(&r.body, &outputs), have.as_ref());
     if body.contains("${after-apply:") {
         return Err("a value known only after apply is still unknown (its source resource has no such property)".into());
     }
@@ -573,7 +574,7 @@ async fn one(
         }
         Action::Create => Outcome::Created,
         Action::Update => Outcome::Updated,
-        // Refused before the first write unless --allow-replace (crate::safety::refusals).
+        // Refused before the first write unless --allow-replace (crate::engine::safety::refusals).
         Action::Replace => Outcome::Replaced,
     };
     let lane_lock = lane(r).map(|key| {
@@ -604,7 +605,7 @@ async fn one(
             .as_ref()
             .and_then(|h| h["location"].as_str())
             .unwrap_or("");
-        if let Some((path, version)) = crate::soft_delete::purge_path(&r.id, location) {
+        if let Some((path, version)) = crate::engine::soft_delete::purge_path(&r.id, location) {
             progress.start(&r.id, "purging the soft-deleted one (replace)");
             client
                 .delete(&path, version)
@@ -685,10 +686,10 @@ async fn wait_until_ended(
             .map_err(|e| e.to_string())?;
         match doc
             .as_ref()
-            .and_then(crate::safety::provisioning_state)
+            .and_then(crate::engine::safety::provisioning_state)
             .map(str::to_string)
         {
-            Some(s) if !crate::safety::terminal(&s) => {
+            Some(s) if !crate::engine::safety::terminal(&s) => {
                 progress.update(&r.id, &s);
                 if started.elapsed() > LIMIT {
                     return Err(format!(

@@ -8,8 +8,8 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::engine::target::TargetOptions;
 use crate::model::{api, Model};
-use crate::target::TargetOptions;
 use arm_client::ArmClient;
 
 /// What `output --json` prints (`formatVersion` changes when a field changes meaning).
@@ -226,7 +226,7 @@ pub async fn print_after_apply(client: &ArmClient, m: &Model) {
 
 /// `aoai-arch output BLUEPRINT [--json]`.
 pub async fn run(m: &Model, opts: &TargetOptions, json: bool) -> Result<ExitCode> {
-    let target = crate::target::connect(opts).await?;
+    let target = crate::engine::target::connect(opts).await?;
     let result = read(&target.client, m).await;
     target.close().await;
     let o = result?;

@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use crate::apply::Ledger;
+use crate::engine::apply::Ledger;
+use crate::engine::target::TargetOptions;
+use crate::engine::terminal::safe;
 use crate::model::Model;
 use crate::render::Rendered;
-use crate::target::TargetOptions;
-use crate::terminal::safe;
 
 pub struct Flags {
     pub auto_approve: bool,
@@ -20,7 +20,7 @@ pub struct Flags {
     pub adopt: bool,
     pub prune: bool,
     pub break_lock: bool,
-    pub preflight: crate::preflight::Options,
+    pub preflight: crate::engine::preflight::Options,
 }
 
 pub async fn run(
@@ -28,29 +28,29 @@ pub async fn run(
     rendered: &Rendered,
     opts: &TargetOptions,
     flags: &Flags,
-    saved: Option<&crate::saved::SavedPlan>,
+    saved: Option<&crate::engine::saved::SavedPlan>,
 ) -> Result<ExitCode> {
-    let target = crate::target::connect(opts).await?;
-    let (live, plan) = match super::plan::observe(&target, model, rendered, &flags.preflight).await
-    {
-        Ok(x) => x,
-        Err(e) => {
-            target.close().await;
-            return Err(e);
-        }
-    };
+    let target = crate::engine::target::connect(opts).await?;
+    let (live, plan) =
+        match crate::engine::read::observe(&target, model, rendered, &flags.preflight).await {
+            Ok(x) => x,
+            Err(e) => {
+                target.close().await;
+                return Err(e);
+            }
+        };
     // Escapes what it prints from the blueprint and Azure itself (colours stay).
     print!(
         "{}",
-        crate::plan_text::human(
+        crate::engine::plan_text::human(
             &plan,
             Some(rendered),
-            &crate::plan_text::TextOptions::for_stdout(false)
+            &crate::engine::plan_text::TextOptions::for_stdout(false)
         )
     );
-    let mut refusals = crate::safety::refusals(&plan, flags.allow_replace, flags.adopt);
+    let mut refusals = crate::engine::safety::refusals(&plan, flags.allow_replace, flags.adopt);
     if let Some(s) = saved {
-        let mut drift = crate::saved::live_drift(s, &live);
+        let mut drift = crate::engine::saved::live_drift(s, &live);
         if s.plan["orphans"] != serde_json::json!(plan.orphans) {
             drift.push("the resources prune would delete are not the planned ones".into());
         }
@@ -62,7 +62,7 @@ pub async fn run(
             ));
         }
     }
-    refusals.extend(crate::preflight::refusals(&plan.preflight));
+    refusals.extend(crate::engine::preflight::refusals(&plan.preflight));
     if !refusals.is_empty() {
         eprintln!("apply refused; nothing was written:");
         for r in &refusals {
@@ -103,16 +103,22 @@ pub async fn run(
         }
     }
     // Accounts restored from soft-delete carry `restore: true` on their own PUT.
-    let restoring = match crate::preflight::with_restores(rendered, &plan.steps) {
+    let restoring = match crate::engine::preflight::with_restores(rendered, &plan.steps) {
         Ok(r) => r,
         Err(e) => {
             target.close().await;
             return Err(e);
         }
     };
-    // One apply of this blueprint at a time (see crate::lock).
+    // One apply of this blueprint at a time (see crate::engine::lock).
     let rg_exists = live.contains_key(&model.rg_id.to_lowercase());
-    let lease = match crate::lock::acquire(&target.client, model, rg_exists, flags.break_lock).await
+    let lease = match crate::engine::lock::acquire(
+        &target.client,
+        model,
+        rg_exists,
+        flags.break_lock,
+    )
+    .await
     {
         Ok(l) => l,
         Err(e) => {
@@ -120,7 +126,7 @@ pub async fn run(
             return Err(e);
         }
     };
-    match crate::preflight::purge(&target.client, &plan.steps).await {
+    match crate::engine::preflight::purge(&target.client, &plan.steps).await {
         Ok(done) => done.iter().for_each(|d| println!("{}", safe(d))),
         Err(e) => {
             lease.release().await;
@@ -156,17 +162,17 @@ pub async fn run(
             }
         });
     }
-    let progress: Arc<dyn crate::progress::Progress> =
+    let progress: Arc<dyn crate::engine::progress::Progress> =
         if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            Arc::new(crate::progress::Bars::new())
+            Arc::new(crate::engine::progress::Bars::new())
         } else {
-            Arc::new(crate::progress::Plain::new(true))
+            Arc::new(crate::engine::progress::Plain::new(true))
         };
-    let options = crate::apply::Options {
+    let options = crate::engine::apply::Options {
         concurrency: target.concurrency,
         prune: flags.prune,
     };
-    let observed = crate::apply::Observed {
+    let observed = crate::engine::apply::Observed {
         live,
         planned: plan
             .resources
@@ -179,13 +185,13 @@ pub async fn run(
             Vec::new()
         },
     };
-    let report = crate::apply::apply(
+    let report = crate::engine::apply::apply(
         &target.client,
         model,
         rendered,
         observed,
         &options,
-        crate::apply::Controls {
+        crate::engine::apply::Controls {
             progress,
             interrupted,
             ledger,

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
+use crate::blueprint::regions;
 use crate::blueprint::{self, Blueprint, LbMode, Pattern, PoolType, RetryOn};
-use crate::regions;
 
 /// api-versions: the newest GA version with a published schema for each resource type.
 pub mod api {
