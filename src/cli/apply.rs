@@ -1,18 +1,123 @@
 //! `apply`: plan, refuse before the first write when anything in the plan is not allowed, ask,
 //! then converge; Ctrl-C stops starting new writes, a second one stops waiting.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Result;
+use clap::Args;
+
+use super::args::{PreflightArgs, TargetArgs, TemplateArgs};
+use super::shared::{lint_banner, load, runtime};
+use crate::blueprint::vars::Vars;
+use crate::lint::{self, report};
+use crate::render;
 
 use crate::engine::apply::Ledger;
 use crate::engine::target::TargetOptions;
 use crate::engine::terminal::safe;
 use crate::model::Model;
 use crate::render::Rendered;
+
+#[derive(Args)]
+pub struct ApplyArgs {
+    /// Blueprint file (YAML), or a plan file written by `plan --out`.
+    blueprint: PathBuf,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    auto_approve: bool,
+    /// Delete and recreate resources whose immutable properties changed.
+    #[arg(long)]
+    allow_replace: bool,
+    /// Take over resources that exist without this blueprint's ownership tag (plan shows
+    /// them as `adopt`, with every property and tag that will change).
+    #[arg(long)]
+    adopt: bool,
+    /// Delete resources owned by this blueprint that it no longer declares.
+    #[arg(long)]
+    prune: bool,
+    /// Take the apply lock even when another run holds it (a run that was killed).
+    #[arg(long)]
+    break_lock: bool,
+    #[command(flatten)]
+    preflight: PreflightArgs,
+    #[command(flatten)]
+    target: TargetArgs,
+    #[command(flatten)]
+    templates: TemplateArgs,
+}
+
+pub fn run(args: ApplyArgs, vars: &Vars) -> Result<ExitCode> {
+    let ApplyArgs {
+        blueprint,
+        auto_approve,
+        allow_replace,
+        adopt,
+        prune,
+        break_lock,
+        preflight,
+        target,
+        templates,
+    } = args;
+    let saved = crate::engine::saved::read(&blueprint)?;
+    let loaded = match &saved {
+        Some(s) => crate::blueprint::parse(&s.blueprint_path, &s.blueprint_text)
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => load(&blueprint, vars)?,
+    };
+    let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
+    let findings = lint::all(&loaded, &model, &rendered);
+    lint_banner(&findings);
+    if report::fails(&findings, false) {
+        anyhow::bail!(
+            "lint found errors; nothing was applied (see `aoai-arch lint {}`)",
+            blueprint.display()
+        );
+    }
+    let opts = target.to_options();
+    if let Some(s) = &saved {
+        let drift = crate::engine::saved::render_drift(s, &rendered);
+        if !drift.is_empty() {
+            anyhow::bail!(
+                "{} was planned by aoai-arch {} and renders differently here; nothing was applied; plan again:\n  {}",
+                blueprint.display(),
+                s.aoai_arch_version,
+                drift.join("\n  ")
+            );
+        }
+        if s.target != crate::engine::target::key(&opts) {
+            anyhow::bail!(
+                "{} was planned against {}, not {}; nothing was applied",
+                blueprint.display(),
+                s.target,
+                crate::engine::target::key(&opts)
+            );
+        }
+    }
+    // A saved plan was reviewed when it was made: applying it does not ask again.
+    let auto_approve = auto_approve || saved.is_some();
+    if !auto_approve && !std::io::stdin().is_terminal() {
+        anyhow::bail!("stdin is not a terminal: pass --auto-approve to apply without confirmation; nothing was applied");
+    }
+    let rt = runtime()?;
+    rt.block_on(execute(
+        &model,
+        &rendered,
+        &opts,
+        &Flags {
+            auto_approve,
+            allow_replace,
+            adopt,
+            prune,
+            break_lock,
+            preflight: preflight.to_options(&loaded),
+        },
+        saved.as_ref(),
+    ))
+}
 
 pub struct Flags {
     pub auto_approve: bool,
@@ -23,7 +128,7 @@ pub struct Flags {
     pub preflight: crate::engine::preflight::Options,
 }
 
-pub async fn run(
+pub async fn execute(
     model: &Model,
     rendered: &Rendered,
     opts: &TargetOptions,

@@ -9,16 +9,68 @@
 //! names taken; `--purge` purges them.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use clap::Args;
+
+use super::args::{TargetArgs, TemplateArgs};
+use super::shared::{load, runtime};
+use crate::blueprint::vars::Vars;
 use serde_json::Value;
 
 use crate::engine::target::{Target, TargetOptions};
 use crate::model::{api, Model, OWNER_TAG};
 use crate::render::Rendered;
 use arm_client::ArmClient;
+
+#[derive(Args)]
+pub struct DestroyArgs {
+    blueprint: PathBuf,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    auto_approve: bool,
+    /// Also purge the Azure OpenAI accounts and API Management services Azure keeps
+    /// soft-deleted for 48 hours (their names stay taken until then).
+    #[arg(long)]
+    purge: bool,
+    /// Take the apply lock even when another run holds it (a run that was killed).
+    #[arg(long)]
+    break_lock: bool,
+    #[command(flatten)]
+    target: TargetArgs,
+    #[command(flatten)]
+    templates: TemplateArgs,
+}
+
+pub fn run(args: DestroyArgs, vars: &Vars) -> Result<ExitCode> {
+    let DestroyArgs {
+        blueprint,
+        auto_approve,
+        purge,
+        break_lock,
+        target,
+        templates,
+    } = args;
+    let loaded = load(&blueprint, vars)?;
+    let (model, rendered) = crate::render::render_file(&loaded, templates.templates.as_deref())?;
+    if !auto_approve && !std::io::stdin().is_terminal() {
+        anyhow::bail!("stdin is not a terminal: pass --auto-approve to destroy without confirmation; nothing was deleted");
+    }
+    let rt = runtime()?;
+    rt.block_on(execute(
+        &model,
+        &rendered,
+        &target.to_options(),
+        &Flags {
+            auto_approve,
+            purge,
+            break_lock,
+        },
+    ))
+}
 
 pub struct Flags {
     pub auto_approve: bool,
@@ -36,7 +88,7 @@ struct Doomed {
     soft: Option<String>,
 }
 
-pub async fn run(
+pub async fn execute(
     model: &Model,
     rendered: &Rendered,
     opts: &TargetOptions,
