@@ -48,7 +48,7 @@ pub struct Model {
     pub resource_group: String,
     pub rg_id: String,
     pub location: String,
-    /// Ownership id (the `aoai-arch-blueprint` tag value), see [`owner_id`].
+    /// Ownership id (the `aoai-arch-blueprint` tag value), see [`blueprint::owner_id`].
     pub owner: String,
     /// Tags on every taggable resource, including the ownership tag used by `plan` for pruning.
     pub tags: std::collections::BTreeMap<String, String>,
@@ -82,22 +82,6 @@ pub const APIM_PRIVATE_DNS_ZONE: &str = "privatelink.azure-api.net";
 /// exists. The request goes to the resource id before the `#`; see `Resource::arm_id`.
 pub fn step_key(id: &str, step: &str) -> String {
     format!("{id}#{step}")
-}
-
-/// The ownership id of a blueprint: its `id`, or `<subscription>/<resource group>/<main
-/// resource>` (API Management, else the Front Door profile). Never the file name, which two
-/// unrelated blueprints may share.
-pub fn owner_id(b: &Blueprint) -> String {
-    if let Some(id) = &b.id {
-        return id.clone();
-    }
-    let main = b
-        .apim
-        .as_ref()
-        .map(|a| a.name.as_str())
-        .or(b.front_door.as_ref().map(|f| f.profile.as_str()))
-        .unwrap_or("aoai");
-    format!("{}/{}/{main}", b.subscription, b.resource_group).to_lowercase()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -456,7 +440,7 @@ impl Model {
             b.subscription, b.resource_group
         );
         let display = |r: &str| regions::display_name(r).unwrap_or(r).to_string();
-        let owner = owner_id(b);
+        let owner = blueprint::owner_id(b);
         let mut tags = b.tags.clone();
         tags.insert(OWNER_TAG.to_string(), owner.clone());
 
