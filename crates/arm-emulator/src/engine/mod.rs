@@ -8,9 +8,89 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};
 
-use crate::capabilities;
 use crate::types::{self, Style, TypeSpec};
 use crate::{Config, LogEntry};
+
+pub mod subscription;
+
+use subscription::Data;
+
+/// What a resource provider (or a subscription-wide behaviour: the preflight reads, soft
+/// delete) adds to the generic protocol. The engine asks every provider at each hook, in the
+/// order of the list it was built with; a provider answers only for its own types. Providers
+/// depend on the engine, never the reverse: the list comes from the caller of [`Engine::new`].
+pub trait Provider: Sync {
+    /// Answer a request before the generic routing (after authentication, throttling and
+    /// faults); `None`: not this provider's.
+    fn intercept(
+        &self,
+        _e: &mut Engine,
+        _method: &str,
+        _raw_path: &str,
+        _query: &str,
+        _api_version: Option<&str>,
+        _body: &[u8],
+    ) -> Option<Reply> {
+        None
+    }
+    /// Answer a request that has an api-version, before its resource type is looked up.
+    fn route(
+        &self,
+        _e: &mut Engine,
+        _method: &str,
+        _id: &str,
+        _sub: &str,
+        _api_version: &str,
+    ) -> Option<Reply> {
+        None
+    }
+    /// Refuse creating `key` (a name Azure still holds).
+    fn refuse_create(&self, _e: &mut Engine, _spec: &str, _key: &str) -> Option<Reply> {
+        None
+    }
+    /// What Azure does not offer (the capability tables).
+    fn capability_check(&self, _e: &mut Engine, _put: &Put) -> Option<Reply> {
+        None
+    }
+    /// Resource-provider rules beyond the schema.
+    fn check(&self, _e: &mut Engine, _put: &Put) -> Option<Reply> {
+        None
+    }
+    /// Refusals that come from the subscription (quota).
+    fn refuse_put(
+        &self,
+        _e: &mut Engine,
+        _key: &str,
+        _spec: &str,
+        _body: &Value,
+        _exists: bool,
+    ) -> Option<Reply> {
+        None
+    }
+    /// Properties only Azure sets (endpoints, keys, ids, identities).
+    fn fill(
+        &self,
+        _e: &mut Engine,
+        _put: &Put,
+        _doc: &mut Map<String, Value>,
+        _props: &mut Map<String, Value>,
+    ) {
+    }
+    /// What a write leaves on other resources (private endpoint connections).
+    fn after_put(&self, _e: &mut Engine, _path: &Path, _spec: &TypeSpec, _doc: &Value) {}
+    /// A resource a delete removed.
+    fn removed(&self, _e: &mut Engine, _key: &str, _r: &Stored) {}
+    /// A resource whose delete was in flight when the state was saved.
+    fn restored_deleting(&self, _e: &mut Engine, _key: &str, _r: &Stored) {}
+}
+
+/// A write on its way in: where, of which type, the request body, what exists there now.
+pub struct Put<'a> {
+    pub path: &'a Path,
+    pub spec: &'a TypeSpec,
+    pub body: &'a Value,
+    pub existing: Option<&'a Stored>,
+}
 
 /// What the server sends back.
 pub struct Reply {
@@ -96,7 +176,7 @@ pub struct Engine {
     reads: HashMap<String, Bucket>,
     writes: HashMap<String, Bucket>,
     /// Parent (lower-case id) -> virtual second until which it is busy with a write.
-    busy: HashMap<String, f64>,
+    pub busy: HashMap<String, f64>,
     /// Lower-case id -> virtual seconds its last write took to provision (0 for synchronous
     /// types; the busy period for writes that lock their parent). Benchmarks compute the
     /// critical path from these.
@@ -104,14 +184,14 @@ pub struct Engine {
     pub log: Vec<LogEntry>,
     seq: u64,
     /// Quota, models, soft-deleted accounts, taken names (`crate::preflight`).
-    pub preflight: crate::preflight::Data,
+    pub preflight: Data,
     /// Soft-deleted API Management services (`crate::soft_delete`; accounts: `crate::preflight`).
     pub deleted: BTreeMap<String, Value>,
+    /// What the resource providers add to the protocol, in the order they are asked.
+    providers: &'static [&'static dyn Provider],
 }
 
-const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-/// How long a principal takes to replicate through Microsoft Entra ID (virtual seconds).
-const PRINCIPAL_REPLICATION: f64 = 60.0;
+pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const READS: (f64, f64) = (250.0, 25.0);
 const WRITES: (f64, f64) = (200.0, 10.0);
 
@@ -124,18 +204,18 @@ pub fn poll_interval(spec: &str) -> f64 {
     }
 }
 
-struct Path {
-    sub: String,
+pub struct Path {
+    pub sub: String,
     /// Resource-group segment, if any.
-    rg: Option<String>,
+    pub rg: Option<String>,
     /// Full resource id (for an item) or collection path.
-    id: String,
-    spec_name: String,
+    pub id: String,
+    pub spec_name: String,
     /// Parent resource id (the scope for extension resources), lower-case; None for RGs.
-    parent: Option<String>,
-    collection: bool,
-    ns: String,
-    type_path: String,
+    pub parent: Option<String>,
+    pub collection: bool,
+    pub ns: String,
+    pub type_path: String,
 }
 
 fn parse_path(raw: &str) -> Option<Path> {
@@ -191,7 +271,7 @@ fn parse_path(raw: &str) -> Option<Path> {
 }
 
 impl Engine {
-    pub fn new(config: Config) -> Engine {
+    pub fn new(config: Config, providers: &'static [&'static dyn Provider]) -> Engine {
         let rng = StdRng::seed_from_u64(config.seed);
         Engine {
             config,
@@ -207,9 +287,23 @@ impl Engine {
             durations: HashMap::new(),
             log: Vec::new(),
             seq: 0,
-            preflight: crate::preflight::Data::default(),
+            preflight: Data::default(),
+            providers,
             deleted: BTreeMap::new(),
         }
+    }
+
+    fn providers(&self) -> &'static [&'static dyn Provider] {
+        self.providers
+    }
+
+    /// A UUID stable for one resource and purpose under the configured seed.
+    pub fn stable_uuid(&self, id: &str, what: &str) -> uuid::Uuid {
+        let seed = self.config.seed;
+        uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_URL,
+            format!("{seed}:{}:{what}", id.to_lowercase()).as_bytes(),
+        )
     }
 
     /// Virtual seconds since start.
@@ -298,11 +392,8 @@ impl Engine {
             .collect();
         for k in gone {
             if let Some(r) = self.resources.remove(&k) {
-                crate::preflight::soft_delete(self, &k, &r.spec, &r.doc);
-                if crate::soft_delete::soft_deleted_type(&r.spec) {
-                    if let Some((id, doc)) = crate::soft_delete::record(&r.doc, &r.spec) {
-                        self.deleted.insert(id, doc);
-                    }
+                for p in self.providers() {
+                    p.removed(self, &k, &r);
                 }
             }
         }
@@ -342,7 +433,7 @@ impl Engine {
         })
     }
 
-    fn exists_ready(&mut self, key: &str) -> bool {
+    pub fn exists_ready(&mut self, key: &str) -> bool {
         self.visible(key).is_some()
     }
 
@@ -444,14 +535,11 @@ impl Engine {
             slow = Duration::from_millis(300);
         }
 
-        let mut reply = match crate::preflight::route(
-            self,
-            method,
-            raw_path,
-            query,
-            api_version.as_deref(),
-            body,
-        ) {
+        let intercepted = self
+            .providers()
+            .iter()
+            .find_map(|p| p.intercept(self, method, raw_path, query, api_version.as_deref(), body));
+        let mut reply = match intercepted {
             Some(r) => r,
             None => self.route(method, &path, api_version.as_deref(), body),
         };
@@ -483,8 +571,10 @@ impl Engine {
                 "",
             );
         };
-        if let Some(r) = crate::soft_delete::route(self, method, &path.id, &path.sub, api_version) {
-            return r;
+        for p in self.providers() {
+            if let Some(r) = p.route(self, method, &path.id, &path.sub, api_version) {
+                return r;
+            }
         }
         if path.spec_name == "microsoft.resources/resources" && path.collection {
             return self.list_rg(path, api_version);
@@ -740,8 +830,10 @@ impl Engine {
             }
         };
         if !self.resources.contains_key(&key) {
-            if let Some(refused) = crate::soft_delete::refuse_create(self, spec.name, &key) {
-                return refused;
+            for p in self.providers() {
+                if let Some(refused) = p.refuse_create(self, spec.name, &key) {
+                    return refused;
+                }
             }
         }
         // Parent (or scope) must exist.
@@ -816,13 +908,26 @@ impl Engine {
             }
         }
         // Provider behaviours.
-        if let Some(r) = self.provider_checks(path, spec, &body, existing.as_ref()) {
-            return r;
+        let put = Put {
+            path,
+            spec,
+            body: &body,
+            existing: existing.as_ref(),
+        };
+        for p in self.providers() {
+            if let Some(r) = p.capability_check(self, &put) {
+                return r;
+            }
         }
-        if let Some(r) =
-            crate::preflight::refuse_put(self, &key, spec.name, &body, existing.is_some())
-        {
-            return r;
+        for p in self.providers() {
+            if let Some(r) = p.check(self, &put) {
+                return r;
+            }
+        }
+        for p in self.providers() {
+            if let Some(r) = p.refuse_put(self, &key, spec.name, &body, existing.is_some()) {
+                return r;
+            }
         }
         let now = self.now();
         let created = existing.is_none();
@@ -911,293 +1016,6 @@ impl Engine {
         }
     }
 
-    /// Resource-provider rules beyond the schema. `Some(reply)` refuses the write.
-    fn provider_checks(
-        &mut self,
-        path: &Path,
-        spec: &TypeSpec,
-        body: &Value,
-        existing: Option<&Stored>,
-    ) -> Option<Reply> {
-        if let Some(r) = self.capability_checks(path, spec, body, existing) {
-            return Some(r);
-        }
-        let key = path.id.to_lowercase();
-        let parent = path.parent.clone().unwrap_or_default();
-        let now = self.now();
-        match spec.name {
-            "microsoft.cognitiveservices/accounts/deployments" => {
-                let busy = self.resources.iter().any(|(k, r)| {
-                    *k != key
-                        && r.spec == spec.name
-                        && k.starts_with(&format!("{parent}/"))
-                        && r.ready_at > now
-                        && !r.deleting
-                });
-                if busy {
-                    return Some(error(409, "RequestConflict", "Another operation is being performed on the parent resource. Please try again later.", ""));
-                }
-            }
-            s if s.starts_with("microsoft.apimanagement/service/apis") => {
-                let scope = api_scope(&key, &parent);
-                if self.busy.get(&scope).is_some_and(|until| *until > now) {
-                    return Some(error(409, "PessimisticConcurrencyConflict", "Conflict occurred while trying to update the entity. Another operation holds the lock on this API; retry later.", ""));
-                }
-            }
-            "microsoft.authorization/roleassignments" => {
-                let p = &body["properties"];
-                let principal = p["principalId"].as_str().unwrap_or("").to_lowercase();
-                let role = p["roleDefinitionId"].as_str().unwrap_or("").to_lowercase();
-                let has_type = p.get("principalType").and_then(Value::as_str).is_some();
-                if !has_type {
-                    let fresh = match self.principals.get(&principal) {
-                        None => true,
-                        Some(t) => now - t < PRINCIPAL_REPLICATION,
-                    };
-                    if fresh {
-                        return Some(error(400, "PrincipalNotFound", format!("Principal {principal} does not exist in the directory {TENANT}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group."), ""));
-                    }
-                }
-                if let Some(old) = existing {
-                    let op = &old.doc["properties"];
-                    if op["principalId"].as_str().unwrap_or("").to_lowercase() != principal
-                        || op["roleDefinitionId"].as_str().unwrap_or("").to_lowercase() != role
-                    {
-                        return Some(error(409, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.", ""));
-                    }
-                }
-                let dup = self.resources.iter().any(|(k, r)| {
-                    *k != key
-                        && r.spec == spec.name
-                        && k.starts_with(&format!(
-                            "{parent}/providers/microsoft.authorization/roleassignments/"
-                        ))
-                        && r.doc["properties"]["principalId"]
-                            .as_str()
-                            .unwrap_or("")
-                            .to_lowercase()
-                            == principal
-                        && r.doc["properties"]["roleDefinitionId"]
-                            .as_str()
-                            .unwrap_or("")
-                            .to_lowercase()
-                            == role
-                });
-                if dup {
-                    return Some(error(
-                        409,
-                        "RoleAssignmentExists",
-                        "The role assignment already exists.",
-                        "",
-                    ));
-                }
-            }
-            "microsoft.cdn/profiles/origingroups/origins" => {
-                let spl = &body["properties"]["sharedPrivateLinkResource"];
-                let private = spl.is_object();
-                if let Some(target) = spl["privateLink"]["id"].as_str() {
-                    if !self.exists_ready(&target.to_lowercase()) {
-                        return Some(error(
-                            400,
-                            "BadRequest",
-                            format!("The private link resource '{target}' was not found."),
-                            "properties.sharedPrivateLinkResource.privateLink.id",
-                        ));
-                    }
-                }
-                let mixed = self.resources.iter().any(|(k, r)| {
-                    *k != key
-                        && r.spec == spec.name
-                        && k.starts_with(&format!("{parent}/"))
-                        && r.doc["properties"]["sharedPrivateLinkResource"].is_object() != private
-                });
-                if mixed {
-                    return Some(error(
-                        400,
-                        "BadRequest",
-                        "An origin group cannot mix origins with and without Private Link.",
-                        "properties.sharedPrivateLinkResource",
-                    ));
-                }
-            }
-            _ => {}
-        }
-        None
-    }
-
-    /// What Azure does not offer, from `data/capabilities/` (the same tables aoai-arch's lint
-    /// reads): model deployments by region and type, data zones, APIM tier features, Front Door
-    /// Private Link regions. A model or type the data does not list is accepted.
-    fn capability_checks(
-        &self,
-        path: &Path,
-        spec: &TypeSpec,
-        body: &Value,
-        existing: Option<&Stored>,
-    ) -> Option<Reply> {
-        let caps = capabilities::get();
-        let parent = path.parent.clone().unwrap_or_default();
-        match spec.name {
-            "microsoft.cognitiveservices/accounts" => {
-                let kind = body["kind"].as_str().unwrap_or("");
-                let region = norm_loc(&body["location"]);
-                let offered = caps.account_kind_regions(kind);
-                if offered.is_some_and(|rs| !rs.contains(&region)) {
-                    return Some(error(
-                        400,
-                        "InvalidApiSetId",
-                        format!("The account type '{kind}' is either invalid or unavailable in given region."),
-                        "",
-                    ));
-                }
-            }
-            "microsoft.cognitiveservices/accounts/deployments" => {
-                let region = self
-                    .resources
-                    .get(&parent)
-                    .map(|r| norm_loc(&r.doc["location"]))?;
-                let model = &body["properties"]["model"];
-                let name = model["name"].as_str().unwrap_or("");
-                let version = model["version"].as_str().unwrap_or("");
-                let sku = body["sku"]["name"].as_str().unwrap_or("Standard");
-                let refused = match caps.deployment(name, version, sku, &region) {
-                    capabilities::Offer::NotOffered(_) => true,
-                    capabilities::Offer::Offered => false,
-                    // A data-zone type outside every data zone, whatever the model.
-                    capabilities::Offer::Unknown => {
-                        sku.starts_with("DataZone") && caps.data_zone(&region).is_none()
-                    }
-                };
-                if refused {
-                    return Some(error(
-                        400,
-                        "InvalidResourceProperties",
-                        format!("The specified SKU '{sku}' for model '{name} {version}' is not supported in this region '{region}'."),
-                        "",
-                    ));
-                }
-            }
-            "microsoft.apimanagement/service" => {
-                let p = &body["properties"];
-                let sku = body["sku"]["name"].as_str().unwrap_or("");
-                if existing.is_none() && p["publicNetworkAccess"].as_str() == Some("Disabled") {
-                    return Some(error(400, "NotSupported", format!("Blocking all public network access by setting property `publicNetworkAccess` of API Management service {} is not enabled during service creation.", path.id), ""));
-                }
-                if let Some(old) =
-                    existing.filter(|_| p["publicNetworkAccess"].as_str() == Some("Disabled"))
-                {
-                    let was_disabled =
-                        old.doc["properties"]["publicNetworkAccess"].as_str() == Some("Disabled");
-                    let prefix = format!("{}/privateendpointconnections/", path.id.to_lowercase());
-                    let approved = self.resources.iter().any(|(k, r)| {
-                        k.starts_with(&prefix)
-                            && r.doc["properties"]["privateLinkServiceConnectionState"]["status"]
-                                == "Approved"
-                    });
-                    if !was_disabled && !approved {
-                        return Some(error(400, "NotSupported", format!("Disabling all `publicNetworkAccess` for service: {} is not supported if the service does not atleast one approved Private Endpoint Connections.", path.id), ""));
-                    }
-                }
-                // A virtual network: injection (External/Internal) or, on v2 tiers, outbound
-                // integration (External only).
-                let vnet = p["virtualNetworkType"].as_str().unwrap_or("None");
-                if vnet != "None" {
-                    let t = caps.apim_tier(sku);
-                    let joins = t.is_some_and(|t| t.vnet_injection || t.outbound_vnet_integration);
-                    let internal_ok = t.is_some_and(|t| t.vnet_injection);
-                    if !joins || (vnet == "Internal" && !internal_ok) {
-                        return Some(error(400, "NotSupported", format!("Virtual network type {vnet} is not supported by the {sku} tier of API Management service {}. Tiers that support it: {}.", path.id, caps.apim_tiers_with(|t| if vnet == "Internal" { t.vnet_injection } else { t.vnet_injection || t.outbound_vnet_integration }).join(", ")), "properties.virtualNetworkType"));
-                    }
-                }
-                let extra = p["additionalLocations"]
-                    .as_array()
-                    .is_some_and(|a| !a.is_empty());
-                if extra && !caps.apim_tier(sku).is_some_and(|t| t.multi_region) {
-                    return Some(error(400, "NotSupported", format!("Multi-region deployment (additionalLocations) is not supported by the {sku} tier of API Management service {}. It is available in: {}.", path.id, caps.apim_tiers_with(|t| t.multi_region).join(", ")), "properties.additionalLocations"));
-                }
-            }
-            "microsoft.network/privateendpoints" => {
-                let conns = body["properties"]["privateLinkServiceConnections"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .chain(
-                        body["properties"]["manualPrivateLinkServiceConnections"]
-                            .as_array()
-                            .into_iter()
-                            .flatten(),
-                    );
-                for c in conns {
-                    let target = c["properties"]["privateLinkServiceId"]
-                        .as_str()
-                        .unwrap_or("");
-                    if let Some(sku) = self.apim_sku(target).filter(|s| {
-                        !caps
-                            .apim_tier(s)
-                            .is_some_and(|t| t.inbound_private_endpoint)
-                    }) {
-                        return Some(error(400, "NotSupported", format!("Setting up Private Endpoint Connection for API Management service {target} is not supported by the {sku} tier. Tiers that support it: {}.", caps.apim_tiers_with(|t| t.inbound_private_endpoint).join(", ")), ""));
-                    }
-                    if self.injected_classic_apim(target) {
-                        return Some(error(400, "NotSupported", format!("Setting up Private Endpoint Connection for API Management service {target} is not supported: the service is deployed in a virtual network (virtualNetworkType External or Internal). Please refer to https://aka.ms/apim-private-link on more details."), ""));
-                    }
-                }
-            }
-            "microsoft.cdn/profiles/origingroups/origins" => {
-                let spl = &body["properties"]["sharedPrivateLinkResource"];
-                if let Some(loc) = spl["privateLinkLocation"].as_str() {
-                    if !caps.front_door_private_link_supported(loc) {
-                        return Some(error(
-                            400,
-                            "BadRequest",
-                            format!("The location of the Private Link \"{loc}\" is invalid or not supported."),
-                            "properties.sharedPrivateLinkResource.privateLinkLocation",
-                        ));
-                    }
-                }
-                let target = spl["privateLink"]["id"].as_str().unwrap_or("");
-                let target_tier = self
-                    .resources
-                    .get(&target.to_lowercase())
-                    .filter(|r| r.spec == "microsoft.apimanagement/service")
-                    .and_then(|r| r.doc["sku"]["name"].as_str())
-                    .and_then(|sku| caps.apim_tier(sku).map(|t| (sku.to_string(), *t)));
-                if let Some((sku, _)) = target_tier.filter(|(_, t)| !t.front_door_private_link) {
-                    return Some(error(400, "BadRequest", format!("The private link resource '{target}' does not accept Front Door Private Link: the {sku} tier of API Management is not a supported origin."), "properties.sharedPrivateLinkResource.privateLink.id"));
-                }
-                if self.injected_classic_apim(target) {
-                    return Some(error(400, "BadRequest", format!("The private link resource '{target}' does not accept private endpoint connections: API Management services deployed in a virtual network (virtualNetworkType External or Internal) do not support private endpoints."), "properties.sharedPrivateLinkResource.privateLink.id"));
-                }
-            }
-            _ => {}
-        }
-        None
-    }
-
-    /// The SKU name of the API Management service `id`, if it is one.
-    fn apim_sku(&self, id: &str) -> Option<String> {
-        let r = self.resources.get(&id.to_lowercase())?;
-        (r.spec == "microsoft.apimanagement/service")
-            .then(|| r.doc["sku"]["name"].as_str().unwrap_or("").to_string())
-    }
-
-    /// A classic API Management service injected in a virtual network (no inbound private
-    /// endpoints on those).
-    fn injected_classic_apim(&self, id: &str) -> bool {
-        let Some(r) = self.resources.get(&id.to_lowercase()) else {
-            return false;
-        };
-        if r.spec != "microsoft.apimanagement/service" {
-            return false;
-        }
-        let vnet = r.doc["properties"]["virtualNetworkType"]
-            .as_str()
-            .unwrap_or("None");
-        let sku = r.doc["sku"]["name"].as_str().unwrap_or("");
-        let t = capabilities::get().apim_tier(sku);
-        vnet != "None" && t.is_some_and(|t| t.vnet_injection && !t.outbound_vnet_integration)
-    }
-
     fn build_doc(
         &mut self,
         path: &Path,
@@ -1234,218 +1052,22 @@ impl Engine {
             .cloned()
             .unwrap_or_default();
         props.remove("provisioningState");
-        let seed = self.config.seed;
-        let h = |what: &str| {
-            uuid::Uuid::new_v5(
-                &uuid::Uuid::NAMESPACE_URL,
-                format!("{seed}:{}:{what}", path.id.to_lowercase()).as_bytes(),
-            )
+        let put = Put {
+            path,
+            spec,
+            body,
+            existing,
         };
-        match spec.name {
-            "microsoft.cognitiveservices/accounts" => {
-                let sub = props
-                    .get("customSubDomainName")
-                    .and_then(Value::as_str)
-                    .unwrap_or(&name)
-                    .to_lowercase();
-                // A Foundry resource (AIServices) answers on three hosts; its own endpoint is
-                // the Cognitive Services one, and it serves Azure OpenAI on openai.azure.com.
-                let openai = format!("https://{sub}.openai.azure.com/");
-                if body["kind"].as_str() == Some("AIServices") {
-                    props.insert(
-                        "endpoint".into(),
-                        json!(format!("https://{sub}.cognitiveservices.azure.com/")),
-                    );
-                    props.insert("endpoints".into(), json!({
-                        "OpenAI Language Model Instance API": openai,
-                        "Azure AI Model Inference API": format!("https://{sub}.services.ai.azure.com/"),
-                        "Cognitive Services": format!("https://{sub}.cognitiveservices.azure.com/"),
-                    }));
-                } else {
-                    props.insert("endpoint".into(), json!(openai));
-                    props.insert(
-                        "endpoints".into(),
-                        json!({ "OpenAI Language Model Instance API": openai }),
-                    );
-                }
-            }
-            "microsoft.apimanagement/service" => {
-                let loc = arm_region(body["location"].as_str().unwrap_or(""));
-                props.insert(
-                    "gatewayUrl".into(),
-                    json!(format!("https://{name}.azure-api.net")),
-                );
-                props.insert(
-                    "gatewayRegionalUrl".into(),
-                    json!(format!("https://{name}-{loc}-01.regional.azure-api.net")),
-                );
-                props.insert(
-                    "managementApiUrl".into(),
-                    json!(format!("https://{name}.management.azure-api.net")),
-                );
-                if let Some(Value::Array(locs)) = props.get_mut("additionalLocations") {
-                    for l in locs.iter_mut() {
-                        let r = arm_region(l["location"].as_str().unwrap_or(""));
-                        l["gatewayRegionalUrl"] =
-                            json!(format!("https://{name}-{r}-01.regional.azure-api.net"));
-                    }
-                }
-                let keep = existing.and_then(|e| e.doc.get("identity").cloned());
-                if body["identity"]["type"]
-                    .as_str()
-                    .is_some_and(|t| t.contains("SystemAssigned"))
-                {
-                    let principal = keep
-                        .as_ref()
-                        .and_then(|i| i["principalId"].as_str().map(str::to_string))
-                        .unwrap_or_else(|| h("principal").to_string());
-                    let now = self.now();
-                    self.principals.entry(principal.clone()).or_insert(now);
-                    doc.insert("identity".into(), json!({ "type": body["identity"]["type"], "principalId": principal, "tenantId": TENANT }));
-                }
-            }
-            "microsoft.insights/components" => {
-                let key = h("ikey").to_string();
-                let loc = arm_region(body["location"].as_str().unwrap_or(""));
-                props.insert("InstrumentationKey".into(), json!(key));
-                props.insert("ConnectionString".into(), json!(format!("InstrumentationKey={key};IngestionEndpoint=https://{loc}-0.in.applicationinsights.azure.com/")));
-                props.insert("AppId".into(), json!(h("appid").to_string()));
-            }
-            "microsoft.operationalinsights/workspaces" => {
-                props.insert("customerId".into(), json!(h("customer").to_string()));
-            }
-            "microsoft.cdn/profiles/afdendpoints" => {
-                let hash: String = h("endpoint").simple().to_string()[..16].to_string();
-                props.insert(
-                    "hostName".into(),
-                    json!(format!("{name}-{hash}.z01.azurefd.net")),
-                );
-            }
-            "microsoft.cdn/profiles/customdomains" => {
-                props.insert("domainValidationState".into(), json!("Pending"));
-                props.insert("validationProperties".into(), json!({ "validationToken": h("validation").simple().to_string(), "expirationDate": "2027-01-01T00:00:00Z" }));
-            }
-            "microsoft.cdn/profiles" => {
-                props.insert("frontDoorId".into(), json!(h("fdid").to_string()));
-            }
-            "microsoft.eventhub/namespaces" => {
-                props.insert(
-                    "serviceBusEndpoint".into(),
-                    json!(format!("https://{name}.servicebus.windows.net:443/")),
-                );
-            }
-            _ => {}
+        for p in self.providers() {
+            p.fill(self, &put, &mut doc, &mut props);
         }
         doc.insert("properties".into(), Value::Object(props));
         Value::Object(doc)
     }
 
     fn after_put(&mut self, path: &Path, spec: &TypeSpec, doc: &Value) {
-        // A private endpoint with an automatic connection (`privateLinkServiceConnections`, the
-        // caller may approve) to an API Management service leaves an Approved connection on it.
-        if spec.name == "microsoft.network/privateendpoints" {
-            let conns: Vec<Value> = doc["properties"]["privateLinkServiceConnections"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            for c in conns {
-                let target = c["properties"]["privateLinkServiceId"]
-                    .as_str()
-                    .unwrap_or("");
-                let is_apim = self
-                    .resources
-                    .get(&target.to_lowercase())
-                    .is_some_and(|r| r.spec == "microsoft.apimanagement/service");
-                if !is_apim {
-                    continue;
-                }
-                let name = format!(
-                    "{}.{}",
-                    path.id.rsplit('/').next().unwrap_or("pe"),
-                    uuid::Uuid::new_v5(
-                        &uuid::Uuid::NAMESPACE_URL,
-                        path.id.to_lowercase().as_bytes()
-                    )
-                    .simple()
-                );
-                let id = format!("{target}/privateEndpointConnections/{name}");
-                if self.resources.contains_key(&id.to_lowercase()) {
-                    continue;
-                }
-                let now = self.now();
-                self.resources.insert(
-                    id.to_lowercase(),
-                    Stored {
-                        id: id.clone(),
-                        spec: "microsoft.apimanagement/service/privateendpointconnections".into(),
-                        doc: json!({
-                            "id": id, "name": name, "type": "Microsoft.ApiManagement/service/privateEndpointConnections",
-                            "properties": {
-                                "privateEndpoint": { "id": path.id },
-                                "groupIds": c["properties"]["groupIds"].clone(),
-                                "privateLinkServiceConnectionState": { "status": "Approved", "description": "Auto-approved", "actionsRequired": "None" },
-                                "provisioningState": "Succeeded"
-                            }
-                        }),
-                        ready_at: now,
-                        fail: None,
-                        hidden: false,
-                        deleting: false,
-                        busy_state: "Succeeded".into(),
-                    },
-                );
-            }
-        }
-        // A Front Door origin over Private Link leaves a Pending connection on its target.
-        if spec.name == "microsoft.cdn/profiles/origingroups/origins" {
-            let spl = &doc["properties"]["sharedPrivateLinkResource"];
-            if let Some(target) = spl["privateLink"]["id"].as_str() {
-                let target_key = target.to_lowercase();
-                let target_spec = self
-                    .resources
-                    .get(&target_key)
-                    .map(|r| r.spec.clone())
-                    .unwrap_or_default();
-                let ns_child = if target_spec.starts_with("microsoft.apimanagement") {
-                    "microsoft.apimanagement/service/privateendpointconnections"
-                } else {
-                    "microsoft.cognitiveservices/accounts/privateendpointconnections"
-                };
-                let name = format!(
-                    "afd-{}",
-                    uuid::Uuid::new_v5(
-                        &uuid::Uuid::NAMESPACE_URL,
-                        path.id.to_lowercase().as_bytes()
-                    )
-                    .simple()
-                );
-                let id = format!("{target}/privateEndpointConnections/{name}");
-                let already = self.resources.contains_key(&id.to_lowercase());
-                if !already {
-                    let now = self.now();
-                    self.resources.insert(
-                        id.to_lowercase(),
-                        Stored {
-                            id: id.clone(),
-                            spec: ns_child.to_string(),
-                            doc: json!({
-                                "id": id, "name": name, "type": format!("{}/privateEndpointConnections", target_spec_type(&target_spec)),
-                                "properties": {
-                                    "privateEndpoint": { "id": format!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/eastus2euap-afd/providers/Microsoft.Network/privateEndpoints/{name}") },
-                                    "groupIds": [spl["groupId"].as_str().unwrap_or("")],
-                                    "privateLinkServiceConnectionState": { "status": "Pending", "description": spl["requestMessage"].as_str().unwrap_or(""), "actionsRequired": "None" },
-                                    "provisioningState": "Succeeded"
-                                }
-                            }),
-                            ready_at: now,
-                            fail: None,
-                            hidden: false,
-                            deleting: false,
-                            busy_state: "Succeeded".into(),
-                        },
-                    );
-                }
-            }
+        for p in self.providers() {
+            p.after_put(self, path, spec, doc);
         }
     }
 
@@ -1492,11 +1114,13 @@ impl Engine {
     }
 
     pub fn restore(&mut self, v: &Value) {
-        self.preflight = crate::preflight::Data::from_state(&v["preflight"]);
+        self.preflight = Data::from_state(&v["preflight"]);
         if let Ok(r) = serde_json::from_value::<BTreeMap<String, Stored>>(v["resources"].clone()) {
             // A deletion in flight is done too: a Cognitive Services account is soft-deleted.
             for (k, s) in r.iter().filter(|(_, s)| s.deleting) {
-                crate::preflight::soft_delete(self, k, &s.spec, &s.doc);
+                for p in self.providers() {
+                    p.restored_deleting(self, k, s);
+                }
             }
             // Operations do not survive a restart: what was provisioning is done.
             self.resources = r
@@ -1561,16 +1185,8 @@ fn rg_resources_path(raw: &str) -> Option<Path> {
     })
 }
 
-fn target_spec_type(spec: &str) -> &'static str {
-    if spec.starts_with("microsoft.apimanagement") {
-        "Microsoft.ApiManagement/service"
-    } else {
-        "Microsoft.CognitiveServices/accounts"
-    }
-}
-
 /// The lock scope of an APIM API write: the API itself.
-fn api_scope(key: &str, parent: &str) -> String {
+pub fn api_scope(key: &str, parent: &str) -> String {
     if key.matches("/apis/").count() == 1 && parent.ends_with("/apis") {
         return key.to_string();
     }
@@ -1592,11 +1208,11 @@ fn pointer(v: &Value, dotted: &str) -> Option<Value> {
     Some(cur.clone())
 }
 
-fn norm_loc(v: &Value) -> String {
+pub fn norm_loc(v: &Value) -> String {
     v.as_str().unwrap_or("").to_lowercase().replace(' ', "")
 }
 
-fn arm_region(s: &str) -> String {
+pub fn arm_region(s: &str) -> String {
     s.to_lowercase().replace(' ', "")
 }
 
