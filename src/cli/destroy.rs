@@ -122,6 +122,59 @@ async fn destroy(
     flags: &Flags,
 ) -> Result<ExitCode> {
     let client = &target.client;
+    let Some(Inventory {
+        doomed,
+        kept,
+        rg_owned,
+    }) = inventory(client, m, rendered).await?
+    else {
+        return purge_leftovers(client, m, flags, &[], false).await;
+    };
+    let rg_goes = rg_owned && kept.is_empty();
+    print_plan(m, flags, &doomed, &kept, rg_owned, rg_goes);
+    if doomed.is_empty() && !rg_goes {
+        return purge_leftovers(client, m, flags, &[], false).await;
+    }
+    if !flags.auto_approve && !confirmed(target)? {
+        println!("Cancelled; nothing was deleted.");
+        return Ok(ExitCode::from(1));
+    }
+    // Never while an apply of this blueprint runs (the same lease as apply, crate::engine::lock).
+    let lease = crate::engine::lock::acquire(client, m, true, flags.break_lock).await?;
+    let result: Result<ExitCode> = async {
+        let deleted = match delete_in_waves(target, &doomed, rendered).await? {
+            Ok(deleted) => deleted,
+            Err(code) => return Ok(code),
+        };
+        let soft_paths: Vec<String> = doomed.iter().filter_map(|d| d.soft.clone()).collect();
+        let rg_deleted = rg_goes && delete_group_if_empty(client, m).await?;
+        println!(
+            "Destroy complete: {deleted} deleted, resource group {}.",
+            if rg_deleted { "deleted" } else { "kept" }
+        );
+        purge_leftovers(client, m, flags, &soft_paths, true).await
+    }
+    .await;
+    // Gone with the resource group when that was deleted (then a 404, which is fine).
+    lease.release().await;
+    result
+}
+
+/// What destroy deletes and what it keeps (with the reason), read from live state.
+struct Inventory {
+    doomed: Vec<Doomed>,
+    kept: Vec<String>,
+    /// The resource group carries this blueprint's ownership tag.
+    rg_owned: bool,
+}
+
+/// Sort the group's resources into owned (deleted, in plan order) and kept; `None` when the
+/// resource group does not exist.
+async fn inventory(
+    client: &ArmClient,
+    m: &Model,
+    rendered: &Rendered,
+) -> Result<Option<Inventory>> {
     let rg = client
         .get(&m.rg_id, api::RESOURCES)
         .await
@@ -131,7 +184,7 @@ async fn destroy(
             "Resource group {} does not exist: nothing to destroy.",
             m.resource_group
         );
-        return purge_leftovers(client, m, flags, &[], false).await;
+        return Ok(None);
     };
     let rg_owned = rg["tags"][OWNER_TAG].as_str() == Some(m.owner.as_str());
     let listed = client
@@ -253,17 +306,30 @@ async fn destroy(
         None => (0, std::cmp::Reverse(d.id.matches('/').count()), 0),
         Some(i) => (1, std::cmp::Reverse(0), usize::MAX - i),
     });
-    let rg_goes = rg_owned && kept.is_empty();
+    Ok(Some(Inventory {
+        doomed,
+        kept,
+        rg_owned,
+    }))
+}
 
-    // The plan.
-    for d in &doomed {
+/// The plan: what goes, what stays and why, what stays soft-deleted.
+fn print_plan(
+    m: &Model,
+    flags: &Flags,
+    doomed: &[Doomed],
+    kept: &[String],
+    rg_owned: bool,
+    rg_goes: bool,
+) {
+    for d in doomed {
         println!(
             "- {} will be deleted ({})",
             crate::engine::plan_text::provider_path(&d.id),
             d.resource_type
         );
     }
-    for k in &kept {
+    for k in kept {
         println!("  {k}: kept");
     }
     if rg_goes {
@@ -304,114 +370,103 @@ async fn destroy(
         kept.len(),
         if rg_goes { "deleted" } else { "kept" }
     );
-    if doomed.is_empty() && !rg_goes {
-        return purge_leftovers(client, m, flags, &[], false).await;
-    }
-    if !flags.auto_approve {
-        print!(
-            "Delete these resources in {}? Type 'yes' to continue: ",
-            target.description
-        );
-        let _ = std::io::stdout().flush();
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if answer.trim() != "yes" {
-            println!("Cancelled; nothing was deleted.");
-            return Ok(ExitCode::from(1));
-        }
-    }
-    // Never while an apply of this blueprint runs (the same lease as apply, crate::engine::lock).
-    let lease = crate::engine::lock::acquire(client, m, true, flags.break_lock).await?;
-    let result: Result<ExitCode> = async {
-        // Delete wave by wave: a resource goes once everything that depends on it has gone; the
-        // resources of a wave at once (bounded). After a wave with a failure, stop: what follows
-        // may depend on what failed.
-        let mut deleted = 0;
-        let waves = waves(&doomed, rendered);
-        for (w, wave) in waves.iter().enumerate() {
-            let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(target.concurrency.max(1)));
-            let mut tasks = tokio::task::JoinSet::new();
-            for &i in wave {
-                let (client, sem) = (client.clone(), sem.clone());
-                let (id, version) = (doomed[i].id.clone(), doomed[i].api_version);
-                tasks.spawn(async move {
-                    let _permit = sem.acquire_owned().await;
-                    eprintln!(
-                        "{} deleting {}",
-                        crate::engine::progress::utc_now(),
-                        crate::engine::plan_text::provider_path(&id)
-                    );
-                    let res = client.delete(&id, version).await;
-                    (id, res)
-                });
-            }
-            let mut failed = Vec::new();
-            while let Some(joined) = tasks.join_next().await {
-                let (id, res) = joined?;
-                match res {
-                    Ok(()) => deleted += 1,
-                    Err(e) => failed.push(format!("FAILED {id}: {e}")),
-                }
-            }
-            if !failed.is_empty() {
-                for f in &failed {
-                    println!("{f}");
-                }
-                println!("Not attempted (nothing was sent for these):");
-                for rest in &waves[w + 1..] {
-                    for &i in rest {
-                        println!("  {}", doomed[i].id);
-                    }
-                }
-                println!(
-                    "Destroy incomplete: {deleted} deleted, {} failed.",
-                    failed.len()
-                );
-                return Ok(ExitCode::from(1));
-            }
-        }
-        let soft_paths: Vec<String> = soft.iter().filter_map(|d| d.soft.clone()).collect();
-        let mut rg_deleted = false;
-        if rg_goes {
-            // Only when nothing appeared in the group meanwhile.
-            let left = client
-                .list(&format!("{}/resources", m.rg_id), api::RESOURCES)
-                .await
-                .map_err(|e| anyhow::anyhow!("listing {}: {e}", m.rg_id))?;
-            if left.is_empty() {
-                eprintln!(
-                    "{} deleting resource group {}",
-                    crate::engine::progress::utc_now(),
-                    m.resource_group
-                );
-                client
-                    .delete(&m.rg_id, api::RESOURCES)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("deleting {}: {e}", m.rg_id))?;
-                rg_deleted = true;
-            } else {
-                println!(
-                    "resource group {} kept: {} resource(s) appeared in it during destroy",
-                    m.resource_group,
-                    left.len()
-                );
-            }
-        }
-        println!(
-            "Destroy complete: {deleted} deleted, resource group {}.",
-            if rg_deleted { "deleted" } else { "kept" }
-        );
-        purge_leftovers(client, m, flags, &soft_paths, true).await
-    }
-    .await;
-    // Gone with the resource group when that was deleted (then a 404, which is fine).
-    lease.release().await;
-    result
 }
 
-/// The order of deletes, as waves of indexes into `doomed`: what the blueprint no longer
-/// declares first, then a resource only after every resource whose render (itself or anything
-/// below it) depends on it or on anything below it.
+/// Ask on the terminal; only `yes` goes on.
+fn confirmed(target: &Target) -> Result<bool> {
+    print!(
+        "Delete these resources in {}? Type 'yes' to continue: ",
+        target.description
+    );
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+/// Delete wave by wave: a resource goes once everything that depends on it has gone; the
+/// resources of a wave at once (bounded). After a wave with a failure, stop: what follows may
+/// depend on what failed. `Ok(Ok(n))`: all `n` deleted; `Ok(Err(code))`: stopped, reported.
+async fn delete_in_waves(
+    target: &Target,
+    doomed: &[Doomed],
+    rendered: &Rendered,
+) -> Result<std::result::Result<usize, ExitCode>> {
+    let client = &target.client;
+    let mut deleted = 0;
+    let waves = waves(doomed, rendered);
+    for (w, wave) in waves.iter().enumerate() {
+        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(target.concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for &i in wave {
+            let (client, sem) = (client.clone(), sem.clone());
+            let (id, version) = (doomed[i].id.clone(), doomed[i].api_version);
+            tasks.spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                eprintln!(
+                    "{} deleting {}",
+                    crate::engine::progress::utc_now(),
+                    crate::engine::plan_text::provider_path(&id)
+                );
+                let res = client.delete(&id, version).await;
+                (id, res)
+            });
+        }
+        let mut failed = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (id, res) = joined?;
+            match res {
+                Ok(()) => deleted += 1,
+                Err(e) => failed.push(format!("FAILED {id}: {e}")),
+            }
+        }
+        if !failed.is_empty() {
+            for f in &failed {
+                println!("{f}");
+            }
+            println!("Not attempted (nothing was sent for these):");
+            for rest in &waves[w + 1..] {
+                for &i in rest {
+                    println!("  {}", doomed[i].id);
+                }
+            }
+            println!(
+                "Destroy incomplete: {deleted} deleted, {} failed.",
+                failed.len()
+            );
+            return Ok(Err(ExitCode::from(1)));
+        }
+    }
+    Ok(Ok(deleted))
+}
+
+/// Delete the resource group, only when nothing appeared in it meanwhile.
+async fn delete_group_if_empty(client: &ArmClient, m: &Model) -> Result<bool> {
+    let left = client
+        .list(&format!("{}/resources", m.rg_id), api::RESOURCES)
+        .await
+        .map_err(|e| anyhow::anyhow!("listing {}: {e}", m.rg_id))?;
+    if left.is_empty() {
+        eprintln!(
+            "{} deleting resource group {}",
+            crate::engine::progress::utc_now(),
+            m.resource_group
+        );
+        client
+            .delete(&m.rg_id, api::RESOURCES)
+            .await
+            .map_err(|e| anyhow::anyhow!("deleting {}: {e}", m.rg_id))?;
+        return Ok(true);
+    } else {
+        println!(
+            "resource group {} kept: {} resource(s) appeared in it during destroy",
+            m.resource_group,
+            left.len()
+        );
+    }
+    Ok(false)
+}
+
 fn waves(doomed: &[Doomed], rendered: &Rendered) -> Vec<Vec<usize>> {
     let n = doomed.len();
     let lower: Vec<String> = doomed.iter().map(|d| d.id.to_lowercase()).collect();
