@@ -286,22 +286,7 @@ pub async fn apply(
         orphans: orphan_ids,
     } = observed;
     let n = rendered.resources.len();
-    let index: HashMap<String, usize> = rendered
-        .resources
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.to_lowercase(), i))
-        .collect();
-    let deps: Vec<Vec<usize>> = rendered
-        .resources
-        .iter()
-        .map(|r| {
-            r.depends_on
-                .iter()
-                .filter_map(|d| index.get(&d.to_lowercase()).copied())
-                .collect()
-        })
-        .collect();
+    let deps = dependency_indices(rendered);
     let shared = Arc::new(Shared {
         ledger: ledger.clone(),
         interrupted: interrupted.clone(),
@@ -375,15 +360,7 @@ pub async fn apply(
         }
         match running.join_next().await {
             Some(Ok((i, res))) => {
-                let word = match &res {
-                    Ok(Outcome::Created) => Some("created"),
-                    Ok(Outcome::Updated) => Some("updated"),
-                    Ok(Outcome::Replaced) => Some("replaced"),
-                    Ok(Outcome::NotStarted) => None,
-                    Ok(_) => Some("unchanged"),
-                    Err(_) => Some("failed"),
-                };
-                if let Some(word) = word {
+                if let Some(word) = ledger_word(&res) {
                     ledger.end(&rendered.resources[i].id, word);
                 }
                 outcome[i] = Some(match res {
@@ -404,38 +381,22 @@ pub async fn apply(
         outcomes.push((r.id.clone(), o, e));
     }
 
-    let mut pruned = Vec::new();
-    if opts.prune
+    let pruned = if opts.prune
         && !interrupted.load(Ordering::SeqCst)
         && outcomes.iter().all(|(_, o, _)| *o != Outcome::Failed)
     {
-        for id in orphan_ids {
-            if interrupted.load(Ordering::SeqCst) {
-                break;
-            }
-            progress.start(&id, "deleting (no longer declared)");
-            ledger.begin(&id, "deleting");
-            let res = delete_any(client, &id).await;
-            ledger.end(
-                &id,
-                if res.is_ok() {
-                    "deleted"
-                } else {
-                    "delete failed"
-                },
-            );
-            match res {
-                Ok(()) => {
-                    progress.finish(&id, "deleted");
-                    pruned.push(id);
-                }
-                Err(e) => {
-                    progress.finish(&id, &format!("delete failed: {e}"));
-                    outcomes.push((id, Outcome::Failed, Some(e)));
-                }
-            }
-        }
-    }
+        prune(
+            client,
+            orphan_ids,
+            progress.as_ref(),
+            &ledger,
+            &interrupted,
+            &mut outcomes,
+        )
+        .await
+    } else {
+        Vec::new()
+    };
     let dns_records = shared.dns.lock().map(|d| d.clone()).unwrap_or_default();
     let approvals = shared
         .approvals
@@ -450,6 +411,78 @@ pub async fn apply(
         interrupted: interrupted.load(Ordering::SeqCst),
         elapsed: start.elapsed(),
     }
+}
+
+/// The graph of the render as indices: `deps[i]` are the resources `i` depends on.
+fn dependency_indices(rendered: &Rendered) -> Vec<Vec<usize>> {
+    let index: HashMap<String, usize> = rendered
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.to_lowercase(), i))
+        .collect();
+    rendered
+        .resources
+        .iter()
+        .map(|r| {
+            r.depends_on
+                .iter()
+                .filter_map(|d| index.get(&d.to_lowercase()).copied())
+                .collect()
+        })
+        .collect()
+}
+
+/// What the ledger says about a finished resource (`None`: it never started).
+fn ledger_word(res: &std::result::Result<Outcome, String>) -> Option<&'static str> {
+    match res {
+        Ok(Outcome::Created) => Some("created"),
+        Ok(Outcome::Updated) => Some("updated"),
+        Ok(Outcome::Replaced) => Some("replaced"),
+        Ok(Outcome::NotStarted) => None,
+        Ok(_) => Some("unchanged"),
+        Err(_) => Some("failed"),
+    }
+}
+
+/// `--prune`: delete what this blueprint owns and no longer declares, one at a time, until
+/// interrupted; a failure joins `outcomes`. Returns the ids deleted.
+async fn prune(
+    client: &ArmClient,
+    orphan_ids: Vec<String>,
+    progress: &dyn Progress,
+    ledger: &Ledger,
+    interrupted: &AtomicBool,
+    outcomes: &mut Vec<(String, Outcome, Option<String>)>,
+) -> Vec<String> {
+    let mut pruned = Vec::new();
+    for id in orphan_ids {
+        if interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+        progress.start(&id, "deleting (no longer declared)");
+        ledger.begin(&id, "deleting");
+        let res = delete_any(client, &id).await;
+        ledger.end(
+            &id,
+            if res.is_ok() {
+                "deleted"
+            } else {
+                "delete failed"
+            },
+        );
+        match res {
+            Ok(()) => {
+                progress.finish(&id, "deleted");
+                pruned.push(id);
+            }
+            Err(e) => {
+                progress.finish(&id, &format!("delete failed: {e}"));
+                outcomes.push((id, Outcome::Failed, Some(e)));
+            }
+        }
+    }
+    pruned
 }
 
 /// Rough provisioning time of a type in Azure, in seconds, for scheduling only: API Management
