@@ -227,218 +227,21 @@ pub(crate) fn build_apim(
     id: String,
     accounts: &[AccountM],
 ) -> ApimM {
-    let display = |r: &str| regions::display_name(r).unwrap_or(r).to_string();
     let region_routing = b.pattern == Pattern::AfdApim;
-    let mut regions = vec![ApimRegionM {
-        region: b.location.clone(),
-        display: display(&b.location),
-        capacity: a.sku.capacity,
-        weight: a.primary_weight.unwrap_or(50),
-        priority: a.primary_priority.unwrap_or(1),
-        // A single-region service is reached on its gateway host, the one host Microsoft
-        // documents for Private Link (inbound private endpoints serve only the gateway
-        // endpoint); regional hosts only tell the regions of a multi-region service apart.
-        gateway_host: if a.additional_regions.is_empty() {
-            after_apply(&id, "/properties/gatewayUrl", true)
-        } else {
-            after_apply(&id, "/properties/gatewayRegionalUrl", true)
-        },
-        backend_ids: vec![],
-        fallback_backend_ids: vec![],
-        pool_id: String::new(),
-        subnet_id: a.network.as_ref().and_then(|n| n.subnet_id.clone()),
-    }];
-    for (i, r) in a.additional_regions.iter().enumerate() {
-        regions.push(ApimRegionM {
-            region: r.region.clone(),
-            display: display(&r.region),
-            capacity: r.capacity,
-            weight: r.weight.unwrap_or(50),
-            priority: r.priority.unwrap_or(1),
-            gateway_host: after_apply(
-                &id,
-                &format!("/properties/additionalLocations/{i}/gatewayRegionalUrl"),
-                true,
-            ),
-            backend_ids: vec![],
-            fallback_backend_ids: vec![],
-            pool_id: String::new(),
-            subnet_id: a
-                .network
-                .as_ref()
-                .and_then(|n| n.subnet_id.as_ref())
-                .and(r.subnet_id.clone()),
-        });
-    }
-    let backends: Vec<BackendM> = accounts
-        .iter()
-        .map(|acc| BackendM {
-            id: format!("{id}/backends/{}", acc.backend_id),
-            name: acc.backend_id.clone(),
-            url: format!("https://{}/openai", acc.host),
-            account: acc.name.clone(),
-        })
-        .collect();
+    let mut regions = service_regions(b, a, &id);
+    let backends = backends(&id, accounts);
     let pool_type = a.load_balancing.pool_type;
-    // A weighted pool keeps the blueprint's priorities: APIM serves the lowest priority group
-    // first and balances by weight inside it.
-    let member = |acc: &AccountM| PoolMemberM {
-        backend_path: format!("/backends/{}", acc.backend_id),
-        backend_id: acc.backend_id.clone(),
-        weight: matches!(pool_type, PoolType::Weighted | PoolType::Priority).then_some(acc.weight),
-        priority: matches!(pool_type, PoolType::Weighted | PoolType::Priority)
-            .then_some(acc.priority),
-    };
-    let mut pools = vec![PoolM {
-        name: "aoai-pool".into(),
-        id: format!("{id}/backends/aoai-pool"),
-        description: "All Azure OpenAI accounts".into(),
-        members: accounts.iter().map(member).collect(),
-    }];
-    for r in regions.iter_mut() {
-        let (mine, others): (Vec<&AccountM>, Vec<&AccountM>) =
-            accounts.iter().partition(|x| x.region == r.region);
-        r.backend_ids = mine.iter().map(|x| x.backend_id.clone()).collect();
-        r.fallback_backend_ids = others.iter().map(|x| x.backend_id.clone()).collect();
-        if region_routing {
-            // The region's own accounts first; the other regions' accounts are the fallback
-            // APIM uses only while every local account is unavailable (tripped circuit breaker),
-            // so one throttled local account never turns the region into 503s.
-            let name = format!("aoai-pool-{}", r.region);
-            r.pool_id = name.clone();
-            let tier = |acc: &AccountM, priority: u32| PoolMemberM {
-                backend_path: format!("/backends/{}", acc.backend_id),
-                backend_id: acc.backend_id.clone(),
-                weight: Some(acc.weight),
-                priority: Some(priority),
-            };
-            pools.push(PoolM {
-                id: format!("{id}/backends/{name}"),
-                description: format!(
-                    "Azure OpenAI accounts in {} first, then the other regions",
-                    r.display
-                ),
-                members: mine
-                    .iter()
-                    .map(|x| tier(x, 1))
-                    .chain(others.iter().map(|x| tier(x, 2)))
-                    .collect(),
-                name,
-            });
-        }
-    }
+    let pools = pools(&id, accounts, pool_type, region_routing, &mut regions);
     let lr = &a.load_balancing.retry;
     let any_error = lr.on == RetryOn::AnyError;
     let api_name = "azure-openai".to_string();
     let api_id = format!("{id}/apis/{api_name}");
-    let operations = [
-        (
-            "chat-completions",
-            "Chat completions",
-            "/deployments/{deployment-id}/chat/completions",
-        ),
-        (
-            "completions",
-            "Completions",
-            "/deployments/{deployment-id}/completions",
-        ),
-        (
-            "embeddings",
-            "Embeddings",
-            "/deployments/{deployment-id}/embeddings",
-        ),
-    ]
-    .iter()
-    .map(|(n, d, u)| ("POST", *n, *d, *u))
-    // The v1 API (`/openai/v1/...`, no api-version): imported for Foundry (AIServices)
-    // accounts, the kind new blueprints get; a blueprint of classic accounts keeps its three
-    // operations, so an existing gateway does not change under it.
-    .chain(
-        accounts
-            .iter()
-            .all(|x| x.kind == "AIServices")
-            .then_some([
-                (
-                    "POST",
-                    "v1-chat-completions",
-                    "Chat completions (v1)",
-                    "/v1/chat/completions",
-                ),
-                ("POST", "v1-responses", "Responses (v1)", "/v1/responses"),
-                ("POST", "v1-embeddings", "Embeddings (v1)", "/v1/embeddings"),
-                ("GET", "v1-models", "Models (v1)", "/v1/models"),
-            ])
-            .into_iter()
-            .flatten(),
-    )
-    .map(|(m, n, d, u)| OperationM {
-        id: format!("{api_id}/operations/{n}"),
-        name: n.to_string(),
-        display_name: d.to_string(),
-        method: m,
-        deployment_path: u.contains("{deployment-id}"),
-        url_template: u.to_string(),
-    })
-    .collect();
-    let logging = a.logging.as_ref().map(|l| {
-        let ws_id = format!(
-            "{rg_id}/providers/Microsoft.OperationalInsights/workspaces/{}",
-            l.log_analytics
-        );
-        let ai_id = format!(
-            "{rg_id}/providers/Microsoft.Insights/components/{}",
-            l.app_insights
-        );
-        let event_hub = l.event_hub.as_ref().map(|e| {
-            let ns_id = format!(
-                "{rg_id}/providers/Microsoft.EventHub/namespaces/{}",
-                e.namespace
-            );
-            let ra_name = arm_guid(&[&ns_id, &id, ROLE_EVENT_HUBS_SENDER]);
-            EventHubM {
-                role_assignment_id: format!(
-                    "{ns_id}/providers/Microsoft.Authorization/roleAssignments/{ra_name}"
-                ),
-                role_assignment_name: ra_name,
-                id: format!("{ns_id}/eventhubs/{}", e.name),
-                endpoint: format!("{}.servicebus.windows.net", e.namespace),
-                namespace: e.namespace.clone(),
-                namespace_id: ns_id,
-                name: e.name.clone(),
-                logger_name: "eventhub-logger".into(),
-                logger_id: format!("{id}/loggers/eventhub-logger"),
-                threshold_bytes: l.body_bytes,
-                max_message_bytes: EVENT_HUB_MAX_MESSAGE_BYTES,
-                log_responses: !a.streaming,
-            }
-        });
-        LoggingM {
-            workspace_name: l.log_analytics.clone(),
-            workspace_id: ws_id,
-            retention_days: l.retention_days,
-            app_insights_name: l.app_insights.clone(),
-            app_insights_id: ai_id,
-            logger_name: "appinsights-logger".into(),
-            logger_id: format!("{id}/loggers/appinsights-logger"),
-            diagnostic_id: format!("{api_id}/diagnostics/applicationinsights"),
-            body_bytes: l.body_bytes,
-            // Logging a response body makes APIM buffer it, which breaks streaming.
-            response_body_bytes: if a.streaming { 0 } else { l.body_bytes },
-            token_metrics: l.token_metrics,
-            event_hub,
-        }
-    });
-    let budget = a.budget.as_ref().map(|bu| BudgetM {
-        id: format!(
-            "{rg_id}/providers/Microsoft.Consumption/budgets/{}",
-            bu.name
-        ),
-        name: bu.name.clone(),
-        amount: bu.amount,
-        start_date: bu.start_date.clone(),
-        thresholds: bu.thresholds.clone(),
-        contact_emails: bu.contact_emails.clone(),
-    });
+    let operations = operations(&api_id, accounts);
+    let logging = a
+        .logging
+        .as_ref()
+        .map(|l| logging(a, l, rg_id, &id, &api_id));
+    let budget = a.budget.as_ref().map(|bu| budget(bu, rg_id));
     ApimM {
         principal_id: after_apply(&id, "/identity/principalId", false),
         sku_name: a.sku.name.as_str(),
@@ -449,32 +252,7 @@ pub(crate) fn build_apim(
             .filter(|n| n.subnet_id.is_some())
             .map_or("None", |n| n.mode.as_str()),
         subnet_id: a.network.as_ref().and_then(|n| n.subnet_id.clone()),
-        private_endpoint: a
-            .network
-            .as_ref()
-            .and_then(|n| n.private_endpoint.as_ref())
-            .map(|p| {
-                let name = format!("pe-{}", a.name);
-                let pid = format!("{rg_id}/providers/Microsoft.Network/privateEndpoints/{name}");
-                let with_dns = b.networking.as_ref().is_some_and(|n| n.private_dns.is_some());
-                PrivateEndpointM {
-                    zone_group_id: format!("{pid}/privateDnsZoneGroups/default"),
-                    connection_name: format!("{name}-connection"),
-                    group_id: "Gateway",
-                    zone_configs: with_dns
-                        .then(|| ZoneConfigM {
-                            name: APIM_PRIVATE_DNS_ZONE.replace('.', "-"),
-                            zone_id: format!(
-                                "{rg_id}/providers/Microsoft.Network/privateDnsZones/{APIM_PRIVATE_DNS_ZONE}"
-                            ),
-                        })
-                        .into_iter()
-                        .collect(),
-                    name,
-                    id: pid,
-                    subnet_id: p.subnet_id.clone(),
-                }
-            }),
+        private_endpoint: inbound_private_endpoint(b, a, rg_id),
         lock_down: a
             .network
             .as_ref()
@@ -556,6 +334,285 @@ pub(crate) fn build_apim(
         name: a.name.clone(),
         id,
     }
+}
+
+/// The primary region, then each additional one: capacity, weight, priority and the host its
+/// gateway answers on (the pools are filled in by [`pools`]).
+fn service_regions(b: &Blueprint, a: &blueprint::Apim, id: &str) -> Vec<ApimRegionM> {
+    let display = |r: &str| regions::display_name(r).unwrap_or(r).to_string();
+    let mut regions = vec![ApimRegionM {
+        region: b.location.clone(),
+        display: display(&b.location),
+        capacity: a.sku.capacity,
+        weight: a.primary_weight.unwrap_or(50),
+        priority: a.primary_priority.unwrap_or(1),
+        // A single-region service is reached on its gateway host, the one host Microsoft
+        // documents for Private Link (inbound private endpoints serve only the gateway
+        // endpoint); regional hosts only tell the regions of a multi-region service apart.
+        gateway_host: if a.additional_regions.is_empty() {
+            after_apply(id, "/properties/gatewayUrl", true)
+        } else {
+            after_apply(id, "/properties/gatewayRegionalUrl", true)
+        },
+        backend_ids: vec![],
+        fallback_backend_ids: vec![],
+        pool_id: String::new(),
+        subnet_id: a.network.as_ref().and_then(|n| n.subnet_id.clone()),
+    }];
+    for (i, r) in a.additional_regions.iter().enumerate() {
+        regions.push(ApimRegionM {
+            region: r.region.clone(),
+            display: display(&r.region),
+            capacity: r.capacity,
+            weight: r.weight.unwrap_or(50),
+            priority: r.priority.unwrap_or(1),
+            gateway_host: after_apply(
+                id,
+                &format!("/properties/additionalLocations/{i}/gatewayRegionalUrl"),
+                true,
+            ),
+            backend_ids: vec![],
+            fallback_backend_ids: vec![],
+            pool_id: String::new(),
+            subnet_id: a
+                .network
+                .as_ref()
+                .and_then(|n| n.subnet_id.as_ref())
+                .and(r.subnet_id.clone()),
+        });
+    }
+    regions
+}
+
+/// One backend per account.
+fn backends(id: &str, accounts: &[AccountM]) -> Vec<BackendM> {
+    accounts
+        .iter()
+        .map(|acc| BackendM {
+            id: format!("{id}/backends/{}", acc.backend_id),
+            name: acc.backend_id.clone(),
+            url: format!("https://{}/openai", acc.host),
+            account: acc.name.clone(),
+        })
+        .collect()
+}
+
+/// The pool of every account, and with region routing one pool per region (its own accounts
+/// first, the others as fallback), noted on each region.
+fn pools(
+    id: &str,
+    accounts: &[AccountM],
+    pool_type: PoolType,
+    region_routing: bool,
+    regions: &mut [ApimRegionM],
+) -> Vec<PoolM> {
+    // A weighted pool keeps the blueprint's priorities: APIM serves the lowest priority group
+    // first and balances by weight inside it.
+    let member = |acc: &AccountM| PoolMemberM {
+        backend_path: format!("/backends/{}", acc.backend_id),
+        backend_id: acc.backend_id.clone(),
+        weight: matches!(pool_type, PoolType::Weighted | PoolType::Priority).then_some(acc.weight),
+        priority: matches!(pool_type, PoolType::Weighted | PoolType::Priority)
+            .then_some(acc.priority),
+    };
+    let mut pools = vec![PoolM {
+        name: "aoai-pool".into(),
+        id: format!("{id}/backends/aoai-pool"),
+        description: "All Azure OpenAI accounts".into(),
+        members: accounts.iter().map(member).collect(),
+    }];
+    for r in regions.iter_mut() {
+        let (mine, others): (Vec<&AccountM>, Vec<&AccountM>) =
+            accounts.iter().partition(|x| x.region == r.region);
+        r.backend_ids = mine.iter().map(|x| x.backend_id.clone()).collect();
+        r.fallback_backend_ids = others.iter().map(|x| x.backend_id.clone()).collect();
+        if region_routing {
+            // The region's own accounts first; the other regions' accounts are the fallback
+            // APIM uses only while every local account is unavailable (tripped circuit breaker),
+            // so one throttled local account never turns the region into 503s.
+            let name = format!("aoai-pool-{}", r.region);
+            r.pool_id = name.clone();
+            let tier = |acc: &AccountM, priority: u32| PoolMemberM {
+                backend_path: format!("/backends/{}", acc.backend_id),
+                backend_id: acc.backend_id.clone(),
+                weight: Some(acc.weight),
+                priority: Some(priority),
+            };
+            pools.push(PoolM {
+                id: format!("{id}/backends/{name}"),
+                description: format!(
+                    "Azure OpenAI accounts in {} first, then the other regions",
+                    r.display
+                ),
+                members: mine
+                    .iter()
+                    .map(|x| tier(x, 1))
+                    .chain(others.iter().map(|x| tier(x, 2)))
+                    .collect(),
+                name,
+            });
+        }
+    }
+    pools
+}
+
+/// The operations of the Azure OpenAI API (the v1 ones when every account is a Foundry one).
+fn operations(api_id: &str, accounts: &[AccountM]) -> Vec<OperationM> {
+    [
+        (
+            "chat-completions",
+            "Chat completions",
+            "/deployments/{deployment-id}/chat/completions",
+        ),
+        (
+            "completions",
+            "Completions",
+            "/deployments/{deployment-id}/completions",
+        ),
+        (
+            "embeddings",
+            "Embeddings",
+            "/deployments/{deployment-id}/embeddings",
+        ),
+    ]
+    .iter()
+    .map(|(n, d, u)| ("POST", *n, *d, *u))
+    // The v1 API (`/openai/v1/...`, no api-version): imported for Foundry (AIServices)
+    // accounts, the kind new blueprints get; a blueprint of classic accounts keeps its three
+    // operations, so an existing gateway does not change under it.
+    .chain(
+        accounts
+            .iter()
+            .all(|x| x.kind == "AIServices")
+            .then_some([
+                (
+                    "POST",
+                    "v1-chat-completions",
+                    "Chat completions (v1)",
+                    "/v1/chat/completions",
+                ),
+                ("POST", "v1-responses", "Responses (v1)", "/v1/responses"),
+                ("POST", "v1-embeddings", "Embeddings (v1)", "/v1/embeddings"),
+                ("GET", "v1-models", "Models (v1)", "/v1/models"),
+            ])
+            .into_iter()
+            .flatten(),
+    )
+    .map(|(m, n, d, u)| OperationM {
+        id: format!("{api_id}/operations/{n}"),
+        name: n.to_string(),
+        display_name: d.to_string(),
+        method: m,
+        deployment_path: u.contains("{deployment-id}"),
+        url_template: u.to_string(),
+    })
+    .collect()
+}
+
+/// Log Analytics, Application Insights and the optional Event Hub logger.
+fn logging(
+    a: &blueprint::Apim,
+    l: &blueprint::Logging,
+    rg_id: &str,
+    id: &str,
+    api_id: &str,
+) -> LoggingM {
+    let ws_id = format!(
+        "{rg_id}/providers/Microsoft.OperationalInsights/workspaces/{}",
+        l.log_analytics
+    );
+    let ai_id = format!(
+        "{rg_id}/providers/Microsoft.Insights/components/{}",
+        l.app_insights
+    );
+    let event_hub = l.event_hub.as_ref().map(|e| {
+        let ns_id = format!(
+            "{rg_id}/providers/Microsoft.EventHub/namespaces/{}",
+            e.namespace
+        );
+        let ra_name = arm_guid(&[&ns_id, &id, ROLE_EVENT_HUBS_SENDER]);
+        EventHubM {
+            role_assignment_id: format!(
+                "{ns_id}/providers/Microsoft.Authorization/roleAssignments/{ra_name}"
+            ),
+            role_assignment_name: ra_name,
+            id: format!("{ns_id}/eventhubs/{}", e.name),
+            endpoint: format!("{}.servicebus.windows.net", e.namespace),
+            namespace: e.namespace.clone(),
+            namespace_id: ns_id,
+            name: e.name.clone(),
+            logger_name: "eventhub-logger".into(),
+            logger_id: format!("{id}/loggers/eventhub-logger"),
+            threshold_bytes: l.body_bytes,
+            max_message_bytes: EVENT_HUB_MAX_MESSAGE_BYTES,
+            log_responses: !a.streaming,
+        }
+    });
+    LoggingM {
+        workspace_name: l.log_analytics.clone(),
+        workspace_id: ws_id,
+        retention_days: l.retention_days,
+        app_insights_name: l.app_insights.clone(),
+        app_insights_id: ai_id,
+        logger_name: "appinsights-logger".into(),
+        logger_id: format!("{id}/loggers/appinsights-logger"),
+        diagnostic_id: format!("{api_id}/diagnostics/applicationinsights"),
+        body_bytes: l.body_bytes,
+        // Logging a response body makes APIM buffer it, which breaks streaming.
+        response_body_bytes: if a.streaming { 0 } else { l.body_bytes },
+        token_metrics: l.token_metrics,
+        event_hub,
+    }
+}
+
+/// The consumption budget.
+fn budget(bu: &blueprint::Budget, rg_id: &str) -> BudgetM {
+    BudgetM {
+        id: format!(
+            "{rg_id}/providers/Microsoft.Consumption/budgets/{}",
+            bu.name
+        ),
+        name: bu.name.clone(),
+        amount: bu.amount,
+        start_date: bu.start_date.clone(),
+        thresholds: bu.thresholds.clone(),
+        contact_emails: bu.contact_emails.clone(),
+    }
+}
+
+/// The gateway's inbound private endpoint, registered in the API Management private DNS zone
+/// when the blueprint has private DNS.
+fn inbound_private_endpoint(
+    b: &Blueprint,
+    a: &blueprint::Apim,
+    rg_id: &str,
+) -> Option<PrivateEndpointM> {
+    a
+        .network
+        .as_ref()
+        .and_then(|n| n.private_endpoint.as_ref())
+        .map(|p| {
+            let name = format!("pe-{}", a.name);
+            let pid = format!("{rg_id}/providers/Microsoft.Network/privateEndpoints/{name}");
+            let with_dns = b.networking.as_ref().is_some_and(|n| n.private_dns.is_some());
+            PrivateEndpointM {
+                zone_group_id: format!("{pid}/privateDnsZoneGroups/default"),
+                connection_name: format!("{name}-connection"),
+                group_id: "Gateway",
+                zone_configs: with_dns
+                    .then(|| ZoneConfigM {
+                        name: APIM_PRIVATE_DNS_ZONE.replace('.', "-"),
+                        zone_id: format!(
+                            "{rg_id}/providers/Microsoft.Network/privateDnsZones/{APIM_PRIVATE_DNS_ZONE}"
+                        ),
+                    })
+                    .into_iter()
+                    .collect(),
+                name,
+                id: pid,
+                subnet_id: p.subnet_id.clone(),
+            }
+        })
 }
 
 /// With a tenant, v2.0 tokens carry the client id and v1.0 tokens the App ID URI as `aud`.
