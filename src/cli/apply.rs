@@ -153,21 +153,7 @@ pub async fn execute(
             &crate::engine::plan_text::TextOptions::for_stdout(false)
         )
     );
-    let mut refusals = crate::engine::safety::refusals(&plan, flags.allow_replace, flags.adopt);
-    if let Some(s) = saved {
-        let mut drift = crate::engine::saved::live_drift(s, &live);
-        if s.plan["orphans"] != serde_json::json!(plan.orphans) {
-            drift.push("the resources prune would delete are not the planned ones".into());
-        }
-        if !drift.is_empty() {
-            refusals.push(format!(
-                "Azure changed since the plan was made ({}); plan again:\n      {}",
-                s.created_at,
-                drift.join("\n      ")
-            ));
-        }
-    }
-    refusals.extend(crate::engine::preflight::refusals(&plan.preflight));
+    let refusals = refusals(&plan, &live, flags, saved);
     if !refusals.is_empty() {
         eprintln!("apply refused; nothing was written:");
         for r in &refusals {
@@ -193,19 +179,10 @@ pub async fn execute(
         target.close().await;
         return Ok(ExitCode::SUCCESS);
     }
-    if !flags.auto_approve {
-        print!(
-            "Apply these changes to {}? Type 'yes' to continue: ",
-            safe(&target.description)
-        );
-        let _ = std::io::stdout().flush();
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if answer.trim() != "yes" {
-            println!("Cancelled; nothing was applied.");
-            target.close().await;
-            return Ok(ExitCode::from(1));
-        }
+    if !flags.auto_approve && !confirmed(&target.description)? {
+        println!("Cancelled; nothing was applied.");
+        target.close().await;
+        return Ok(ExitCode::from(1));
     }
     // Accounts restored from soft-delete carry `restore: true` on their own PUT.
     let restoring = match crate::engine::preflight::with_restores(rendered, &plan.steps) {
@@ -243,36 +220,8 @@ pub async fn execute(
     let ids: Vec<String> = rendered.resources.iter().map(|r| r.id.clone()).collect();
     let ledger = Arc::new(Ledger::default());
     let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let (flag, ledger) = (interrupted.clone(), ledger.clone());
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_err() {
-                return;
-            }
-            flag.store(true, Ordering::SeqCst);
-            let waiting = ledger.in_flight();
-            let mut msg = format!(
-                "interrupt: starting nothing new; waiting for {} operation(s) in flight to end in Azure",
-                waiting.len()
-            );
-            for (id, what) in &waiting {
-                msg.push_str(&format!("\n    {what} {id}"));
-            }
-            msg.push_str("\nCtrl-C again stops waiting: those operations keep running in Azure, and this prints what was done.");
-            eprintln!("{}", safe(&msg));
-            if tokio::signal::ctrl_c().await.is_ok() {
-                println!("{}", safe(&ledger.summary(&ids)));
-                let _ = std::io::stdout().flush();
-                std::process::exit(130);
-            }
-        });
-    }
-    let progress: Arc<dyn crate::engine::progress::Progress> =
-        if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            Arc::new(crate::engine::progress::Bars::new())
-        } else {
-            Arc::new(crate::engine::progress::Plain::new(true))
-        };
+    watch_interrupts(ids, interrupted.clone(), ledger.clone());
+    let progress = progress_display();
     let options = crate::engine::apply::Options {
         concurrency: target.concurrency,
         prune: flags.prune,
@@ -316,4 +265,77 @@ pub async fn execute(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Why apply refuses before the first write: safety, a saved plan Azure moved away from,
+/// preflight.
+fn refusals(
+    plan: &crate::engine::plan::Plan,
+    live: &std::collections::BTreeMap<String, serde_json::Value>,
+    flags: &Flags,
+    saved: Option<&crate::engine::saved::SavedPlan>,
+) -> Vec<String> {
+    let mut refusals = crate::engine::safety::refusals(plan, flags.allow_replace, flags.adopt);
+    if let Some(s) = saved {
+        let mut drift = crate::engine::saved::live_drift(s, live);
+        if s.plan["orphans"] != serde_json::json!(plan.orphans) {
+            drift.push("the resources prune would delete are not the planned ones".into());
+        }
+        if !drift.is_empty() {
+            refusals.push(format!(
+                "Azure changed since the plan was made ({}); plan again:\n      {}",
+                s.created_at,
+                drift.join("\n      ")
+            ));
+        }
+    }
+    refusals.extend(crate::engine::preflight::refusals(&plan.preflight));
+    refusals
+}
+
+/// Ask on the terminal; only `yes` goes on.
+fn confirmed(description: &str) -> Result<bool> {
+    print!(
+        "Apply these changes to {}? Type 'yes' to continue: ",
+        safe(description)
+    );
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+/// Ctrl-C stops starting new writes and says what is in flight; a second one prints what was
+/// done and exits 130.
+fn watch_interrupts(ids: Vec<String>, interrupted: Arc<AtomicBool>, ledger: Arc<Ledger>) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        interrupted.store(true, Ordering::SeqCst);
+        let waiting = ledger.in_flight();
+        let mut msg = format!(
+            "interrupt: starting nothing new; waiting for {} operation(s) in flight to end in Azure",
+            waiting.len()
+        );
+        for (id, what) in &waiting {
+            msg.push_str(&format!("\n    {what} {id}"));
+        }
+        msg.push_str("\nCtrl-C again stops waiting: those operations keep running in Azure, and this prints what was done.");
+        eprintln!("{}", safe(&msg));
+        if tokio::signal::ctrl_c().await.is_ok() {
+            println!("{}", safe(&ledger.summary(&ids)));
+            let _ = std::io::stdout().flush();
+            std::process::exit(130);
+        }
+    });
+}
+
+/// Bars on a terminal, plain lines otherwise.
+fn progress_display() -> Arc<dyn crate::engine::progress::Progress> {
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        Arc::new(crate::engine::progress::Bars::new())
+    } else {
+        Arc::new(crate::engine::progress::Plain::new(true))
+    }
 }
