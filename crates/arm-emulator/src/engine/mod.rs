@@ -798,6 +798,21 @@ impl Engine {
         )
     }
 
+    /// What the providers refuse about a write: what Azure does not offer, then each
+    /// provider's rules, then what the subscription does not allow.
+    fn refused_by_providers(&mut self, put: &Put, key: &str) -> Option<Reply> {
+        let providers = self.providers();
+        providers
+            .iter()
+            .find_map(|p| p.capability_check(self, put))
+            .or_else(|| providers.iter().find_map(|p| p.check(self, put)))
+            .or_else(|| {
+                providers.iter().find_map(|p| {
+                    p.refuse_put(self, key, put.spec.name, put.body, put.existing.is_some())
+                })
+            })
+    }
+
     fn duration(&mut self, spec: &TypeSpec, create: bool, big_update: bool) -> f64 {
         let (lo, hi) = spec.create_secs;
         let (lo, hi) = if create {
@@ -914,20 +929,8 @@ impl Engine {
             body: &body,
             existing: existing.as_ref(),
         };
-        for p in self.providers() {
-            if let Some(r) = p.capability_check(self, &put) {
-                return r;
-            }
-        }
-        for p in self.providers() {
-            if let Some(r) = p.check(self, &put) {
-                return r;
-            }
-        }
-        for p in self.providers() {
-            if let Some(r) = p.refuse_put(self, &key, spec.name, &body, existing.is_some()) {
-                return r;
-            }
+        if let Some(r) = self.refused_by_providers(&put, &key) {
+            return r;
         }
         let now = self.now();
         let created = existing.is_none();
