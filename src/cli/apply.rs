@@ -11,7 +11,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::args::{PreflightArgs, TargetArgs, TemplateArgs};
-use super::shared::{lint_banner, load, runtime};
+use super::shared::{confirmed, lint_banner, load, runtime};
 use crate::blueprint::vars::Vars;
 use crate::lint::{self, report};
 use crate::render;
@@ -179,7 +179,8 @@ pub async fn execute(
         target.close().await;
         return Ok(ExitCode::SUCCESS);
     }
-    if !flags.auto_approve && !confirmed(&target.description)? {
+    let question = format!("Apply these changes to {}?", safe(&target.description));
+    if !flags.auto_approve && !confirmed(&question)? {
         println!("Cancelled; nothing was applied.");
         target.close().await;
         return Ok(ExitCode::from(1));
@@ -291,18 +292,6 @@ fn refusals(
     }
     refusals.extend(crate::engine::preflight::refusals(&plan.preflight));
     refusals
-}
-
-/// Ask on the terminal; only `yes` goes on.
-fn confirmed(description: &str) -> Result<bool> {
-    print!(
-        "Apply these changes to {}? Type 'yes' to continue: ",
-        safe(description)
-    );
-    let _ = std::io::stdout().flush();
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    Ok(answer.trim() == "yes")
 }
 
 /// Ctrl-C stops starting new writes and says what is in flight; a second one prints what was

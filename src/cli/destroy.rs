@@ -17,7 +17,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::args::{TargetArgs, TemplateArgs};
-use super::shared::{load, runtime};
+use super::shared::{confirmed, load, runtime};
 use crate::blueprint::vars::Vars;
 use serde_json::Value;
 
@@ -135,7 +135,8 @@ async fn destroy(
     if doomed.is_empty() && !rg_goes {
         return purge_leftovers(client, m, flags, &[], false).await;
     }
-    if !flags.auto_approve && !confirmed(target)? {
+    let question = format!("Delete these resources in {}?", target.description);
+    if !flags.auto_approve && !confirmed(&question)? {
         println!("Cancelled; nothing was deleted.");
         return Ok(ExitCode::from(1));
     }
@@ -370,18 +371,6 @@ fn print_plan(
         kept.len(),
         if rg_goes { "deleted" } else { "kept" }
     );
-}
-
-/// Ask on the terminal; only `yes` goes on.
-fn confirmed(target: &Target) -> Result<bool> {
-    print!(
-        "Delete these resources in {}? Type 'yes' to continue: ",
-        target.description
-    );
-    let _ = std::io::stdout().flush();
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    Ok(answer.trim() == "yes")
 }
 
 /// Delete wave by wave: a resource goes once everything that depends on it has gone; the

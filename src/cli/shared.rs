@@ -40,3 +40,12 @@ pub fn lint_banner(findings: &[lint::Finding]) {
         let _ = writeln!(err, "{}", safe(&line));
     }
 }
+
+/// Ask `question` on the terminal; only `yes` goes on.
+pub fn confirmed(question: &str) -> Result<bool> {
+    print!("{question} Type 'yes' to continue: ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}

@@ -530,7 +530,7 @@ fn logging(
             "{rg_id}/providers/Microsoft.EventHub/namespaces/{}",
             e.namespace
         );
-        let ra_name = arm_guid(&[&ns_id, &id, ROLE_EVENT_HUBS_SENDER]);
+        let ra_name = arm_guid(&[&ns_id, id, ROLE_EVENT_HUBS_SENDER]);
         EventHubM {
             role_assignment_id: format!(
                 "{ns_id}/providers/Microsoft.Authorization/roleAssignments/{ra_name}"
