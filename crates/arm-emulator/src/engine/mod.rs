@@ -696,6 +696,86 @@ impl Engine {
         )
     }
 
+    /// The parent (or scope) must exist and not be provisioning.
+    fn parent_refusal(&mut self, path: &Path, spec: &TypeSpec) -> Option<Reply> {
+        if let Some(parent) = &path.parent {
+            let is_rg_scope = path.rg.as_deref().is_some_and(|rg| {
+                parent.ends_with(&format!("/resourcegroups/{}", rg.to_lowercase()))
+            });
+            let is_subscription_scope = path.rg.is_none()
+                && parent == &format!("/subscriptions/{}", path.sub.to_lowercase());
+            if spec.name != "microsoft.resources/resourcegroups"
+                && !is_rg_scope
+                && !is_subscription_scope
+                && !self.exists_ready(parent)
+            {
+                return Some(error(404, "ParentResourceNotFound", format!("Can not perform requested operation on nested resource. Parent resource '{parent}' not found."), ""));
+            }
+            // Writes under a parent that is still provisioning.
+            if self.provisioning(parent) {
+                let parent_spec = self
+                    .resources
+                    .get(parent)
+                    .map(|r| r.spec.clone())
+                    .unwrap_or_default();
+                return Some(if parent_spec == "microsoft.apimanagement/service" {
+                    error(400, "InvalidOperation", "The API Management service is activating or updating; child resources cannot be changed until it is done.", "")
+                } else {
+                    error(
+                        409,
+                        "AnotherOperationInProgress",
+                        format!(
+                            "Another operation is in progress on the parent resource '{parent}'."
+                        ),
+                        "",
+                    )
+                });
+            }
+        }
+        None
+    }
+
+    /// A write over an existing resource: not while its operation runs, never changing an
+    /// immutable property.
+    fn change_refusal(
+        &self,
+        path: &Path,
+        spec: &TypeSpec,
+        old: &Stored,
+        body: &Value,
+    ) -> Option<Reply> {
+        if old.ready_at > self.now() {
+            return Some(error(
+                409,
+                "AnotherOperationInProgress",
+                format!("An operation is already in progress on '{}'.", path.id),
+                "",
+            ));
+        }
+        for prop in spec.immutable {
+            let was = pointer(&old.doc, prop);
+            let now = pointer(body, prop);
+            let differs = match (&was, &now) {
+                (Some(a), Some(b)) if *prop == "location" => norm_loc(a) != norm_loc(b),
+                (Some(a), Some(b)) => a != b,
+                _ => false,
+            };
+            if differs {
+                return Some(if *prop == "location" {
+                    error(409, "InvalidResourceLocation", format!("The resource '{}' already exists in location '{}'. A resource with the same name cannot be created in location '{}'.", path.id, was.unwrap_or_default(), now.unwrap_or_default()), "location")
+                } else {
+                    error(
+                        409,
+                        "PropertyChangeNotAllowed",
+                        format!("Changing property '{prop}' is not allowed."),
+                        prop,
+                    )
+                });
+            }
+        }
+        None
+    }
+
     /// What the providers refuse about a write: what Azure does not offer, then each
     /// provider's rules, then what the subscription does not allow.
     fn refused_by_providers(&mut self, put: &Put, key: &str) -> Option<Reply> {
@@ -749,76 +829,19 @@ impl Engine {
                 }
             }
         }
-        // Parent (or scope) must exist.
-        if let Some(parent) = &path.parent {
-            let is_rg_scope = path.rg.as_deref().is_some_and(|rg| {
-                parent.ends_with(&format!("/resourcegroups/{}", rg.to_lowercase()))
-            });
-            let is_subscription_scope = path.rg.is_none()
-                && parent == &format!("/subscriptions/{}", path.sub.to_lowercase());
-            if spec.name != "microsoft.resources/resourcegroups"
-                && !is_rg_scope
-                && !is_subscription_scope
-                && !self.exists_ready(parent)
-            {
-                return error(404, "ParentResourceNotFound", format!("Can not perform requested operation on nested resource. Parent resource '{parent}' not found."), "");
-            }
-            // Writes under a parent that is still provisioning.
-            if self.provisioning(parent) {
-                let parent_spec = self
-                    .resources
-                    .get(parent)
-                    .map(|r| r.spec.clone())
-                    .unwrap_or_default();
-                return if parent_spec == "microsoft.apimanagement/service" {
-                    error(400, "InvalidOperation", "The API Management service is activating or updating; child resources cannot be changed until it is done.", "")
-                } else {
-                    error(
-                        409,
-                        "AnotherOperationInProgress",
-                        format!(
-                            "Another operation is in progress on the parent resource '{parent}'."
-                        ),
-                        "",
-                    )
-                };
-            }
+        if let Some(r) = self.parent_refusal(path, spec) {
+            return r;
         }
         if let Err((message, target)) = types::validate(spec, &body) {
             return error(400, "InvalidRequestContent", message, &target);
         }
         self.settle(&key);
         let existing = self.resources.get(&key).cloned().filter(|r| !r.deleting);
-        if let Some(old) = &existing {
-            if old.ready_at > self.now() {
-                return error(
-                    409,
-                    "AnotherOperationInProgress",
-                    format!("An operation is already in progress on '{}'.", path.id),
-                    "",
-                );
-            }
-            for prop in spec.immutable {
-                let was = pointer(&old.doc, prop);
-                let now = pointer(&body, prop);
-                let differs = match (&was, &now) {
-                    (Some(a), Some(b)) if *prop == "location" => norm_loc(a) != norm_loc(b),
-                    (Some(a), Some(b)) => a != b,
-                    _ => false,
-                };
-                if differs {
-                    return if *prop == "location" {
-                        error(409, "InvalidResourceLocation", format!("The resource '{}' already exists in location '{}'. A resource with the same name cannot be created in location '{}'.", path.id, was.unwrap_or_default(), now.unwrap_or_default()), "location")
-                    } else {
-                        error(
-                            409,
-                            "PropertyChangeNotAllowed",
-                            format!("Changing property '{prop}' is not allowed."),
-                            prop,
-                        )
-                    };
-                }
-            }
+        if let Some(r) = existing
+            .as_ref()
+            .and_then(|old| self.change_refusal(path, spec, old, &body))
+        {
+            return r;
         }
         // Provider behaviours.
         let put = Put {
