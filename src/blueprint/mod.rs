@@ -1,7 +1,10 @@
 //! Reading a blueprint: YAML -> typed [`Blueprint`], with every error pointing at a file, line,
 //! column and field path. Nothing is rendered from a blueprint that has not passed [`validate`].
 
+pub mod edge;
 pub mod instances;
+mod owner;
+pub mod regions;
 mod spans;
 pub mod types;
 mod validate;
@@ -10,6 +13,7 @@ pub mod vars;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use owner::owner_id;
 pub use spans::{limits, Pos, Spans};
 pub use types::*;
 

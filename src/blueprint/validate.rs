@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::types::*;
-use crate::regions;
+use crate::blueprint::regions;
 
 pub struct Problem {
     pub field: String,
@@ -519,7 +519,7 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
     if let Some(a) = &b.apim {
         check_apim(&mut c, b, a);
     }
-    crate::edge::validate(
+    super::edge::validate(
         &mut |f: &str, m: String, h: Option<String>| c.fail(f, m, h),
         b,
     );
@@ -782,7 +782,7 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 &EH_NAMESPACE,
             );
             c.name("apim.logging.eventHub.name", &e.name, &EH);
-            crate::edge::validate_event_hub(
+            super::edge::validate_event_hub(
                 &mut |f: &str, m: String, h: Option<String>| c.fail(f, m, h),
                 e,
             );
@@ -805,7 +805,7 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 Some("budgets start on the first of a month: YYYY-MM-01".into()),
             );
         } else {
-            budget_window(c, &bu.start_date, &crate::progress::utc_now());
+            budget_window(c, &bu.start_date, &crate::engine::progress::utc_now());
         }
         if bu.amount == 0 {
             c.fail("apim.budget.amount", "budget amount must be positive", None);

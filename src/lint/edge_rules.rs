@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::Ctx;
 use crate::blueprint::{Blueprint, Pattern, WafMode, HEALTH_PATH};
-use crate::edge;
+use crate::model::edge;
 use crate::model::Model;
 use crate::render::Rendered;
 

@@ -14,9 +14,9 @@ pub use capability::explain;
 
 use serde::Serialize;
 
+use crate::blueprint::regions;
 use crate::blueprint::{self, Blueprint, LbMode, Pattern, RetryOn, STATUS_PATH};
 use crate::model::{self, Model};
-use crate::regions;
 use crate::render::Rendered;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -389,7 +389,7 @@ pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
 fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
     policy_rules::blueprint_rules(c, b);
     if let Some(f) = &b.front_door {
-        let probe = crate::edge::probe_path(b, &f.origin_group.probe);
+        let probe = crate::model::edge::probe_path(b, &f.origin_group.probe);
         if b.pattern == Pattern::Afd && probe != STATUS_PATH {
             c.at_field(
                 "AOAI001",

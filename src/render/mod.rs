@@ -655,7 +655,7 @@ fn render_front_door(b: &mut Builder, fd: &model::FrontDoorM) -> Result<()> {
 
 /// The health operation Front Door probes (`afd-apim`): a pool of each region's own accounts,
 /// an API without subscription, one operation and its policy.
-fn render_health(b: &mut Builder, apim: &model::ApimM, h: &crate::edge::HealthM) -> Result<()> {
+fn render_health(b: &mut Builder, apim: &model::ApimM, h: &model::edge::HealthM) -> Result<()> {
     let mut deps: Vec<String> = Vec::new();
     for r in &h.regions {
         let members: Vec<model::PoolMemberM> = r

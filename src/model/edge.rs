@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
+use super::{arm_guid, AccountM, ROLE_OPENAI_USER};
 use crate::blueprint::{self, Blueprint, Pattern, HEALTH_PATH, STATUS_PATH};
-use crate::model::{arm_guid, AccountM, ROLE_OPENAI_USER};
 
 /// `Microsoft.Insights/diagnosticSettings`: 2021-05-01-preview, the version the REST reference
 /// documents (learn.microsoft.com/rest/api/monitor/diagnostic-settings/create-or-update, read
@@ -48,8 +48,7 @@ pub const CLIENT_IP_HEADERS: &[&str] = &["X-Azure-SocketIP", "X-Azure-ClientIP",
 /// partition takes about one unit's ingress.
 pub const TU_BYTES_PER_SECOND: u64 = 1024 * 1024;
 pub const TU_EVENTS_PER_SECOND: u64 = 1000;
-pub const MAX_THROUGHPUT_UNITS: u32 = 40;
-pub const MAX_PARTITIONS: u32 = 32;
+pub use crate::blueprint::edge::{MAX_PARTITIONS, MAX_THROUGHPUT_UNITS};
 /// What a log-to-eventhub message adds to its bodies (ids, sizes, names), rounded up.
 pub const EVENT_HUB_ENVELOPE_BYTES: u64 = 1024;
 
@@ -294,112 +293,6 @@ pub fn health(
         api_name,
         api_id,
     })
-}
-
-/// Validation of the fields this module reads (errors at their field).
-pub fn validate(fail: &mut dyn FnMut(&str, String, Option<String>), b: &Blueprint) {
-    for (i, c) in b.openai.callers.iter().enumerate() {
-        let guid = c.principal_id.len() == 36
-            && c.principal_id.chars().enumerate().all(|(k, ch)| {
-                if [8, 13, 18, 23].contains(&k) {
-                    ch == '-'
-                } else {
-                    ch.is_ascii_hexdigit()
-                }
-            });
-        if !guid {
-            fail(
-                &format!("openai.callers[{i}].principalId"),
-                format!("`{}` is not an object id", c.principal_id),
-                Some("the object id of the user, group or service principal (a GUID)".into()),
-            );
-        }
-    }
-    if !b.openai.callers.is_empty() && b.pattern != Pattern::Afd {
-        fail(
-            "openai.callers",
-            format!(
-                "pattern `{}` reaches the accounts through API Management's identity; callers call the gateway",
-                b.pattern.as_str()
-            ),
-            Some("remove openai.callers (pattern afd only)".into()),
-        );
-    }
-    if let Some(d) = &b.diagnostics {
-        if !(30..=730).contains(&d.retention_days) {
-            fail(
-                "diagnostics.retentionDays",
-                format!("{} retention days is outside 30-730", d.retention_days),
-                None,
-            );
-        }
-        let apim_ws = b
-            .apim
-            .as_ref()
-            .and_then(|a| a.logging.as_ref())
-            .map(|l| l.log_analytics.as_str());
-        if let (Some(mine), Some(apim_ws)) = (d.log_analytics.as_deref(), apim_ws) {
-            if mine != apim_ws {
-                fail(
-                    "diagnostics.logAnalytics",
-                    format!("workspace `{mine}` differs from apim.logging.logAnalytics `{apim_ws}`"),
-                    Some("one workspace per blueprint: omit diagnostics.logAnalytics or name the same workspace".into()),
-                );
-            }
-        }
-        if d.log_analytics.is_none() && apim_ws.is_none() {
-            fail(
-                "diagnostics",
-                "diagnostics need a Log Analytics workspace".into(),
-                Some("set diagnostics.logAnalytics (or apim.logging.logAnalytics)".into()),
-            );
-        }
-    }
-}
-
-pub fn validate_event_hub(
-    fail: &mut dyn FnMut(&str, String, Option<String>),
-    e: &blueprint::EventHub,
-) {
-    let base = "apim.logging.eventHub";
-    if let Some(t) = e.throughput_units {
-        if !(1..=MAX_THROUGHPUT_UNITS).contains(&t) {
-            fail(
-                &format!("{base}.throughputUnits"),
-                format!("{t} throughput units; a Standard namespace has 1-{MAX_THROUGHPUT_UNITS}"),
-                None,
-            );
-        }
-    }
-    if let Some(t) = e.max_throughput_units {
-        if !(1..=MAX_THROUGHPUT_UNITS).contains(&t) || e.throughput_units.is_some_and(|b| b > t) {
-            fail(
-                &format!("{base}.maxThroughputUnits"),
-                format!("auto-inflate ceiling {t} must be 1-{MAX_THROUGHPUT_UNITS} and at least throughputUnits"),
-                None,
-            );
-        }
-    }
-    if let Some(p) = e.partitions {
-        if !(1..=MAX_PARTITIONS).contains(&p) {
-            fail(
-                &format!("{base}.partitions"),
-                format!(
-                    "{p} partitions; an event hub in a Standard namespace has 1-{MAX_PARTITIONS}"
-                ),
-                None,
-            );
-        }
-    }
-    if let Some(l) = &e.expected_load {
-        if l.requests_per_second == 0 {
-            fail(
-                &format!("{base}.expectedLoad.requestsPerSecond"),
-                "expected load of 0 requests per second".into(),
-                Some("remove expectedLoad, or give the peak rate of requests whose bodies go to Event Hub".into()),
-            );
-        }
-    }
 }
 
 /// The WAF exclusions of one managed rule set: the prompt fields on the default rule set 2.x
