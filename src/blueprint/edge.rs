@@ -8,17 +8,10 @@ use super::types::*;
 pub const MAX_THROUGHPUT_UNITS: u32 = 40;
 pub const MAX_PARTITIONS: u32 = 32;
 
-/// Validation of the fields this module reads (errors at their field).
+/// `openai.callers` (object ids, pattern `afd` only) and `diagnostics` (one workspace).
 pub fn validate(fail: &mut dyn FnMut(&str, String, Option<String>), b: &Blueprint) {
     for (i, c) in b.openai.callers.iter().enumerate() {
-        let guid = c.principal_id.len() == 36
-            && c.principal_id.chars().enumerate().all(|(k, ch)| {
-                if [8, 13, 18, 23].contains(&k) {
-                    ch == '-'
-                } else {
-                    ch.is_ascii_hexdigit()
-                }
-            });
+        let guid = super::validate::is_guid(&c.principal_id);
         if !guid {
             fail(
                 &format!("openai.callers[{i}].principalId"),
