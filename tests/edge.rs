@@ -46,10 +46,16 @@ fn edited(base: &str, edits: &[(&str, &str)]) -> String {
     text
 }
 
-fn render_text(name: &str, text: &str) -> Render {
+/// `text` as the blueprint `<name>.yaml` in a fresh folder (removed with the returned guard).
+fn blueprint(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let bp = dir.path().join(format!("{name}.yaml"));
     std::fs::write(&bp, text).unwrap();
+    (dir, bp)
+}
+
+fn render_text(name: &str, text: &str) -> Render {
+    let (dir, bp) = blueprint(name, text);
     let out_dir = dir.path().join("out");
     let out = common::bin()
         .arg("render")
@@ -115,13 +121,16 @@ struct Lint {
 }
 
 fn lint_text(name: &str, text: &str) -> Lint {
-    let dir = tempfile::tempdir().unwrap();
-    let bp = dir.path().join(format!("{name}.yaml"));
-    std::fs::write(&bp, text).unwrap();
+    let (_dir, bp) = blueprint(name, text);
+    lint_file(&bp, &[])
+}
+
+fn lint_file(bp: &Path, extra: &[&std::ffi::OsStr]) -> Lint {
     let out = common::bin()
         .arg("lint")
-        .arg(&bp)
+        .arg(bp)
         .args(["--format", "json"])
+        .args(extra)
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -774,21 +783,8 @@ fn logging_front_doors_address_as_the_client_is_a_located_warning() {
     )
     .unwrap();
     let text = common::read(&common::example("afd-apim"));
-    let bp = dir.path().join("afd-apim.yaml");
-    std::fs::write(&bp, &text).unwrap();
-    let out = common::bin()
-        .arg("lint")
-        .arg(&bp)
-        .args(["--format", "json", "--templates"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    let l = Lint {
-        code: out.status.code(),
-        findings: v["findings"].as_array().cloned().unwrap_or_default(),
-    };
+    let (_bp_dir, bp) = blueprint("afd-apim", &text);
+    let l = lint_file(&bp, &["--templates".as_ref(), dir.path().as_os_str()]);
     located(&l, "AOAI077", "frontDoor", &text, "frontDoor:");
     assert_eq!(l.code, Some(0), "a warning");
 }
@@ -878,18 +874,16 @@ fn more_partitions_replace_the_event_hub_which_standard_cannot_resize() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let bp = dir.path().join("apim.yaml");
-    std::fs::write(
-        &bp,
-        edited(
+    let (_bp_dir, bp) = blueprint(
+        "apim",
+        &edited(
             "apim",
             &[(
                 "requestsPerSecond: 20, bodyBytes: 40000",
                 "requestsPerSecond: 200, bodyBytes: 40000",
             )],
         ),
-    )
-    .unwrap();
+    );
     let out = common::bin()
         .args(["plan", "--emulator", "--json", "--emulator-state"])
         .arg(&state)
