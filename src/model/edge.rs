@@ -315,3 +315,32 @@ pub fn supports_json_exclusions(rule_set_type: &str, version: &str) -> bool {
             .and_then(|m| m.parse::<u32>().ok())
             .is_some_and(|m| m >= 2)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(rps: u32, body: u32) -> blueprint::ExpectedLoad {
+        blueprint::ExpectedLoad {
+            requests_per_second: rps,
+            body_bytes: body,
+        }
+    }
+
+    #[test]
+    fn units_follow_the_bytes_or_the_events_whichever_needs_more() {
+        let max = crate::model::EVENT_HUB_MAX_MESSAGE_BYTES;
+        assert_eq!(needed_units(None, max), 1);
+        // 5 messages of 200 KB: 1 MB/s, one unit; a sixth needs a second.
+        assert_eq!(needed_units(Some(&load(5, 500_000)), max), 1);
+        assert_eq!(needed_units(Some(&load(6, 500_000)), max), 2);
+        // Small bodies: the 1000 events/s bound decides.
+        assert_eq!(needed_units(Some(&load(2500, 10)), max), 3);
+        // The envelope counts: 1100 messages of 0 + 1 KB bytes are over 1 MiB/s (and 1000
+        // events/s); 1000 of them fit in one unit both ways.
+        assert_eq!(needed_units(Some(&load(1100, 0)), max), 2);
+        assert_eq!(needed_units(Some(&load(1000, 0)), max), 1);
+        // Bodies over 200 KB are shortened: the message, not the body, is counted.
+        assert_eq!(needed_units(Some(&load(5, 5_000_000)), max), 1);
+    }
+}
