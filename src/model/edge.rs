@@ -278,8 +278,11 @@ pub fn health(
         cache_seconds: probe.cache_seconds,
         backend_path: HEALTH_BACKEND_PATH,
         backend_api_version: HEALTH_BACKEND_API_VERSION,
+        // Validation gives every gateway region an account; a region without one would get no
+        // pool, and the policy's `otherwise` would answer 503 there.
         regions: regions
             .iter()
+            .filter(|(_, _, ids)| !ids.is_empty())
             .map(|(region, display, ids)| {
                 let pool_name = format!("aoai-health-{region}");
                 HealthRegionM {

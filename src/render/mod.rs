@@ -668,9 +668,6 @@ fn render_health(b: &mut Builder, apim: &model::ApimM, h: &model::edge::HealthM)
                 priority: None,
             })
             .collect();
-        if members.is_empty() {
-            continue;
-        }
         b.add(
             &r.pool_id,
             "Microsoft.ApiManagement/service/backends",
