@@ -334,7 +334,7 @@ pub(super) fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str
             .map(|n| n.range().start)
             .min();
         for e in p.expressions.iter().filter(|e| {
-            let lower = e.source.to_ascii_lowercase();
+            let lower = e.source.to_ascii_lowercase().replace("&quot;", "\"");
             lower.contains("headers") && lower.contains(&format!("\"{header}\""))
         }) {
             if set_at.is_none_or(|at| e.start < at) {
