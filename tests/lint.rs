@@ -88,10 +88,8 @@ fn each_rule_triggers() {
     );
     let local_auth = common::read(&common::root().join("templates/arm/aoai-account.json.hbs"))
         .replace("{{json m.disableLocalAuth}}", "false");
-    let buffered = common::read(&common::root().join("templates/policies/api.xml.hbs")).replace(
-        " buffer-response=\"false\" />",
-        "",
-    );
+    let buffered = common::read(&common::root().join("templates/policies/api.xml.hbs"))
+        .replace(" buffer-response=\"false\" />", "");
     type Case<'a> = (
         &'a str,
         &'a str,

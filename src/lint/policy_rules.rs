@@ -294,7 +294,10 @@ pub(super) fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str
 
     // AOAI044: a forward-request that waits as long as Front Door, or longer (default 300 s).
     if let Some(f) = m.front_door.as_ref().filter(|_| m.pattern == "afd-apim") {
-        for n in doc.descendants().filter(|n| n.has_tag_name("forward-request")) {
+        for n in doc
+            .descendants()
+            .filter(|n| n.has_tag_name("forward-request"))
+        {
             let timeout = match p.attr(n, "timeout") {
                 None => Some(300),
                 Some(t) => t.trim().parse::<u32>().ok(),
@@ -367,9 +370,16 @@ pub(super) fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str
                 continue;
             };
             let squeezed: String = cond.chars().filter(|ch| !ch.is_whitespace()).collect();
-            let retries_503 = ["StatusCode==503", "StatusCode>=500", "StatusCode>499", "StatusCode>=400", "StatusCode>399", "StatusCode!=200"]
-                .iter()
-                .any(|x| squeezed.contains(x));
+            let retries_503 = [
+                "StatusCode==503",
+                "StatusCode>=500",
+                "StatusCode>499",
+                "StatusCode>=400",
+                "StatusCode>399",
+                "StatusCode!=200",
+            ]
+            .iter()
+            .any(|x| squeezed.contains(x));
             if retries_503 && !squeezed.contains("StatusReason") {
                 let (line, col) = p.line_col(r.range().start);
                 c.at_file(

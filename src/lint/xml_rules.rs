@@ -369,7 +369,9 @@ fn unbounded_dimensions(c: &mut Ctx, file: &str, p: &Parsed, doc: &roxmltree::Do
             let value = p.attr(d, "value");
             let what = match value {
                 // The default values of these two are per caller.
-                None if ["client ip", "user id"].contains(&name.trim().to_ascii_lowercase().as_str()) => {
+                None if ["client ip", "user id"]
+                    .contains(&name.trim().to_ascii_lowercase().as_str()) =>
+                {
                     Some(format!("`{name}` (its default value is one per caller)"))
                 }
                 Some(v) => {
@@ -398,9 +400,10 @@ fn unbounded_dimensions(c: &mut Ctx, file: &str, p: &Parsed, doc: &roxmltree::Do
 
 /// AOAI036: token validation that accepts every principal the issuer knows.
 fn principal_unchecked(c: &mut Ctx, file: &str, p: &Parsed, doc: &roxmltree::Document) {
-    for v in doc.descendants().filter(|n| {
-        n.has_tag_name("validate-azure-ad-token") || n.has_tag_name("validate-jwt")
-    }) {
+    for v in doc
+        .descendants()
+        .filter(|n| n.has_tag_name("validate-azure-ad-token") || n.has_tag_name("validate-jwt"))
+    {
         let has = |t: &str| v.children().any(|n| n.has_tag_name(t));
         if has("required-claims") || has("client-application-ids") {
             continue;
