@@ -5,45 +5,7 @@ mod common;
 
 use serde_json::Value;
 
-struct Run {
-    code: Option<i32>,
-    findings: Vec<Value>,
-    stderr: String,
-}
-
-fn lint(base: &str, edits: &[(&str, &str)], extra: &[&str], files: &[(&str, &str)]) -> Run {
-    let mut text = common::read(&common::example(base));
-    for (from, to) in edits {
-        assert!(text.contains(from), "`{from}` not in {base}");
-        text = text.replacen(from, to, 1);
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let bp = dir.path().join(format!("{base}.yaml"));
-    std::fs::write(&bp, text).unwrap();
-    for (name, content) in files {
-        let p = dir.path().join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
-    let out = common::bin()
-        .current_dir(dir.path())
-        .arg("lint")
-        .arg(&bp)
-        .args(["--format", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let findings = serde_json::from_str::<Value>(&stdout)
-        .ok()
-        .and_then(|v| v["findings"].as_array().cloned())
-        .unwrap_or_default();
-    Run {
-        code: out.status.code(),
-        findings,
-        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
-    }
-}
+use common::{lint_example as lint, LintRun as Run};
 
 fn active(r: &Run, rule: &str) -> bool {
     r.findings

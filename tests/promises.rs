@@ -105,33 +105,9 @@ fn all() -> Vec<(&'static str, Render)> {
         .collect()
 }
 
-/// `lint --format json` of an example blueprint with edits and extra files.
+/// The findings of `lint --format json` on an example with edits and extra files.
 fn lint(base: &str, edits: &[(&str, &str)], extra: &[&str], files: &[(&str, &str)]) -> Vec<Value> {
-    let mut text = common::read(&common::example(base));
-    for (from, to) in edits {
-        assert!(text.contains(from), "`{from}` not in {base}");
-        text = text.replacen(from, to, 1);
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let bp = dir.path().join(format!("{base}.yaml"));
-    std::fs::write(&bp, text).unwrap();
-    for (name, content) in files {
-        let p = dir.path().join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
-    let out = common::bin()
-        .current_dir(dir.path())
-        .arg("lint")
-        .arg(&bp)
-        .args(["--format", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    serde_json::from_slice::<Value>(&out.stdout)
-        .ok()
-        .and_then(|v| v["findings"].as_array().cloned())
-        .unwrap_or_default()
+    common::lint_example(base, edits, extra, files).findings
 }
 
 fn located(findings: &[Value], rule: &str) -> Vec<(String, u64, u64)> {
@@ -624,4 +600,28 @@ fn a_client_sent_caller_header_reaches_no_log_and_no_metric() {
         vec![("p.xml".to_string(), 5, 37)],
         "{f:#?}"
     );
+}
+
+#[test]
+fn the_environments_example_lints_clean_too() {
+    let env = common::root().join("blueprints/environments");
+    for file in ["env/dev.yaml", "env/prod.yaml"] {
+        let out = common::bin()
+            .arg("lint")
+            .arg(env.join("gateway.yaml"))
+            .arg("--var-file")
+            .arg(env.join(file))
+            .args(["--format", "json", "--deny", "warnings"])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let active: Vec<&Value> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["allowed"].is_null())
+            .collect();
+        assert!(active.is_empty(), "{file}: {active:#?}");
+        assert_eq!(out.status.code(), Some(0), "{file}");
+    }
 }
