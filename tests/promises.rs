@@ -315,7 +315,7 @@ fn the_whole_responses_api_is_imported_and_follow_ups_reach_their_account() {
             );
             assert!(p.contains("<set-backend-service backend-id=\"@(context.Variables.GetValueOrDefault<string>(\"stateBackend\"))\" />"), "{name}/{file}");
             // The account that answered is remembered.
-            assert!(p.contains("value=\"@(context.Variables.GetValueOrDefault<string>(\"stateBackend\", \"\"))\" duration=\"86400\""), "{name}/{file}");
+            assert!(p.contains("<set-variable name=\"cacheKey\" value=\"@(\"aoai-response-\" + context.Variables.GetValueOrDefault<string>(\"responseId\", \"\"))\" />\n        <set-variable name=\"cacheValue\" value=\"@(context.Variables.GetValueOrDefault<string>(\"stateBackend\", \"\"))\" />\n        <set-variable name=\"cacheSeconds\" value=\"@(86400)\" />"), "{name}/{file}");
         }
     }
     assert_eq!(
@@ -467,10 +467,15 @@ fn the_round_robin_skips_backends_that_answered_429_or_5xx() {
         1,
         "{p}"
     );
+    // (outbound stores once: cache-store-value may appear once per section)
     assert_eq!(
         p.matches("<cache-store-value key=\"aoai-rr-tripped\"")
             .count(),
-        2,
+        1,
+        "{p}"
+    );
+    assert!(
+        p.contains("<set-variable name=\"cacheKey\" value=\"aoai-rr-tripped\" />"),
         "{p}"
     );
     let backend = &p[p.find("<backend>").unwrap()..p.find("</backend>").unwrap()];
@@ -624,4 +629,67 @@ fn the_environments_example_lints_clean_too() {
         assert!(active.is_empty(), "{file}: {active:#?}");
         assert_eq!(out.status.code(), Some(0), "{file}");
     }
+}
+
+/// Round robin and the Responses API together: both remember something in outbound, and
+/// cache-store-value may appear only once per section (Learn, usage notes): one store.
+#[test]
+fn round_robin_with_the_responses_api_stores_once_per_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("afd-apim-private.yaml");
+    let text = common::read(&common::example("afd-apim-private"));
+    assert!(text.contains("    mode: pool\n"));
+    std::fs::write(
+        &bp,
+        text.replace("    mode: pool\n", "    mode: round-robin\n"),
+    )
+    .unwrap();
+    let r = render(&bp, &[]);
+    for (file, p) in &r.policies {
+        for section in ["inbound", "backend", "outbound"] {
+            let body = &p[p.find(&format!("<{section}>")).unwrap()
+                ..p.find(&format!("</{section}>")).unwrap()];
+            assert!(
+                body.matches("<cache-store-value").count() <= 1,
+                "{file} {section}"
+            );
+        }
+        assert!(
+            p.contains("<set-variable name=\"cacheKey\" value=\"aoai-rr-tripped\" />"),
+            "{file}"
+        );
+        assert!(
+            p.contains("<set-variable name=\"cacheSeconds\" value=\"@(86400)\" />"),
+            "{file}"
+        );
+    }
+    let out = common::bin()
+        .arg("lint")
+        .arg(&bp)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "APIM001"),
+        "{v:#}"
+    );
+    // Two stores in one section are a policy error (APIM001) at the second.
+    let user = "<policies>\n  <inbound>\n    <base />\n    <cache-store-value key=\"a\" value=\"1\" duration=\"60\" />\n    <cache-store-value key=\"b\" value=\"1\" duration=\"60\" />\n  </inbound>\n  <backend><forward-request buffer-response=\"false\" /></backend>\n  <outbound><cache-store-value key=\"c\" value=\"1\" duration=\"60\" /></outbound>\n  <on-error><base /></on-error>\n</policies>\n";
+    let f = lint("apim", &[], &["--policy", "p.xml"], &[("p.xml", user)]);
+    let got: Vec<(u64, u64)> = f
+        .iter()
+        .filter(|f| f["rule"] == "APIM001" && f["location"]["file"] == "p.xml")
+        .map(|f| {
+            (
+                f["location"]["line"].as_u64().unwrap(),
+                f["location"]["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, vec![(5, 5)], "{f:#?}");
 }
