@@ -602,14 +602,9 @@ fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str) {
         .and_then(|a| a.jwt.as_ref())
         .is_some_and(|j| j.allow_any_principal);
     if allow_any {
-        let mut i = before;
-        while i < c.out.len() {
-            if c.out[i].rule == "AOAI036" {
-                c.out.remove(i);
-            } else {
-                i += 1;
-            }
-        }
+        let tail = c.out.split_off(before);
+        c.out
+            .extend(tail.into_iter().filter(|f| f.rule != "AOAI036"));
     }
     for d in apim_policy::validate(xml) {
         c.at_file(

@@ -1,5 +1,6 @@
-//! Rules AOAI030..AOAI039: what a gateway policy must do to work with the tokens Microsoft Entra
-//! issues, the regions APIM reports, the Front Door in front of it and the telemetry it emits.
+//! Rules AOAI030..AOAI039 and AOAI044..AOAI047: what a gateway policy must do to work with the
+//! tokens Microsoft Entra issues (and who may call), the regions APIM reports, the Front Door in
+//! front of it (its timeout), the pools behind it and the telemetry it emits.
 //! Each policy rule reads the policy text (rendered, or passed with `lint --policy`), so a
 //! user's own policy is held to the same rules as the rendered one.
 
