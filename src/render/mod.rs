@@ -532,14 +532,15 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM, primary: bool) -> Result<()
     )?;
     previous = apim.policy_id.clone();
     if let Some(l) = &apim.logging {
-        let mut headers: Vec<&str> = vec![apim.logged_header.as_str()];
-        headers.extend(apim.client_ip_headers.iter().map(String::as_str));
+        // The caller id as the gateway sent it (backend request); Front Door's client address
+        // headers as Front Door sent them (frontend request).
+        let headers: Vec<&str> = vec![apim.logged_header.as_str()];
         b.add(
             &l.diagnostic_id,
             "Microsoft.ApiManagement/service/apis/diagnostics",
             api::APIM,
             "apim-api-diagnostic",
-            json!({ "r": { "headers": headers } }),
+            json!({ "r": { "headers": headers, "frontendHeaders": apim.client_ip_headers } }),
             &[&previous, &l.logger_id],
         )?;
         previous = l.diagnostic_id.clone();
@@ -704,6 +705,7 @@ fn render_health(b: &mut Builder, apim: &model::ApimM, h: &model::edge::HealthM)
             "method": method,
             "urlTemplate": format!("/{}", h.operation_id.rsplit('/').next().unwrap_or("backends")),
             "deploymentPath": false,
+            "params": [],
         }}),
         &[&h.api_id],
     )?;
