@@ -11,7 +11,8 @@ pub const MAX_PARTITIONS: u32 = 32;
 /// `openai.callers` (object ids, pattern `afd` only) and `diagnostics` (one workspace).
 pub fn validate(fail: &mut dyn FnMut(&str, String, Option<String>), b: &Blueprint) {
     for (i, c) in b.openai.callers.iter().enumerate() {
-        let guid = super::validate::is_guid(&c.principal_id);
+        // An object id is a GUID (as validate.rs checks subscription ids).
+        let guid = uuid::Uuid::parse_str(&c.principal_id).is_ok() && c.principal_id.len() == 36;
         if !guid {
             fail(
                 &format!("openai.callers[{i}].principalId"),

@@ -269,7 +269,7 @@ const NAMED_VALUE: NameRule = NameRule {
     last: any,
 };
 
-pub(super) fn is_guid(s: &str) -> bool {
+fn is_guid(s: &str) -> bool {
     uuid::Uuid::parse_str(s).is_ok() && s.len() == 36
 }
 
