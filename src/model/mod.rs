@@ -12,6 +12,7 @@ mod front_door;
 mod ids;
 mod network;
 mod private_dns;
+pub mod teams;
 
 use serde::Serialize;
 

@@ -153,6 +153,9 @@ pub struct Engine {
     pub deleted: BTreeMap<String, Value>,
     /// What the resource providers add to the protocol, in the order they are asked.
     providers: &'static [&'static dyn Provider],
+    /// Values a resource holds that no GET returns, by lower-case id (API Management
+    /// subscription keys, read by `listSecrets`).
+    pub secrets: BTreeMap<String, Value>,
 }
 
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -188,6 +191,7 @@ impl Engine {
             preflight: Data::default(),
             providers,
             deleted: BTreeMap::new(),
+            secrets: BTreeMap::new(),
         }
     }
 
@@ -1034,7 +1038,7 @@ impl Engine {
         for k in keys {
             self.settle(&k);
         }
-        json!({ "resources": self.resources, "principals": self.principals, "preflight": self.preflight, "deleted": self.deleted })
+        json!({ "resources": self.resources, "principals": self.principals, "preflight": self.preflight, "deleted": self.deleted, "secrets": self.secrets })
     }
 
     pub fn restore(&mut self, v: &Value) {
@@ -1059,6 +1063,9 @@ impl Engine {
         }
         if let Ok(d) = serde_json::from_value::<BTreeMap<String, Value>>(v["deleted"].clone()) {
             self.deleted = d;
+        }
+        if let Ok(d) = serde_json::from_value::<BTreeMap<String, Value>>(v["secrets"].clone()) {
+            self.secrets = d;
         }
         if let Ok(p) = serde_json::from_value::<HashMap<String, f64>>(v["principals"].clone()) {
             // Principals loaded from a state file have long replicated.
