@@ -109,8 +109,8 @@ fn rendered_policies_validate_against_the_xsds() {
         }
     }
     assert_eq!(
-        checked, 7,
-        "apim renders one policy; afd-apim the API's and the health operation's; afd-apim-private both per service (2 services)"
+        checked, 11,
+        "apim renders one policy; afd-apim the API's and the health operation's; afd-apim-private both per service (2 services); teams the API's and one product policy per team (3 teams)"
     );
 }
 

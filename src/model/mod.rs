@@ -50,6 +50,8 @@ pub struct Model {
     pub diagnostics: Option<edge::DiagnosticsM>,
     /// `afd`: the callers' data-plane role on every account.
     pub caller_roles: Vec<edge::CallerRoleM>,
+    /// `pricing`: the chargeback query's price table.
+    pub pricing: Vec<teams::PriceM>,
 }
 
 impl Model {
@@ -137,6 +139,7 @@ impl Model {
             front_door,
             diagnostics,
             caller_roles,
+            pricing: teams::pricing(b),
         }
     }
 }

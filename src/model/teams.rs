@@ -32,6 +32,7 @@ pub struct TeamM {
     pub subscriptions: Vec<SubscriptionM>,
     /// Subscriptions with a limit of their own.
     pub app_limits: Vec<SubscriptionM>,
+    /// Entra client application ids (lower case) mapped to this team in the API policy.
     pub client_applications: Vec<String>,
     /// Written into the product's description: marks the product as this blueprint's, so
     /// `apply --prune` deletes it (and its subscriptions) when the team is removed.
@@ -110,9 +111,34 @@ pub(crate) fn build_teams(b: &Blueprint, apim_id: &str, api_id: &str, owner: &st
                     .cloned()
                     .collect(),
                 subscriptions,
-                client_applications: t.client_applications.clone(),
+                client_applications: t
+                    .client_applications
+                    .iter()
+                    .map(|c| c.to_lowercase())
+                    .collect(),
                 owner_mark: owner_mark(owner),
             }
+        })
+        .collect()
+}
+
+/// One row of the chargeback query's price table.
+#[derive(Debug, Clone, Serialize)]
+pub struct PriceM {
+    pub deployment: String,
+    #[serde(rename = "inputPer1M")]
+    pub input_per_1m: f64,
+    #[serde(rename = "outputPer1M")]
+    pub output_per_1m: f64,
+}
+
+pub(crate) fn pricing(b: &Blueprint) -> Vec<PriceM> {
+    b.pricing
+        .iter()
+        .map(|(d, p)| PriceM {
+            deployment: d.clone(),
+            input_per_1m: p.input_per_1m,
+            output_per_1m: p.output_per_1m,
         })
         .collect()
 }

@@ -297,7 +297,11 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
         policies.append(&mut b.team_policies);
         policies.extend(instance_policies);
         if apim.logging.is_some() {
-            for q in ["token-usage", "prompts-and-responses"] {
+            let mut names = vec!["token-usage", "prompts-and-responses"];
+            if !apim.teams.is_empty() && apim.logging.as_ref().is_some_and(|l| l.token_metrics) {
+                names.push("team-usage");
+            }
+            for q in names {
                 let text = templates.render_context(&format!("queries/{q}.kql.hbs"), &b.ctx)?;
                 queries.push((format!("{q}.kql"), text));
             }

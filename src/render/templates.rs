@@ -66,6 +66,7 @@ pub const EMBEDDED: &[(&str, &str)] = embedded![
     "queries/gateway-logs.kql.hbs",
     "queries/front-door.kql.hbs",
     "queries/accounts.kql.hbs",
+    "queries/team-usage.kql.hbs",
 ];
 
 /// The three registries; a template is registered in the one matching its extension.
