@@ -204,6 +204,7 @@ enum PreflightCheck {
     SoftDeleted,
     Names,
     Providers,
+    Lifecycle,
     All,
 }
 
@@ -218,6 +219,7 @@ impl PreflightArgs {
                 PreflightCheck::SoftDeleted => vec![Check::SoftDeleted],
                 PreflightCheck::Names => vec![Check::Names],
                 PreflightCheck::Providers => vec![Check::Providers],
+                PreflightCheck::Lifecycle => vec![Check::Lifecycle],
                 PreflightCheck::All => Check::ALL.to_vec(),
             });
         }
@@ -355,6 +357,8 @@ fn lint_banner(findings: &[lint::Finding]) {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    // Every date comparison (lint, preflight, the emulator) uses this day.
+    arm_emulator::capabilities::today().map_err(|e| anyhow::anyhow!(e))?;
     let vars = blueprint::vars::Vars::collect(&cli.var_files, &cli.vars)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     match cli.command {

@@ -108,6 +108,8 @@ pub struct DeploymentM {
     pub model_version: String,
     pub sku_name: String,
     pub capacity: u32,
+    /// `properties.versionUpgradeOption` (`NoAutoUpgrade` unless the blueprint says).
+    pub version_upgrade_option: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -645,6 +647,7 @@ impl Model {
                 model_version: d.model.version.clone(),
                 sku_name: d.sku.name.clone(),
                 capacity: d.sku.capacity,
+                version_upgrade_option: d.version_upgrade_option.unwrap_or_default().as_str(),
             },
             accounts,
             private_dns,

@@ -74,15 +74,17 @@ pub enum Check {
     SoftDeleted,
     Names,
     Providers,
+    Lifecycle,
 }
 
 impl Check {
-    pub const ALL: [Check; 5] = [
+    pub const ALL: [Check; 6] = [
         Check::Quota,
         Check::Models,
         Check::SoftDeleted,
         Check::Names,
         Check::Providers,
+        Check::Lifecycle,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -91,6 +93,7 @@ impl Check {
             Check::SoftDeleted => "soft-deleted",
             Check::Names => "names",
             Check::Providers => "providers",
+            Check::Lifecycle => "lifecycle",
         }
     }
 }
@@ -152,10 +155,13 @@ pub struct Facts {
     apim: Option<Result<Value, ArmError>>,
     endpoint: Option<Result<Value, ArmError>>,
     providers: BTreeMap<String, Result<Option<Value>, ArmError>>,
+    /// Region -> the `locations/{l}/models` catalogue.
+    catalogue: HashMap<String, Result<Vec<Value>, ArmError>>,
 }
 
 enum Req {
     Usages(String),
+    Catalogue(String),
     Capacities,
     Deleted,
     Subdomain(String),
@@ -219,7 +225,10 @@ pub async fn gather(
     let mut reqs = Vec::new();
     for r in regions_of(m) {
         if opts.on(Check::Quota) {
-            reqs.push(Req::Usages(r));
+            reqs.push(Req::Usages(r.clone()));
+        }
+        if opts.on(Check::Lifecycle) {
+            reqs.push(Req::Catalogue(r));
         }
     }
     if opts.on(Check::Models) {
@@ -251,6 +260,7 @@ pub async fn gather(
         let cog = format!("/subscriptions/{s}/providers/Microsoft.CognitiveServices");
         let (path, call) = match req {
             Req::Usages(r) => (format!("{cog}/locations/{r}/usages"), Call::List),
+            Req::Catalogue(r) => (format!("{cog}/locations/{r}/models"), Call::List),
             Req::Capacities => (
                 format!(
                     "{cog}/modelCapacities?modelFormat=OpenAI&modelName={}&modelVersion={}",
@@ -312,6 +322,9 @@ pub async fn gather(
         match (req, a) {
             (Req::Usages(r), Some(Answer::List(v))) => {
                 f.usages.insert(r, v);
+            }
+            (Req::Catalogue(r), Some(Answer::List(v))) => {
+                f.catalogue.insert(r, v);
             }
             (Req::Capacities, Some(Answer::List(v))) => f.capacities = Some(v),
             (Req::Deleted, Some(Answer::List(v))) => f.deleted = Some(v),
@@ -578,6 +591,8 @@ pub fn evaluate(
         );
     }
 
+    lifecycle(f, m, live, &mut out);
+
     // Soft-deleted account names.
     let mut restored_or_purged: Vec<String> = Vec::new();
     if let Some(answer) = &f.deleted {
@@ -750,6 +765,176 @@ pub fn evaluate(
         }
     }
     (out.findings, steps)
+}
+
+/// The catalogue row of a model version (`model.format` OpenAI, or no format).
+fn catalogue_row<'a>(items: &'a [Value], name: &str, version: &str) -> Option<&'a Value> {
+    items.iter().map(|it| &it["model"]).find(|md| {
+        md["name"].as_str() == Some(name)
+            && md["version"].as_str() == Some(version)
+            && md["format"].as_str().is_none_or(|f| f.eq_ignore_ascii_case("OpenAI"))
+    })
+}
+
+/// Lifecycle of the deployment's model version in each region of the blueprint, from the live
+/// catalogue (`model.lifecycleStatus`, `model.deprecation.inference`), which wins over the
+/// retirement schedule in `data/capabilities/openai.json` (used for a version the catalogue
+/// does not list). A new deployment of a version that is neither generally available nor
+/// preview is an error (Azure refuses it: ServiceModelDeprecating), naming the retirement date
+/// and the newest generally available version of the model in the region; an existing
+/// deployment of a deprecated version is a warning with the days left, of a retired one an
+/// error (its calls fail).
+fn lifecycle(f: &Facts, m: &Model, live: &BTreeMap<String, Value>, out: &mut Out) {
+    use arm_emulator::capabilities::{self, Stage};
+    let d = &m.deployment;
+    let today = capabilities::today_or_system();
+    let caps = capabilities::get();
+    let field = "openai.deployment.model.version";
+    for region in regions_of(m) {
+        let Some(answer) = f.catalogue.get(&region) else {
+            continue;
+        };
+        let accounts: Vec<(usize, &crate::model::AccountM)> = m
+            .accounts
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.region.eq_ignore_ascii_case(&region))
+            .collect();
+        let items = match answer {
+            Ok(v) => v,
+            Err(e) => {
+                out.unread(
+                    Check::Lifecycle,
+                    &format!("openai.accounts[{}].region", accounts[0].0),
+                    &format!("the model catalogue of {region}"),
+                    e,
+                    "Microsoft.CognitiveServices/locations/models/read",
+                );
+                continue;
+            }
+        };
+        let (stage, from) = match catalogue_row(items, &d.model_name, &d.model_version) {
+            Some(row) => (
+                Stage::from_status(
+                    row["lifecycleStatus"].as_str().unwrap_or("GenerallyAvailable"),
+                    row["deprecation"]["inference"].as_str(),
+                    &today,
+                ),
+                "the model catalogue of the region",
+            ),
+            None => match caps.stage(&d.model_name, &d.model_version, &today) {
+                Some(s) => (s, "the retirement schedule (the region's catalogue does not list it)"),
+                None => continue,
+            },
+        };
+        // The newest version of the model that the region's catalogue lists as generally
+        // available, with the deployment type.
+        let newest = items
+            .iter()
+            .map(|it| &it["model"])
+            .filter(|md| md["name"].as_str() == Some(d.model_name.as_str()))
+            .filter(|md| {
+                md["skus"].as_array().is_none_or(|skus| {
+                    skus.iter()
+                        .any(|k| k["name"].as_str() == Some(d.sku_name.as_str()))
+                })
+            })
+            .filter(|md| {
+                matches!(
+                    Stage::from_status(
+                        md["lifecycleStatus"].as_str().unwrap_or("GenerallyAvailable"),
+                        md["deprecation"]["inference"].as_str(),
+                        &today,
+                    ),
+                    Stage::GenerallyAvailable { .. }
+                )
+            })
+            .filter_map(|md| md["version"].as_str())
+            .max();
+        let what = format!("{} {}", d.model_name, d.model_version);
+        let date = stage.retirement().map(str::to_string);
+        let (new, existing): (Vec<_>, Vec<_>) = accounts
+            .iter()
+            .partition(|(_, a)| !live_has(live, &a.deployment_id));
+        let names = |v: &[&(usize, &crate::model::AccountM)]| {
+            v.iter().map(|(_, a)| a.name.as_str()).collect::<Vec<_>>().join(", ")
+        };
+        let instead = match newest {
+            Some(v) if v != d.model_version => format!(
+                "the newest generally available version of {} as {} in {region} is {v}: set openai.deployment.model.version to \"{v}\"",
+                d.model_name, d.sku_name
+            ),
+            _ => format!(
+                "{region} lists no generally available version of {} as {}: choose another model (az cognitiveservices model list --location {region})",
+                d.model_name, d.sku_name
+            ),
+        };
+        if !new.is_empty() && !stage.deployable() {
+            out.push(
+                Check::Lifecycle,
+                Severity::Error,
+                field,
+                format!(
+                    "{what} is {} in {region}{} (per {from}): Azure refuses new deployments of it (ServiceModelDeprecating), here on {}",
+                    if matches!(stage, Stage::Retired { .. }) { "retired" } else { "deprecated" },
+                    date.as_deref()
+                        .map(|r| if matches!(stage, Stage::Retired { .. }) { format!(" since {r}") } else { format!(", retiring on {r}") })
+                        .unwrap_or_default(),
+                    names(&new)
+                ),
+                instead.clone(),
+            );
+        }
+        if !existing.is_empty() {
+            match &stage {
+                Stage::Retired { .. } => out.push(
+                    Check::Lifecycle,
+                    Severity::Error,
+                    field,
+                    format!(
+                        "{what} is retired in {region}{} (per {from}): every call to the deployment on {} fails",
+                        date.as_deref().map(|r| format!(" since {r}")).unwrap_or_default(),
+                        names(&existing)
+                    ),
+                    instead.clone(),
+                ),
+                Stage::Deprecated { retires } => {
+                    let left = retires
+                        .as_deref()
+                        .and_then(|r| capabilities::days_between(&today, r));
+                    out.push(
+                        Check::Lifecycle,
+                        Severity::Warning,
+                        field,
+                        format!(
+                            "{what} is deprecated in {region}{} (per {from}): the deployment on {} runs until then, with versionUpgradeOption {}",
+                            match (retires, left) {
+                                (Some(r), Some(n)) => format!(", retiring on {r}, {n} days from {today}"),
+                                (Some(r), None) => format!(", retiring on {r}"),
+                                _ => String::new(),
+                            },
+                            names(&existing),
+                            d.version_upgrade_option
+                        ),
+                        instead.clone(),
+                    );
+                }
+                _ => {}
+            }
+        }
+        if matches!(stage, Stage::Preview { .. }) {
+            out.push(
+                Check::Lifecycle,
+                Severity::Note,
+                field,
+                format!(
+                    "{what} is a preview version in {region}{}",
+                    date.as_deref().map(|r| format!(", retiring on {r}")).unwrap_or_default()
+                ),
+                "preview versions change and retire on short notice; use a generally available one for production".into(),
+            );
+        }
+    }
 }
 
 fn num(v: &Value) -> u64 {

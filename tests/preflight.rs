@@ -91,7 +91,7 @@ fn quota_short_counts_what_the_blueprint_adds_in_each_region() {
     // 250 free in swedencentral; the example puts two accounts of 200 there.
     let st = state(
         dir.path(),
-        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-4o-mini": { "limit": 300, "used": 50 } } } }),
+        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-5.4-mini": { "limit": 300, "used": 50 } } } }),
     );
     let emu = emulator(&st);
     let bp = example("apim");
@@ -129,7 +129,7 @@ fn deployments_that_exist_and_are_ours_do_not_count_against_free_quota() {
     // Exactly enough for the example: 400 in swedencentral.
     let st = state(
         dir.path(),
-        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-4o-mini": { "limit": 450, "used": 50 } } } }),
+        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-5.4-mini": { "limit": 450, "used": 50 } } } }),
     );
     let emu = emulator(&st);
     let bp = edited_example("apim", dir.path(), "apim.yaml", |_| {});
@@ -147,7 +147,7 @@ fn deployments_that_exist_and_are_ours_do_not_count_against_free_quota() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|u| u["name"]["value"] == "OpenAI.GlobalStandard.gpt-4o-mini")
+        .find(|u| u["name"]["value"] == "OpenAI.GlobalStandard.gpt-5.4-mini")
         .unwrap();
     assert_eq!(
         (u["currentValue"].as_u64(), u["limit"].as_u64()),
@@ -173,7 +173,7 @@ fn the_emulator_refuses_a_deployment_beyond_quota_with_insufficient_quota() {
     let dir = tempfile::tempdir().unwrap();
     let st = state(
         dir.path(),
-        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-4o-mini": { "limit": 300 } } } }),
+        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-5.4-mini": { "limit": 300 } } } }),
     );
     let emu = emulator(&st);
     let out = run(
@@ -210,16 +210,17 @@ fn a_model_not_offered_names_the_nearest_region_that_offers_it() {
     assert_eq!(m[0]["line"], line_of(&bp, "aoai-afd-weu"));
     assert!(
         m[0]["message"].as_str().unwrap().contains(&format!(
-            "gpt-4o 2024-11-20 is not offered as {sku} in westeurope"
+            "gpt-5-mini 2025-08-07 is not offered as {sku} in westeurope"
         )),
         "{plan:#}"
     );
-    // Amsterdam's nearest neighbour among the regions offering it: Brussels.
+    // Amsterdam's nearest neighbour among the regions that offer it as a data-zone type:
+    // Frankfurt.
     assert!(
         m[0]["help"]
             .as_str()
             .unwrap()
-            .contains("nearest region that offers it is belgiumcentral"),
+            .contains("nearest region that offers it is germanywestcentral"),
         "{plan:#}"
     );
     apply_refused(&bp, &emu, &[], "is not offered");
@@ -495,7 +496,7 @@ fn one_request_per_fact_and_skipped_checks_send_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let st = state(
         dir.path(),
-        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-4o-mini": { "limit": 1 } } } }),
+        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-5.4-mini": { "limit": 1 } } } }),
     );
     let emu = emulator(&st);
     let bp = example("apim");
@@ -577,7 +578,7 @@ fn a_usage_azure_does_not_list_is_a_warning_not_a_guess() {
     // swedencentral offers only another model: no usage for the example's deployment there.
     let st = state(
         dir.path(),
-        json!({ "models": { "swedencentral": [ { "name": "gpt-4.1", "version": "2025-04-14", "skus": ["GlobalStandard"] } ] } }),
+        json!({ "models": { "swedencentral": [ { "name": "gpt-5.4-nano", "version": "2026-03-17", "skus": ["GlobalStandard"] } ] } }),
     );
     let emu = emulator(&st);
     let plan = plan_json(&example("apim"), &emu.url, &[]);
@@ -587,7 +588,7 @@ fn a_usage_azure_does_not_list_is_a_warning_not_a_guess() {
     assert!(q[0]["message"]
         .as_str()
         .unwrap()
-        .contains("no usage named OpenAI.GlobalStandard.gpt-4o-mini in swedencentral"));
+        .contains("no usage named OpenAI.GlobalStandard.gpt-5.4-mini in swedencentral"));
     // The model check says why: it is not offered there.
     assert_eq!(
         findings(&plan, "models")[0]["severity"],

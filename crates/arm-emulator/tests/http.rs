@@ -724,15 +724,16 @@ async fn listens_on_loopback_only() {
 #[tokio::test]
 async fn capability_refusals() {
     let env = Env::scaled(1_000_000.0).await.with_rg().await;
-    // Model x version x deployment type x region (westeurope: no gpt-4o 2024-11-20 Standard).
+    // Model x version x deployment type x region (westeurope: gpt-5.4-mini 2026-03-17 is a
+    // data-zone type in the US zone only).
     let (acc, body) = account("weu1");
     env.create(&acc, "2026-05-01", body).await;
-    let dep = |sku: &str, v: &str| json!({ "sku": { "name": sku, "capacity": 1 }, "properties": { "model": { "format": "OpenAI", "name": "gpt-4o", "version": v } } });
+    let dep = |name: &str, sku: &str, v: &str| json!({ "sku": { "name": sku, "capacity": 1 }, "properties": { "model": { "format": "OpenAI", "name": name, "version": v } } });
     let (s, _, v) = env
         .put(
-            &format!("{acc}/deployments/std"),
+            &format!("{acc}/deployments/dz54"),
             "2026-05-01",
-            dep("Standard", "2024-11-20"),
+            dep("gpt-5.4-mini", "DataZoneStandard", "2026-03-17"),
         )
         .await;
     assert_eq!(
@@ -741,25 +742,55 @@ async fn capability_refusals() {
     );
     assert_eq!(
         v["error"]["message"],
-        "The specified SKU 'Standard' for model 'gpt-4o 2024-11-20' is not supported in this region 'westeurope'."
+        "The specified SKU 'DataZoneStandard' for model 'gpt-5.4-mini 2026-03-17' is not supported in this region 'westeurope'."
     );
-    // The same model as DataZoneStandard is offered in westeurope (EU data zone).
+    // gpt-5-mini as DataZoneStandard is offered in westeurope (EU data zone).
     env.create(
         &format!("{acc}/deployments/dz"),
         "2026-05-01",
-        dep("DataZoneStandard", "2024-11-20"),
+        dep("gpt-5-mini", "DataZoneStandard", "2025-08-07"),
     )
     .await;
-    // DataZoneStandard outside every data zone (japaneast), even for a model the data lacks.
+    // The APAC data zone: japaneast is in it, so a data-zone type of a model whose data-zone
+    // regions the data does not record is accepted there; a recorded model is judged by its
+    // table (gpt-5-mini's Data Zone Standard rows have no APAC region).
     let (jpe, mut jbody) = account("jpe1");
     jbody["location"] = json!("japaneast");
     env.create(&jpe, "2026-05-01", jbody).await;
-    for version in ["2024-11-20", "1"] {
+    env.create(
+        &format!("{jpe}/deployments/apac"),
+        "2026-05-01",
+        dep("gpt-4o", "DataZoneStandard", "1"),
+    )
+    .await;
+    let (s, _, v) = env
+        .put(
+            &format!("{jpe}/deployments/dz5"),
+            "2026-05-01",
+            dep("gpt-5-mini", "DataZoneStandard", "2025-08-07"),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "InvalidResourceProperties"),
+        "{v}"
+    );
+    env.create(
+        &format!("{jpe}/deployments/gs"),
+        "2026-05-01",
+        dep("gpt-5.4-mini", "GlobalStandard", "2026-03-17"),
+    )
+    .await;
+    // DataZoneStandard outside every data zone (brazilsouth), even for a model the data lacks.
+    let (brs, mut bbody) = account("brs1");
+    bbody["location"] = json!("brazilsouth");
+    env.create(&brs, "2026-05-01", bbody).await;
+    for (name, version) in [("gpt-5-mini", "2025-08-07"), ("gpt-4o", "1")] {
         let (s, _, v) = env
             .put(
-                &format!("{jpe}/deployments/dz{}", version.len()),
+                &format!("{brs}/deployments/dz{}", version.len()),
                 "2026-05-01",
-                dep("DataZoneStandard", version),
+                dep(name, "DataZoneStandard", version),
             )
             .await;
         assert_eq!(
@@ -770,14 +801,8 @@ async fn capability_refusals() {
         assert!(v["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("'japaneast'"));
+            .contains("'brazilsouth'"));
     }
-    env.create(
-        &format!("{jpe}/deployments/gs"),
-        "2026-05-01",
-        dep("GlobalStandard", "2024-11-20"),
-    )
-    .await;
 
     // An account kind where it is not offered (Azure OpenAI has no francesouth).
     let (frs, mut fbody) = account("frs1");
