@@ -772,7 +772,9 @@ fn catalogue_row<'a>(items: &'a [Value], name: &str, version: &str) -> Option<&'
     items.iter().map(|it| &it["model"]).find(|md| {
         md["name"].as_str() == Some(name)
             && md["version"].as_str() == Some(version)
-            && md["format"].as_str().is_none_or(|f| f.eq_ignore_ascii_case("OpenAI"))
+            && md["format"]
+                .as_str()
+                .is_none_or(|f| f.eq_ignore_ascii_case("OpenAI"))
     })
 }
 
@@ -816,14 +818,19 @@ fn lifecycle(f: &Facts, m: &Model, live: &BTreeMap<String, Value>, out: &mut Out
         let (stage, from) = match catalogue_row(items, &d.model_name, &d.model_version) {
             Some(row) => (
                 Stage::from_status(
-                    row["lifecycleStatus"].as_str().unwrap_or("GenerallyAvailable"),
+                    row["lifecycleStatus"]
+                        .as_str()
+                        .unwrap_or("GenerallyAvailable"),
                     row["deprecation"]["inference"].as_str(),
                     &today,
                 ),
                 "the model catalogue of the region",
             ),
             None => match caps.stage(&d.model_name, &d.model_version, &today) {
-                Some(s) => (s, "the retirement schedule (the region's catalogue does not list it)"),
+                Some(s) => (
+                    s,
+                    "the retirement schedule (the region's catalogue does not list it)",
+                ),
                 None => continue,
             },
         };
@@ -842,7 +849,9 @@ fn lifecycle(f: &Facts, m: &Model, live: &BTreeMap<String, Value>, out: &mut Out
             .filter(|md| {
                 matches!(
                     Stage::from_status(
-                        md["lifecycleStatus"].as_str().unwrap_or("GenerallyAvailable"),
+                        md["lifecycleStatus"]
+                            .as_str()
+                            .unwrap_or("GenerallyAvailable"),
                         md["deprecation"]["inference"].as_str(),
                         &today,
                     ),
@@ -857,7 +866,10 @@ fn lifecycle(f: &Facts, m: &Model, live: &BTreeMap<String, Value>, out: &mut Out
             .iter()
             .partition(|(_, a)| !live_has(live, &a.deployment_id));
         let names = |v: &[&(usize, &crate::model::AccountM)]| {
-            v.iter().map(|(_, a)| a.name.as_str()).collect::<Vec<_>>().join(", ")
+            v.iter()
+                .map(|(_, a)| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let instead = match newest {
             Some(v) if v != d.model_version => format!(

@@ -15,6 +15,11 @@ struct Run {
 
 /// Lint `base` after the edits; the blueprint text is kept to find the line of a field.
 fn lint(base: &str, edits: &[(&str, &str)], extra: &[&str]) -> Run {
+    lint_on(common::TODAY, base, edits, extra)
+}
+
+/// [`lint`] with `AOAI_ARCH_TODAY` set to `today`.
+fn lint_on(today: &str, base: &str, edits: &[(&str, &str)], extra: &[&str]) -> Run {
     let mut text = common::read(&common::example(base));
     for (from, to) in edits {
         assert!(text.contains(from), "`{from}` not in {base}");
@@ -24,6 +29,7 @@ fn lint(base: &str, edits: &[(&str, &str)], extra: &[&str]) -> Run {
     let bp = dir.path().join(format!("{base}.yaml"));
     std::fs::write(&bp, &text).unwrap();
     let out = common::bin()
+        .env("AOAI_ARCH_TODAY", today)
         .arg("lint")
         .arg(&bp)
         .args(extra)
@@ -145,13 +151,7 @@ fn private_dns_zone_must_be_linked_to_the_gateway_network() {
 #[test]
 fn data_zone_standard_outside_a_data_zone() {
     // The afd example with an account moved to brazilsouth, which is in no data zone.
-    let r = json(
-        "afd",
-        &[(
-            "region: francecentral,",
-            "region: brazilsouth,",
-        )],
-    );
+    let r = json("afd", &[("region: francecentral,", "region: brazilsouth,")]);
     assert_eq!(r.code, Some(1));
     let f = finding(&r, "AOAI021", "openai.accounts[2].region");
     assert_eq!(f["severity"], "error");
@@ -225,7 +225,10 @@ fn model_version_type_not_offered_in_the_region() {
     let r = json(
         "afd",
         &[
-            ("model: { name: gpt-5-mini, version: \"2025-08-07\" }", "model: { name: gpt-4o, version: \"2024-11-20\" }"),
+            (
+                "model: { name: gpt-5-mini, version: \"2025-08-07\" }",
+                "model: { name: gpt-4o, version: \"2024-11-20\" }",
+            ),
             (
                 "name: DataZoneStandard, capacity: 100",
                 "name: Standard, capacity: 100",
@@ -250,7 +253,10 @@ fn model_version_type_not_offered_in_the_region() {
     let r = json(
         "afd",
         &[
-            ("model: { name: gpt-5-mini, version: \"2025-08-07\" }", "model: { name: gpt-4o, version: \"2024-11-20\" }"),
+            (
+                "model: { name: gpt-5-mini, version: \"2025-08-07\" }",
+                "model: { name: gpt-4o, version: \"2024-11-20\" }",
+            ),
             (
                 "name: DataZoneStandard, capacity: 100",
                 "name: ProvisionedManaged, capacity: 100",
@@ -440,8 +446,9 @@ fn explain_traces_every_hop() {
     );
     assert_eq!(r.code, Some(1));
     assert!(
-        r.stdout
-            .contains("  NO gpt-5.4-mini 2026-03-17 is not offered as DataZoneStandard in japaneast"),
+        r.stdout.contains(
+            "  NO gpt-5.4-mini 2026-03-17 is not offered as DataZoneStandard in japaneast"
+        ),
         "{}",
         r.stdout
     );
@@ -467,4 +474,127 @@ fn capability_doc_lists_every_capability_rule_as_the_binary_has_it() {
             "docs/capabilities.md has no row `{row} ...`"
         );
     }
+}
+
+/// The model line of the apim example, replaced by `name` `version`.
+fn model(name: &str, version: &str) -> (&'static str, String) {
+    (
+        "model: { name: gpt-5.4-mini, version: \"2026-03-17\" }",
+        format!("model: {{ name: {name}, version: \"{version}\" }}"),
+    )
+}
+
+fn lifecycle_lint(today: &str, name: &str, version: &str) -> Run {
+    let (from, to) = model(name, version);
+    lint_on(today, "apim", &[(from, &to)], &["--format", "json"])
+}
+
+fn lifecycle_findings(r: &Run) -> Vec<&Value> {
+    r.findings
+        .iter()
+        .filter(|f| ["AOAI060", "AOAI061", "AOAI062"].contains(&f["rule"].as_str().unwrap()))
+        .collect()
+}
+
+/// Each lifecycle case of the retirement schedule, on a fixed today: generally available says
+/// nothing, preview is a note, deprecated a warning with the retirement date and the days left,
+/// retired an error (also for a GA version whose retirement date has passed), a version the
+/// schedule does not record is not judged; each at the version's line.
+#[test]
+fn model_lifecycle_on_a_fixed_today() {
+    // Generally available (the example).
+    let r = lifecycle_lint("2026-12-06", "gpt-5.4-mini", "2026-03-17");
+    assert_eq!(r.code, Some(0));
+    assert!(lifecycle_findings(&r).is_empty(), "{:#?}", r.findings);
+
+    // Preview: gpt-chat-latest 2026-05-05 retires 2026-11-05.
+    let r = lifecycle_lint("2026-09-01", "gpt-chat-latest", "2026-05-05");
+    assert_eq!(r.code, Some(0), "{:#?}", r.findings);
+    let f = finding(&r, "AOAI062", "openai.deployment.model.version");
+    assert_eq!(f["severity"], "note");
+    assert_eq!(
+        f["message"],
+        "gpt-chat-latest 2026-05-05 is a preview version, retiring on 2026-11-05"
+    );
+    assert_eq!(f["location"]["line"], line_of(&r, "name: gpt-chat-latest"));
+
+    // Deprecated: gpt-4.1 2025-04-14 retires 2026-10-14, 43 days after 2026-09-01.
+    let r = lifecycle_lint("2026-09-01", "gpt-4.1", "2025-04-14");
+    let f = finding(&r, "AOAI061", "openai.deployment.model.version");
+    assert_eq!(f["severity"], "warning");
+    let m = f["message"].as_str().unwrap();
+    assert!(
+        m.starts_with(
+            "gpt-4.1 2025-04-14 is deprecated and retires on 2026-10-14, 43 days from today"
+        ),
+        "{m}"
+    );
+    assert_eq!(r.code, Some(0), "a warning: {:#?}", r.findings);
+    assert_eq!(lifecycle_findings(&r).len(), 1);
+
+    // The same version after its retirement date: an error.
+    let r = lifecycle_lint("2026-12-06", "gpt-4.1", "2025-04-14");
+    assert_eq!(r.code, Some(1));
+    let f = finding(&r, "AOAI060", "openai.deployment.model.version");
+    assert_eq!(f["severity"], "error");
+    assert!(f["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("gpt-4.1 2025-04-14 is retired since 2026-10-14 (today is 2026-12-06)"));
+    // On its retirement day it is retired already.
+    let r = lifecycle_lint("2026-10-14", "gpt-4.1", "2025-04-14");
+    finding(&r, "AOAI060", "openai.deployment.model.version");
+
+    // Retired: the version the apim example used to deploy; the finding names the newest
+    // generally available version the data knows, or the schedule's replacement.
+    let r = lifecycle_lint("2026-12-06", "gpt-4o-mini", "2024-07-18");
+    assert_eq!(r.code, Some(1));
+    let m = finding(&r, "AOAI060", "openai.deployment.model.version")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(m.contains("retired since 2026-10-01"), "{m}");
+    assert!(
+        m.contains("the schedule names gpt-4.1-mini as its replacement, which is not generally available either"),
+        "{m}"
+    );
+    // gpt-4o 2024-11-20: replaced by gpt-5.1, generally available.
+    let r = lifecycle_lint("2026-12-06", "gpt-4o", "2024-11-20");
+    let m = finding(&r, "AOAI060", "openai.deployment.model.version")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        m.ends_with("the schedule names gpt-5.1 as its replacement (generally available: gpt-5.1 2025-11-13)"),
+        "{m}"
+    );
+    // A GA version whose retirement date has passed is retired too (o3 2025-04-16: 2026-10-16).
+    let r = lifecycle_lint("2026-12-06", "o3", "2025-04-16");
+    finding(&r, "AOAI060", "openai.deployment.model.version");
+    // The day before, it is generally available: nothing to say.
+    let r = lifecycle_lint("2026-10-15", "o3", "2025-04-16");
+    assert!(lifecycle_findings(&r).is_empty(), "{:#?}", r.findings);
+
+    // Unknown to the schedule: not judged (AOAI022 says the data does not record it).
+    let r = lifecycle_lint("2026-12-06", "gpt-5.4-mini", "2099-01-01");
+    assert_eq!(r.code, Some(0));
+    assert!(lifecycle_findings(&r).is_empty(), "{:#?}", r.findings);
+    finding(&r, "AOAI022", "openai.deployment.model");
+}
+
+/// A value of AOAI_ARCH_TODAY that is not a date is refused, naming the variable.
+#[test]
+fn today_must_be_a_date() {
+    let out = common::bin()
+        .env("AOAI_ARCH_TODAY", "6 December 2026")
+        .arg("lint")
+        .arg(common::example("apim"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("AOAI_ARCH_TODAY=\"6 December 2026\" is not a date of the form YYYY-MM-DD"),
+        "{err}"
+    );
 }

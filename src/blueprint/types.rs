@@ -120,7 +120,9 @@ pub enum VersionUpgradeOption {
 impl VersionUpgradeOption {
     pub fn as_str(self) -> &'static str {
         match self {
-            VersionUpgradeOption::OnceNewDefaultVersionAvailable => "OnceNewDefaultVersionAvailable",
+            VersionUpgradeOption::OnceNewDefaultVersionAvailable => {
+                "OnceNewDefaultVersionAvailable"
+            }
             VersionUpgradeOption::OnceCurrentVersionExpired => "OnceCurrentVersionExpired",
             VersionUpgradeOption::NoAutoUpgrade => "NoAutoUpgrade",
         }

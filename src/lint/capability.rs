@@ -419,13 +419,22 @@ fn lifecycle(caps: &Capabilities, b: &Blueprint, today: &str, problems: &mut Vec
     };
     let field = "openai.deployment.model.version".to_string();
     let replacement = || {
-        let newest = caps.newest_ga(name, sku, None, today).map(|v| format!("{name} {v}"));
+        let newest = caps
+            .newest_ga(name, sku, None, today)
+            .map(|v| format!("{name} {v}"));
         let named = caps
             .lifecycle(name, version)
             .and_then(|l| l.replacement.clone());
         match (newest, named) {
             (Some(n), _) => format!("; the newest generally available version is {n}"),
-            (None, Some(r)) => format!("; the schedule names {r} as its replacement"),
+            (None, Some(r)) => match caps.newest_ga(&r, sku, None, today) {
+                Some(v) => format!(
+                    "; the schedule names {r} as its replacement (generally available: {r} {v})"
+                ),
+                None => format!(
+                    "; the schedule names {r} as its replacement, which is not generally available either"
+                ),
+            },
             (None, None) => String::new(),
         }
     };

@@ -96,19 +96,30 @@ struct OpenAiFile {
 /// Where a model version stands on a given day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stage {
-    GenerallyAvailable { retires: Option<String> },
-    Preview { retires: Option<String> },
+    GenerallyAvailable {
+        retires: Option<String>,
+    },
+    Preview {
+        retires: Option<String>,
+    },
     /// No new deployments (Azure answers `ServiceModelDeprecating`); existing ones run until the
     /// retirement date.
-    Deprecated { retires: Option<String> },
+    Deprecated {
+        retires: Option<String>,
+    },
     /// Every call fails.
-    Retired { on: Option<String> },
+    Retired {
+        on: Option<String>,
+    },
 }
 
 impl Stage {
     /// A new deployment of the version is accepted (generally available or preview).
     pub fn deployable(&self) -> bool {
-        matches!(self, Stage::GenerallyAvailable { .. } | Stage::Preview { .. })
+        matches!(
+            self,
+            Stage::GenerallyAvailable { .. } | Stage::Preview { .. }
+        )
     }
 
     /// The retirement date, when one is known.
@@ -161,7 +172,9 @@ pub fn today() -> Result<String, String> {
             if days_from_civil(v).is_some() {
                 Ok(v.to_string())
             } else {
-                Err(format!("{TODAY_VAR}={v:?} is not a date of the form YYYY-MM-DD"))
+                Err(format!(
+                    "{TODAY_VAR}={v:?} is not a date of the form YYYY-MM-DD"
+                ))
             }
         }
         _ => Ok(system_today()),
@@ -194,7 +207,20 @@ pub fn days_from_civil(date: &str) -> Option<i64> {
     let m: i64 = date[5..7].parse().ok()?;
     let d: i64 = date[8..10].parse().ok()?;
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let dim = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let dim = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&m) || d < 1 || d > dim[(m - 1) as usize] {
         return None;
     }
@@ -365,9 +391,7 @@ impl Capabilities {
             })
             .filter(|l| match &region {
                 None => true,
-                Some(r) => {
-                    self.deployment(&l.name, &l.version, sku, r) == Offer::Offered
-                }
+                Some(r) => self.deployment(&l.name, &l.version, sku, r) == Offer::Offered,
             })
             .map(|l| l.version.as_str())
             .max()
@@ -454,7 +478,13 @@ mod tests {
 
     #[test]
     fn civil_dates_round_trip() {
-        for d in ["1970-01-01", "2000-02-29", "2026-12-06", "2027-03-01", "2100-12-31"] {
+        for d in [
+            "1970-01-01",
+            "2000-02-29",
+            "2026-12-06",
+            "2027-03-01",
+            "2100-12-31",
+        ] {
             assert_eq!(civil_from_days(days_from_civil(d).unwrap()), d);
         }
         assert_eq!(days_from_civil("1970-01-02"), Some(1));
@@ -469,11 +499,15 @@ mod tests {
         let t = "2026-12-06";
         assert_eq!(
             Stage::from_status("Deprecated", Some("2026-10-01"), t),
-            Stage::Retired { on: Some("2026-10-01".into()) }
+            Stage::Retired {
+                on: Some("2026-10-01".into())
+            }
         );
         assert_eq!(
             Stage::from_status("Deprecating", Some("2027-01-01T00:00:00Z"), t),
-            Stage::Deprecated { retires: Some("2027-01-01".into()) }
+            Stage::Deprecated {
+                retires: Some("2027-01-01".into())
+            }
         );
         assert!(Stage::from_status("GenerallyAvailable", None, t).deployable());
         assert!(Stage::from_status("Preview", Some("2027-01-01"), t).deployable());
@@ -512,7 +546,12 @@ mod tests {
                 l.status
             );
             if let Some(r) = &l.retirement {
-                assert!(days_from_civil(r).is_some(), "{} {}: {r}", l.name, l.version);
+                assert!(
+                    days_from_civil(r).is_some(),
+                    "{} {}: {r}",
+                    l.name,
+                    l.version
+                );
             }
         }
         for (_, rs) in c.data_zones() {

@@ -535,7 +535,11 @@ fn offers(e: &Engine, loc: &str) -> Vec<Offer> {
         .iter()
         .filter_map(|(n, v)| {
             // A model the capability data records is offered as the types it lists here.
-            let skus: Vec<String> = match caps.models().iter().find(|m| m.name == *n && m.version == *v) {
+            let skus: Vec<String> = match caps
+                .models()
+                .iter()
+                .find(|m| m.name == *n && m.version == *v)
+            {
                 Some(m) => m
                     .deployment_types
                     .iter()

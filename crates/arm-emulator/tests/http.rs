@@ -1096,3 +1096,119 @@ async fn deleted_accounts_and_services_stay_soft_deleted_until_purged() {
         .await;
     assert_eq!(s, StatusCode::OK);
 }
+
+/// `locations/{l}/models` carries each version's lifecycle (`lifecycleStatus`,
+/// `deprecation.inference`) from the retirement schedule in `data/capabilities/openai.json`, or
+/// from the state file; a new deployment of a deprecated or retired version is refused with
+/// 400 ServiceModelDeprecating, while an existing deployment of it can still be updated.
+#[tokio::test]
+async fn deprecated_versions_accept_no_new_deployment() {
+    let file = std::env::temp_dir().join(format!(
+        "arm-emulator-lifecycle-{}.json",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&file);
+    let config = || Config {
+        time_scale: 1_000_000.0,
+        state_file: Some(file.clone()),
+        ..Config::default()
+    };
+    let sub = "/subscriptions/00000000-0000-0000-0000-000000000001";
+    let models =
+        |l: &str| format!("{sub}/providers/Microsoft.CognitiveServices/locations/{l}/models");
+    let dep = |name: &str, v: &str, cap: u32| json!({ "sku": { "name": "GlobalStandard", "capacity": cap }, "properties": { "model": { "format": "OpenAI", "name": name, "version": v } } });
+
+    let env = Env::new(config()).await.with_rg().await;
+    // The schedule's lifecycle in the catalogue: gpt-4o 2024-11-20 retires 2026-10-01.
+    let (s, v) = env.get(&models("westeurope"), "2025-06-01").await;
+    assert_eq!(s, StatusCode::OK);
+    let row = |v: &Value, name: &str, version: &str| {
+        v["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["model"]["name"] == name && r["model"]["version"] == version)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} {version} not in {v:#}"))
+    };
+    let old = row(&v, "gpt-4o", "2024-11-20");
+    assert_eq!(old["model"]["lifecycleStatus"], "Deprecated");
+    assert_eq!(
+        old["model"]["deprecation"]["inference"],
+        "2026-10-01T00:00:00Z"
+    );
+    assert_eq!(
+        row(&v, "gpt-5.4-mini", "2026-03-17")["model"]["deprecation"]["inference"],
+        "2027-03-18T00:00:00Z"
+    );
+    let (acc, body) = account("weu1");
+    env.create(&acc, "2026-05-01", body).await;
+    let (s, _, v) = env
+        .put(
+            &format!("{acc}/deployments/old"),
+            "2026-05-01",
+            dep("gpt-4o", "2024-11-20", 1),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "ServiceModelDeprecating"),
+        "{v}"
+    );
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("The model 'Format:OpenAI,Name:gpt-4o,Version:2024-11-20' is in deprecat"));
+    env.create(
+        &format!("{acc}/deployments/chat"),
+        "2026-05-01",
+        dep("gpt-5.4-mini", "2026-03-17", 1),
+    )
+    .await;
+    env.emu.shutdown().await;
+
+    // The catalogue now deprecates gpt-5.4-mini 2026-03-17 in westeurope.
+    let mut state: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    state["preflight"]["models"] = json!({ "westeurope": [
+        { "name": "gpt-5.4-mini", "version": "2026-03-17", "skus": ["GlobalStandard"],
+          "lifecycleStatus": "Deprecating", "deprecationInference": "2027-01-15T00:00:00Z" }
+    ] });
+    std::fs::write(&file, state.to_string()).unwrap();
+    let env = Env::new(config()).await;
+    let (s, v) = env.get(&models("westeurope"), "2025-06-01").await;
+    assert_eq!(s, StatusCode::OK);
+    let r = row(&v, "gpt-5.4-mini", "2026-03-17");
+    assert_eq!(r["model"]["lifecycleStatus"], "Deprecating");
+    assert_eq!(
+        r["model"]["deprecation"]["inference"],
+        "2027-01-15T00:00:00Z"
+    );
+    // A new deployment of it: refused.
+    let (s, _, v) = env
+        .put(
+            &format!("{acc}/deployments/chat2"),
+            "2026-05-01",
+            dep("gpt-5.4-mini", "2026-03-17", 1),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "ServiceModelDeprecating"),
+        "{v}"
+    );
+    assert_eq!(
+        v["error"]["message"],
+        "The model 'Format:OpenAI,Name:gpt-5.4-mini,Version:2026-03-17' is in deprecating state and cannot be used for new deployments."
+    );
+    // The existing one stays, and can still be changed.
+    let v = env
+        .create(
+            &format!("{acc}/deployments/chat"),
+            "2026-05-01",
+            dep("gpt-5.4-mini", "2026-03-17", 2),
+        )
+        .await;
+    assert_eq!(v["sku"]["capacity"], 2);
+    env.emu.shutdown().await;
+    let _ = std::fs::remove_file(&file);
+}
