@@ -18,11 +18,17 @@
 //!   (the subscription-wide form of 2025-06-01 `ListLocationBasedModelCapacities.json`): one row
 //!   per location and deployment type that offers the model version, `value[].location`,
 //!   `properties.skuName`, `properties.availableCapacity`. One request answers "is it offered in
-//!   each region of the blueprint" and "which region nearest offers it". The per-location
-//!   catalogue (`GET .../locations/{l}/models`, 2022-03-01 `ListModels.json`) answers the first
-//!   question too, but with one read per region: on the 30-region benchmark those 30 reads cost
-//!   1.2 s of ARM's read throttle (25 reads per second once its 250 are spent), which is the
-//!   difference between a preflight within 1.2x of the plan and one above it;
+//!   each region of the blueprint" and "which region nearest offers it";
+//! - model lifecycle: `GET /subscriptions/{s}/providers/Microsoft.CognitiveServices/locations/{l}/models`
+//!   once per region of the blueprint, following `nextLink` (2022-03-01 `ListModels.json`:
+//!   `value[].model.{format,name,version,skus[],deprecation.inference}`; `model.lifecycleStatus`
+//!   since 2024-10-01: `Preview`, `GenerallyAvailable`, `Stable`, `Legacy`, `Deprecating`,
+//!   `Deprecated`). `deprecation.inference` is the day calls stop; a new deployment of a version
+//!   that is not `GenerallyAvailable`/`Stable`/`Preview` is refused with 400
+//!   `ServiceModelDeprecating` ("The model 'Format:OpenAI,Name:..,Version:..' is in deprecating
+//!   state and cannot be used for new deployments.", as public issue threads quote ARM). Only the
+//!   region's catalogue knows this per subscription: it wins over the retirement schedule in
+//!   `data/capabilities/openai.json`, which is used for a version the catalogue does not list;
 //! - deleted accounts: `GET /subscriptions/{s}/providers/Microsoft.CognitiveServices/deletedAccounts`,
 //!   items with ids `/subscriptions/{s}/providers/Microsoft.CognitiveServices/locations/{l}/resourceGroups/{rg}/deletedAccounts/{name}`
 //!   (2022-03-01 `GetDeletedAccount.json`); purge is `DELETE` on that id (2025-06-01

@@ -460,7 +460,8 @@ fn capability_doc_lists_every_capability_rule_as_the_binary_has_it() {
     let doc = common::read(&common::root().join("docs/capabilities.md"));
     let ids = [
         "AOAI011", "AOAI016", "AOAI017", "AOAI018", "AOAI019", "AOAI020", "AOAI021", "AOAI022",
-        "AOAI023", "AOAI024", "AOAI025", "AOAI026", "AOAI027", "AOAI028",
+        "AOAI023", "AOAI024", "AOAI025", "AOAI026", "AOAI027", "AOAI028", "AOAI060", "AOAI061",
+        "AOAI062",
     ];
     for id in ids {
         let r = aoai_arch::lint::RULES
