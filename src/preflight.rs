@@ -868,9 +868,15 @@ fn lifecycle(f: &Facts, m: &Model, live: &BTreeMap<String, Value>, out: &mut Out
             .max();
         let what = format!("{} {}", d.model_name, d.model_version);
         let date = stage.retirement().map(str::to_string);
-        let (new, existing): (Vec<_>, Vec<_>) = accounts
-            .iter()
-            .partition(|(_, a)| !live_has(live, &a.deployment_id));
+        // A deployment that exists with another version is a new deployment of this one.
+        let (new, existing): (Vec<_>, Vec<_>) = accounts.iter().partition(|(_, a)| {
+            live.get(&a.deployment_id.to_lowercase())
+                .is_none_or(|doc| {
+                    doc["properties"]["model"]["name"].as_str() != Some(d.model_name.as_str())
+                        || doc["properties"]["model"]["version"].as_str()
+                            != Some(d.model_version.as_str())
+                })
+        });
         let names = |v: &[&(usize, &crate::model::AccountM)]| {
             v.iter()
                 .map(|(_, a)| a.name.as_str())
