@@ -10,13 +10,11 @@
 //! offered in every region and each usage has a limit of [`DEFAULT_LIMIT`]. Request and response
 //! shapes follow azure-rest-api-specs (see aoai-arch's `src/preflight.rs` for the citations).
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::capabilities::Stage;
-use crate::engine::{Engine, Reply};
+use crate::engine::subscription::Offer;
+use crate::engine::{Engine, Provider, Reply, Stored};
 
 /// Units (thousands of tokens per minute) of each usage when the state file sets no limit.
 pub const DEFAULT_LIMIT: u64 = 5000;
@@ -47,6 +45,7 @@ pub const CATALOG: &[(&str, &str)] = &[
 
 /// Rows per page of `locations/{l}/models` when the state file sets none (`modelsPageSize`).
 pub const MODELS_PAGE: usize = 50;
+
 /// The regions `modelCapacities` reports on (public cloud ARM names).
 const REGIONS: &[&str] = &[
     "australiacentral",
@@ -116,76 +115,6 @@ const CATALOG_SKUS: &[&str] = &[
     "GlobalProvisionedManaged",
     "DataZoneProvisionedManaged",
 ];
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Quota {
-    pub limit: u64,
-    /// Used outside the emulator (other subscriptions' resources are not modelled).
-    #[serde(default)]
-    pub used: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Offer {
-    pub name: String,
-    pub version: String,
-    pub skus: Vec<String>,
-    /// `model.lifecycleStatus` as ARM answers it (`GenerallyAvailable`, `Preview`,
-    /// `Deprecating`, `Deprecated`, ...); unset: from the retirement schedule in
-    /// `data/capabilities/openai.json` on the emulator's today.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lifecycle_status: Option<String>,
-    /// `model.deprecation.inference`: when calls stop (`YYYY-MM-DD` or a timestamp); unset: the
-    /// schedule's retirement date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deprecation_inference: Option<String>,
-}
-
-/// The `preflight` section of the state file.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Data {
-    /// `"<region>"` or `"<subscription>/<region>"` -> usage name (`OpenAI.<sku>.<model>`) -> quota.
-    #[serde(default)]
-    pub quota: BTreeMap<String, BTreeMap<String, Quota>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_limit: Option<u64>,
-    /// Region -> the models offered there; a region not listed offers [`CATALOG`] (each
-    /// recorded model only as the deployment types the capability data offers there).
-    #[serde(default)]
-    pub models: BTreeMap<String, Vec<Offer>>,
-    /// Rows per page of `locations/{l}/models` (default [`MODELS_PAGE`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub models_page_size: Option<usize>,
-    /// Provider namespaces not registered in any subscription.
-    #[serde(default)]
-    pub unregistered: Vec<String>,
-    /// Names held elsewhere in Azure: custom subdomains, API Management services, Front Door
-    /// endpoints (compared without case).
-    #[serde(default)]
-    pub taken: Vec<String>,
-    /// Soft-deleted accounts: the account document as it was, by lower-case account id.
-    #[serde(default)]
-    pub deleted_accounts: BTreeMap<String, Value>,
-}
-
-impl Data {
-    pub fn from_state(v: &Value) -> Data {
-        let mut d: Data = serde_json::from_value(v.clone()).unwrap_or_default();
-        // Seeded entries may be keyed by anything: key them by their lower-case id.
-        d.deleted_accounts = d
-            .deleted_accounts
-            .into_values()
-            .filter_map(|doc| {
-                let id = doc["id"].as_str()?.to_lowercase();
-                Some((id, doc))
-            })
-            .collect();
-        d
-    }
-}
 
 const ACCOUNTS: &str = "microsoft.cognitiveservices/accounts";
 const DEPLOYMENTS: &str = "microsoft.cognitiveservices/accounts/deployments";
@@ -792,4 +721,37 @@ pub fn soft_delete(e: &mut Engine, key: &str, spec: &str, doc: &Value) {
         p.insert("scheduledPurgeDate".into(), json!(purge));
     }
     e.preflight.deleted_accounts.insert(key.to_string(), d);
+}
+
+/// The preflight reads and the refusals they explain, as a provider of the engine.
+pub struct Preflight;
+
+impl Provider for Preflight {
+    fn intercept(
+        &self,
+        e: &mut Engine,
+        method: &str,
+        raw_path: &str,
+        query: &str,
+        api_version: Option<&str>,
+        body: &[u8],
+    ) -> Option<Reply> {
+        route(e, method, raw_path, query, api_version, body)
+    }
+    fn refuse_put(
+        &self,
+        e: &mut Engine,
+        key: &str,
+        spec: &str,
+        body: &Value,
+        exists: bool,
+    ) -> Option<Reply> {
+        refuse_put(e, key, spec, body, exists)
+    }
+    fn removed(&self, e: &mut Engine, key: &str, r: &Stored) {
+        soft_delete(e, key, &r.spec, &r.doc);
+    }
+    fn restored_deleting(&self, e: &mut Engine, key: &str, r: &Stored) {
+        soft_delete(e, key, &r.spec, &r.doc);
+    }
 }

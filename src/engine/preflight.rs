@@ -418,10 +418,18 @@ pub fn evaluate(
         findings: Vec::new(),
     };
     let mut steps = Vec::new();
-    let d = &m.deployment;
-    let usage = format!("OpenAI.{}.{}", d.sku_name, d.model_name);
-
     // Providers first: nothing else works without them.
+    providers(&mut out, f, m);
+    quota(&mut out, f, m, live);
+    models(&mut out, f, m, live);
+    lifecycle(&mut out, f, m, live);
+    let restored_or_purged = soft_deleted(&mut out, f, m, live, &mut steps);
+    names(&mut out, f, m, live, &restored_or_purged);
+    (out.findings, steps)
+}
+
+/// Resource providers not registered in the subscription.
+fn providers(out: &mut Out, f: &Facts, m: &Model) {
     for (ns, r) in &f.providers {
         match r {
             Ok(Some(doc)) => {
@@ -464,9 +472,13 @@ pub fn evaluate(
             ),
         }
     }
+}
 
-    // Quota: what the blueprint adds in each region (new deployments, and increases of its
-    // existing ones) against what is free there.
+/// Quota: what the blueprint adds in each region (new deployments, and increases of its
+/// existing ones) against what is free there.
+fn quota(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>) {
+    let d = &m.deployment;
+    let usage = format!("OpenAI.{}.{}", d.sku_name, d.model_name);
     for region in regions_of(m) {
         let Some(answer) = f.usages.get(&region) else {
             continue;
@@ -538,8 +550,11 @@ pub fn evaluate(
             );
         }
     }
+}
 
-    // Models offered per region, with the nearest region that offers the model otherwise.
+/// Models offered per region, with the nearest region that offers the model otherwise.
+fn models(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>) {
+    let d = &m.deployment;
     for region in regions_of(m) {
         let Some(answer) = &f.capacities else {
             continue;
@@ -596,10 +611,18 @@ pub fn evaluate(
             },
         );
     }
+}
 
-    lifecycle(f, m, live, &mut out);
-
-    // Soft-deleted account names.
+/// Soft-deleted accounts holding a declared name: a step (purge or restore) when the user
+/// chose one, a finding otherwise. Returns the subdomains they hold.
+fn soft_deleted(
+    out: &mut Out,
+    f: &Facts,
+    m: &Model,
+    live: &BTreeMap<String, Value>,
+    steps: &mut Vec<Step>,
+) -> Vec<String> {
+    let opts = out.opts;
     let mut restored_or_purged: Vec<String> = Vec::new();
     if let Some(answer) = &f.deleted {
         match answer {
@@ -677,7 +700,18 @@ pub fn evaluate(
         }
     }
 
-    // Globally unique names, unless the resource exists (it is this blueprint's).
+    restored_or_purged
+}
+
+/// Globally unique names, unless the resource exists (it is this blueprint's) or a soft-deleted
+/// account of the blueprint holds it.
+fn names(
+    out: &mut Out,
+    f: &Facts,
+    m: &Model,
+    live: &BTreeMap<String, Value>,
+    restored_or_purged: &[String],
+) {
     for (i, a) in m.accounts.iter().enumerate() {
         let key = a.subdomain.to_lowercase();
         let Some(answer) = f.subdomains.get(&key) else {
@@ -770,7 +804,6 @@ pub fn evaluate(
             }
         }
     }
-    (out.findings, steps)
 }
 
 /// The catalogue row of a model version (`model.format` OpenAI, or no format).
@@ -792,7 +825,7 @@ fn catalogue_row<'a>(items: &'a [Value], name: &str, version: &str) -> Option<&'
 /// and the newest generally available version of the model in the region; an existing
 /// deployment of a deprecated version is a warning with the days left, of a retired one an
 /// error (its calls fail).
-fn lifecycle(f: &Facts, m: &Model, live: &BTreeMap<String, Value>, out: &mut Out) {
+fn lifecycle(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>) {
     use arm_emulator::capabilities::{self, Stage};
     let d = &m.deployment;
     let today = capabilities::today_or_system();
@@ -870,12 +903,11 @@ fn lifecycle(f: &Facts, m: &Model, live: &BTreeMap<String, Value>, out: &mut Out
         let date = stage.retirement().map(str::to_string);
         // A deployment that exists with another version is a new deployment of this one.
         let (new, existing): (Vec<_>, Vec<_>) = accounts.iter().partition(|(_, a)| {
-            live.get(&a.deployment_id.to_lowercase())
-                .is_none_or(|doc| {
-                    doc["properties"]["model"]["name"].as_str() != Some(d.model_name.as_str())
-                        || doc["properties"]["model"]["version"].as_str()
-                            != Some(d.model_version.as_str())
-                })
+            live.get(&a.deployment_id.to_lowercase()).is_none_or(|doc| {
+                doc["properties"]["model"]["name"].as_str() != Some(d.model_name.as_str())
+                    || doc["properties"]["model"]["version"].as_str()
+                        != Some(d.model_version.as_str())
+            })
         });
         let names = |v: &[&(usize, &crate::model::AccountM)]| {
             v.iter()
