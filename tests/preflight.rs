@@ -1000,6 +1000,32 @@ fn an_existing_deployment_of_a_deprecated_version_is_a_warning_with_the_days_lef
         .as_str()
         .unwrap()
         .contains("is retired in swedencentral since 2026-12-01 (per the model catalogue of the region): every call to the deployment on aoai-apim-swc-1, aoai-apim-swc-2 fails"));
+
+    // Moving the existing deployments to another version that is deprecated is a new
+    // deployment of that version: an error, not a warning.
+    let mut v: Value = serde_json::from_str(&common::read(&st)).unwrap();
+    v["preflight"]["models"]["swedencentral"] = json!([
+        { "name": "gpt-5.4-mini", "version": "2026-09-01", "skus": ["GlobalStandard"],
+          "lifecycleStatus": "Deprecating", "deprecationInference": "2027-01-15T00:00:00Z" }
+    ]);
+    std::fs::write(&st, v.to_string()).unwrap();
+    let other = edited_example("apim", dir.path(), "apim.yaml", |v| {
+        v["openai"]["deployment"]["model"]["version"] = "2026-09-01".into();
+    });
+    let out = common::bin()
+        .args(["plan", "--json"])
+        .arg(&other)
+        .args(emu)
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let l = findings(&plan, "lifecycle");
+    assert_eq!(l.len(), 1, "{plan:#}");
+    assert_eq!(l[0]["severity"], "error");
+    assert!(l[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Azure refuses new deployments of it (ServiceModelDeprecating), here on aoai-apim-swc-1, aoai-apim-swc-2"));
 }
 
 /// The catalogue comes in pages (`nextLink`); the version is on the last page and is found.

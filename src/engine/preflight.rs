@@ -208,6 +208,15 @@ pub fn namespaces(rendered: &Rendered) -> Vec<String> {
     out
 }
 
+/// The accounts in `region`, with their index in `openai.accounts`.
+fn accounts_in<'a>(m: &'a Model, region: &str) -> Vec<(usize, &'a crate::model::AccountM)> {
+    m.accounts
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.region.eq_ignore_ascii_case(region))
+        .collect()
+}
+
 fn regions_of(m: &Model) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for a in &m.accounts {
@@ -483,12 +492,7 @@ fn quota(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>) {
         let Some(answer) = f.usages.get(&region) else {
             continue;
         };
-        let accounts: Vec<(usize, &crate::model::AccountM)> = m
-            .accounts
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.region.eq_ignore_ascii_case(&region))
-            .collect();
+        let accounts = accounts_in(m, &region);
         let field = format!("openai.accounts[{}].region", accounts[0].0);
         let items = match answer {
             Ok(v) => v,
@@ -835,12 +839,7 @@ fn lifecycle(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>
         let Some(answer) = f.catalogue.get(&region) else {
             continue;
         };
-        let accounts: Vec<(usize, &crate::model::AccountM)> = m
-            .accounts
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.region.eq_ignore_ascii_case(&region))
-            .collect();
+        let accounts = accounts_in(m, &region);
         let items = match answer {
             Ok(v) => v,
             Err(e) => {

@@ -247,6 +247,18 @@ pub fn civil_from_days(z: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// A Unix time as UTC `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn utc(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        civil_from_days(days),
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// Days from `from` to `to` (both `YYYY-MM-DD`; a longer timestamp is cut to its date).
 pub fn days_between(from: &str, to: &str) -> Option<i64> {
     let f = days_from_civil(from.get(..10)?)?;
@@ -488,6 +500,7 @@ mod tests {
             assert_eq!(civil_from_days(days_from_civil(d).unwrap()), d);
         }
         assert_eq!(days_from_civil("1970-01-02"), Some(1));
+        assert_eq!(utc(86_400 + 3_661), "1970-01-02T01:01:01Z");
         assert_eq!(days_between("2026-12-06", "2027-02-06"), Some(62));
         assert_eq!(days_from_civil("2026-02-29"), None);
         assert_eq!(days_from_civil("2026-13-01"), None);
