@@ -4,6 +4,7 @@
 //! documentation link; a blueprint may allow a rule with a reason (`lint.allow`).
 
 mod capability;
+mod edge_rules;
 mod network;
 mod policy_rules;
 pub mod report;
@@ -49,7 +50,7 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     Rule { id: "AOAI001", name: "probe-path", severity: Severity::Warning,
         reason: "Front Door counts only a 200 as healthy and fails open when every origin fails its probe, so a wrong probe path hides itself; the base URL of Azure OpenAI answers 404",
-        help: "probe /status-0123456789abcdef, which answers 200 without a key (it proves the front end is reachable, not that a deployment has quota)",
+        help: "in afd, probe /status-0123456789abcdef, which answers 200 without a key (it proves the front end is reachable, not that a deployment has quota); in afd-apim the gateway's health operation is probed (AOAI070)",
         docs: "https://learn.microsoft.com/azure/frontdoor/health-probes" },
     Rule { id: "AOAI002", name: "private-link-to-openai", severity: Severity::Error,
         reason: "Front Door's Private Link documentation does not list Azure OpenAI as a supported origin",
@@ -96,8 +97,8 @@ pub const RULES: &[Rule] = &[
         help: "use one openai.deployment.name on every account",
         docs: "https://learn.microsoft.com/azure/ai-services/openai/how-to/create-resource" },
     Rule { id: "AOAI013", name: "streaming-with-buffered-response", severity: Severity::Warning,
-        reason: "streamed responses (server-sent events) are held back until complete when APIM buffers or logs response bodies",
-        help: "with apim.streaming: true, keep response body logging at 0 bytes and forward-request buffer-response=\"false\"",
+        reason: "streamed responses (server-sent events) are held back until complete when APIM buffers, reads, caches or logs response bodies",
+        help: "forward-request buffer-response=\"false\"; read a response body only when it is not a stream (Content-Type text/event-stream); no cache-store or validate-content; with apim.streaming: true, keep response body logging at 0 bytes",
         docs: "https://learn.microsoft.com/azure/api-management/how-to-server-sent-events" },
     Rule { id: "AOAI014", name: "region-routing-misses-region", severity: Severity::Error,
         reason: "a gateway region missing from the region-routing policy sends its traffic to the fallback, across regions",
@@ -195,6 +196,38 @@ pub const RULES: &[Rule] = &[
         reason: "a preview version can change and is retired on short notice; it is not meant for production workloads",
         help: "use a generally available version for production, or accept the preview's retirement date",
         docs: "https://learn.microsoft.com/azure/foundry/openai/concepts/model-retirements" },
+    Rule { id: "AOAI070", name: "probe-misses-backends", severity: Severity::Warning,
+        reason: "Front Door drains an origin only when its probe fails; a probe of the gateway's status endpoint answers 200 while every account behind the gateway fails, so the region keeps its traffic",
+        help: "probe the gateway's health operation (frontDoor.originGroup.probe.path: /aoai-health/backends, the default in afd-apim), which answers 503 when no local account can serve",
+        docs: "https://learn.microsoft.com/azure/frontdoor/health-probes" },
+    Rule { id: "AOAI071", name: "no-resource-logs", severity: Severity::Warning,
+        reason: "without diagnostic settings, API Management's gateway logs, Front Door's access and WAF logs and the accounts' request logs are kept nowhere: an incident cannot be traced",
+        help: "name a Log Analytics workspace: diagnostics.logAnalytics (or apim.logging.logAnalytics)",
+        docs: "https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings" },
+    Rule { id: "AOAI072", name: "waf-detection-without-logs", severity: Severity::Error,
+        reason: "a WAF in Detection mode blocks nothing and only records what it would block in its log (FrontDoorWebApplicationFirewallLog); without a diagnostic setting for that category it does nothing at all",
+        help: "send the profile's FrontDoorWebApplicationFirewallLog to Log Analytics (diagnostics.logAnalytics), or use mode Prevention",
+        docs: "https://learn.microsoft.com/azure/web-application-firewall/afds/waf-front-door-monitor" },
+    Rule { id: "AOAI073", name: "keys-across-balanced-accounts", severity: Severity::Error,
+        reason: "Front Door balances requests across the accounts, and an account key is valid on one account only: a caller with a key gets 401 from every other account",
+        help: "keep key auth off (openai.localAuth: false, the default in afd) and list the Microsoft Entra callers in openai.callers, which get the data-plane role on every account",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/managed-identity" },
+    Rule { id: "AOAI074", name: "no-callers", severity: Severity::Warning,
+        reason: "with key auth off, a caller needs the Cognitive Services OpenAI User role on every account Front Door may pick; the blueprint grants it to nobody",
+        help: "list the callers' object ids in openai.callers (principalId, principalType), or grant the role outside this blueprint and allow this rule",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/role-based-access-control" },
+    Rule { id: "AOAI075", name: "waf-blocks-prompts", severity: Severity::Warning,
+        reason: "the default rule set inspects JSON bodies; prompts that contain code, SQL or shell commands match its injection rules, and in Prevention mode those requests are blocked",
+        help: "exclude the prompt fields of the body from the default rule set 2.x (frontDoor.waf.promptFields, default messages, input, prompt, instructions)",
+        docs: "https://learn.microsoft.com/azure/web-application-firewall/afds/waf-front-door-tuning" },
+    Rule { id: "AOAI076", name: "event-hub-undersized", severity: Severity::Warning,
+        reason: "an Event Hubs throughput unit ingests 1 MB/s or 1000 events/s and a partition about as much; above the namespace's auto-inflate ceiling or its partitions, log-to-eventhub is throttled and bodies are lost",
+        help: "raise apim.logging.eventHub.maxThroughputUnits and partitions to what expectedLoad needs (Standard: at most 40 units, 32 partitions)",
+        docs: "https://learn.microsoft.com/azure/event-hubs/event-hubs-scalability" },
+    Rule { id: "AOAI077", name: "client-ip-is-front-door", severity: Severity::Warning,
+        reason: "behind Front Door the gateway's TCP peer is Front Door: logClientIp records Front Door's addresses as the client's",
+        help: "set logClientIp: false and log Front Door's X-Azure-SocketIP header (the address that connected to Front Door), as the rendered diagnostics do",
+        docs: "https://learn.microsoft.com/azure/frontdoor/front-door-http-headers-protocol" },
     Rule { id: "APIM001", name: "policy-invalid", severity: Severity::Error,
         reason: "API Management would reject this policy (or it does not do what it says)",
         help: "fix the policy XML at the reported line and column",
@@ -219,6 +252,14 @@ pub const RULES: &[Rule] = &[
         reason: "azure-openai-emit-token-metric needs custom metrics with dimensions enabled on the Application Insights component, or its dimensions are dropped",
         help: "render the component with CustomMetricsOptedInType: WithDimensions (the default template does when apim.logging.tokenMetrics is true)",
         docs: "https://learn.microsoft.com/azure/api-management/azure-openai-emit-token-metric-policy#prerequisites" },
+    Rule { id: "AOAI035", name: "jwt-accepts-any-principal", severity: Severity::Warning,
+        reason: "the blueprint says every principal with a token for the gateway's audience may call (allowAnyPrincipalOfTenant): any user or application of the tenant that can get such a token passes",
+        help: "list the allowed client applications (apim.jwt.clientApplications) and/or the app roles callers must hold (apim.jwt.requiredRoles), or allow this rule with a reason",
+        docs: "https://learn.microsoft.com/azure/api-management/validate-azure-ad-token-policy" },
+    Rule { id: "AOAI036", name: "jwt-principal-unchecked", severity: Severity::Error,
+        reason: "token validation checks issuer and audience only, so every principal with a token for this audience passes, and nothing in the blueprint or policy says that is intended",
+        help: "set apim.jwt.clientApplications (client-application-ids, or a required azp claim) and/or apim.jwt.requiredRoles (a required roles claim); or say apim.jwt.allowAnyPrincipalOfTenant: true",
+        docs: "https://learn.microsoft.com/azure/api-management/validate-azure-ad-token-policy" },
     Rule { id: "AOAI040", name: "backend-url-empty-or-relative", severity: Severity::Error,
         reason: "set-backend-service replaces the backend's runtime URL with base-url; an empty or relative value leaves no absolute URL to forward to, so the request fails in the gateway",
         help: "set base-url to the absolute URL of the backend (https://<account>.openai.azure.com/openai), or use backend-id with a backend entity",
@@ -235,6 +276,26 @@ pub const RULES: &[Rule] = &[
         reason: "Azure Monitor keeps at most 10 dimension keys per custom metric, so emit-metric and the token-metric policies may configure at most 10 dimensions",
         help: "keep the 10 dimensions you query by (each one multiplies the metric's time series)",
         docs: "https://learn.microsoft.com/azure/api-management/azure-openai-emit-token-metric-policy#limits-for-custom-metrics" },
+    Rule { id: "AOAI044", name: "gateway-timeout-not-below-front-door", severity: Severity::Error,
+        reason: "Front Door gives up on the gateway after its origin response timeout; a gateway that waits as long or longer for a backend (forward-request timeout, 300 s by default) can neither retry nor answer before Front Door returns 504",
+        help: "keep apim.timeoutSeconds (forward-request timeout) below frontDoor.originTimeoutSeconds, e.g. 230 and 240",
+        docs: "https://learn.microsoft.com/azure/api-management/forward-request-policy" },
+    Rule { id: "AOAI045", name: "metric-unbounded-dimension", severity: Severity::Warning,
+        reason: "a metric dimension whose value comes from a header, claim, caller IP, body or user makes one time series per distinct value; Azure Monitor keeps at most 50,000 active time series per region and subscription and drops the rest",
+        help: "use bounded dimensions (API ID, Operation ID, Region, Product ID, Subscription ID); log per-caller values to logs, not metrics",
+        docs: "https://learn.microsoft.com/azure/api-management/azure-openai-emit-token-metric-policy#limits-for-custom-metrics" },
+    Rule { id: "AOAI046", name: "caller-header-from-client", severity: Severity::Error,
+        reason: "the caller header is read (or logged from the frontend request) before the gateway removes or overrides it, so a client can put any caller id into logs and metrics",
+        help: "delete the header first (set-header exists-action=\"delete\"), set it from the validated token (exists-action=\"override\"), and log it from the backend request or the token",
+        docs: "https://learn.microsoft.com/azure/api-management/set-header-policy" },
+    Rule { id: "AOAI047", name: "retry-on-pool-unavailable", severity: Severity::Warning,
+        reason: "when no backend of a pool is available, API Management answers 503 itself (StatusReason \"Backend pool ... is temporarily unavailable\") without calling one; retrying it only repeats that answer",
+        help: "exclude it: !(context.Response.StatusCode == 503 && context.Response.StatusReason.Contains(\"Backend pool\"))",
+        docs: "https://learn.microsoft.com/azure/api-management/backends#circuit-breaker" },
+    Rule { id: "AOAI048", name: "round-robin-ignores-tripped-backends", severity: Severity::Warning,
+        reason: "a cache-counter round robin that does not remember which backend answered 429 or 5xx sends the next requests to it again, before its Retry-After has passed",
+        help: "remember a failed backend with its Retry-After (cache-store-value) and skip it while selecting, as the rendered round-robin policy does; or use a backend pool, whose circuit breaker does this",
+        docs: "https://learn.microsoft.com/azure/api-management/backends#circuit-breaker" },
 ];
 
 pub fn rule(id: &str) -> &'static Rule {
@@ -359,6 +420,7 @@ pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
         out: Vec::new(),
     };
     blueprint_rules(&mut c, &loaded.blueprint);
+    edge_rules::blueprint_rules(&mut c, &loaded.blueprint);
     capability::check(&mut c, &loaded.blueprint);
     network::check(&mut c, &loaded.blueprint);
     c.out
@@ -367,14 +429,12 @@ pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
 fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
     policy_rules::blueprint_rules(c, b);
     if let Some(f) = &b.front_door {
-        if f.origin_group.probe.path != STATUS_PATH {
+        let probe = crate::model::edge::probe_path(b, &f.origin_group.probe);
+        if b.pattern == Pattern::Afd && probe != STATUS_PATH {
             c.at_field(
                 "AOAI001",
                 "frontDoor.originGroup.probe.path",
-                format!(
-                    "health probe path `{}` is not the status path",
-                    f.origin_group.probe.path
-                ),
+                format!("health probe path `{probe}` is not the status path"),
             );
         }
         if f.private_link && b.pattern == Pattern::Afd {
@@ -509,9 +569,14 @@ pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered
     };
     for (name, xml) in &rendered.policies {
         let file = format!("policies/{name}");
-        policy_rules(&mut c, Some(m), &file, xml);
+        // The health operation answers Front Door's probes, which carry no caller token and
+        // are not documented to carry X-Azure-FDID: the gateway-policy rules do not apply to
+        // it (it returns a status only, and its cache bounds what it costs the accounts).
+        let model = (!edge_rules::is_health_policy(name)).then_some(m);
+        policy_rules(&mut c, model, &file, xml);
     }
     policy_rules::rendered_rules(&mut c, m, rendered);
+    edge_rules::rendered_rules(&mut c, m, rendered);
     // Managed identity: a role assignment per account and local auth off.
     if let Some(apim) = m.apim.as_ref().filter(|a| a.managed_identity) {
         for (i, a) in m.accounts.iter().enumerate() {
@@ -578,7 +643,18 @@ pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered
 /// need the architecture run only with a model.
 fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str) {
     policy_rules::policy_rules(c, m, file, xml);
+    let before = c.out.len();
     xml_rules::policy_xml_rules(c, file, xml);
+    // Accepting every principal is the blueprint's explicit choice (AOAI035 says so).
+    let allow_any = m
+        .and_then(|m| m.apim.as_ref())
+        .and_then(|a| a.jwt.as_ref())
+        .is_some_and(|j| j.allow_any_principal);
+    if allow_any {
+        let tail = c.out.split_off(before);
+        c.out
+            .extend(tail.into_iter().filter(|f| f.rule != "AOAI036"));
+    }
     for d in apim_policy::validate(xml) {
         c.at_file(
             "APIM001",
@@ -641,24 +717,22 @@ fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str) {
                 }
             }
         }
-        // Findings about forward-request point at its line (1 when the policy has none).
-        let forward_line = xml
-            .lines()
-            .position(|l| l.contains("<forward-request"))
-            .map(|i| i + 1)
-            .unwrap_or(1);
-        if apim.streaming
-            && xml.contains("<forward-request")
-            && !xml.contains("buffer-response=\"false\"")
-        {
-            c.at_file(
-                "AOAI013",
-                file,
-                forward_line,
-                1,
-                "forward-request buffers the streamed response".into(),
-                None,
-            );
+        // Every forward-request relays streams as they come.
+        if apim.streaming {
+            for (i, line) in xml.lines().enumerate() {
+                if let Some(col) = line.find("<forward-request") {
+                    if !line.contains("buffer-response=\"false\"") {
+                        c.at_file(
+                            "AOAI013",
+                            file,
+                            i + 1,
+                            line[..col].chars().count() + 1,
+                            "forward-request buffers the streamed response".into(),
+                            None,
+                        );
+                    }
+                }
+            }
         }
     }
 }
