@@ -673,13 +673,16 @@ pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered
     c.out
 }
 
-/// Rules over one policy document (rendered, or passed with `lint --policy`); the rules that
-/// need the architecture run only with a model.
 /// A product policy: the product rules, the XML rules and validation (the gateway rules of the
 /// API policy, which forwards to Azure OpenAI, do not apply to it).
 fn product_policy(c: &mut Ctx, file: &str, xml: &str) {
     teams::product_policy_rules(c, file, xml);
     xml_rules::policy_xml_rules(c, file, xml);
+    validation(c, file, xml);
+}
+
+/// APIM001: what the policy schema and section rules say about the document.
+fn validation(c: &mut Ctx, file: &str, xml: &str) {
     for d in apim_policy::validate(xml) {
         c.at_file(
             "APIM001",
@@ -692,6 +695,8 @@ fn product_policy(c: &mut Ctx, file: &str, xml: &str) {
     }
 }
 
+/// Rules over one policy document (rendered, or passed with `lint --policy`); the rules that
+/// need the architecture run only with a model.
 fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str) {
     policy_rules::policy_rules(c, m, file, xml);
     let before = c.out.len();
@@ -706,16 +711,7 @@ fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str) {
         c.out
             .extend(tail.into_iter().filter(|f| f.rule != "AOAI036"));
     }
-    for d in apim_policy::validate(xml) {
-        c.at_file(
-            "APIM001",
-            file,
-            d.line,
-            d.column,
-            format!("{} [{}]", d.message, d.code),
-            d.help.clone(),
-        );
-    }
+    validation(c, file, xml);
     // Region comparisons against ARM names.
     let arm: Vec<&str> = regions::all().collect();
     for (line_no, raw_line) in xml.lines().enumerate() {
