@@ -14,6 +14,7 @@ pub mod cli;
 pub mod lint;
 pub mod lock;
 pub mod model;
+pub mod network;
 pub mod ops;
 pub mod plan;
 pub mod plan_text;

@@ -922,6 +922,9 @@ impl Engine {
         if let Some(r) = self.capability_checks(path, spec, body, existing) {
             return Some(r);
         }
+        if let Some(r) = self.network_checks(path, spec, body) {
+            return Some(r);
+        }
         let key = path.id.to_lowercase();
         let parent = path.parent.clone().unwrap_or_default();
         let now = self.now();
@@ -1174,6 +1177,91 @@ impl Engine {
         None
     }
 
+    /// A subnet (stored as a child of its network) and its network's region.
+    fn subnet(&self, id: &str) -> Option<(Value, String)> {
+        let key = id.to_lowercase();
+        let sub = self
+            .resources
+            .get(&key)
+            .filter(|r| r.spec == "microsoft.network/virtualnetworks/subnets" && !r.deleting)?;
+        let vnet = key.split("/subnets/").next()?;
+        let region = self
+            .resources
+            .get(vnet)
+            .map(|r| norm_loc(&r.doc["location"]))?;
+        Some((sub.doc.clone(), region))
+    }
+
+    /// What the network provider refuses: a private endpoint on a subnet that does not exist
+    /// or whose network is in another region (NRP's `InvalidResourceReference`, with its text),
+    /// and API Management joining a subnet that does not exist, of a network in another region
+    /// than the service (or than an additional location), or, for v2 outbound integration, a
+    /// subnet not delegated to Microsoft.Web/serverFarms
+    /// (`VirtualNetworkSubnetHasIncorrectDelegation`, the code Azure answers, as reported in
+    /// Azure/terraform-azurerm-avm-ptn-aiml-landing-zone#93).
+    fn network_checks(&self, path: &Path, spec: &TypeSpec, body: &Value) -> Option<Reply> {
+        let not_found = |subnet: &str| {
+            error(
+                400,
+                "InvalidResourceReference",
+                format!("Resource {subnet} referenced by resource {} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.", path.id),
+                "",
+            )
+        };
+        match spec.name {
+            "microsoft.network/privateendpoints" => {
+                let subnet = body["properties"]["subnet"]["id"].as_str().unwrap_or("");
+                match self.subnet(subnet) {
+                    None => return Some(not_found(subnet)),
+                    Some((_, region)) if region != norm_loc(&body["location"]) => {
+                        return Some(not_found(subnet))
+                    }
+                    _ => {}
+                }
+            }
+            "microsoft.apimanagement/service" => {
+                let p = &body["properties"];
+                let sku = body["sku"]["name"].as_str().unwrap_or("");
+                let integration = capabilities::get()
+                    .apim_tier(sku)
+                    .is_some_and(|t| t.outbound_vnet_integration);
+                let mut joins = Vec::new();
+                if p["virtualNetworkType"].as_str().unwrap_or("None") != "None" {
+                    if let Some(s) = p["virtualNetworkConfiguration"]["subnetResourceId"].as_str() {
+                        joins.push((s.to_string(), norm_loc(&body["location"])));
+                    }
+                }
+                for l in p["additionalLocations"].as_array().into_iter().flatten() {
+                    if let Some(s) = l["virtualNetworkConfiguration"]["subnetResourceId"].as_str() {
+                        joins.push((s.to_string(), norm_loc(&l["location"])));
+                    }
+                }
+                for (subnet, region) in joins {
+                    let Some((doc, net_region)) = self.subnet(&subnet) else {
+                        return Some(not_found(&subnet));
+                    };
+                    if net_region != region {
+                        return Some(error(400, "InvalidParameters", format!("The virtual network of subnet {subnet} is in {net_region}; API Management service {} joins only a virtual network in its own region ({region}).", path.id), "properties.virtualNetworkConfiguration.subnetResourceId"));
+                    }
+                    let delegated = doc["properties"]["delegations"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|d| {
+                            d["properties"]["serviceName"].as_str().is_some_and(|n| {
+                                n.eq_ignore_ascii_case("Microsoft.Web/serverFarms")
+                            })
+                        });
+                    if integration && !delegated {
+                        return Some(error(400, "VirtualNetworkSubnetHasIncorrectDelegation", format!("Subnet {subnet} must be delegated to Microsoft.Web/serverFarms for the virtual network integration of API Management service {}.", path.id), "properties.virtualNetworkConfiguration.subnetResourceId"));
+                    }
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
     /// The SKU name of the API Management service `id`, if it is one.
     fn apim_sku(&self, id: &str) -> Option<String> {
         let r = self.resources.get(&id.to_lowercase())?;
@@ -1304,6 +1392,19 @@ impl Engine {
                     doc.insert("identity".into(), json!({ "type": body["identity"]["type"], "principalId": principal, "tenantId": TENANT }));
                 }
             }
+            "microsoft.network/virtualnetworks" => {
+                if let Some(Value::Array(subnets)) = props.get_mut("subnets") {
+                    for sn in subnets.iter_mut() {
+                        let n = sn["name"].as_str().unwrap_or("").to_string();
+                        sn["id"] = json!(format!("{}/subnets/{n}", path.id));
+                        sn["type"] = json!("Microsoft.Network/virtualNetworks/subnets");
+                        sn["properties"]["provisioningState"] = json!("Succeeded");
+                    }
+                }
+            }
+            "microsoft.network/virtualnetworks/virtualnetworkpeerings" => {
+                props.insert("peeringState".into(), json!("Initiated"));
+            }
             "microsoft.insights/components" => {
                 let key = h("ikey").to_string();
                 let loc = arm_region(body["location"].as_str().unwrap_or(""));
@@ -1341,6 +1442,7 @@ impl Engine {
     }
 
     fn after_put(&mut self, path: &Path, spec: &TypeSpec, doc: &Value) {
+        self.network_after_put(path, spec, doc);
         // A private endpoint with an automatic connection (`privateLinkServiceConnections`, the
         // caller may approve) to an API Management service leaves an Approved connection on it.
         if spec.name == "microsoft.network/privateendpoints" {
@@ -1480,6 +1582,105 @@ impl Engine {
         let url = self.new_op(path, op, true);
         let r = Reply::empty(202).header("Location", url);
         self.retry_headers(r, dur, spec.name)
+    }
+
+    /// A network's inline subnets are its child subnets (the ones it no longer lists are gone);
+    /// a subnet written as a child appears in its network's list; a peering whose other side
+    /// exists is Connected on both sides.
+    fn network_after_put(&mut self, path: &Path, spec: &TypeSpec, doc: &Value) {
+        let key = path.id.to_lowercase();
+        let stored = |id: String, spec: &str, doc: Value, ready_at: f64| Stored {
+            id,
+            spec: spec.to_string(),
+            doc,
+            ready_at,
+            fail: None,
+            hidden: false,
+            deleting: false,
+            busy_state: "Updating".into(),
+        };
+        match spec.name {
+            "microsoft.network/virtualnetworks" => {
+                let ready_at = self.resources.get(&key).map_or(0.0, |r| r.ready_at);
+                let prefix = format!("{key}/subnets/");
+                let listed: Vec<Value> = doc["properties"]["subnets"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let keep: Vec<String> = listed
+                    .iter()
+                    .map(|sn| {
+                        format!(
+                            "{prefix}{}",
+                            sn["name"].as_str().unwrap_or("").to_lowercase()
+                        )
+                    })
+                    .collect();
+                self.resources.retain(|k, _| {
+                    !k.starts_with(&prefix) || k[prefix.len()..].contains('/') || keep.contains(k)
+                });
+                for sn in listed {
+                    let id = sn["id"].as_str().unwrap_or("").to_string();
+                    self.resources.insert(
+                        id.to_lowercase(),
+                        stored(
+                            id,
+                            "microsoft.network/virtualnetworks/subnets",
+                            sn,
+                            ready_at,
+                        ),
+                    );
+                }
+            }
+            "microsoft.network/virtualnetworks/subnets" => {
+                let parent = path.parent.clone().unwrap_or_default();
+                if let Some(v) = self.resources.get_mut(&parent) {
+                    let mut item = doc.clone();
+                    item["properties"]["provisioningState"] = json!("Succeeded");
+                    let subnets = v.doc["properties"]
+                        .as_object_mut()
+                        .map(|p| p.entry("subnets").or_insert(json!([])));
+                    if let Some(Value::Array(list)) = subnets {
+                        list.retain(|x| {
+                            !x["id"]
+                                .as_str()
+                                .is_some_and(|i| i.eq_ignore_ascii_case(&path.id))
+                        });
+                        list.push(item);
+                    }
+                }
+            }
+            "microsoft.network/virtualnetworks/virtualnetworkpeerings" => {
+                let me = key
+                    .split("/virtualnetworkpeerings/")
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                let remote = doc["properties"]["remoteVirtualNetwork"]["id"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_lowercase();
+                let back: Option<String> = self
+                    .resources
+                    .iter()
+                    .find(|(k, r)| {
+                        r.spec == spec.name
+                            && k.starts_with(&format!("{remote}/virtualnetworkpeerings/"))
+                            && r.doc["properties"]["remoteVirtualNetwork"]["id"]
+                                .as_str()
+                                .is_some_and(|i| i.eq_ignore_ascii_case(&me))
+                    })
+                    .map(|(k, _)| k.clone());
+                if let Some(back) = back {
+                    for k in [back, key] {
+                        if let Some(r) = self.resources.get_mut(&k) {
+                            r.doc["properties"]["peeringState"] = json!("Connected");
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     /// State file contents.
