@@ -1047,6 +1047,7 @@ fn check_networks(c: &mut Checker, b: &Blueprint) {
             }
         }
     }
+    check_subnet_uses(c, b);
     // Peerings between created networks, whose address spaces must not overlap.
     for (i, n) in b.networks.iter().enumerate() {
         for (j, peer) in n.peerings.iter().enumerate() {
@@ -1081,6 +1082,61 @@ fn check_networks(c: &mut Checker, b: &Blueprint) {
                         Some("give each network its own address space".into()),
                     );
                 }
+            }
+        }
+    }
+}
+
+/// Each subnet id that names a network the blueprint creates names one of its subnets, of the
+/// purpose its use needs; a v2 integration subnet serves one service.
+fn check_subnet_uses(c: &mut Checker, b: &Blueprint) {
+    let nets = crate::network::Networks::of(b);
+    let mut integration: BTreeMap<String, String> = BTreeMap::new();
+    for u in crate::network::uses(b) {
+        if !is_subnet_id(&u.subnet_id) || !nets.creates(&u.subnet_id) {
+            continue;
+        }
+        let vnet = crate::network::short(&crate::network::vnet_of(&u.subnet_id)).to_string();
+        let Some((_, spec)) = nets.created_subnet(&u.subnet_id) else {
+            let net = nets.find(&crate::network::vnet_of(&u.subnet_id));
+            let all: Vec<String> = net
+                .map(|n| n.subnets.iter().map(|s| s.name.clone()).collect())
+                .unwrap_or_default();
+            let name = crate::network::short(&u.subnet_id);
+            c.fail(
+                u.field,
+                format!("network `{vnet}` (created by this blueprint) has no subnet `{name}`"),
+                super::closest(name, &all)
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or(Some(format!(
+                        "add it to {}.subnets",
+                        net.map(|n| n.field.clone()).unwrap_or_default()
+                    ))),
+            );
+            continue;
+        };
+        if spec.purpose != u.usage.purpose() {
+            c.fail(
+                u.field.clone(),
+                format!(
+                    "subnet `{vnet}/{}` is for {}, but this field uses it for {}",
+                    spec.name,
+                    spec.purpose.as_str(),
+                    u.usage.purpose().as_str()
+                ),
+                Some(format!(
+                    "use a subnet with purpose: {} (each purpose gets its own delegation and network security group)",
+                    u.usage.purpose().as_str()
+                )),
+            );
+        }
+        if u.usage == crate::network::Use::Integration {
+            if let Some(first) = integration.insert(u.subnet_id.to_lowercase(), u.field.clone()) {
+                c.fail(
+                    u.field,
+                    format!("subnet `{vnet}/{}` is already the integration subnet of {first}", spec.name),
+                    Some("API Management v2 outbound integration needs a dedicated subnet per service".into()),
+                );
             }
         }
     }
