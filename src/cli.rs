@@ -204,6 +204,7 @@ enum PreflightCheck {
     SoftDeleted,
     Names,
     Providers,
+    Subnets,
     All,
 }
 
@@ -218,6 +219,7 @@ impl PreflightArgs {
                 PreflightCheck::SoftDeleted => vec![Check::SoftDeleted],
                 PreflightCheck::Names => vec![Check::Names],
                 PreflightCheck::Providers => vec![Check::Providers],
+                PreflightCheck::Subnets => vec![Check::Subnets],
                 PreflightCheck::All => Check::ALL.to_vec(),
             });
         }

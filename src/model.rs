@@ -56,6 +56,9 @@ pub struct Model {
     /// The virtual networks this blueprint creates, their security groups and peerings.
     pub networks: Vec<VnetM>,
     pub network_security_groups: Vec<NsgM>,
+    /// Subnets the blueprint uses but does not create: preflight reads each before any write.
+    #[serde(skip)]
+    pub referenced_subnets: Vec<crate::network::SubnetUse>,
     pub accounts: Vec<AccountM>,
     pub private_dns: Option<PrivateDnsM>,
     pub public_network_access: &'static str,
@@ -712,6 +715,10 @@ impl Model {
             },
             networks,
             network_security_groups,
+            referenced_subnets: crate::network::uses(b)
+                .into_iter()
+                .filter(|u| !nets.creates(&u.subnet_id))
+                .collect(),
             accounts,
             private_dns,
             public_network_access,

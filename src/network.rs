@@ -171,6 +171,9 @@ pub struct SubnetUse {
     /// The region the subnet's network must be in (API Management joins a network of its own
     /// region); `None` for private endpoints, which go where their network is.
     pub region: Option<String>,
+    /// Private endpoints: the region the render places it in (its network's region when the
+    /// blueprint lists the network, else the region of what it reaches).
+    pub placed: Option<String>,
 }
 
 /// The gateway's use of its subnet: injection on classic tiers, outbound integration on v2.
@@ -185,13 +188,26 @@ pub fn apim_use(sku: ApimSkuName) -> Use {
 /// (`apim.instances` included).
 pub fn uses(b: &Blueprint) -> Vec<SubnetUse> {
     let mut out = Vec::new();
+    let nets = Networks::of(b);
+    let placed = |subnet: &str, fallback: &str| {
+        Some(
+            nets.region_of_subnet(subnet)
+                .unwrap_or(fallback)
+                .to_string(),
+        )
+    };
     if let Some(n) = &b.networking {
         for (i, pe) in n.private_endpoints.iter().enumerate() {
+            let account = b.openai.accounts.iter().find(|a| a.name == pe.account);
             out.push(SubnetUse {
                 field: format!("networking.privateEndpoints[{i}].subnetId"),
                 subnet_id: pe.subnet_id.clone(),
                 usage: Use::PrivateEndpoint,
                 region: None,
+                placed: placed(
+                    &pe.subnet_id,
+                    account.map_or(b.location.as_str(), |a| a.region.as_str()),
+                ),
             });
         }
     }
@@ -219,6 +235,7 @@ pub fn uses(b: &Blueprint) -> Vec<SubnetUse> {
                 subnet_id: s.clone(),
                 usage: gw,
                 region: Some(region.clone()),
+                placed: None,
             });
         }
         if let Some(pe) = &net.private_endpoint {
@@ -227,6 +244,7 @@ pub fn uses(b: &Blueprint) -> Vec<SubnetUse> {
                 subnet_id: pe.subnet_id.clone(),
                 usage: Use::PrivateEndpoint,
                 region: None,
+                placed: placed(&pe.subnet_id, &region),
             });
         }
     }
@@ -238,6 +256,7 @@ pub fn uses(b: &Blueprint) -> Vec<SubnetUse> {
                     subnet_id: s.clone(),
                     usage: gw,
                     region: Some(r.region.clone()),
+                    placed: None,
                 });
             }
         }
