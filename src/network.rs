@@ -378,3 +378,105 @@ pub const APIM_EVENT_HUB_RULES: &[NsgRule] = &[(
     "Tcp",
     "Log to Azure Event Hubs policy",
 )];
+
+/// Short references to the networks the blueprint creates, made full resource ids: a subnet
+/// written `<network>/<subnet>` and a network written `<network>` (in `vnetLinks`) name an
+/// entry of `networks` by its `name`, so the blueprint does not repeat its own subscription
+/// and resource group (and a copy to another resource group keeps working). Anything else is
+/// left as written (validation reports what is not an id).
+pub fn resolve_short_refs(b: &mut Blueprint) {
+    let names: Vec<String> = b.networks.iter().filter_map(|n| n.name.clone()).collect();
+    let full = |name: &str| {
+        names
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case(name))
+            .map(|n| created_id(b, n))
+    };
+    let subnet = |s: &mut String| {
+        if s.starts_with('/') {
+            return;
+        }
+        if let Some((net, sub)) = s.split_once('/') {
+            if let Some(id) = full(net).filter(|_| !sub.is_empty() && !sub.contains('/')) {
+                *s = format!("{id}/subnets/{sub}");
+            }
+        }
+    };
+    let vnet_links: Option<Vec<String>> = b
+        .networking
+        .as_ref()
+        .and_then(|n| n.private_dns.as_ref())
+        .map(|d| {
+            d.vnet_links
+                .iter()
+                .map(|v| match full(v).filter(|_| !v.starts_with('/')) {
+                    Some(id) => id,
+                    None => v.clone(),
+                })
+                .collect()
+        });
+    let mut pes: Vec<String> = b
+        .networking
+        .as_ref()
+        .map(|n| {
+            n.private_endpoints
+                .iter()
+                .map(|p| p.subnet_id.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    pes.iter_mut().for_each(subnet);
+    let mut apim_subnets: Vec<Option<String>> = Vec::new();
+    let mut apim_pes: Vec<Option<String>> = Vec::new();
+    let mut regions: Vec<Option<String>> = Vec::new();
+    if let Some(a) = &b.apim {
+        for net in std::iter::once(&a.network).chain(a.instances.iter().map(|i| &i.network)) {
+            apim_subnets.push(net.as_ref().and_then(|n| n.subnet_id.clone()).map(|mut s| {
+                subnet(&mut s);
+                s
+            }));
+            apim_pes.push(
+                net.as_ref()
+                    .and_then(|n| n.private_endpoint.as_ref())
+                    .map(|p| {
+                        let mut s = p.subnet_id.clone();
+                        subnet(&mut s);
+                        s
+                    }),
+            );
+        }
+        regions = a
+            .additional_regions
+            .iter()
+            .map(|r| {
+                r.subnet_id.clone().map(|mut s| {
+                    subnet(&mut s);
+                    s
+                })
+            })
+            .collect();
+    }
+    if let Some(n) = b.networking.as_mut() {
+        for (p, s) in n.private_endpoints.iter_mut().zip(pes) {
+            p.subnet_id = s;
+        }
+        if let (Some(d), Some(v)) = (n.private_dns.as_mut(), vnet_links) {
+            d.vnet_links = v;
+        }
+    }
+    if let Some(a) = b.apim.as_mut() {
+        let nets =
+            std::iter::once(&mut a.network).chain(a.instances.iter_mut().map(|i| &mut i.network));
+        for ((net, s), pe) in nets.zip(apim_subnets).zip(apim_pes) {
+            if let Some(net) = net.as_mut() {
+                net.subnet_id = s;
+                if let (Some(p), Some(pe)) = (net.private_endpoint.as_mut(), pe) {
+                    p.subnet_id = pe;
+                }
+            }
+        }
+        for (r, s) in a.additional_regions.iter_mut().zip(regions) {
+            r.subnet_id = s;
+        }
+    }
+}

@@ -233,7 +233,10 @@ pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<Blueprin
     let spans = Spans::parse(text).map_err(|r| err_at(r.pos, r.field, r.message, r.help))?;
     let de = serde_norway::Deserializer::from_str(text);
     let blueprint: Blueprint = match serde_path_to_error::deserialize(de) {
-        Ok(b) => b,
+        Ok(mut b) => {
+            crate::network::resolve_short_refs(&mut b);
+            b
+        }
         Err(e) => {
             let field = e.path().to_string();
             let field = if field == "." { String::new() } else { field };

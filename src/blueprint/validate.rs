@@ -492,7 +492,7 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
                 c.fail(
                     format!("{base}.subnetId"),
                     format!("`{}` is not a subnet resource id", pe.subnet_id),
-                    Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>".into()),
+                    Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, or <network>/<subnet> for a network of `networks`".into()),
                 );
             }
         }
@@ -502,7 +502,7 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
                     c.fail(
                         format!("networking.privateDns.vnetLinks[{i}]"),
                         format!("`{v}` is not a virtual network resource id"),
-                        Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>".into()),
+                        Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>, or the name of a network of `networks`".into()),
                     );
                 }
             }
@@ -583,12 +583,12 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
             c.fail(
                 format!("{base}.subnetId"),
                 format!("`{id}` is not a subnet resource id"),
-                Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>".into()),
+                Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, or <network>/<subnet> for a network of `networks`".into()),
             );
         }
     }
     if let Some(n) = &a.network {
-        let subnet_help = "expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>";
+        let subnet_help = "expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, or <network>/<subnet> for a network of `networks`";
         if let Some(id) = n.subnet_id.as_deref().filter(|id| !is_subnet_id(id)) {
             c.fail(
                 "apim.network.subnetId",
@@ -673,7 +673,7 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
         }
         c.weight_priority(&base, inst.weight, inst.priority);
         if let Some(n) = &inst.network {
-            let subnet_help = "expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>";
+            let subnet_help = "expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, or <network>/<subnet> for a network of `networks`";
             for (field, id) in [
                 ("subnetId", n.subnet_id.as_deref()),
                 (
@@ -945,7 +945,7 @@ fn check_networks(c: &mut Checker, b: &Blueprint) {
                     c.fail(
                         format!("{base}.id"),
                         format!("`{id}` is not a virtual network resource id"),
-                        Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>".into()),
+                        Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>, or the name of a network of `networks`".into()),
                     );
                 }
                 for (field, set) in [

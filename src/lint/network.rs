@@ -40,6 +40,10 @@ fn regions(b: &Blueprint, out: &mut Vec<Problem>) {
         else {
             continue;
         };
+        // A region name that is not one is a validation error of its own.
+        if crate::regions::display_name(want).is_none() {
+            continue;
+        }
         if !net.region.eq_ignore_ascii_case(want) {
             out.push((
                 "AOAI055",
