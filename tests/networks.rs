@@ -486,6 +486,16 @@ fn put(url: &str, id: &str, api: &str, body: Value) -> (u16, Value) {
     common::http(url, "PUT", &format!("{id}?api-version={api}"), Some(&body))
 }
 
+/// A 400 with this ARM error code; the error, for more checks.
+fn refused((status, e): (u16, Value), code: &str) -> Value {
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (400, Some(code)),
+        "{e}"
+    );
+    e
+}
+
 #[test]
 fn the_emulator_refuses_what_the_network_provider_refuses() {
     let emu = common::Emulator::start("3000", "none", 39);
@@ -519,32 +529,28 @@ fn the_emulator_refuses_what_the_network_provider_refuses() {
     };
     let pes = format!("{rg}/providers/Microsoft.Network/privateEndpoints");
     // A subnet that does not exist.
-    let (s, e) = put(
-        &emu.url,
-        &format!("{pes}/p1"),
-        "2025-07-01",
-        pe("missing", "westeurope"),
-    );
-    assert_eq!(
-        (s, e["error"]["code"].as_str()),
-        (400, Some("InvalidResourceReference")),
-        "{e}"
+    let e = refused(
+        put(
+            &emu.url,
+            &format!("{pes}/p1"),
+            "2025-07-01",
+            pe("missing", "westeurope"),
+        ),
+        "InvalidResourceReference",
     );
     assert!(e["error"]["message"]
         .as_str()
         .unwrap()
         .contains("both resources are in the same region"));
     // A private endpoint outside its network's region.
-    let (s, e) = put(
-        &emu.url,
-        &format!("{pes}/p2"),
-        "2025-07-01",
-        pe("pe", "eastus2"),
-    );
-    assert_eq!(
-        (s, e["error"]["code"].as_str()),
-        (400, Some("InvalidResourceReference")),
-        "{e}"
+    refused(
+        put(
+            &emu.url,
+            &format!("{pes}/p2"),
+            "2025-07-01",
+            pe("pe", "eastus2"),
+        ),
+        "InvalidResourceReference",
     );
     // In its network's region: accepted (the account it reaches may be anywhere).
     let (s, e) = put(
@@ -563,28 +569,24 @@ fn the_emulator_refuses_what_the_network_provider_refuses() {
     };
     let svc = format!("{rg}/providers/Microsoft.ApiManagement/service");
     // v2 integration on a subnet without the Microsoft.Web/serverFarms delegation.
-    let (s, e) = put(
-        &emu.url,
-        &format!("{svc}/s1"),
-        "2024-05-01",
-        apim("StandardV2", "westeurope", "plain"),
-    );
-    assert_eq!(
-        (s, e["error"]["code"].as_str()),
-        (400, Some("VirtualNetworkSubnetHasIncorrectDelegation")),
-        "{e}"
+    refused(
+        put(
+            &emu.url,
+            &format!("{svc}/s1"),
+            "2024-05-01",
+            apim("StandardV2", "westeurope", "plain"),
+        ),
+        "VirtualNetworkSubnetHasIncorrectDelegation",
     );
     // Classic injection into a network of another region.
-    let (s, e) = put(
-        &emu.url,
-        &format!("{svc}/s2"),
-        "2024-05-01",
-        apim("Premium", "eastus2", "plain"),
-    );
-    assert_eq!(
-        (s, e["error"]["code"].as_str()),
-        (400, Some("InvalidParameters")),
-        "{e}"
+    refused(
+        put(
+            &emu.url,
+            &format!("{svc}/s2"),
+            "2024-05-01",
+            apim("Premium", "eastus2", "plain"),
+        ),
+        "InvalidParameters",
     );
     // Classic injection in the service's region: accepted.
     let (s, e) = put(
