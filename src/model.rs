@@ -192,6 +192,9 @@ pub struct NsgRuleM {
     pub protocol: &'static str,
     pub source: &'static str,
     pub destination: &'static str,
+    /// One port is written `destinationPortRange` (Azure returns a one-element
+    /// `destinationPortRanges` as that), several `destinationPortRanges`.
+    pub port: Option<&'static str>,
     pub ports: Vec<&'static str>,
 }
 
@@ -797,6 +800,7 @@ fn build_networks(b: &Blueprint, nets: &crate::network::Networks) -> (Vec<VnetM>
                                 protocol: proto,
                                 source: src,
                                 destination: dst,
+                                port: (ports.len() == 1).then(|| ports[0]),
                                 ports: ports.to_vec(),
                             }
                         })

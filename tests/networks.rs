@@ -186,11 +186,10 @@ fn rendered_networks_carry_what_each_subnet_needs_and_come_first() {
             p["sourceAddressPrefix"] == from
                 && p["direction"] == dir
                 && p["access"] == "Allow"
-                && p["destinationPortRanges"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|x| x == port)
+                && (p["destinationPortRange"] == port
+                    || p["destinationPortRanges"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x == port)))
         })
     };
     assert!(rule("ApiManagement", "3443", "Inbound"), "{nsg:#}");
