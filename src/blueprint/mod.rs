@@ -2,6 +2,9 @@
 //! column and field path. Nothing is rendered from a blueprint that has not passed [`validate`].
 
 pub mod instances;
+pub mod networks;
+mod owner;
+pub mod regions;
 mod spans;
 pub mod types;
 mod validate;
@@ -10,6 +13,7 @@ pub mod vars;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use owner::owner_id;
 pub use spans::{limits, Pos, Spans};
 pub use types::*;
 
@@ -234,7 +238,7 @@ pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<Blueprin
     let de = serde_norway::Deserializer::from_str(text);
     let blueprint: Blueprint = match serde_path_to_error::deserialize(de) {
         Ok(mut b) => {
-            crate::network::resolve_short_refs(&mut b);
+            crate::blueprint::networks::resolve_short_refs(&mut b);
             b
         }
         Err(e) => {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::types::*;
-use crate::regions;
+use crate::blueprint::regions;
 
 pub struct Problem {
     pub field: String,
@@ -733,6 +733,13 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
         300,
         "retry interval",
     );
+    c.range(
+        "apim.timeoutSeconds",
+        a.timeout_seconds,
+        1,
+        240,
+        "gateway timeout",
+    );
     if let Some(j) = &a.jwt {
         check_jwt(c, j);
         if j.caller_header.is_empty()
@@ -791,7 +798,7 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 Some("budgets start on the first of a month: YYYY-MM-01".into()),
             );
         } else {
-            budget_window(c, &bu.start_date, &crate::progress::utc_now());
+            budget_window(c, &bu.start_date, &crate::engine::progress::utc_now());
         }
         if bu.amount == 0 {
             c.fail("apim.budget.amount", "budget amount must be positive", None);
@@ -1090,19 +1097,19 @@ fn check_networks(c: &mut Checker, b: &Blueprint) {
 /// Each subnet id that names a network the blueprint creates names one of its subnets, of the
 /// purpose its use needs; a v2 integration subnet serves one service.
 fn check_subnet_uses(c: &mut Checker, b: &Blueprint) {
-    let nets = crate::network::Networks::of(b);
+    let nets = super::networks::Networks::of(b);
     let mut integration: BTreeMap<String, String> = BTreeMap::new();
-    for u in crate::network::uses(b) {
+    for u in super::networks::uses(b) {
         if !is_subnet_id(&u.subnet_id) || !nets.creates(&u.subnet_id) {
             continue;
         }
-        let vnet = crate::network::short(&crate::network::vnet_of(&u.subnet_id)).to_string();
+        let vnet = super::networks::short(&super::networks::vnet_of(&u.subnet_id)).to_string();
         let Some((_, spec)) = nets.created_subnet(&u.subnet_id) else {
-            let net = nets.find(&crate::network::vnet_of(&u.subnet_id));
+            let net = nets.find(&super::networks::vnet_of(&u.subnet_id));
             let all: Vec<String> = net
                 .map(|n| n.subnets.iter().map(|s| s.name.clone()).collect())
                 .unwrap_or_default();
-            let name = crate::network::short(&u.subnet_id);
+            let name = super::networks::short(&u.subnet_id);
             c.fail(
                 u.field,
                 format!("network `{vnet}` (created by this blueprint) has no subnet `{name}`"),
@@ -1130,7 +1137,7 @@ fn check_subnet_uses(c: &mut Checker, b: &Blueprint) {
                 )),
             );
         }
-        if u.usage == crate::network::Use::Integration {
+        if u.usage == super::networks::Use::Integration {
             if let Some(first) = integration.insert(u.subnet_id.to_lowercase(), u.field.clone()) {
                 c.fail(
                     u.field,
@@ -1191,6 +1198,35 @@ fn check_jwt(c: &mut Checker, j: &Jwt) {
             Some("for Entra: tenantId, clientId (v2 tokens) and/or appIdUri (v1 tokens), tokenVersions".into()),
         ),
         _ => {}
+    }
+    if j.allow_any_principal_of_tenant
+        && !(j.client_applications.is_empty() && j.required_roles.is_empty())
+    {
+        c.fail(
+            "apim.jwt.allowAnyPrincipalOfTenant",
+            "`allowAnyPrincipalOfTenant: true` contradicts `clientApplications` / `requiredRoles`",
+            Some("remove allowAnyPrincipalOfTenant: the lists already say who may call".into()),
+        );
+    }
+    for (i, r) in j.required_roles.iter().enumerate() {
+        if r.trim().is_empty() || r.chars().any(|ch| ch.is_whitespace()) {
+            c.fail(
+                format!("apim.jwt.requiredRoles[{i}]"),
+                format!("`{r}` is not an app role value (no spaces)"),
+                Some("the Value of an app role of the gateway's app registration, e.g. Gateway.Invoke".into()),
+            );
+        }
+    }
+    if j.tenant_id.is_some() {
+        for (i, id) in j.client_applications.iter().enumerate() {
+            if !is_guid(id) {
+                c.fail(
+                    format!("apim.jwt.clientApplications[{i}]"),
+                    format!("`{id}` is not an application (client) id"),
+                    Some("validate-azure-ad-token compares the token's appid/azp claim with the client application's id, a GUID".into()),
+                );
+            }
+        }
     }
     if let Some(url) = &j.openid_config {
         if !url.starts_with("https://") {

@@ -24,7 +24,7 @@ pub struct Hop {
 /// A problem found while tracing: rule, blueprint field, message.
 type Problem = (&'static str, String, String);
 
-use crate::network::{short, vnet_of, Networks};
+use crate::blueprint::networks::{short, vnet_of, Networks};
 
 /// A gateway region: its blueprint field and subnet (when the service has a virtual network).
 struct Gateway<'a> {

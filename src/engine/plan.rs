@@ -1,0 +1,447 @@
+//! `plan`: read every managed resource once, compare with the rendered bodies, and say what
+//! `apply` would do, like `terraform plan`.
+//!
+//! Only the properties the blueprint sets are compared (Azure adds many of its own), with ARM's
+//! normalisations: resource ids and locations compare without case (and APIM's display-name
+//! locations equal their ARM names), write-only properties that ARM never returns are skipped.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::render::{Rendered, Resource};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Create,
+    Update,
+    NoChange,
+    Replace,
+    /// Exists and is not owned by this blueprint (a resource group it did not create): used
+    /// as it is, never written, never deleted.
+    UseExisting,
+}
+
+impl Action {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::NoChange => " ",
+            Action::Replace => "-/+",
+            Action::UseExisting => "=",
+        }
+    }
+    pub fn writes(self) -> bool {
+        !matches!(self, Action::NoChange | Action::UseExisting)
+    }
+}
+
+/// ARM's terminal provisioning states.
+pub fn terminal(state: &str) -> bool {
+    ["succeeded", "failed", "canceled"].contains(&state.to_ascii_lowercase().as_str())
+}
+
+pub fn provisioning_state(doc: &Value) -> Option<&str> {
+    doc["properties"]["provisioningState"].as_str()
+}
+
+/// One property that differs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub path: String,
+    pub old: Option<Value>,
+    /// `None`: known only after apply.
+    pub new: Option<Value>,
+    /// Changing this property needs the resource to be deleted and created again.
+    pub forces_replacement: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcePlan {
+    pub id: String,
+    pub resource_type: String,
+    pub api_version: String,
+    pub action: Action,
+    pub changes: Vec<Change>,
+    /// Exists in Azure without this blueprint's ownership tag and would be written:
+    /// `apply` needs `--adopt`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
+    /// Why the action is not what the property diff alone says (a Failed provisioning state,
+    /// a replaced parent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The live provisioning state when it is not `Succeeded`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Tags already on the resource that the blueprint does not set: kept by apply.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept_tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Plan {
+    /// What the live subscription says before any write (quota, models, soft-deleted and
+    /// taken names, providers): see [`crate::engine::preflight`]. First in `--json`, as at the top of
+    /// the human plan.
+    pub preflight: Vec<crate::engine::preflight::Finding>,
+    /// Soft-deleted accounts apply purges or restores before the graph.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<crate::engine::preflight::Step>,
+    pub resources: Vec<ResourcePlan>,
+    /// Resources owned by this blueprint that it no longer declares, in the order `--prune`
+    /// deletes them (children and referrers before what they belong to or point at).
+    pub orphans: Vec<String>,
+    /// Children of owned resources that the blueprint does not declare and that aoai-arch
+    /// cannot prove it created (nothing tags them): reported, never deleted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undeclared: Vec<String>,
+}
+
+impl Plan {
+    pub fn count(&self, a: Action) -> usize {
+        self.resources.iter().filter(|r| r.action == a).count()
+    }
+    /// Something to write, delete or wait for (a resource still provisioning is not converged).
+    pub fn has_changes(&self) -> bool {
+        self.resources
+            .iter()
+            .any(|r| r.action.writes() || r.state.is_some())
+            || !self.orphans.is_empty()
+            || !self.steps.is_empty()
+    }
+}
+
+/// Properties ARM does not return (secrets, write-only), per resource type.
+fn ignored(resource_type: &str, path: &str) -> bool {
+    let t = resource_type.to_lowercase();
+    (t.ends_with("/loggers") && path.starts_with("properties.credentials"))
+        || (t.ends_with("/apis/policies") && path == "properties.format")
+        || (t == "microsoft.authorization/roleassignments" && path == "properties.principalType")
+}
+
+/// Properties that cannot change in place, per resource type.
+fn immutable(resource_type: &str, path: &str) -> bool {
+    let t = resource_type.to_lowercase();
+    path == "location"
+        || (t == "microsoft.cognitiveservices/accounts"
+            && (path == "kind" || path == "properties.customSubDomainName"))
+        || (t == "microsoft.network/privateendpoints" && path == "properties.subnet.id")
+        || (t == "microsoft.authorization/roleassignments"
+            && (path == "properties.principalId" || path == "properties.roleDefinitionId"))
+        || (t == "microsoft.cognitiveservices/accounts/deployments"
+            && path == "properties.model.name")
+}
+
+/// Two values equal as ARM sees them.
+fn same(path: &str, want: &Value, have: &Value) -> bool {
+    match (want, have) {
+        (Value::String(a), Value::String(b)) => {
+            if a == b {
+                return true;
+            }
+            let last = path.rsplit('.').next().unwrap_or(path);
+            if last == "location" || last == "privateLinkLocation" {
+                let norm = |s: &str| s.to_lowercase().replace(' ', "");
+                return norm(a) == norm(b);
+            }
+            if a.starts_with("/subscriptions/") || last == "id" {
+                return a.eq_ignore_ascii_case(b);
+            }
+            if path == "properties.value" && (a.contains("<policies") || b.contains("<policies")) {
+                return normalise_policy(a) == normalise_policy(b);
+            }
+            false
+        }
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        _ => want == have,
+    }
+}
+
+/// APIM returns policies re-serialised (entities, whitespace); compare their meaning.
+fn normalise_policy(s: &str) -> String {
+    let unescaped = crate::render::escape::xml_unescape(s);
+    unescaped.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Compare what the blueprint sets (`want`) with the live resource (`have`).
+pub fn diff(resource_type: &str, want: &Value, have: &Value) -> Vec<Change> {
+    let mut out = Vec::new();
+    walk(resource_type, "", want, Some(have), &mut out);
+    out
+}
+
+fn walk(t: &str, path: &str, want: &Value, have: Option<&Value>, out: &mut Vec<Change>) {
+    if ignored(t, path) {
+        return;
+    }
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match want {
+        Value::Object(map) => {
+            for (k, v) in map {
+                walk(t, &join(k), v, have.and_then(|h| h.get(k)), out);
+            }
+        }
+        Value::Array(items) if items.iter().any(Value::is_object) => {
+            let live = have.and_then(Value::as_array);
+            if live.map(Vec::len) != Some(items.len()) {
+                out.push(change(t, path, want, have));
+                return;
+            }
+            for (i, v) in items.iter().enumerate() {
+                walk(
+                    t,
+                    &format!("{path}[{i}]"),
+                    v,
+                    live.and_then(|l| l.get(i)),
+                    out,
+                );
+            }
+        }
+        Value::Array(items) => {
+            let equal = have.and_then(Value::as_array).is_some_and(|l| {
+                l.len() == items.len() && items.iter().zip(l).all(|(a, b)| same(path, a, b))
+            });
+            if !equal {
+                out.push(change(t, path, want, have));
+            }
+        }
+        Value::String(s) if s.contains("${after-apply:") => {
+            out.push(Change {
+                path: path.to_string(),
+                old: have.cloned(),
+                new: None,
+                forces_replacement: false,
+            });
+        }
+        _ => {
+            if !have.is_some_and(|h| same(path, want, h)) {
+                out.push(change(t, path, want, have));
+            }
+        }
+    }
+}
+
+fn change(t: &str, path: &str, want: &Value, have: Option<&Value>) -> Change {
+    Change {
+        path: path.to_string(),
+        old: have.cloned(),
+        new: Some(want.clone()),
+        forces_replacement: have.is_some() && immutable(t, path),
+    }
+}
+
+/// Replace `${after-apply:<id>#<pointer>[|host]}` in a body with values from `outputs` (final
+/// resource documents by lower-case id). Unresolvable placeholders stay as they are.
+pub fn resolve(body: &str, outputs: &BTreeMap<String, Value>) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(start) = rest.find("${after-apply:") {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let Some(end) = tail.find('}') else {
+            out.push_str(tail);
+            return out;
+        };
+        let token = &tail[..=end];
+        match lookup(token, outputs) {
+            // The placeholder sits inside a JSON string literal: insert the escaped content.
+            Some(v) => out.push_str(&crate::render::escape::json_string_content(&v)),
+            None => out.push_str(token),
+        }
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The resource ids a body's placeholders read from.
+pub fn placeholder_sources(body: &str) -> Vec<String> {
+    body.match_indices("${after-apply:")
+        .filter_map(|(i, _)| {
+            let t = &body[i + "${after-apply:".len()..];
+            t.find('#').map(|h| t[..h].to_string())
+        })
+        .collect()
+}
+
+fn lookup(token: &str, outputs: &BTreeMap<String, Value>) -> Option<String> {
+    let inner = token.strip_prefix("${after-apply:")?.strip_suffix('}')?;
+    let (id, rest) = inner.split_once('#')?;
+    let (pointer, filter) = match rest.split_once('|') {
+        Some((p, f)) => (p, Some(f)),
+        None => (rest, None),
+    };
+    let doc = outputs.get(&id.to_lowercase())?;
+    let v = doc.pointer(pointer)?.as_str()?.to_string();
+    Some(match filter {
+        Some("host") => v
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .to_string(),
+        _ => v,
+    })
+}
+
+/// Decide the action for one resource given its live document (None: absent).
+pub fn plan_resource(
+    r: &Resource,
+    live: Option<&Value>,
+    outputs: &BTreeMap<String, Value>,
+) -> ResourcePlan {
+    let body = resolve(&r.body, outputs);
+    let want: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let (action, changes) = match live {
+        None => (Action::Create, Vec::new()),
+        Some(have) => {
+            let changes = diff(&r.resource_type, &want, have);
+            let action = if changes.is_empty() {
+                Action::NoChange
+            } else if changes.iter().any(|c| c.forces_replacement) {
+                Action::Replace
+            } else {
+                Action::Update
+            };
+            (action, changes)
+        }
+    };
+    // A step node writes a resource again after it exists (the lock-down of public network
+    // access): before the resource exists, it is the update that follows its creation.
+    let step = r.arm_id() != r.id;
+    let (action, changes) = match (step, live) {
+        (true, None) => {
+            // What the first request leaves: the same body with public network access on.
+            let mut created = want.clone();
+            created["properties"]["publicNetworkAccess"] = Value::from("Enabled");
+            (Action::Update, diff(&r.resource_type, &want, &created))
+        }
+        _ => (action, changes),
+    };
+    let reason = (step && action != Action::NoChange).then(|| {
+        format!(
+            "second request for {}, once it exists and its private endpoint connections are approved (Azure refuses public network access Disabled at creation)",
+            r.arm_id()
+        )
+    });
+    ResourcePlan {
+        id: r.id.clone(),
+        resource_type: r.resource_type.clone(),
+        api_version: r.api_version.to_string(),
+        action,
+        changes,
+        adopt: false,
+        reason,
+        state: None,
+        kept_tags: Vec::new(),
+    }
+}
+
+/// The property diffs of a whole render against the live documents read (`live` by lower-case
+/// id). [`crate::engine::safety::plan`] adds ownership, provisioning states and replace cascades.
+pub fn plan(rendered: &Rendered, live: &BTreeMap<String, Value>) -> Plan {
+    let resources = rendered
+        .resources
+        .iter()
+        .map(|r| plan_resource(r, live.get(&r.id.to_lowercase()), live))
+        .collect();
+    Plan {
+        resources,
+        ..Plan::default()
+    }
+}
+
+pub(crate) fn show(v: &Option<Value>) -> String {
+    match v {
+        None => "(known after apply)".to_string(),
+        Some(Value::String(s)) if s.contains("${after-apply:") => "(known after apply)".to_string(),
+        Some(v) => {
+            let s = v.to_string();
+            if s.len() > 120 {
+                format!(
+                    "{}… ({} bytes)",
+                    &s[..s.char_indices().nth(100).map(|(i, _)| i).unwrap_or(s.len())],
+                    s.len()
+                )
+            } else {
+                s
+            }
+        }
+    }
+}
+
+/// A multi-line text (a policy) as a unified diff of its lines with two lines of context, so a
+/// reviewer sees which lines change instead of two truncated strings.
+pub(crate) fn text_diff(old: &str, new: &str) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut out = String::new();
+    for group in diff.grouped_ops(2) {
+        out.push_str("      @@\n");
+        for op in group {
+            for change in diff.iter_changes(&op) {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Delete => '-',
+                    similar::ChangeTag::Insert => '+',
+                    similar::ChangeTag::Equal => ' ',
+                };
+                let line = change.value();
+                out.push_str(&format!("      {sign} {}", line.trim_end_matches('\n')));
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_blueprint_properties_are_compared_with_arm_normalisation() {
+        let want =
+            json!({"location": "westeurope", "properties": {"a": 1, "id": "/subscriptions/X/rg"}});
+        let have = json!({"location": "West Europe", "properties": {"a": 1, "id": "/subscriptions/x/RG", "extra": true, "provisioningState": "Succeeded"}});
+        assert!(diff("Microsoft.X/y", &want, &have).is_empty());
+        let have2 =
+            json!({"location": "eastus", "properties": {"a": 2, "id": "/subscriptions/x/rg"}});
+        let d = diff("Microsoft.X/y", &want, &have2);
+        assert_eq!(d.len(), 2);
+        assert!(d
+            .iter()
+            .any(|c| c.path == "location" && c.forces_replacement));
+        assert!(d
+            .iter()
+            .any(|c| c.path == "properties.a" && !c.forces_replacement));
+    }
+
+    #[test]
+    fn placeholders_resolve_from_outputs_and_stay_unknown_otherwise() {
+        let mut outputs = BTreeMap::new();
+        outputs.insert(
+            "/subscriptions/s/x/apim".to_string(),
+            json!({"identity": {"principalId": "p-1"}, "properties": {"gatewayRegionalUrl": "https://a-westeurope-01.regional.azure-api.net"}}),
+        );
+        let body = r#"{"p": "${after-apply:/subscriptions/s/x/APIM#/identity/principalId}", "h": "${after-apply:/subscriptions/s/x/apim#/properties/gatewayRegionalUrl|host}", "u": "${after-apply:/subscriptions/s/x/other#/a}"}"#;
+        let r = resolve(body, &outputs);
+        let v: Value = serde_json::from_str(&r).unwrap();
+        assert_eq!(v["p"], "p-1");
+        assert_eq!(v["h"], "a-westeurope-01.regional.azure-api.net");
+        assert!(v["u"].as_str().unwrap().starts_with("${after-apply:"));
+        assert_eq!(placeholder_sources(body).len(), 3);
+    }
+}

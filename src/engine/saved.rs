@@ -1,0 +1,145 @@
+//! Saved plans: `plan --out FILE` writes what was planned and what it was planned against;
+//! `apply FILE` applies exactly that, and refuses when the blueprint renders differently or
+//! anything it read has changed since.
+//!
+//! The file holds the blueprint text (so a later edit of the blueprint file does not change
+//! what is applied), a digest of every rendered request body, the plan itself, and a digest of
+//! every live document the plan read. Nothing secret is in it beyond what the blueprint holds.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::Digest;
+
+use crate::engine::plan::Plan;
+use crate::render::Rendered;
+
+pub const KIND: &str = "aoai-arch-plan";
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedPlan {
+    pub kind: String,
+    pub format_version: u32,
+    pub aoai_arch_version: String,
+    pub created_at: String,
+    /// Where the blueprint was read from, for messages.
+    pub blueprint_path: PathBuf,
+    pub blueprint_text: String,
+    /// The ARM endpoint the plan read (`azure-public`, or a custom URL).
+    pub target: String,
+    /// sha256 of each rendered request body, by resource id.
+    pub bodies: BTreeMap<String, String>,
+    /// sha256 of each live document read, by lower-case id (absent: did not exist).
+    pub live: BTreeMap<String, String>,
+    /// The plan as shown (not read back for decisions: apply plans again and compares).
+    pub plan: Value,
+}
+
+pub fn digest(text: &str) -> String {
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn body_digests(rendered: &Rendered) -> BTreeMap<String, String> {
+    rendered
+        .resources
+        .iter()
+        .map(|r| (r.id.clone(), digest(&r.body)))
+        .collect()
+}
+
+fn live_digests(live: &BTreeMap<String, Value>) -> BTreeMap<String, String> {
+    live.iter()
+        .map(|(id, doc)| (id.clone(), digest(&doc.to_string())))
+        .collect()
+}
+
+pub fn save(
+    path: &Path,
+    blueprint: &crate::blueprint::Loaded,
+    rendered: &Rendered,
+    target: &str,
+    live: &BTreeMap<String, Value>,
+    plan: &Plan,
+) -> Result<()> {
+    let saved = SavedPlan {
+        kind: KIND.into(),
+        format_version: FORMAT_VERSION,
+        aoai_arch_version: env!("CARGO_PKG_VERSION").into(),
+        created_at: crate::engine::progress::utc_now(),
+        blueprint_path: blueprint.path.clone(),
+        blueprint_text: blueprint.text.clone(),
+        target: target.into(),
+        bodies: body_digests(rendered),
+        live: live_digests(live),
+        plan: serde_json::to_value(plan)?,
+    };
+    std::fs::write(path, serde_json::to_string_pretty(&saved)?)
+        .with_context(|| format!("writing the plan to {}", path.display()))
+}
+
+/// A saved plan when `path` holds one (`None`: it is something else, e.g. a blueprint).
+pub fn read(path: &Path) -> Result<Option<SavedPlan>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None);
+    };
+    if !text.trim_start().starts_with('{') || !text.contains(KIND) {
+        return Ok(None);
+    }
+    let saved: SavedPlan = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a plan file aoai-arch can read", path.display()))?;
+    if saved.kind != KIND || saved.format_version != FORMAT_VERSION {
+        anyhow::bail!(
+            "{}: plan format {} version {} is not supported (this aoai-arch writes {KIND} version {FORMAT_VERSION})",
+            path.display(),
+            saved.kind,
+            saved.format_version
+        );
+    }
+    Ok(Some(saved))
+}
+
+/// Why `rendered` is not what was planned (the binary or its templates differ).
+pub fn render_drift(saved: &SavedPlan, rendered: &Rendered) -> Vec<String> {
+    let now = body_digests(rendered);
+    let mut out = Vec::new();
+    for (id, d) in &saved.bodies {
+        match now.get(id) {
+            None => out.push(format!("{id}: planned, no longer rendered")),
+            Some(x) if x != d => out.push(format!("{id}: renders a different body")),
+            _ => {}
+        }
+    }
+    for id in now.keys() {
+        if !saved.bodies.contains_key(id) {
+            out.push(format!("{id}: rendered, not in the plan"));
+        }
+    }
+    out
+}
+
+/// What changed in Azure since the plan read it.
+pub fn live_drift(saved: &SavedPlan, live: &BTreeMap<String, Value>) -> Vec<String> {
+    let now = live_digests(live);
+    let mut out = Vec::new();
+    for (id, d) in &saved.live {
+        match now.get(id) {
+            None => out.push(format!("{id}: existed, now gone")),
+            Some(x) if x != d => out.push(format!("{id}: changed")),
+            _ => {}
+        }
+    }
+    for id in now.keys() {
+        if !saved.live.contains_key(id) {
+            out.push(format!("{id}: did not exist, now does"));
+        }
+    }
+    out
+}
