@@ -873,3 +873,79 @@ fn network_mistakes_are_located_validation_errors() {
         "{findings:#?}"
     );
 }
+
+#[test]
+fn classic_multi_region_gets_a_network_per_region_and_reaches_every_account() {
+    // apim with a second gateway region (Premium additionalRegions) in its own network.
+    let dir = tempfile::tempdir().unwrap();
+    let nor = "  - name: vnet-nor\n    region: norwayeast\n    addressSpace: [10.21.0.0/16]\n    subnets:\n      - { name: apim, addressPrefix: 10.21.1.0/27, purpose: apimInjection }\n";
+    let regions = "  additionalRegions:\n    - { region: norwayeast, capacity: 1, subnetId: vnet-nor/apim }\n  loadBalancing:";
+    let (bp, text) = edited(
+        "apim",
+        dir.path(),
+        &[
+            ("networking:\n", &format!("{nor}networking:\n")),
+            ("  loadBalancing:", regions),
+        ],
+    );
+    // The norwayeast gateway cannot reach the private endpoints in vnet-hub: not peered.
+    let (code, findings, _) = lint_json(&bp, &[]);
+    assert_eq!(code, Some(1));
+    let unreachable: Vec<&Value> = findings.iter().filter(|f| f["rule"] == "AOAI056").collect();
+    assert_eq!(unreachable.len(), 3, "{findings:#?}");
+    assert!(unreachable.iter().all(|f| f["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("API Management apim-aoai-gw (norwayeast) cannot reach")));
+    // Peered and the zones linked to vnet-nor too: clean; the rendered service joins each region's own subnet, and the injected
+    // subnets' security groups allow Traffic Manager (multi-region, External).
+    let peered = text
+        .replace(
+            "      - { name: apim, addressPrefix: 10.21.1.0/27, purpose: apimInjection }\n",
+            "      - { name: apim, addressPrefix: 10.21.1.0/27, purpose: apimInjection }\n    peerings: [vnet-hub]\n",
+        )
+        .replace("      - vnet-hub\n", "      - vnet-hub\n      - vnet-nor\n");
+    std::fs::write(&bp, &peered).unwrap();
+    let (code, findings, _) = lint_json(&bp, &[]);
+    assert_eq!(code, Some(0), "{findings:#?}");
+    let reqs = render(&bp, &dir.path().join("out"));
+    let service = &reqs
+        .iter()
+        .find(|r| r.1 == "Microsoft.ApiManagement/service")
+        .unwrap()
+        .2;
+    assert!(
+        service["properties"]["additionalLocations"][0]["virtualNetworkConfiguration"]
+            ["subnetResourceId"]
+            .as_str()
+            .unwrap()
+            .ends_with("/virtualNetworks/vnet-nor/subnets/apim")
+    );
+    for nsg in ["nsg-vnet-hub-apim", "nsg-vnet-nor-apim"] {
+        let body = &reqs.iter().find(|r| r.0.ends_with(nsg)).unwrap().2;
+        assert!(
+            body["properties"]["securityRules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["properties"]["sourceAddressPrefix"] == "AzureTrafficManager"),
+            "{nsg}: {body:#}"
+        );
+    }
+    // The additional region's subnet in a network of another region: AOAI055 at its field.
+    std::fs::write(
+        &bp,
+        peered.replace(
+            "    region: norwayeast\n    addressSpace",
+            "    region: swedencentral\n    addressSpace",
+        ),
+    )
+    .unwrap();
+    let (code, findings, _) = lint_json(&bp, &[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        findings.iter().any(|f| f["rule"] == "AOAI055"
+            && f["location"]["field"] == "apim.additionalRegions[0].subnetId"),
+        "{findings:#?}"
+    );
+}
