@@ -34,6 +34,7 @@ pub enum PreflightCheck {
     Names,
     Providers,
     Subnets,
+    Lifecycle,
     All,
 }
 
@@ -49,6 +50,7 @@ impl PreflightArgs {
                 PreflightCheck::Names => vec![Check::Names],
                 PreflightCheck::Providers => vec![Check::Providers],
                 PreflightCheck::Subnets => vec![Check::Subnets],
+                PreflightCheck::Lifecycle => vec![Check::Lifecycle],
                 PreflightCheck::All => Check::ALL.to_vec(),
             });
         }
