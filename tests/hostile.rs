@@ -491,6 +491,68 @@ fn a_tls_failure_fails_fast() {
     assert!(plain.count() >= 1, "nothing reached the server: {err}");
 }
 
+/// A loopback listener that accepts connections and answers each request with `reply` (or
+/// never, for `None`), for endpoints that are not ARM.
+fn not_arm_listener(reply: Option<&'static [u8]>) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            count.fetch_add(1, Ordering::SeqCst);
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            match reply {
+                Some(bytes) => {
+                    let _ = s.write_all(bytes);
+                }
+                None => held.push(s), // keep it open, say nothing
+            }
+        }
+    });
+    (url, accepted)
+}
+
+/// An endpoint that accepts and never answers, answers bytes that are not HTTP, or answers
+/// with a proxy's HTML 502 page: each attempt counts towards the connect budget (2 s here), a
+/// notice says so while retrying, and the run fails naming the endpoint, instead of retrying
+/// each request for 30 minutes.
+#[test]
+fn endpoints_that_do_not_answer_as_arm_fail_within_the_connect_budget() {
+    let html: &[u8] = b"HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/html\r\ncontent-length: 51\r\nconnection: close\r\n\r\n<html><body><h1>502 Bad Gateway</h1></body></html>\n";
+    let cases: [(&str, Option<&'static [u8]>, &str); 3] = [
+        ("silent", None, "no answer within 2 s"),
+        ("garbage", Some(b"\x00\x01garbage, not HTTP\r\n\r\n"), ""),
+        ("html 502", Some(html), "HTTP 502 with an HTML page, not an answer from ARM"),
+    ];
+    for (name, reply, why) in cases {
+        let (url, accepted) = not_arm_listener(reply);
+        // Killed after 60 s: a run that retried for 30 minutes fails this test.
+        let out = output_within(
+            common::bin()
+                .args(["plan"])
+                .arg(common::example("apim"))
+                .args(["--arm-endpoint", &url, "--connect-budget", "2"]),
+            60,
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains(&format!("cannot reach ARM at {url}: ")),
+            "{name}: the error names the endpoint: {err}"
+        );
+        assert!(err.contains(why), "{name}: {err}");
+        assert!(
+            err.contains("retrying for up to"),
+            "{name}: a notice while retrying: {err}"
+        );
+        assert!(accepted.load(Ordering::SeqCst) >= 1, "{name}: never connected");
+    }
+}
+
 /// An App Service-style managed identity endpoint (IDENTITY_ENDPOINT) that accepts connections
 /// and never answers: signing in gives it 5 s, then tries the next credential, instead of
 /// waiting minutes.
