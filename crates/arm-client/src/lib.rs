@@ -753,20 +753,47 @@ impl ArmClient {
         }
     }
 
-    /// The result of a long-running operation that succeeded: nothing for a DELETE, the resource
-    /// as it now is for a PUT.
+    /// The result of a long-running operation that reported success: nothing for a DELETE, the
+    /// resource as it now is for a PUT. Converged means Succeeded: whatever the operation said
+    /// (a `Location` poll ends with 200 whatever became of the resource), a resource whose
+    /// provisioning state ended Failed or Canceled is a failure, and one still provisioning is
+    /// watched until its state ends.
     async fn after_success(&self, method: &str, id: &str, api: &str) -> Result<Value, ArmError> {
         if method == "DELETE" {
             return Ok(Value::Null);
         }
-        self.get(id, api).await?.ok_or_else(|| {
+        let mut doc = self.get(id, api).await?.ok_or_else(|| {
             self.err(
                 id,
                 "GET",
                 None,
                 "the operation succeeded but the resource is not there".into(),
             )
-        })
+        })?;
+        let start = Instant::now();
+        loop {
+            let state = doc["properties"]["provisioningState"]
+                .as_str()
+                .map(str::to_string);
+            match state {
+                Some(s) if !is_terminal(&s) && start.elapsed() < self.inner.opts.max_retry_time => {
+                    tokio::time::sleep(self.poll_interval_floor().max(Duration::from_millis(20)))
+                        .await;
+                    self.inner.polls.fetch_add(1, Ordering::Relaxed);
+                    doc = self.get(id, api).await?.unwrap_or(Value::Null);
+                }
+                Some(s) if !s.eq_ignore_ascii_case("succeeded") => {
+                    let how = if is_terminal(&s) { "ended" } else { "is still" };
+                    return Err(self.err(
+                        id,
+                        method,
+                        None,
+                        format!("the operation reported done, but the resource's provisioning {how} in state {s}"),
+                    ));
+                }
+                _ => return Ok(doc),
+            }
+        }
     }
 
     /// Get a token once, before any request, so that a missing sign-in is reported once (with

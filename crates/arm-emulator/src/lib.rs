@@ -54,6 +54,9 @@ impl Default for Config {
 }
 
 /// Shares of requests that fail on purpose, e.g. `429=0.05,500=0.02,503=0.02,drop=0.01,slow=0.05,lro-fail=0.02`.
+/// `location-failed` is the share of `Location`-style operations (202 + Location) whose poll
+/// ends 200 while the resource ends with `provisioningState: Failed`, as Azure reports some
+/// provider failures.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FaultSpec {
     pub throttle: f64,
@@ -62,6 +65,7 @@ pub struct FaultSpec {
     pub drop: f64,
     pub slow: f64,
     pub lro_fail: f64,
+    pub location_failed: f64,
 }
 
 impl FromStr for FaultSpec {
@@ -90,9 +94,10 @@ impl FromStr for FaultSpec {
                 "drop" => f.drop = share,
                 "slow" => f.slow = share,
                 "lro-fail" => f.lro_fail = share,
+                "location-failed" => f.location_failed = share,
                 other => {
                     return Err(format!(
-                        "unknown fault `{other}` (known: 429, 500, 503, drop, slow, lro-fail)"
+                        "unknown fault `{other}` (known: 429, 500, 503, drop, slow, lro-fail, location-failed)"
                     ))
                 }
             }
