@@ -9,6 +9,7 @@
 //! and the policies at every step.
 
 pub mod apply;
+pub mod approvals;
 pub mod blueprint;
 pub mod cli;
 pub mod lint;

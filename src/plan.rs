@@ -100,6 +100,10 @@ pub struct Plan {
     /// cannot prove it created (nothing tags them): reported, never deleted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub undeclared: Vec<String>,
+    /// Private Link connections the blueprint's Front Door origins requested that are still
+    /// Pending: apply approves them (whether or not the origin changes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<crate::approvals::Approval>,
 }
 
 impl Plan {
@@ -113,6 +117,7 @@ impl Plan {
             .any(|r| r.action.writes() || r.state.is_some())
             || !self.orphans.is_empty()
             || !self.steps.is_empty()
+            || !self.approvals.is_empty()
     }
 }
 

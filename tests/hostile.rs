@@ -526,7 +526,11 @@ fn endpoints_that_do_not_answer_as_arm_fail_within_the_connect_budget() {
     let cases: [(&str, Option<&'static [u8]>, &str); 3] = [
         ("silent", None, "no answer within 2 s"),
         ("garbage", Some(b"\x00\x01garbage, not HTTP\r\n\r\n"), ""),
-        ("html 502", Some(html), "HTTP 502 with an HTML page, not an answer from ARM"),
+        (
+            "html 502",
+            Some(html),
+            "HTTP 502 with an HTML page, not an answer from ARM",
+        ),
     ];
     for (name, reply, why) in cases {
         let (url, accepted) = not_arm_listener(reply);
@@ -549,7 +553,10 @@ fn endpoints_that_do_not_answer_as_arm_fail_within_the_connect_budget() {
             err.contains("retrying for up to"),
             "{name}: a notice while retrying: {err}"
         );
-        assert!(accepted.load(Ordering::SeqCst) >= 1, "{name}: never connected");
+        assert!(
+            accepted.load(Ordering::SeqCst) >= 1,
+            "{name}: never connected"
+        );
     }
 }
 

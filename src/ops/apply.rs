@@ -75,6 +75,7 @@ pub async fn run(
         .resources
         .iter()
         .any(|r| r.action.writes() || r.state.is_some())
+        || !plan.approvals.is_empty()
         || (flags.prune && !plan.orphans.is_empty());
     if !work {
         if !plan.orphans.is_empty() {

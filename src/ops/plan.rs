@@ -54,5 +54,6 @@ pub async fn observe(
         crate::safety::orphans(&target.client, model, rendered, &live, target.concurrency).await?;
     plan.orphans = orphans;
     plan.undeclared = undeclared;
+    plan.approvals = crate::approvals::pending(&target.client, rendered, &live).await?;
     Ok((live, plan))
 }

@@ -410,6 +410,19 @@ impl Engine {
         } else {
             "x-ms-ratelimit-remaining-subscription-reads"
         };
+        // Approvals dropped on demand (drawn only when asked for: other seeded runs see the
+        // same draws as before).
+        if method == "PUT"
+            && self.config.faults.drop_approvals > 0.0
+            && raw_path
+                .to_lowercase()
+                .contains("/privateendpointconnections/")
+            && self.rng.gen::<f64>() < self.config.faults.drop_approvals
+        {
+            let mut r = Reply::empty(0);
+            r.drop = true;
+            return r;
+        }
         // Faults on demand, drawn in request order.
         let f = &self.config.faults;
         let (p429, p500, p503, pdrop, pslow) =

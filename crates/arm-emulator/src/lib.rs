@@ -66,6 +66,10 @@ pub struct FaultSpec {
     pub slow: f64,
     pub lro_fail: f64,
     pub location_failed: f64,
+    /// The share of approvals (PUT of a private endpoint connection) whose connection is
+    /// dropped before the emulator handles them: nothing approved, no answer. With 1, an apply
+    /// stays at its first approval until it gives up or is killed.
+    pub drop_approvals: f64,
 }
 
 impl FromStr for FaultSpec {
@@ -95,9 +99,10 @@ impl FromStr for FaultSpec {
                 "slow" => f.slow = share,
                 "lro-fail" => f.lro_fail = share,
                 "location-failed" => f.location_failed = share,
+                "drop-approvals" => f.drop_approvals = share,
                 other => {
                     return Err(format!(
-                        "unknown fault `{other}` (known: 429, 500, 503, drop, slow, lro-fail, location-failed)"
+                        "unknown fault `{other}` (known: 429, 500, 503, drop, slow, lro-fail, location-failed, drop-approvals)"
                     ))
                 }
             }
