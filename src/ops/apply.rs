@@ -133,6 +133,8 @@ pub async fn run(
     let ids: Vec<String> = rendered.resources.iter().map(|r| r.id.clone()).collect();
     let ledger = Arc::new(Ledger::default());
     let interrupted = Arc::new(AtomicBool::new(false));
+    // A lease seen lost (broken or taken over) stops the run as an interrupt does.
+    lease.watch(interrupted.clone());
     {
         let (flag, ledger) = (interrupted.clone(), ledger.clone());
         tokio::spawn(async move {

@@ -277,6 +277,9 @@ async fn destroy(
         let mut deleted = 0;
         let waves = waves(&doomed, rendered);
         for (w, wave) in waves.iter().enumerate() {
+            if lease.lost() {
+                anyhow::bail!("the apply lock was broken or taken over by another run: stopped before deleting more ({deleted} deleted)");
+            }
             let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(target.concurrency.max(1)));
             let mut tasks = tokio::task::JoinSet::new();
             for &i in wave {

@@ -131,6 +131,10 @@ pub struct LogEntry {
     /// For a poll: the lower-case id of the resource whose operation it polls.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operation_of: Option<String>,
+    /// The request's `x-ms-correlation-request-id`: aoai-arch sends one per run, so the log
+    /// tells which run sent what.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
