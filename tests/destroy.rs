@@ -261,3 +261,33 @@ fn destroy_refuses_without_a_terminal_and_deletes_nothing() {
     let out = ok(&["destroy", "--auto-approve"], &bp, &emu.url);
     assert!(out.contains("does not exist: nothing to destroy"), "{out}");
 }
+
+/// `destroy`, then `destroy --purge`, then `apply`: the second destroy purges every
+/// soft-deleted account and service of the blueprint, `apim.instances` services included, so
+/// the apply that follows creates them again instead of failing with
+/// ServiceAlreadyExistsInSoftDeletedState.
+#[test]
+fn destroy_then_destroy_purge_then_apply_succeeds_with_apim_instances() {
+    let emu = Emulator::start("5000", "none", 31);
+    let bp = common::example("afd-apim-private");
+    let sub = "00000000-0000-0000-0000-000000000004";
+    ok(&["apply", "--auto-approve"], &bp, &emu.url);
+    let first = ok(&["destroy", "--auto-approve"], &bp, &emu.url);
+    assert!(first.contains("re-run with --purge"), "{first}");
+    let soft = deleted(&emu.url, sub);
+    assert!(
+        soft.iter().any(|n| n == "apim-aoai-private-weu"),
+        "the instance is not soft-deleted: {soft:?}"
+    );
+    let purge = ok(&["destroy", "--auto-approve", "--purge"], &bp, &emu.url);
+    for name in &soft {
+        assert!(
+            purge.contains(&format!("/{name}")),
+            "{name} not purged:\n{purge}"
+        );
+    }
+    assert_eq!(deleted(&emu.url, sub), Vec::<String>::new(), "{purge}");
+    ok(&["apply", "--auto-approve"], &bp, &emu.url);
+    let plan = run(&["plan", "--detailed-exitcode"], &bp, &emu.url);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+}

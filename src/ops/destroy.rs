@@ -445,12 +445,23 @@ async fn purge_leftovers(
             )
         })
         .collect();
-    if let Some(a) = &m.apim {
+    // The service and every service of `apim.instances`, each in its own region.
+    let services: Vec<(&crate::model::ApimM, &str)> = m
+        .apim
+        .iter()
+        .map(|a| (a, m.location.as_str()))
+        .chain(
+            m.apim_instances
+                .iter()
+                .map(|i| (&i.apim, i.location.as_str())),
+        )
+        .collect();
+    for (a, location) in &services {
         candidates.extend(soft_delete_path(
             m,
             "Microsoft.ApiManagement/service",
             &a.name,
-            &m.location,
+            location,
         ));
     }
     for c in candidates {
@@ -462,7 +473,7 @@ async fn purge_leftovers(
         };
         // Only what this blueprint owned: the account's tag, or the service's former id.
         let owned = doc["tags"][OWNER_TAG].as_str() == Some(m.owner.as_str())
-            || m.apim.as_ref().is_some_and(|a| {
+            || services.iter().any(|(a, _)| {
                 doc["properties"]["serviceId"]
                     .as_str()
                     .is_some_and(|s| s.eq_ignore_ascii_case(&a.id))
