@@ -11,6 +11,7 @@
 pub mod apply;
 pub mod approvals;
 pub mod blueprint;
+pub mod children;
 pub mod cli;
 pub mod lint;
 pub mod lock;

@@ -104,6 +104,10 @@ pub struct Plan {
     /// Pending: apply approves them (whether or not the origin changes).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub approvals: Vec<crate::approvals::Approval>,
+    /// Resources the blueprint does not declare (owned or not) that Azure deletes with a
+    /// parent the plan replaces: named here, and applied only with `--allow-replace`.
+    #[serde(rename = "deletedWithParent", skip_serializing_if = "Vec::is_empty")]
+    pub deleted_with_parent: Vec<crate::children::Child>,
 }
 
 impl Plan {

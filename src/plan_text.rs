@@ -262,6 +262,14 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
             safe(&short(u, o.full_ids))
         ));
     }
+    for c in &p.deleted_with_parent {
+        s.push_str(&format!(
+            "{} {} is not declared by this blueprint (owned or not) and is deleted with its parent {}, which is replaced: Azure deletes it with the parent, and nothing creates it again\n",
+            paint(o.color, "31", "-"),
+            safe(&short(&c.id, o.full_ids)),
+            safe(&short(&c.parent, o.full_ids))
+        ));
+    }
     for a in &p.approvals {
         s.push_str(&format!(
             "{} approve private endpoint connection {} ({}, requested by Front Door origin {})\n",

@@ -180,8 +180,23 @@ pub fn refusals(plan: &Plan, allow_replace: bool, adopt: bool) -> Vec<String> {
                 .filter(|c| c.forces_replacement)
                 .map(|c| c.path.as_str())
                 .collect();
+            let children: Vec<&str> = plan
+                .deleted_with_parent
+                .iter()
+                .filter(|c| c.parent.eq_ignore_ascii_case(&p.id))
+                .map(|c| c.id.as_str())
+                .collect();
+            let also = if children.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; Azure deletes with it {} resource(s) this blueprint does not declare: {}",
+                    children.len(),
+                    children.join(", ")
+                )
+            };
             out.push(format!(
-                "{}: immutable properties changed ({}); it must be deleted and created again: re-run with --allow-replace",
+                "{}: immutable properties changed ({}); it must be deleted and created again{also}: re-run with --allow-replace",
                 p.id,
                 paths.join(", ")
             ));

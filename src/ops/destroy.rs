@@ -202,6 +202,14 @@ async fn destroy(
         Some(i) => (1, std::cmp::Reverse(0), usize::MAX - i),
     });
     let rg_goes = rg_owned && kept.is_empty();
+    // What Azure deletes with them that the blueprint does not declare (owned or not).
+    let parents: Vec<String> = doomed.iter().map(|d| d.id.clone()).collect();
+    let with_parent: Vec<crate::children::Child> =
+        crate::children::undeclared_under(client, rendered, &parents, target.concurrency)
+            .await?
+            .into_iter()
+            .filter(|c| !parents.iter().any(|p| p.eq_ignore_ascii_case(&c.id)))
+            .collect();
 
     // The plan.
     for d in &doomed {
@@ -209,6 +217,13 @@ async fn destroy(
             "- {} will be deleted ({})",
             crate::plan_text::provider_path(&d.id),
             d.resource_type
+        );
+    }
+    for c in &with_parent {
+        println!(
+            "- {} will be deleted with its parent {} (not declared by this blueprint: Azure deletes it with the parent)",
+            crate::plan_text::provider_path(&c.id),
+            crate::plan_text::provider_path(&c.parent)
         );
     }
     for k in &kept {
@@ -247,8 +262,13 @@ async fn destroy(
         }
     }
     println!(
-        "Destroy: {} to delete, {} kept, resource group {}.",
+        "Destroy: {} to delete{}, {} kept, resource group {}.",
         doomed.len(),
+        if with_parent.is_empty() {
+            String::new()
+        } else {
+            format!(" (and {} deleted with their parents)", with_parent.len())
+        },
         kept.len(),
         if rg_goes { "deleted" } else { "kept" }
     );
