@@ -85,14 +85,38 @@ pub fn save(
         .with_context(|| format!("writing the plan to {}", path.display()))
 }
 
-/// A saved plan when `path` holds one (`None`: it is something else, e.g. a blueprint).
+/// The largest saved plan read (16 MiB): a 1 MiB blueprint, the digests of its requests and
+/// its plan.
+pub const MAX_BYTES: usize = 16 << 20;
+
+/// How much of a file is read to tell a saved plan (whose `kind` comes first) from a blueprint.
+const SNIFF: u64 = 4096;
+
+/// A saved plan when `path` holds one (`None`: it is something else, e.g. a blueprint, read
+/// then with the blueprint's own limit). Never reads more than [`MAX_BYTES`] + 1 bytes of it
+/// (a device that never ends, `/dev/zero`, is read for its first 4 KiB).
 pub fn read(path: &Path) -> Result<Option<SavedPlan>> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else {
         return Ok(None);
     };
-    if !text.trim_start().starts_with('{') || !text.contains(KIND) {
+    let mut head = Vec::new();
+    if file.take(SNIFF).read_to_end(&mut head).is_err() {
         return Ok(None);
     }
+    let head = String::from_utf8_lossy(&head);
+    if !head.trim_start().starts_with('{') || !head.contains(KIND) {
+        return Ok(None);
+    }
+    let text = match crate::blueprint::read_text(path, MAX_BYTES) {
+        Ok(t) => t,
+        Err(crate::blueprint::ReadError::TooLarge) => anyhow::bail!(
+            "{}: a plan file larger than {} bytes (16 MiB), the limit; nothing was applied",
+            path.display(),
+            MAX_BYTES
+        ),
+        Err(e) => anyhow::bail!("reading the plan {}: {e}", path.display()),
+    };
     let saved: SavedPlan = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a plan file aoai-arch can read", path.display()))?;
     if saved.kind != KIND || saved.format_version != FORMAT_VERSION {

@@ -359,6 +359,35 @@ fn oversize_and_endless_files_are_refused_without_reading_them_whole() {
             "blueprint is larger than 1048576 bytes (1 MiB)",
         );
     }
+    // `apply FILE` tells a saved plan from a blueprint by its first 4 KiB, then reads either
+    // with its limit: an endless file is refused at 1 MiB (a blueprint's), an oversize plan
+    // at 16 MiB.
+    let out = bounded(&["apply", "/dev/zero", "--auto-approve"]);
+    assert_located(
+        &out,
+        "/dev/zero",
+        1,
+        "",
+        "blueprint is larger than 1048576 bytes (1 MiB)",
+    );
+    let plan = dir.path().join("huge.plan.json");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&plan).unwrap();
+        f.write_all(b"{\"kind\": \"aoai-arch-plan\", \"pad\": \"").unwrap();
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..17 {
+            f.write_all(&chunk).unwrap();
+        }
+        f.write_all(b"\"}").unwrap();
+    }
+    let out = bounded(&["apply", plan.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a plan file larger than 16777216 bytes (16 MiB), the limit"),
+        "{}",
+        stderr(&out)
+    );
     // Policy files given to lint are bounded the same way.
     let apim = common::example("apim");
     let out = bounded(&["lint", apim.to_str().unwrap(), "--policy", "/dev/zero"]);
