@@ -374,7 +374,8 @@ fn oversize_and_endless_files_are_refused_without_reading_them_whole() {
     {
         use std::io::Write;
         let mut f = std::fs::File::create(&plan).unwrap();
-        f.write_all(b"{\"kind\": \"aoai-arch-plan\", \"pad\": \"").unwrap();
+        f.write_all(b"{\"kind\": \"aoai-arch-plan\", \"pad\": \"")
+            .unwrap();
         let chunk = vec![b'x'; 1 << 20];
         for _ in 0..17 {
             f.write_all(&chunk).unwrap();
@@ -835,4 +836,35 @@ fn a_double_hyphen_in_a_name_keeps_the_policy_well_formed() {
     let lint = common::bin().args(["lint", &bp]).output().unwrap();
     assert_eq!(lint.status.code(), Some(0), "{}", stdout(&lint));
     assert!(!stdout(&lint).contains("APIM001"), "{}", stdout(&lint));
+}
+
+/// 4500 nested `<choose>` used to overflow the stack (exit 134): the nesting is measured
+/// without recursion and refused, located, before any rule walks the tree.
+#[test]
+fn a_deeply_nested_policy_is_a_located_error_not_a_stack_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 4500;
+    let xml = format!(
+        "<policies>\n<inbound>\n{}<base />{}</inbound>\n<backend><base /></backend>\n<outbound><base /></outbound>\n<on-error><base /></on-error>\n</policies>\n",
+        "<choose><when condition=\"@(true)\">".repeat(n),
+        "</when></choose>".repeat(n)
+    );
+    let p = dir.path().join("deep.xml");
+    std::fs::write(&p, &xml).unwrap();
+    let out = bounded(&[
+        "lint",
+        common::example("apim").to_str().unwrap(),
+        "--policy",
+        p.to_str().unwrap(),
+    ]);
+    let err = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("nested deeper than 100 elements"), "{err}");
+    // The first element past the limit (depth 101: `policies`, `inbound`, then 49 pairs):
+    // the 50th `choose`, on line 3.
+    let col = 49 * "<choose><when condition=\"@(true)\">".len() + 1;
+    assert!(
+        err.contains(&format!("deep.xml:3:{col}")),
+        "not located at 3:{col}: {err}"
+    );
 }

@@ -565,6 +565,18 @@ pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered
 /// Rules over one policy document (rendered, or passed with `lint --policy`); the rules that
 /// need the architecture run only with a model.
 fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str) {
+    // The rules walk the tree: a document nested thousands deep is reported, not walked.
+    if let Some(d) = apim_policy::too_deep(xml) {
+        c.at_file(
+            "APIM001",
+            file,
+            d.line,
+            d.column,
+            format!("{} [{}]", d.message, d.code),
+            d.help,
+        );
+        return;
+    }
     policy_rules::policy_rules(c, m, file, xml);
     xml_rules::policy_xml_rules(c, file, xml);
     for d in apim_policy::validate(xml) {
