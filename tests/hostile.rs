@@ -868,3 +868,35 @@ fn a_deeply_nested_policy_is_a_located_error_not_a_stack_overflow() {
         "not located at 3:{col}: {err}"
     );
 }
+
+/// A key over 1 KiB used to be echoed whole (in the message, the source line and the field):
+/// errors show long runs of characters by their start and length only.
+#[test]
+fn a_long_key_is_not_echoed_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = common::read(&common::example("apim"));
+    let key = format!("k{}", "0123456789abcdef".repeat(128)); // 2 KiB + 1
+    for (name, line) in [
+        ("implicit.yaml", format!("  {key}: v\n")),
+        ("explicit.yaml", format!("  ? {key}\n  : v\n")),
+        ("quoted.yaml", format!("  \"{key}\": v\n")),
+    ] {
+        let at = base.find("\ntags:\n").unwrap() + "\ntags:\n".len();
+        let text = format!("{}{line}{}", &base[..at], &base[at..]);
+        let bp = write_blueprint(&dir, name, &text);
+        let out = bounded(&[
+            "render",
+            &bp,
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+        ]);
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "{name}: {all}");
+        assert!(
+            !all.contains(&key[..200]),
+            "{name}: the key is echoed: {}",
+            &all[..all.len().min(600)]
+        );
+        assert!(all.contains("bytes)"), "{name}: {all}");
+    }
+}
