@@ -75,6 +75,21 @@ pub struct InstanceM {
 
 pub const OWNER_TAG: &str = "aoai-arch-blueprint";
 
+/// The value of the tag `name` on a resource document. Azure treats tag names without case
+/// (`Env` and `env` are one tag; it keeps the case it was first given), so neither does this.
+pub fn tag<'a>(doc: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+    doc["tags"]
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str())
+}
+
+/// The value of the ownership tag on a resource document, whatever the case of its name.
+pub fn owner_tag(doc: &serde_json::Value) -> Option<&str> {
+    tag(doc, OWNER_TAG)
+}
+
 /// The private DNS zone of API Management's inbound private endpoints (group id `Gateway`).
 pub const APIM_PRIVATE_DNS_ZONE: &str = "privatelink.azure-api.net";
 

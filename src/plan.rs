@@ -198,7 +198,17 @@ fn walk(t: &str, path: &str, want: &Value, have: Option<&Value>, out: &mut Vec<C
     match want {
         Value::Object(map) => {
             for (k, v) in map {
-                walk(t, &join(k), v, have.and_then(|h| h.get(k)), out);
+                let live = have.and_then(|h| {
+                    h.get(k).or_else(|| {
+                        // Tag names compare without case, as Azure treats them.
+                        (path == "tags")
+                            .then(|| h.as_object())
+                            .flatten()
+                            .and_then(|o| o.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)))
+                            .map(|(_, v)| v)
+                    })
+                });
+                walk(t, &join(k), v, live, out);
             }
         }
         Value::Array(items) if items.iter().any(Value::is_object) => {

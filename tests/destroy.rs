@@ -291,3 +291,69 @@ fn destroy_then_destroy_purge_then_apply_succeeds_with_apim_instances() {
     let plan = run(&["plan", "--detailed-exitcode"], &bp, &emu.url);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 }
+
+/// Azure ignores the case of tag names (it keeps the case a tag was first given): an account
+/// whose ownership tag reads `AOAI-ARCH-BLUEPRINT` is still this blueprint's. The plan is
+/// clean, nothing asks for --adopt, and destroy deletes it.
+#[test]
+fn the_ownership_tag_is_found_whatever_its_case() {
+    let emu = Emulator::start("5000", "none", 33);
+    let bp = common::example("afd");
+    ok(&["apply", "--auto-approve"], &bp, &emu.url);
+    let v: serde_norway::Value = serde_norway::from_str(&common::read(&bp)).unwrap();
+    let account = format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.CognitiveServices/accounts/{}",
+        v["subscription"].as_str().unwrap(),
+        v["resourceGroup"].as_str().unwrap(),
+        v["openai"]["accounts"][0]["name"].as_str().unwrap()
+    );
+    let api = "2026-05-01";
+    let (_, mut doc) = http(
+        &emu.url,
+        "GET",
+        &format!("{account}?api-version={api}"),
+        None,
+    );
+    let tags = doc["tags"].as_object().unwrap().clone();
+    let upper: serde_json::Map<String, Value> = tags
+        .into_iter()
+        .map(|(k, v)| (k.to_uppercase(), v))
+        .collect();
+    doc["tags"] = Value::Object(upper);
+    for k in ["id", "name", "type", "etag", "systemData"] {
+        doc.as_object_mut().unwrap().remove(k);
+    }
+    doc["properties"]
+        .as_object_mut()
+        .unwrap()
+        .retain(|k, _| !matches!(k.as_str(), "provisioningState" | "endpoint" | "endpoints"));
+    let (s, d) = http(
+        &emu.url,
+        "PUT",
+        &format!("{account}?api-version={api}"),
+        Some(&doc),
+    );
+    assert!((200..300).contains(&s), "{s} {d}");
+    for _ in 0..500 {
+        let (_, d) = http(
+            &emu.url,
+            "GET",
+            &format!("{account}?api-version={api}"),
+            None,
+        );
+        if d["properties"]["provisioningState"] == "Succeeded" {
+            assert!(d["tags"]["AOAI-ARCH-BLUEPRINT"].is_string(), "{d}");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let plan = run(&["plan", "--detailed-exitcode"], &bp, &emu.url);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    let out = ok(&["destroy", "--auto-approve"], &bp, &emu.url);
+    assert!(
+        out.lines().any(|l| l.starts_with("- ")
+            && l.contains(&format!("accounts/{}", account.rsplit('/').next().unwrap()))),
+        "{out}"
+    );
+    assert_eq!(status(&emu.url, &account, api), 404, "{out}");
+}

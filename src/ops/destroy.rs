@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde_json::Value;
 
-use crate::model::{api, Model, OWNER_TAG};
+use crate::model::{api, Model};
 use crate::render::Rendered;
 use crate::target::{Target, TargetOptions};
 use arm_client::ArmClient;
@@ -81,7 +81,7 @@ async fn destroy(
         );
         return purge_leftovers(client, m, flags, &[], false).await;
     };
-    let rg_owned = rg["tags"][OWNER_TAG].as_str() == Some(m.owner.as_str());
+    let rg_owned = crate::model::owner_tag(&rg) == Some(m.owner.as_str());
     let listed = client
         .list(&format!("{}/resources", m.rg_id), api::RESOURCES)
         .await
@@ -107,7 +107,7 @@ async fn destroy(
             continue;
         };
         let rtype = item["type"].as_str().unwrap_or("").to_string();
-        let owned = item["tags"][OWNER_TAG].as_str() == Some(m.owner.as_str())
+        let owned = crate::model::owner_tag(item) == Some(m.owner.as_str())
             || (rg_owned && untagged_declared(id));
         let version = rendered
             .resources
@@ -492,7 +492,7 @@ async fn purge_leftovers(
             continue;
         };
         // Only what this blueprint owned: the account's tag, or the service's former id.
-        let owned = doc["tags"][OWNER_TAG].as_str() == Some(m.owner.as_str())
+        let owned = crate::model::owner_tag(&doc) == Some(m.owner.as_str())
             || services.iter().any(|(a, _)| {
                 doc["properties"]["serviceId"]
                     .as_str()
