@@ -167,3 +167,53 @@ pub fn live_drift(saved: &SavedPlan, live: &BTreeMap<String, Value>) -> Vec<Stri
     }
     out
 }
+
+/// Where the plan recomputed now differs from the plan saved (the one reviewed): per resource
+/// its action and property changes, then the approvals and the resources deleted with their
+/// parents. A saved plan whose blueprint and digests were edited consistently, but whose plan
+/// section is not what they plan, is refused on this.
+pub fn plan_drift(saved: &SavedPlan, now: &Plan) -> Vec<String> {
+    let Ok(now) = serde_json::to_value(now) else {
+        return vec!["the plan cannot be compared".into()];
+    };
+    let shape = |plan: &Value| -> BTreeMap<String, Value> {
+        plan["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap_or("").to_lowercase(),
+                    serde_json::json!({"action": r["action"], "changes": r["changes"]}),
+                )
+            })
+            .collect()
+    };
+    let (was, is) = (shape(&saved.plan), shape(&now));
+    let mut out = Vec::new();
+    for (id, w) in &was {
+        match is.get(id) {
+            None => out.push(format!("{id}: in the reviewed plan, not planned now")),
+            Some(i) if i["action"] != w["action"] => out.push(format!(
+                "{id}: reviewed as {}, planned now as {}",
+                w["action"], i["action"]
+            )),
+            Some(i) if i["changes"] != w["changes"] => {
+                out.push(format!("{id}: its changes are not the reviewed ones"))
+            }
+            _ => {}
+        }
+    }
+    for id in is.keys().filter(|id| !was.contains_key(*id)) {
+        out.push(format!("{id}: planned now, not in the reviewed plan"));
+    }
+    for key in ["approvals", "deletedWithParent"] {
+        let none = Value::Array(Vec::new());
+        let w = saved.plan.get(key).unwrap_or(&none);
+        let i = now.get(key).unwrap_or(&none);
+        if w != i {
+            out.push(format!("{key}: not the reviewed ones"));
+        }
+    }
+    out
+}

@@ -54,6 +54,15 @@ pub async fn run(
         if s.plan["orphans"] != serde_json::json!(plan.orphans) {
             drift.push("the resources prune would delete are not the planned ones".into());
         }
+        // What was reviewed is what is applied: the saved plan section itself, not only the
+        // blueprint and digests it came with.
+        let reviewed = crate::saved::plan_drift(s, &plan);
+        if !reviewed.is_empty() && drift.is_empty() {
+            refusals.push(format!(
+                "the plan saved in the file (the one reviewed) is not what its blueprint plans now against the same Azure: the file was edited; plan again:\n      {}",
+                reviewed.join("\n      ")
+            ));
+        }
         if !drift.is_empty() {
             refusals.push(format!(
                 "Azure changed since the plan was made ({}); plan again:\n      {}",
