@@ -357,3 +357,39 @@ fn the_ownership_tag_is_found_whatever_its_case() {
     );
     assert_eq!(status(&emu.url, &account, api), 404, "{out}");
 }
+
+/// An account soft-deleted in another resource group holds its name: the plan of a blueprint
+/// that declares the name elsewhere names that account, its group and how to purge it, instead
+/// of only "custom subdomain taken".
+#[test]
+fn a_soft_deleted_account_of_the_same_name_in_another_group_is_named_with_purge_guidance() {
+    let emu = Emulator::start("5000", "none", 34);
+    let dir = tempfile::tempdir().unwrap();
+    let first = common::example("afd");
+    ok(&["apply", "--auto-approve"], &first, &emu.url);
+    ok(&["destroy", "--auto-approve"], &first, &emu.url);
+    let elsewhere = edited_example("afd", dir.path(), "afd.yaml", |v| {
+        v["resourceGroup"] = "rg-aoai-other".into();
+        v["id"] = "afd-other".into();
+    });
+    let plan = run(&["plan"], &elsewhere, &emu.url);
+    let t = text(&plan);
+    let v: serde_norway::Value = serde_norway::from_str(&common::read(&first)).unwrap();
+    let name = v["openai"]["accounts"][0]["name"].as_str().unwrap();
+    let line = t
+        .lines()
+        .find(|l| l.contains(&format!("account {name} cannot be created")))
+        .unwrap_or_else(|| panic!("not named: {t}"));
+    assert!(line.contains("in resource group rg-aoai-afd"), "{line}");
+    assert!(
+        t.contains(&format!(
+            "az cognitiveservices account purge --name {name} --resource-group rg-aoai-afd"
+        )),
+        "{t}"
+    );
+    // apply refuses it before any write.
+    let before = common::writes(&emu.log());
+    let out = run(&["apply", "--auto-approve"], &elsewhere, &emu.url);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(common::writes(&emu.log()), before);
+}
