@@ -393,3 +393,40 @@ fn a_soft_deleted_account_of_the_same_name_in_another_group_is_named_with_purge_
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert_eq!(common::writes(&emu.log()), before);
 }
+
+/// Destroy waves run on an acyclic order (the after-apply edges that copy a value, such as the
+/// named value holding the Front Door id, are cut): an API Management service, the primary
+/// or an `apim.instances` one, is never deleted before the Front Door profile whose origins
+/// point at it. Checked from the request log, with and without Private Link.
+#[test]
+fn destroy_deletes_the_front_door_profile_before_the_gateways_it_points_at() {
+    for (i, name) in ["afd-apim", "afd-apim-private"].iter().enumerate() {
+        let emu = Emulator::start("5000", "none", 60 + i as u64);
+        let bp = common::example(name);
+        ok(&["apply", "--auto-approve"], &bp, &emu.url);
+        let start = emu.log().len();
+        let out = ok(&["destroy", "--auto-approve"], &bp, &emu.url);
+        let log = emu.log();
+        let seq_of = |pred: &dyn Fn(&str) -> bool| -> Vec<u64> {
+            log[start..]
+                .iter()
+                .filter(|e| e["method"] == "DELETE" && e["path"].as_str().is_some_and(pred))
+                .map(|e| e["seq"].as_u64().unwrap())
+                .collect()
+        };
+        let top = |p: &str, segment: &str| {
+            p.to_lowercase()
+                .split(segment)
+                .nth(1)
+                .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+        };
+        let profile = seq_of(&|p| top(p, "/microsoft.cdn/profiles/"));
+        let services = seq_of(&|p| top(p, "/microsoft.apimanagement/service/"));
+        assert!(!profile.is_empty() && !services.is_empty(), "{name}: {out}");
+        let last_profile = profile.iter().max().unwrap();
+        assert!(
+            services.iter().all(|s| s > last_profile),
+            "{name}: a service ({services:?}) deleted before the profile ({profile:?}):\n{out}"
+        );
+    }
+}
