@@ -19,7 +19,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aoai_arch::{apply, blueprint, plan, progress, regions, render};
+use aoai_arch::blueprint::{self, regions};
+use aoai_arch::engine::{apply, plan, progress};
+use aoai_arch::render;
 use arm_client::{ArmClient, AuthMethod, ClientOptions, Cloud};
 
 /// Virtual seconds per real second in the apply runs: APIM's 30-45 minutes become 3-4.5 s.
@@ -280,7 +282,7 @@ async fn plan_and_apply(
     let live = apply::read_all(client, rendered, CONCURRENCY)
         .await
         .expect("read");
-    let p = aoai_arch::safety::plan(rendered, &live, &model.owner);
+    let p = aoai_arch::engine::safety::plan(rendered, &live, &model.owner);
     let opts = apply::Options {
         concurrency: CONCURRENCY,
         prune: false,
@@ -382,7 +384,7 @@ async fn measure(label: String, file: &Path, text: &str) -> Row {
     let live = apply::read_all(&client, &rendered, CONCURRENCY)
         .await
         .expect("read");
-    let _ = aoai_arch::safety::plan(&rendered, &live, &model.owner);
+    let _ = aoai_arch::engine::safety::plan(&rendered, &live, &model.owner);
     let plan_time = t.elapsed();
     let ideal = READ_LATENCY.as_secs_f64() * (resources as f64 / CONCURRENCY as f64).ceil();
     let bound = ideal.max(throttle_bound(resources));
@@ -400,15 +402,15 @@ async fn measure(label: String, file: &Path, text: &str) -> Row {
         ..Default::default()
     })
     .await;
-    let pre = aoai_arch::preflight::Options::default();
+    let pre = aoai_arch::engine::preflight::Options::default();
     let t = Instant::now();
     let (live, facts) = tokio::join!(
         apply::read_all(&client, &rendered, CONCURRENCY),
-        aoai_arch::preflight::gather(&client, &model, &rendered, &pre, CONCURRENCY)
+        aoai_arch::engine::preflight::gather(&client, &model, &rendered, &pre, CONCURRENCY)
     );
     let live = live.expect("read");
-    let _ = aoai_arch::safety::plan(&rendered, &live, &model.owner);
-    let (found, _) = aoai_arch::preflight::evaluate(&facts, &model, &live, &pre);
+    let _ = aoai_arch::engine::safety::plan(&rendered, &live, &model.owner);
+    let (found, _) = aoai_arch::engine::preflight::evaluate(&facts, &model, &live, &pre);
     let preflight_time = t.elapsed();
     assert!(
         found.is_empty(),

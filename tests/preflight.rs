@@ -656,7 +656,7 @@ fn restoring_into_another_region_is_refused() {
 }
 
 /// The emulator answers in the shapes of azure-rest-api-specs' examples (the keys the examples
-/// carry, cited in src/preflight.rs), which is what the preflight reads.
+/// carry, cited in src/engine/preflight.rs), which is what the preflight reads.
 #[test]
 fn the_emulator_answers_in_the_shapes_of_the_spec_examples() {
     let dir = tempfile::tempdir().unwrap();

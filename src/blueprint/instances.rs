@@ -11,7 +11,7 @@ pub fn instance_blueprints(b: &Blueprint) -> Vec<(usize, Blueprint)> {
     let Some(apim) = b.apim.as_ref().filter(|_| b.pattern == Pattern::AfdApim) else {
         return Vec::new();
     };
-    let owner = crate::model::owner_id(b);
+    let owner = super::owner::owner_id(b);
     apim.instances
         .iter()
         .enumerate()

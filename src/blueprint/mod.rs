@@ -2,6 +2,8 @@
 //! column and field path. Nothing is rendered from a blueprint that has not passed [`validate`].
 
 pub mod instances;
+mod owner;
+pub mod regions;
 mod spans;
 pub mod types;
 mod validate;
@@ -10,6 +12,7 @@ pub mod vars;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use owner::owner_id;
 pub use spans::{limits, Pos, Spans};
 pub use types::*;
 

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::types::*;
-use crate::regions;
+use crate::blueprint::regions;
 
 pub struct Problem {
     pub field: String,
@@ -790,7 +790,7 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 Some("budgets start on the first of a month: YYYY-MM-01".into()),
             );
         } else {
-            budget_window(c, &bu.start_date, &crate::progress::utc_now());
+            budget_window(c, &bu.start_date, &crate::engine::progress::utc_now());
         }
         if bu.amount == 0 {
             c.fail("apim.budget.amount", "budget amount must be positive", None);

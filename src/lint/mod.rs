@@ -13,9 +13,9 @@ pub use capability::explain;
 
 use serde::Serialize;
 
+use crate::blueprint::regions;
 use crate::blueprint::{self, Blueprint, LbMode, Pattern, RetryOn, STATUS_PATH};
 use crate::model::{self, Model};
-use crate::regions;
 use crate::render::Rendered;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -6,6 +6,7 @@
 pub mod capabilities;
 mod engine;
 mod preflight;
+mod providers;
 mod server;
 mod soft_delete;
 pub mod types;

@@ -10,12 +10,10 @@
 //! offered in every region and each usage has a limit of [`DEFAULT_LIMIT`]. Request and response
 //! shapes follow azure-rest-api-specs (see aoai-arch's `src/preflight.rs` for the citations).
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::engine::{Engine, Reply};
+use crate::engine::subscription::Offer;
+use crate::engine::{Engine, Provider, Reply, Stored};
 
 /// Units (thousands of tokens per minute) of each usage when the state file sets no limit.
 pub const DEFAULT_LIMIT: u64 = 5000;
@@ -105,62 +103,6 @@ const CATALOG_SKUS: &[&str] = &[
     "GlobalProvisionedManaged",
     "DataZoneProvisionedManaged",
 ];
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Quota {
-    pub limit: u64,
-    /// Used outside the emulator (other subscriptions' resources are not modelled).
-    #[serde(default)]
-    pub used: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Offer {
-    pub name: String,
-    pub version: String,
-    pub skus: Vec<String>,
-}
-
-/// The `preflight` section of the state file.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Data {
-    /// `"<region>"` or `"<subscription>/<region>"` -> usage name (`OpenAI.<sku>.<model>`) -> quota.
-    #[serde(default)]
-    pub quota: BTreeMap<String, BTreeMap<String, Quota>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_limit: Option<u64>,
-    /// Region -> the models offered there; a region not listed offers [`CATALOG`].
-    #[serde(default)]
-    pub models: BTreeMap<String, Vec<Offer>>,
-    /// Provider namespaces not registered in any subscription.
-    #[serde(default)]
-    pub unregistered: Vec<String>,
-    /// Names held elsewhere in Azure: custom subdomains, API Management services, Front Door
-    /// endpoints (compared without case).
-    #[serde(default)]
-    pub taken: Vec<String>,
-    /// Soft-deleted accounts: the account document as it was, by lower-case account id.
-    #[serde(default)]
-    pub deleted_accounts: BTreeMap<String, Value>,
-}
-
-impl Data {
-    pub fn from_state(v: &Value) -> Data {
-        let mut d: Data = serde_json::from_value(v.clone()).unwrap_or_default();
-        // Seeded entries may be keyed by anything: key them by their lower-case id.
-        d.deleted_accounts = d
-            .deleted_accounts
-            .into_values()
-            .filter_map(|doc| {
-                let id = doc["id"].as_str()?.to_lowercase();
-                Some((id, doc))
-            })
-            .collect();
-        d
-    }
-}
 
 const ACCOUNTS: &str = "microsoft.cognitiveservices/accounts";
 const DEPLOYMENTS: &str = "microsoft.cognitiveservices/accounts/deployments";
@@ -663,4 +605,37 @@ pub fn soft_delete(e: &mut Engine, key: &str, spec: &str, doc: &Value) {
         p.insert("scheduledPurgeDate".into(), json!(purge));
     }
     e.preflight.deleted_accounts.insert(key.to_string(), d);
+}
+
+/// The preflight reads and the refusals they explain, as a provider of the engine.
+pub struct Preflight;
+
+impl Provider for Preflight {
+    fn intercept(
+        &self,
+        e: &mut Engine,
+        method: &str,
+        raw_path: &str,
+        query: &str,
+        api_version: Option<&str>,
+        body: &[u8],
+    ) -> Option<Reply> {
+        route(e, method, raw_path, query, api_version, body)
+    }
+    fn refuse_put(
+        &self,
+        e: &mut Engine,
+        key: &str,
+        spec: &str,
+        body: &Value,
+        exists: bool,
+    ) -> Option<Reply> {
+        refuse_put(e, key, spec, body, exists)
+    }
+    fn removed(&self, e: &mut Engine, key: &str, r: &Stored) {
+        soft_delete(e, key, &r.spec, &r.doc);
+    }
+    fn restored_deleting(&self, e: &mut Engine, key: &str, r: &Stored) {
+        soft_delete(e, key, &r.spec, &r.doc);
+    }
 }

@@ -18,7 +18,7 @@ pub async fn start(config: Config, port: u16) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
     let state_file = config.state_file.clone();
-    let mut engine = Engine::new(config);
+    let mut engine = Engine::new(config, crate::providers::ALL);
     engine.base = url.clone();
     if let Some(p) = &state_file {
         if let Ok(text) = std::fs::read_to_string(p) {
@@ -279,11 +279,11 @@ fn control(engine: &Arc<Mutex<Engine>>, method: &str, path: &str) -> Option<Resp
             let base = e.base.clone();
             // The subscription's configuration (quota, models, taken names) stays; its
             // soft-deleted accounts go with the rest of the state.
-            let preflight = crate::preflight::Data {
+            let preflight = crate::engine::subscription::Data {
                 deleted_accounts: Default::default(),
                 ..e.preflight.clone()
             };
-            *e = Engine::new(config);
+            *e = Engine::new(config, crate::providers::ALL);
             e.base = base;
             e.preflight = preflight;
             json(serde_json::json!({ "reset": true }))

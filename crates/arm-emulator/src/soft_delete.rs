@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use crate::engine::{error, Engine, Reply};
+use crate::engine::{error, Engine, Provider, Reply, Stored};
 use crate::types;
 
 const SERVICE: &str = "microsoft.apimanagement/service";
@@ -186,6 +186,32 @@ fn utc(secs: u64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+/// Soft delete of API Management services, as a provider of the engine.
+pub struct SoftDelete;
+
+impl Provider for SoftDelete {
+    fn route(
+        &self,
+        e: &mut Engine,
+        method: &str,
+        id: &str,
+        sub: &str,
+        api_version: &str,
+    ) -> Option<Reply> {
+        route(e, method, id, sub, api_version)
+    }
+    fn refuse_create(&self, e: &mut Engine, spec: &str, key: &str) -> Option<Reply> {
+        refuse_create(e, spec, key)
+    }
+    fn removed(&self, e: &mut Engine, _key: &str, r: &Stored) {
+        if soft_deleted_type(&r.spec) {
+            if let Some((id, doc)) = record(&r.doc, &r.spec) {
+                e.deleted.insert(id, doc);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -52,8 +52,20 @@ fn status(c: &Value) -> &str {
         .unwrap_or("")
 }
 
+/// The api-version of a Private Link target (an AOAI account or an API Management service).
+fn version_for(target: &str) -> &'static str {
+    if target
+        .to_ascii_lowercase()
+        .contains("/providers/microsoft.cognitiveservices/")
+    {
+        crate::model::api::COGNITIVE
+    } else {
+        crate::model::api::APIM
+    }
+}
+
 async fn connections(client: &ArmClient, target: &str) -> Result<Vec<Value>, String> {
-    let version = crate::safety::api_version_for(target).unwrap_or(crate::model::api::APIM);
+    let version = version_for(target);
     client
         .list(&format!("{target}/privateEndpointConnections"), version)
         .await
@@ -76,13 +88,14 @@ pub async fn pending(
         if !live.contains_key(&target.to_lowercase()) {
             continue;
         }
-        if !listed.contains_key(&target.to_lowercase()) {
+        let key = target.to_lowercase();
+        if let std::collections::hash_map::Entry::Vacant(slot) = listed.entry(key.clone()) {
             let conns = connections(client, &target)
                 .await
                 .map_err(|e| anyhow::anyhow!(e))?;
-            listed.insert(target.to_lowercase(), conns);
+            slot.insert(conns);
         }
-        for c in &listed[&target.to_lowercase()] {
+        for c in &listed[&key] {
             if status(c).eq_ignore_ascii_case("Pending") && ours(c, &message) {
                 if let Some(id) = c["id"].as_str() {
                     out.push(Approval {
@@ -106,12 +119,12 @@ pub async fn approve(
     origin: &Resource,
     written: bool,
     profile: &str,
-    progress: &dyn crate::progress::Progress,
+    progress: &dyn crate::engine::progress::Progress,
 ) -> Result<Vec<String>, String> {
     let Some((target, message)) = request(origin) else {
         return Ok(Vec::new());
     };
-    let version = crate::safety::api_version_for(&target).unwrap_or(crate::model::api::APIM);
+    let version = version_for(&target);
     let floor = client.poll_interval_floor();
     let interval = if floor < std::time::Duration::from_secs(1) {
         floor

@@ -399,10 +399,17 @@ pub fn evaluate(
         findings: Vec::new(),
     };
     let mut steps = Vec::new();
-    let d = &m.deployment;
-    let usage = format!("OpenAI.{}.{}", d.sku_name, d.model_name);
-
     // Providers first: nothing else works without them.
+    providers(&mut out, f, m);
+    quota(&mut out, f, m, live);
+    models(&mut out, f, m, live);
+    let restored_or_purged = soft_deleted(&mut out, f, m, live, &mut steps);
+    names(&mut out, f, m, live, &restored_or_purged);
+    (out.findings, steps)
+}
+
+/// Resource providers not registered in the subscription.
+fn providers(out: &mut Out, f: &Facts, m: &Model) {
     for (ns, r) in &f.providers {
         match r {
             Ok(Some(doc)) => {
@@ -445,9 +452,13 @@ pub fn evaluate(
             ),
         }
     }
+}
 
-    // Quota: what the blueprint adds in each region (new deployments, and increases of its
-    // existing ones) against what is free there.
+/// Quota: what the blueprint adds in each region (new deployments, and increases of its
+/// existing ones) against what is free there.
+fn quota(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>) {
+    let d = &m.deployment;
+    let usage = format!("OpenAI.{}.{}", d.sku_name, d.model_name);
     for region in regions_of(m) {
         let Some(answer) = f.usages.get(&region) else {
             continue;
@@ -519,8 +530,11 @@ pub fn evaluate(
             );
         }
     }
+}
 
-    // Models offered per region, with the nearest region that offers the model otherwise.
+/// Models offered per region, with the nearest region that offers the model otherwise.
+fn models(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>) {
+    let d = &m.deployment;
     for region in regions_of(m) {
         let Some(answer) = &f.capacities else {
             continue;
@@ -577,8 +591,18 @@ pub fn evaluate(
             },
         );
     }
+}
 
-    // Soft-deleted account names.
+/// Soft-deleted accounts holding a declared name: a step (purge or restore) when the user
+/// chose one, a finding otherwise. Returns the subdomains they hold.
+fn soft_deleted(
+    out: &mut Out,
+    f: &Facts,
+    m: &Model,
+    live: &BTreeMap<String, Value>,
+    steps: &mut Vec<Step>,
+) -> Vec<String> {
+    let opts = out.opts;
     let mut restored_or_purged: Vec<String> = Vec::new();
     if let Some(answer) = &f.deleted {
         match answer {
@@ -684,7 +708,18 @@ pub fn evaluate(
         }
     }
 
-    // Globally unique names, unless the resource exists (it is this blueprint's).
+    restored_or_purged
+}
+
+/// Globally unique names, unless the resource exists (it is this blueprint's) or a soft-deleted
+/// account of the blueprint holds it.
+fn names(
+    out: &mut Out,
+    f: &Facts,
+    m: &Model,
+    live: &BTreeMap<String, Value>,
+    restored_or_purged: &[String],
+) {
     for (i, a) in m.accounts.iter().enumerate() {
         let key = a.subdomain.to_lowercase();
         let Some(answer) = f.subdomains.get(&key) else {
@@ -777,7 +812,6 @@ pub fn evaluate(
             }
         }
     }
-    (out.findings, steps)
 }
 
 fn num(v: &Value) -> u64 {

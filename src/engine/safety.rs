@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use anyhow::Result;
 use serde_json::Value;
 
+use crate::engine::plan::{Action, Plan};
 use crate::model::{api, Model, OWNER_TAG};
-use crate::plan::{Action, Plan};
 use crate::render::{Rendered, Resource};
 use arm_client::ArmClient;
 
@@ -23,7 +23,7 @@ pub fn is_resource_group(resource_type: &str) -> bool {
     resource_type.eq_ignore_ascii_case("Microsoft.Resources/resourceGroups")
 }
 
-pub use crate::plan::{provisioning_state, terminal};
+pub use crate::engine::plan::{provisioning_state, terminal};
 
 fn taggable(body: &Value) -> bool {
     body.get("tags").is_some_and(Value::is_object)
@@ -43,9 +43,9 @@ fn ancestor(id: &str, index: &HashMap<String, usize>) -> Option<usize> {
 }
 
 /// The whole plan for the blueprint whose ownership id is `owner`: the property diffs of
-/// [`crate::plan::plan`], then ownership, provisioning states, kept tags and replace cascades.
+/// [`crate::engine::plan::plan`], then ownership, provisioning states, kept tags and replace cascades.
 pub fn plan(rendered: &Rendered, live: &BTreeMap<String, Value>, owner: &str) -> Plan {
-    let mut p = crate::plan::plan(rendered, live);
+    let mut p = crate::engine::plan::plan(rendered, live);
     refine(&mut p, rendered, live, owner);
     p
 }

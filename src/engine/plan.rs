@@ -86,12 +86,12 @@ pub struct ResourcePlan {
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Plan {
     /// What the live subscription says before any write (quota, models, soft-deleted and
-    /// taken names, providers): see [`crate::preflight`]. First in `--json`, as at the top of
+    /// taken names, providers): see [`crate::engine::preflight`]. First in `--json`, as at the top of
     /// the human plan.
-    pub preflight: Vec<crate::preflight::Finding>,
+    pub preflight: Vec<crate::engine::preflight::Finding>,
     /// Soft-deleted accounts apply purges or restores before the graph.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub steps: Vec<crate::preflight::Step>,
+    pub steps: Vec<crate::engine::preflight::Step>,
     pub resources: Vec<ResourcePlan>,
     /// Resources owned by this blueprint that it no longer declares, in the order `--prune`
     /// deletes them (children and referrers before what they belong to or point at).
@@ -103,11 +103,11 @@ pub struct Plan {
     /// Private Link connections the blueprint's Front Door origins requested that are still
     /// Pending: apply approves them (whether or not the origin changes).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub approvals: Vec<crate::approvals::Approval>,
+    pub approvals: Vec<crate::engine::approvals::Approval>,
     /// Resources the blueprint does not declare (owned or not) that Azure deletes with a
     /// parent the plan replaces: named here, and applied only with `--allow-replace`.
     #[serde(rename = "deletedWithParent", skip_serializing_if = "Vec::is_empty")]
-    pub deleted_with_parent: Vec<crate::children::Child>,
+    pub deleted_with_parent: Vec<crate::engine::children::Child>,
 }
 
 impl Plan {
@@ -370,7 +370,7 @@ pub fn plan_resource(
 }
 
 /// The property diffs of a whole render against the live documents read (`live` by lower-case
-/// id). [`crate::safety::plan`] adds ownership, provisioning states and replace cascades.
+/// id). [`crate::engine::safety::plan`] adds ownership, provisioning states and replace cascades.
 pub fn plan(rendered: &Rendered, live: &BTreeMap<String, Value>) -> Plan {
     let resources = rendered
         .resources

@@ -2,15 +2,39 @@
 //! Management gateway URLs, the DNS records to create, the gateway's managed identity), read
 //! from live state with GETs only. `apply` prints them at its end.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use clap::Args;
+
+use super::args::{TargetArgs, TemplateArgs};
+use super::shared::{load, runtime};
+use crate::blueprint::vars::Vars;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::engine::target::TargetOptions;
 use crate::model::{api, Model};
-use crate::target::TargetOptions;
 use arm_client::ArmClient;
+
+#[derive(Args)]
+pub struct OutputArgs {
+    blueprint: PathBuf,
+    /// Write the outputs as JSON (with `formatVersion`).
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    target: TargetArgs,
+    #[command(flatten)]
+    templates: TemplateArgs,
+}
+
+pub fn run(args: OutputArgs, vars: &Vars) -> Result<ExitCode> {
+    let loaded = load(&args.blueprint, vars)?;
+    let (model, _) = crate::render::render_file(&loaded, args.templates.templates.as_deref())?;
+    runtime()?.block_on(execute(&model, &args.target.to_options(), args.json))
+}
 
 /// What `output --json` prints (`formatVersion` changes when a field changes meaning).
 #[derive(Debug, Default, Serialize)]
@@ -225,8 +249,8 @@ pub async fn print_after_apply(client: &ArmClient, m: &Model) {
 }
 
 /// `aoai-arch output BLUEPRINT [--json]`.
-pub async fn run(m: &Model, opts: &TargetOptions, json: bool) -> Result<ExitCode> {
-    let target = crate::target::connect(opts).await?;
+pub async fn execute(m: &Model, opts: &TargetOptions, json: bool) -> Result<ExitCode> {
+    let target = crate::engine::target::connect(opts).await?;
     let result = read(&target.client, m).await;
     target.close().await;
     let o = result?;

@@ -12,9 +12,9 @@ use anyhow::Result;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use crate::engine::plan::{self, Action};
+use crate::engine::progress::Progress;
 use crate::model::Model;
-use crate::plan::{self, Action};
-use crate::progress::Progress;
 use crate::render::{Rendered, Resource};
 use arm_client::ArmClient;
 
@@ -286,22 +286,7 @@ pub async fn apply(
         orphans: orphan_ids,
     } = observed;
     let n = rendered.resources.len();
-    let index: HashMap<String, usize> = rendered
-        .resources
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.to_lowercase(), i))
-        .collect();
-    let deps: Vec<Vec<usize>> = rendered
-        .resources
-        .iter()
-        .map(|r| {
-            r.depends_on
-                .iter()
-                .filter_map(|d| index.get(&d.to_lowercase()).copied())
-                .collect()
-        })
-        .collect();
+    let deps = dependency_indices(rendered);
     let shared = Arc::new(Shared {
         ledger: ledger.clone(),
         interrupted: interrupted.clone(),
@@ -375,15 +360,7 @@ pub async fn apply(
         }
         match running.join_next().await {
             Some(Ok((i, res))) => {
-                let word = match &res {
-                    Ok(Outcome::Created) => Some("created"),
-                    Ok(Outcome::Updated) => Some("updated"),
-                    Ok(Outcome::Replaced) => Some("replaced"),
-                    Ok(Outcome::NotStarted) => None,
-                    Ok(_) => Some("unchanged"),
-                    Err(_) => Some("failed"),
-                };
-                if let Some(word) = word {
+                if let Some(word) = ledger_word(&res) {
                     ledger.end(&rendered.resources[i].id, word);
                 }
                 outcome[i] = Some(match res {
@@ -404,38 +381,22 @@ pub async fn apply(
         outcomes.push((r.id.clone(), o, e));
     }
 
-    let mut pruned = Vec::new();
-    if opts.prune
+    let pruned = if opts.prune
         && !interrupted.load(Ordering::SeqCst)
         && outcomes.iter().all(|(_, o, _)| *o != Outcome::Failed)
     {
-        for id in orphan_ids {
-            if interrupted.load(Ordering::SeqCst) {
-                break;
-            }
-            progress.start(&id, "deleting (no longer declared)");
-            ledger.begin(&id, "deleting");
-            let res = delete_any(client, &id).await;
-            ledger.end(
-                &id,
-                if res.is_ok() {
-                    "deleted"
-                } else {
-                    "delete failed"
-                },
-            );
-            match res {
-                Ok(()) => {
-                    progress.finish(&id, "deleted");
-                    pruned.push(id);
-                }
-                Err(e) => {
-                    progress.finish(&id, &format!("delete failed: {e}"));
-                    outcomes.push((id, Outcome::Failed, Some(e)));
-                }
-            }
-        }
-    }
+        prune(
+            client,
+            orphan_ids,
+            progress.as_ref(),
+            &ledger,
+            &interrupted,
+            &mut outcomes,
+        )
+        .await
+    } else {
+        Vec::new()
+    };
     let dns_records = shared.dns.lock().map(|d| d.clone()).unwrap_or_default();
     let approvals = shared
         .approvals
@@ -450,6 +411,78 @@ pub async fn apply(
         interrupted: interrupted.load(Ordering::SeqCst),
         elapsed: start.elapsed(),
     }
+}
+
+/// The graph of the render as indices: `deps[i]` are the resources `i` depends on.
+fn dependency_indices(rendered: &Rendered) -> Vec<Vec<usize>> {
+    let index: HashMap<String, usize> = rendered
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.to_lowercase(), i))
+        .collect();
+    rendered
+        .resources
+        .iter()
+        .map(|r| {
+            r.depends_on
+                .iter()
+                .filter_map(|d| index.get(&d.to_lowercase()).copied())
+                .collect()
+        })
+        .collect()
+}
+
+/// What the ledger says about a finished resource (`None`: it never started).
+fn ledger_word(res: &std::result::Result<Outcome, String>) -> Option<&'static str> {
+    match res {
+        Ok(Outcome::Created) => Some("created"),
+        Ok(Outcome::Updated) => Some("updated"),
+        Ok(Outcome::Replaced) => Some("replaced"),
+        Ok(Outcome::NotStarted) => None,
+        Ok(_) => Some("unchanged"),
+        Err(_) => Some("failed"),
+    }
+}
+
+/// `--prune`: delete what this blueprint owns and no longer declares, one at a time, until
+/// interrupted; a failure joins `outcomes`. Returns the ids deleted.
+async fn prune(
+    client: &ArmClient,
+    orphan_ids: Vec<String>,
+    progress: &dyn Progress,
+    ledger: &Ledger,
+    interrupted: &AtomicBool,
+    outcomes: &mut Vec<(String, Outcome, Option<String>)>,
+) -> Vec<String> {
+    let mut pruned = Vec::new();
+    for id in orphan_ids {
+        if interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+        progress.start(&id, "deleting (no longer declared)");
+        ledger.begin(&id, "deleting");
+        let res = delete_any(client, &id).await;
+        ledger.end(
+            &id,
+            if res.is_ok() {
+                "deleted"
+            } else {
+                "delete failed"
+            },
+        );
+        match res {
+            Ok(()) => {
+                progress.finish(&id, "deleted");
+                pruned.push(id);
+            }
+            Err(e) => {
+                progress.finish(&id, &format!("delete failed: {e}"));
+                outcomes.push((id, Outcome::Failed, Some(e)));
+            }
+        }
+    }
+    pruned
 }
 
 /// Rough provisioning time of a type in Azure, in seconds, for scheduling only: API Management
@@ -490,7 +523,7 @@ fn longest_chains_first(rendered: &Rendered, deps: &[Vec<usize>]) -> Vec<usize> 
 
 /// Delete a resource found by listing, with the api-version aoai-arch renders its type with.
 async fn delete_any(client: &ArmClient, id: &str) -> std::result::Result<(), String> {
-    let version = crate::safety::api_version_for(id)
+    let version = crate::engine::safety::api_version_for(id)
         .ok_or_else(|| format!("aoai-arch does not manage resources like {id}"))?;
     client.delete(id, version).await.map_err(|e| e.to_string())
 }
@@ -539,8 +572,8 @@ async fn one(
     let mut forced = planned == Action::Update;
     if let Some(state) = have
         .as_ref()
-        .and_then(crate::safety::provisioning_state)
-        .filter(|s| !crate::safety::terminal(s))
+        .and_then(crate::engine::safety::provisioning_state)
+        .filter(|s| !crate::engine::safety::terminal(s))
         .map(str::to_string)
     {
         have = match wait_until_ended(client, r, &state, &shared.interrupted, progress).await? {
@@ -552,7 +585,7 @@ async fn one(
         };
         forced |= have
             .as_ref()
-            .and_then(crate::safety::provisioning_state)
+            .and_then(crate::engine::safety::provisioning_state)
             .is_some_and(|s| !s.eq_ignore_ascii_case("succeeded"));
     }
     let mut p = plan::plan_resource(r, have.as_ref(), &outputs);
@@ -562,7 +595,8 @@ async fn one(
     if p.action == Action::Replace && planned != Action::Replace {
         return Err("immutable properties changed since the plan was made (it did not show a replace): run plan again".into());
     }
-    let body = crate::safety::with_kept_tags(&plan::resolve(&r.body, &outputs), have.as_ref());
+    let body =
+        crate::engine::safety::with_kept_tags(&plan::resolve(&r.body, &outputs), have.as_ref());
     if body.contains("${after-apply:") {
         return Err("a value known only after apply is still unknown (its source resource has no such property)".into());
     }
@@ -574,7 +608,7 @@ async fn one(
         }
         Action::Create => Outcome::Created,
         Action::Update => Outcome::Updated,
-        // Refused before the first write unless --allow-replace (crate::safety::refusals).
+        // Refused before the first write unless --allow-replace (crate::engine::safety::refusals).
         Action::Replace => Outcome::Replaced,
     };
     let lane_lock = lane(r).map(|key| {
@@ -605,7 +639,7 @@ async fn one(
             .as_ref()
             .and_then(|h| h["location"].as_str())
             .unwrap_or("");
-        if let Some((path, version)) = crate::soft_delete::purge_path(&r.id, location) {
+        if let Some((path, version)) = crate::engine::soft_delete::purge_path(&r.id, location) {
             progress.start(&r.id, "purging the soft-deleted one (replace)");
             client
                 .delete(&path, version)
@@ -686,10 +720,10 @@ async fn wait_until_ended(
             .map_err(|e| e.to_string())?;
         match doc
             .as_ref()
-            .and_then(crate::safety::provisioning_state)
+            .and_then(crate::engine::safety::provisioning_state)
             .map(str::to_string)
         {
-            Some(s) if !crate::safety::terminal(&s) => {
+            Some(s) if !crate::engine::safety::terminal(&s) => {
                 progress.update(&r.id, &s);
                 if started.elapsed() > LIMIT {
                     return Err(format!(
@@ -714,7 +748,7 @@ async fn approve(
     profile: &str,
     progress: &dyn Progress,
 ) -> std::result::Result<(), String> {
-    let approved = crate::approvals::approve(client, r, written, profile, progress).await?;
+    let approved = crate::engine::approvals::approve(client, r, written, profile, progress).await?;
     if let Ok(mut a) = shared.approvals.lock() {
         a.extend(approved);
     }

@@ -113,7 +113,7 @@ impl Plain {
     fn line(&self, id: &str, text: &str) {
         let mut err = std::io::stderr().lock();
         let line = format!("{} {:<56} {text}", utc_now(), short(id));
-        let _ = writeln!(err, "{}", crate::terminal::safe(&line));
+        let _ = writeln!(err, "{}", crate::engine::terminal::safe(&line));
     }
 }
 
@@ -182,8 +182,8 @@ impl Progress for Bars {
         {
             bar.set_style(style);
         }
-        bar.set_prefix(crate::terminal::safe(&short(id)).into_owned());
-        bar.set_message(crate::terminal::safe(what).into_owned());
+        bar.set_prefix(crate::engine::terminal::safe(&short(id)).into_owned());
+        bar.set_message(crate::engine::terminal::safe(what).into_owned());
         bar.enable_steady_tick(Duration::from_millis(120));
         if let Ok(mut b) = self.bars.lock() {
             b.insert(id.to_string(), bar);
@@ -191,16 +191,16 @@ impl Progress for Bars {
     }
     fn update(&self, id: &str, state: &str) {
         if let Some(b) = self.bars.lock().ok().and_then(|b| b.get(id).cloned()) {
-            b.set_message(crate::terminal::safe(state).into_owned());
+            b.set_message(crate::engine::terminal::safe(state).into_owned());
         }
     }
     fn finish(&self, id: &str, what: &str) {
         let bar = self.bars.lock().ok().and_then(|mut b| b.remove(id));
         match bar {
-            Some(b) => b.finish_with_message(crate::terminal::safe(what).into_owned()),
+            Some(b) => b.finish_with_message(crate::engine::terminal::safe(what).into_owned()),
             None if what != "unchanged" => {
                 let line = format!("  {:<56} {what}", short(id));
-                let _ = self.multi.println(crate::terminal::safe(&line));
+                let _ = self.multi.println(crate::engine::terminal::safe(&line));
             }
             None => {}
         }

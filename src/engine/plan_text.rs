@@ -8,9 +8,9 @@ use std::io::IsTerminal;
 
 use serde_json::Value;
 
-use crate::plan::{terminal, Action, Plan, ResourcePlan};
+use crate::engine::plan::{terminal, Action, Plan, ResourcePlan};
+use crate::engine::terminal::safe;
 use crate::render::Rendered;
-use crate::terminal::safe;
 
 /// The version of `plan --json`'s format; it changes when a field changes meaning or goes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -170,7 +170,7 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
         }
     }
     // Preflight findings and the steps before the graph come first.
-    let mut s = safe(&crate::preflight::human(&p.preflight, &p.steps)).into_owned();
+    let mut s = safe(&crate::engine::preflight::human(&p.preflight, &p.steps)).into_owned();
     for g in &groups {
         s.push_str(&paint(o.color, "1", g));
         s.push('\n');
@@ -226,14 +226,14 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
                             "{indent}    {}: (text; changed lines)\n",
                             safe(&c.path)
                         ));
-                        s.push_str(&safe(&crate::plan::text_diff(a, b)));
+                        s.push_str(&safe(&crate::engine::plan::text_diff(a, b)));
                         continue;
                     }
                 }
                 let old = c
                     .old
                     .as_ref()
-                    .map(|v| crate::plan::show(&Some(v.clone())))
+                    .map(|v| crate::engine::plan::show(&Some(v.clone())))
                     .unwrap_or_else(|| "(unset)".into());
                 let forces = if c.forces_replacement {
                     "  # forces replacement"
@@ -244,7 +244,7 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
                     "{indent}    {}: {} -> {}{forces}\n",
                     safe(&c.path),
                     safe(&old),
-                    safe(&crate::plan::show(&c.new))
+                    safe(&crate::engine::plan::show(&c.new))
                 ));
             }
         }
@@ -306,7 +306,7 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
 #[cfg(test)]
 mod tests {
     use super::{human, TextOptions};
-    use crate::plan::{Action, Change, Plan, ResourcePlan};
+    use crate::engine::plan::{Action, Change, Plan, ResourcePlan};
     use serde_json::json;
 
     #[test]

@@ -9,16 +9,68 @@
 //! names taken; `--purge` purges them.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use clap::Args;
+
+use super::args::{TargetArgs, TemplateArgs};
+use super::shared::{confirmed, load, runtime};
+use crate::blueprint::vars::Vars;
 use serde_json::Value;
 
+use crate::engine::target::{Target, TargetOptions};
 use crate::model::{api, Model};
 use crate::render::Rendered;
-use crate::target::{Target, TargetOptions};
 use arm_client::ArmClient;
+
+#[derive(Args)]
+pub struct DestroyArgs {
+    blueprint: PathBuf,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    auto_approve: bool,
+    /// Also purge the Azure OpenAI accounts and API Management services Azure keeps
+    /// soft-deleted for 48 hours (their names stay taken until then).
+    #[arg(long)]
+    purge: bool,
+    /// Take the apply lock even when another run holds it (a run that was killed).
+    #[arg(long)]
+    break_lock: bool,
+    #[command(flatten)]
+    target: TargetArgs,
+    #[command(flatten)]
+    templates: TemplateArgs,
+}
+
+pub fn run(args: DestroyArgs, vars: &Vars) -> Result<ExitCode> {
+    let DestroyArgs {
+        blueprint,
+        auto_approve,
+        purge,
+        break_lock,
+        target,
+        templates,
+    } = args;
+    let loaded = load(&blueprint, vars)?;
+    let (model, rendered) = crate::render::render_file(&loaded, templates.templates.as_deref())?;
+    if !auto_approve && !std::io::stdin().is_terminal() {
+        anyhow::bail!("stdin is not a terminal: pass --auto-approve to destroy without confirmation; nothing was deleted");
+    }
+    let rt = runtime()?;
+    rt.block_on(execute(
+        &model,
+        &rendered,
+        &target.to_options(),
+        &Flags {
+            auto_approve,
+            purge,
+            break_lock,
+        },
+    ))
+}
 
 pub struct Flags {
     pub auto_approve: bool,
@@ -36,23 +88,23 @@ struct Doomed {
     soft: Option<String>,
 }
 
-pub async fn run(
+pub async fn execute(
     model: &Model,
     rendered: &Rendered,
     opts: &TargetOptions,
     flags: &Flags,
 ) -> Result<ExitCode> {
-    let target = crate::target::connect(opts).await?;
+    let target = crate::engine::target::connect(opts).await?;
     let result = destroy(&target, model, rendered, flags).await;
     target.close().await;
     result
 }
 
-/// The purge path of a soft-deleted account or service (see [`crate::soft_delete`]).
+/// The purge path of a soft-deleted account or service (see [`crate::engine::soft_delete`]).
 fn soft_delete_path(m: &Model, resource_type: &str, name: &str, location: &str) -> Option<String> {
     let (ns, ty) = resource_type.split_once('/')?;
     let id = format!("{}/providers/{ns}/{ty}/{name}", m.rg_id);
-    crate::soft_delete::purge_path(&id, location).map(|(p, _)| p)
+    crate::engine::soft_delete::purge_path(&id, location).map(|(p, _)| p)
 }
 
 fn soft_api(path: &str) -> &'static str {
@@ -70,6 +122,68 @@ async fn destroy(
     flags: &Flags,
 ) -> Result<ExitCode> {
     let client = &target.client;
+    let Some(Inventory {
+        doomed,
+        kept,
+        rg_owned,
+    }) = inventory(client, m, rendered).await?
+    else {
+        return purge_leftovers(client, m, flags, &[], false).await;
+    };
+    let rg_goes = rg_owned && kept.is_empty();
+    // What Azure deletes with them that the blueprint does not declare (owned or not).
+    let parents: Vec<String> = doomed.iter().map(|d| d.id.clone()).collect();
+    let with_parent: Vec<crate::engine::children::Child> =
+        crate::engine::children::undeclared_under(client, rendered, &parents, target.concurrency)
+            .await?
+            .into_iter()
+            .filter(|c| !parents.iter().any(|p| p.eq_ignore_ascii_case(&c.id)))
+            .collect();
+    print_plan(m, flags, &doomed, &with_parent, &kept, rg_owned, rg_goes);
+    if doomed.is_empty() && !rg_goes {
+        return purge_leftovers(client, m, flags, &[], false).await;
+    }
+    let question = format!("Delete these resources in {}?", target.description);
+    if !flags.auto_approve && !confirmed(&question)? {
+        println!("Cancelled; nothing was deleted.");
+        return Ok(ExitCode::from(1));
+    }
+    // Never while an apply of this blueprint runs (the same lease as apply, crate::engine::lock).
+    let lease = crate::engine::lock::acquire(client, m, true, flags.break_lock).await?;
+    let result: Result<ExitCode> = async {
+        let deleted = match delete_in_waves(target, &doomed, rendered, &lease).await? {
+            Ok(deleted) => deleted,
+            Err(code) => return Ok(code),
+        };
+        let soft_paths: Vec<String> = doomed.iter().filter_map(|d| d.soft.clone()).collect();
+        let rg_deleted = rg_goes && delete_group_if_empty(client, m).await?;
+        println!(
+            "Destroy complete: {deleted} deleted, resource group {}.",
+            if rg_deleted { "deleted" } else { "kept" }
+        );
+        purge_leftovers(client, m, flags, &soft_paths, true).await
+    }
+    .await;
+    // Gone with the resource group when that was deleted (then a 404, which is fine).
+    lease.release().await;
+    result
+}
+
+/// What destroy deletes and what it keeps (with the reason), read from live state.
+struct Inventory {
+    doomed: Vec<Doomed>,
+    kept: Vec<String>,
+    /// The resource group carries this blueprint's ownership tag.
+    rg_owned: bool,
+}
+
+/// Sort the group's resources into owned (deleted, in plan order) and kept; `None` when the
+/// resource group does not exist.
+async fn inventory(
+    client: &ArmClient,
+    m: &Model,
+    rendered: &Rendered,
+) -> Result<Option<Inventory>> {
     let rg = client
         .get(&m.rg_id, api::RESOURCES)
         .await
@@ -79,7 +193,7 @@ async fn destroy(
             "Resource group {} does not exist: nothing to destroy.",
             m.resource_group
         );
-        return purge_leftovers(client, m, flags, &[], false).await;
+        return Ok(None);
     };
     let rg_owned = crate::model::owner_tag(&rg) == Some(m.owner.as_str());
     let listed = client
@@ -114,7 +228,7 @@ async fn destroy(
             .iter()
             .find(|r| r.id.eq_ignore_ascii_case(id))
             .map(|r| r.api_version)
-            .or_else(|| crate::safety::api_version_for(id));
+            .or_else(|| crate::engine::safety::api_version_for(id));
         match (owned, version) {
             (true, Some(v)) => {
                 let location = item["location"].as_str().unwrap_or("").to_string();
@@ -129,15 +243,15 @@ async fn destroy(
             }
             (true, None) => kept.push(format!(
                 "{} (owned, but aoai-arch does not manage its type {rtype}: delete it yourself)",
-                crate::plan_text::provider_path(id)
+                crate::engine::plan_text::provider_path(id)
             )),
             (false, _) if untagged_declared(id) => kept.push(format!(
                 "{} (declared by this blueprint, but its type has no tags and the resource group is not this blueprint's, so nothing proves this blueprint created it: delete it yourself)",
-                crate::plan_text::provider_path(id)
+                crate::engine::plan_text::provider_path(id)
             )),
             (false, _) => kept.push(format!(
                 "{} (not owned by this blueprint)",
-                crate::plan_text::provider_path(id)
+                crate::engine::plan_text::provider_path(id)
             )),
         }
     }
@@ -172,7 +286,7 @@ async fn destroy(
         } else {
             kept.push(format!(
                 "{} (declared by this blueprint, but its type has no tags and the resource group is not this blueprint's, so nothing proves this blueprint created it: delete it yourself)",
-                crate::plan_text::provider_path(&r.id)
+                crate::engine::plan_text::provider_path(&r.id)
             ));
         }
     }
@@ -201,32 +315,38 @@ async fn destroy(
         None => (0, std::cmp::Reverse(d.id.matches('/').count()), 0),
         Some(i) => (1, std::cmp::Reverse(0), usize::MAX - i),
     });
-    let rg_goes = rg_owned && kept.is_empty();
-    // What Azure deletes with them that the blueprint does not declare (owned or not).
-    let parents: Vec<String> = doomed.iter().map(|d| d.id.clone()).collect();
-    let with_parent: Vec<crate::children::Child> =
-        crate::children::undeclared_under(client, rendered, &parents, target.concurrency)
-            .await?
-            .into_iter()
-            .filter(|c| !parents.iter().any(|p| p.eq_ignore_ascii_case(&c.id)))
-            .collect();
+    Ok(Some(Inventory {
+        doomed,
+        kept,
+        rg_owned,
+    }))
+}
 
-    // The plan.
-    for d in &doomed {
+/// The plan: what goes, what stays and why, what stays soft-deleted.
+fn print_plan(
+    m: &Model,
+    flags: &Flags,
+    doomed: &[Doomed],
+    with_parent: &[crate::engine::children::Child],
+    kept: &[String],
+    rg_owned: bool,
+    rg_goes: bool,
+) {
+    for d in doomed {
         println!(
             "- {} will be deleted ({})",
-            crate::plan_text::provider_path(&d.id),
+            crate::engine::plan_text::provider_path(&d.id),
             d.resource_type
         );
     }
-    for c in &with_parent {
+    for c in with_parent {
         println!(
             "- {} will be deleted with its parent {} (not declared by this blueprint: Azure deletes it with the parent)",
-            crate::plan_text::provider_path(&c.id),
-            crate::plan_text::provider_path(&c.parent)
+            crate::engine::plan_text::provider_path(&c.id),
+            crate::engine::plan_text::provider_path(&c.parent)
         );
     }
-    for k in &kept {
+    for k in kept {
         println!("  {k}: kept");
     }
     if rg_goes {
@@ -250,13 +370,13 @@ async fn destroy(
         if flags.purge {
             println!(
                 "  {} ({}) is soft-deleted by Azure, then purged (--purge)",
-                crate::plan_text::provider_path(&d.id),
+                crate::engine::plan_text::provider_path(&d.id),
                 d.location
             );
         } else {
             println!(
                 "  {} ({}) stays soft-deleted for 48 hours, its name taken: re-run with --purge to purge it",
-                crate::plan_text::provider_path(&d.id),
+                crate::engine::plan_text::provider_path(&d.id),
                 d.location
             );
         }
@@ -272,112 +392,93 @@ async fn destroy(
         kept.len(),
         if rg_goes { "deleted" } else { "kept" }
     );
-    if doomed.is_empty() && !rg_goes {
-        return purge_leftovers(client, m, flags, &[], false).await;
-    }
-    if !flags.auto_approve {
-        print!(
-            "Delete these resources in {}? Type 'yes' to continue: ",
-            target.description
-        );
-        let _ = std::io::stdout().flush();
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if answer.trim() != "yes" {
-            println!("Cancelled; nothing was deleted.");
-            return Ok(ExitCode::from(1));
+}
+
+/// Delete wave by wave: a resource goes once everything that depends on it has gone; the
+/// resources of a wave at once (bounded). After a wave with a failure, stop: what follows may
+/// depend on what failed. `Ok(Ok(n))`: all `n` deleted; `Ok(Err(code))`: stopped, reported.
+async fn delete_in_waves(
+    target: &Target,
+    doomed: &[Doomed],
+    rendered: &Rendered,
+    lease: &crate::engine::lock::Lease,
+) -> Result<std::result::Result<usize, ExitCode>> {
+    let client = &target.client;
+    let mut deleted = 0;
+    let waves = waves(doomed, rendered);
+    for (w, wave) in waves.iter().enumerate() {
+        if lease.lost() {
+            anyhow::bail!("the apply lock was broken or taken over by another run: stopped before deleting more ({deleted} deleted)");
         }
-    }
-    // Never while an apply of this blueprint runs (the same lease as apply, crate::lock).
-    let lease = crate::lock::acquire(client, m, true, flags.break_lock).await?;
-    let result: Result<ExitCode> = async {
-        // Delete wave by wave: a resource goes once everything that depends on it has gone; the
-        // resources of a wave at once (bounded). After a wave with a failure, stop: what follows
-        // may depend on what failed.
-        let mut deleted = 0;
-        let waves = waves(&doomed, rendered);
-        for (w, wave) in waves.iter().enumerate() {
-            if lease.lost() {
-                anyhow::bail!("the apply lock was broken or taken over by another run: stopped before deleting more ({deleted} deleted)");
-            }
-            let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(target.concurrency.max(1)));
-            let mut tasks = tokio::task::JoinSet::new();
-            for &i in wave {
-                let (client, sem) = (client.clone(), sem.clone());
-                let (id, version) = (doomed[i].id.clone(), doomed[i].api_version);
-                tasks.spawn(async move {
-                    let _permit = sem.acquire_owned().await;
-                    eprintln!(
-                        "{} deleting {}",
-                        crate::progress::utc_now(),
-                        crate::plan_text::provider_path(&id)
-                    );
-                    let res = client.delete(&id, version).await;
-                    (id, res)
-                });
-            }
-            let mut failed = Vec::new();
-            while let Some(joined) = tasks.join_next().await {
-                let (id, res) = joined?;
-                match res {
-                    Ok(()) => deleted += 1,
-                    Err(e) => failed.push(format!("FAILED {id}: {e}")),
-                }
-            }
-            if !failed.is_empty() {
-                for f in &failed {
-                    println!("{f}");
-                }
-                println!("Not attempted (nothing was sent for these):");
-                for rest in &waves[w + 1..] {
-                    for &i in rest {
-                        println!("  {}", doomed[i].id);
-                    }
-                }
-                println!(
-                    "Destroy incomplete: {deleted} deleted, {} failed.",
-                    failed.len()
-                );
-                return Ok(ExitCode::from(1));
-            }
-        }
-        let soft_paths: Vec<String> = soft.iter().filter_map(|d| d.soft.clone()).collect();
-        let mut rg_deleted = false;
-        if rg_goes {
-            // Only when nothing appeared in the group meanwhile.
-            let left = client
-                .list(&format!("{}/resources", m.rg_id), api::RESOURCES)
-                .await
-                .map_err(|e| anyhow::anyhow!("listing {}: {e}", m.rg_id))?;
-            if left.is_empty() {
+        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(target.concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for &i in wave {
+            let (client, sem) = (client.clone(), sem.clone());
+            let (id, version) = (doomed[i].id.clone(), doomed[i].api_version);
+            tasks.spawn(async move {
+                let _permit = sem.acquire_owned().await;
                 eprintln!(
-                    "{} deleting resource group {}",
-                    crate::progress::utc_now(),
-                    m.resource_group
+                    "{} deleting {}",
+                    crate::engine::progress::utc_now(),
+                    crate::engine::plan_text::provider_path(&id)
                 );
-                client
-                    .delete(&m.rg_id, api::RESOURCES)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("deleting {}: {e}", m.rg_id))?;
-                rg_deleted = true;
-            } else {
-                println!(
-                    "resource group {} kept: {} resource(s) appeared in it during destroy",
-                    m.resource_group,
-                    left.len()
-                );
+                let res = client.delete(&id, version).await;
+                (id, res)
+            });
+        }
+        let mut failed = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (id, res) = joined?;
+            match res {
+                Ok(()) => deleted += 1,
+                Err(e) => failed.push(format!("FAILED {id}: {e}")),
             }
         }
-        println!(
-            "Destroy complete: {deleted} deleted, resource group {}.",
-            if rg_deleted { "deleted" } else { "kept" }
-        );
-        purge_leftovers(client, m, flags, &soft_paths, true).await
+        if !failed.is_empty() {
+            for f in &failed {
+                println!("{f}");
+            }
+            println!("Not attempted (nothing was sent for these):");
+            for rest in &waves[w + 1..] {
+                for &i in rest {
+                    println!("  {}", doomed[i].id);
+                }
+            }
+            println!(
+                "Destroy incomplete: {deleted} deleted, {} failed.",
+                failed.len()
+            );
+            return Ok(Err(ExitCode::from(1)));
+        }
     }
-    .await;
-    // Gone with the resource group when that was deleted (then a 404, which is fine).
-    lease.release().await;
-    result
+    Ok(Ok(deleted))
+}
+
+/// Delete the resource group, only when nothing appeared in it meanwhile.
+async fn delete_group_if_empty(client: &ArmClient, m: &Model) -> Result<bool> {
+    let left = client
+        .list(&format!("{}/resources", m.rg_id), api::RESOURCES)
+        .await
+        .map_err(|e| anyhow::anyhow!("listing {}: {e}", m.rg_id))?;
+    if left.is_empty() {
+        eprintln!(
+            "{} deleting resource group {}",
+            crate::engine::progress::utc_now(),
+            m.resource_group
+        );
+        client
+            .delete(&m.rg_id, api::RESOURCES)
+            .await
+            .map_err(|e| anyhow::anyhow!("deleting {}: {e}", m.rg_id))?;
+        return Ok(true);
+    } else {
+        println!(
+            "resource group {} kept: {} resource(s) appeared in it during destroy",
+            m.resource_group,
+            left.len()
+        );
+    }
+    Ok(false)
 }
 
 /// The dependencies of a rendered resource that order deletes: every one, except those that
@@ -568,7 +669,7 @@ async fn purge_leftovers(
             "Soft-deleted by Azure (kept 48 hours, names taken; `destroy --purge` purges them):"
         );
         for p in &paths {
-            println!("  {}", crate::plan_text::provider_path(p));
+            println!("  {}", crate::engine::plan_text::provider_path(p));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -586,11 +687,11 @@ async fn purge_leftovers(
     for p in &paths {
         eprintln!(
             "{} purging {}",
-            crate::progress::utc_now(),
-            crate::plan_text::provider_path(p)
+            crate::engine::progress::utc_now(),
+            crate::engine::plan_text::provider_path(p)
         );
         match client.delete(p, soft_api(p)).await {
-            Ok(()) => println!("purged {}", crate::plan_text::provider_path(p)),
+            Ok(()) => println!("purged {}", crate::engine::plan_text::provider_path(p)),
             Err(e) => {
                 println!("FAILED purge {p}: {e}");
                 failed = true;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Digest;
 
-use crate::plan::Plan;
+use crate::engine::plan::Plan;
 use crate::render::Rendered;
 
 pub const KIND: &str = "aoai-arch-plan";
@@ -73,7 +73,7 @@ pub fn save(
         kind: KIND.into(),
         format_version: FORMAT_VERSION,
         aoai_arch_version: env!("CARGO_PKG_VERSION").into(),
-        created_at: crate::progress::utc_now(),
+        created_at: crate::engine::progress::utc_now(),
         blueprint_path: blueprint.path.clone(),
         blueprint_text: blueprint.text.clone(),
         target: target.into(),

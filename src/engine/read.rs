@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde_json::Value;
 
+use crate::engine::plan::Plan;
+use crate::engine::target::{Target, TargetOptions};
 use crate::model::Model;
-use crate::plan::Plan;
 use crate::render::Rendered;
-use crate::target::{Target, TargetOptions};
 
 /// A plan and what it was made from.
 pub struct Planned {
@@ -22,16 +22,16 @@ pub async fn run(
     model: &Model,
     rendered: &Rendered,
     opts: &TargetOptions,
-    pre: &crate::preflight::Options,
+    pre: &crate::engine::preflight::Options,
 ) -> Result<Planned> {
-    let target = crate::target::connect(opts).await?;
+    let target = crate::engine::target::connect(opts).await?;
     let result = observe(&target, model, rendered, pre).await;
     target.close().await;
     let (live, plan) = result?;
     Ok(Planned {
         live,
         plan,
-        target: crate::target::key(opts),
+        target: crate::engine::target::key(opts),
     })
 }
 
@@ -41,29 +41,30 @@ pub async fn observe(
     target: &Target,
     model: &Model,
     rendered: &Rendered,
-    pre: &crate::preflight::Options,
+    pre: &crate::engine::preflight::Options,
 ) -> Result<(BTreeMap<String, Value>, Plan)> {
     let (live, facts) = tokio::join!(
-        crate::apply::read_all(&target.client, rendered, target.concurrency),
-        crate::preflight::gather(&target.client, model, rendered, pre, target.concurrency)
+        crate::engine::apply::read_all(&target.client, rendered, target.concurrency),
+        crate::engine::preflight::gather(&target.client, model, rendered, pre, target.concurrency)
     );
     let live = live?;
-    let mut plan = crate::safety::plan(rendered, &live, &model.owner);
-    (plan.preflight, plan.steps) = crate::preflight::evaluate(&facts, model, &live, pre);
+    let mut plan = crate::engine::safety::plan(rendered, &live, &model.owner);
+    (plan.preflight, plan.steps) = crate::engine::preflight::evaluate(&facts, model, &live, pre);
     let (orphans, undeclared) =
-        crate::safety::orphans(&target.client, model, rendered, &live, target.concurrency).await?;
+        crate::engine::safety::orphans(&target.client, model, rendered, &live, target.concurrency)
+            .await?;
     plan.orphans = orphans;
     plan.undeclared = undeclared;
-    plan.approvals = crate::approvals::pending(&target.client, rendered, &live).await?;
+    plan.approvals = crate::engine::approvals::pending(&target.client, rendered, &live).await?;
     let replaced: Vec<String> = plan
         .resources
         .iter()
-        .filter(|r| r.action == crate::plan::Action::Replace)
+        .filter(|r| r.action == crate::engine::plan::Action::Replace)
         .filter(|r| live.contains_key(&r.id.to_lowercase()))
         .map(|r| r.id.clone())
         .collect();
     if !replaced.is_empty() {
-        plan.deleted_with_parent = crate::children::undeclared_under(
+        plan.deleted_with_parent = crate::engine::children::undeclared_under(
             &target.client,
             rendered,
             &replaced,

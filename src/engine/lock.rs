@@ -144,7 +144,7 @@ fn body(model: &Model, token: &str, holder: &str, subscription_scope: bool) -> V
             HOLDER: holder,
             TOKEN: token,
             HOST_PID: format!("{} {}", host(), std::process::id()),
-            EXPIRES: format!("{expires} ({})", crate::progress::utc(expires)),
+            EXPIRES: format!("{expires} ({})", crate::engine::progress::utc(expires)),
         },
         "properties": {
             "mode": "Incremental",
@@ -173,7 +173,7 @@ fn held_by_other(doc: &Value, token: &str) -> Option<(String, String)> {
     (expires > now()).then(|| {
         (
             tags[HOLDER].as_str().unwrap_or("unknown").to_string(),
-            crate::progress::utc(expires),
+            crate::engine::progress::utc(expires),
         )
     })
 }
@@ -235,7 +235,7 @@ pub async fn acquire(
         std::env::var("USER").unwrap_or_else(|_| "someone".into()),
         host(),
         std::process::id(),
-        crate::progress::utc_now()
+        crate::engine::progress::utc_now()
     );
     let mut places = vec![sub_id.clone()];
     if rg_exists {

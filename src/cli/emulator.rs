@@ -1,0 +1,66 @@
+//! `emulator`: serve a local Azure Resource Manager emulator on 127.0.0.1.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::shared::runtime;
+
+#[derive(Args)]
+pub struct EmulatorArgs {
+    #[arg(long, default_value_t = 8443)]
+    port: u16,
+    /// Divide Azure's provisioning durations by F (1 = real time).
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Injected faults, e.g. "429=0.05,500=0.02,503=0.02,drop=0.01,slow=0.05,lro-fail=0.02".
+    #[arg(long, default_value = "none")]
+    faults: String,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Keep state in this file across restarts (its `preflight` section describes the
+    /// subscription: quota, models, soft-deleted accounts, taken names, providers).
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Latency added to every response, in milliseconds (for benchmarks).
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+}
+
+pub fn run(args: EmulatorArgs) -> Result<ExitCode> {
+    let EmulatorArgs {
+        port,
+        time_scale,
+        faults,
+        seed,
+        state,
+        latency_ms,
+    } = args;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let config = arm_emulator::Config {
+            time_scale,
+            faults: faults
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--faults: {e}"))?,
+            seed,
+            state_file: state,
+            latency: std::time::Duration::from_millis(latency_ms),
+            log_requests: true,
+        };
+        let running = arm_emulator::start(config, port).await?;
+        println!("ARM emulator listening on {}", running.url());
+        println!(
+            "use it with: aoai-arch plan BLUEPRINT --arm-endpoint {}",
+            running.url()
+        );
+        let _ = std::io::stdout().flush();
+        tokio::signal::ctrl_c().await?;
+        running.shutdown().await;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

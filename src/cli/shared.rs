@@ -1,0 +1,51 @@
+//! What the commands share: loading a blueprint, the async runtime, the lint banner.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::blueprint;
+use crate::engine::terminal::safe;
+use crate::lint;
+
+pub fn load(path: &Path, vars: &blueprint::vars::Vars) -> Result<blueprint::Loaded> {
+    blueprint::load_with(path, vars).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Findings printed at the top of plan and render (errors and warnings, briefly).
+pub fn lint_banner(findings: &[lint::Finding]) {
+    let shown: Vec<&lint::Finding> = findings.iter().filter(|f| f.allowed.is_none()).collect();
+    if shown.is_empty() {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    for f in &shown {
+        let line = format!(
+            "{}[{}]: {} ({}:{}:{}) — run `aoai-arch lint` for the reason",
+            f.severity.as_str(),
+            f.rule,
+            f.message,
+            f.location.file,
+            f.location.line,
+            f.location.column
+        );
+        let _ = writeln!(err, "{}", safe(&line));
+    }
+}
+
+/// Ask `question` on the terminal; only `yes` goes on.
+pub fn confirmed(question: &str) -> Result<bool> {
+    print!("{question} Type 'yes' to continue: ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}

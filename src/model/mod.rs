@@ -1,0 +1,121 @@
+//! The resolved architecture: every name, region, resource id and relationship that the templates
+//! need, computed once from a validated blueprint. Templates only format; they never decide.
+//!
+//! One file per area: [`accounts`] (Azure OpenAI), [`apim`] (the gateway), [`front_door`],
+//! [`network`] and [`private_dns`]; [`ids`] holds what they share, [`api`] the api-versions.
+
+mod accounts;
+pub mod api;
+mod apim;
+mod front_door;
+mod ids;
+mod network;
+mod private_dns;
+
+use serde::Serialize;
+
+pub use accounts::*;
+pub use apim::*;
+pub use front_door::*;
+pub use ids::*;
+pub use network::*;
+
+use crate::blueprint::{self, Blueprint};
+use private_dns::build_private_dns;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Model {
+    pub pattern: &'static str,
+    pub subscription: String,
+    pub resource_group: String,
+    pub rg_id: String,
+    pub location: String,
+    /// Ownership id (the `aoai-arch-blueprint` tag value), see [`blueprint::owner_id`].
+    pub owner: String,
+    /// Tags on every taggable resource, including the ownership tag used by `plan` for pruning.
+    pub tags: std::collections::BTreeMap<String, String>,
+    pub deployment: DeploymentM,
+    pub accounts: Vec<AccountM>,
+    pub private_dns: Option<PrivateDnsM>,
+    pub public_network_access: &'static str,
+    pub disable_local_auth: bool,
+    pub apim: Option<ApimM>,
+    /// `apim.instances`: more services with the primary's configuration, one per region.
+    pub apim_instances: Vec<InstanceM>,
+    pub front_door: Option<FrontDoorM>,
+}
+
+impl Model {
+    pub fn build(b: &Blueprint) -> Model {
+        let rg_id = format!(
+            "/subscriptions/{}/resourceGroups/{}",
+            b.subscription, b.resource_group
+        );
+        let owner = blueprint::owner_id(b);
+        let mut tags = b.tags.clone();
+        tags.insert(OWNER_TAG.to_string(), owner.clone());
+
+        let apim_id = b.apim.as_ref().map(|a| {
+            format!(
+                "{rg_id}/providers/Microsoft.ApiManagement/service/{}",
+                a.name
+            )
+        });
+        let managed_identity = b.apim.as_ref().is_some_and(|a| a.auth.managed_identity);
+        let networking = b.networking.as_ref();
+
+        let accounts = build_accounts(b, &rg_id, apim_id.as_deref(), managed_identity);
+        let private_dns = build_private_dns(b, &rg_id, &accounts);
+
+        let public_network_access = networking
+            .and_then(|n| n.public_network_access)
+            .map(|p| p.as_str())
+            .unwrap_or("Enabled");
+
+        let apim = b
+            .apim
+            .as_ref()
+            .map(|a| build_apim(b, a, &rg_id, apim_id.clone().unwrap_or_default(), &accounts));
+        let apim_instances: Vec<InstanceM> = blueprint::instances::instance_blueprints(b)
+            .iter()
+            .filter_map(|(_, one)| {
+                let m = Model::build(one);
+                Some(InstanceM {
+                    apim: m.apim?,
+                    accounts: m.accounts,
+                    location: m.location,
+                })
+            })
+            .collect();
+        let front_door = b
+            .front_door
+            .as_ref()
+            .map(|f| build_front_door(b, f, &rg_id, &accounts, apim.as_ref(), &apim_instances));
+
+        let d = &b.openai.deployment;
+        Model {
+            pattern: b.pattern.as_str(),
+            subscription: b.subscription.clone(),
+            resource_group: b.resource_group.clone(),
+            rg_id,
+            location: b.location.clone(),
+            owner,
+            tags,
+            deployment: DeploymentM {
+                name: d.name.clone(),
+                model_name: d.model.name.clone(),
+                model_version: d.model.version.clone(),
+                sku_name: d.sku.name.clone(),
+                capacity: d.sku.capacity,
+            },
+            accounts,
+            private_dns,
+            public_network_access,
+            disable_local_auth: managed_identity,
+            apim,
+            apim_instances,
+            front_door,
+        }
+    }
+}

@@ -1,6 +1,0 @@
-//! One module per command that talks to ARM; `cli` parses arguments and calls them.
-
-pub mod apply;
-pub mod destroy;
-pub mod output;
-pub mod plan;
