@@ -40,10 +40,12 @@ fn write_spans(log: &[Value]) -> BTreeMap<String, (u64, u64)> {
     spans
 }
 
-#[test]
-fn a_lock_race_under_throttling_never_interleaves_two_runs_writes() {
+/// Many runs at once against one emulator that throttles and fails 40% of requests: no two
+/// runs' writes interleave, every run converges or refuses before writing, and one more run
+/// converges afterwards. Returns how many runs wrote a lease token (raced for the lock).
+fn race(seed: u64) -> usize {
     const RUNS: usize = 10;
-    let emu = Emulator::start("3000", "429=0.2,503=0.2", 21);
+    let emu = Emulator::start("3000", "429=0.2,503=0.2", seed);
     let bp = common::example("afd");
     let children: Vec<std::process::Child> = (0..RUNS)
         .map(|_| {
@@ -62,13 +64,11 @@ fn a_lock_race_under_throttling_never_interleaves_two_runs_writes() {
         .map(|c| c.wait_with_output().unwrap())
         .collect();
     let log = emu.log();
-    // The race happened: several runs wrote their lease token.
     let contenders: std::collections::BTreeSet<&str> = log
         .iter()
         .filter(|e| is_lock(e) && e["method"] == "PUT" && is_write(e))
         .filter_map(|e| e["correlation"].as_str())
         .collect();
-    assert!(contenders.len() >= 2, "no race: {contenders:?}");
     // Faults were injected.
     assert!(log
         .iter()
@@ -107,6 +107,22 @@ fn a_lock_race_under_throttling_never_interleaves_two_runs_writes() {
     );
     let plan = run(&["plan", "--detailed-exitcode"], &bp, &emu.url);
     assert_eq!(plan.status.code(), Some(0));
+    contenders.len()
+}
+
+#[test]
+fn a_lock_race_under_throttling_never_interleaves_two_runs_writes() {
+    // Runs reach the lock at moments the machine's load decides: rounds until two or more
+    // wrote their lease token in one (every round checks that no writes interleave).
+    let mut raced = Vec::new();
+    for seed in [21, 22, 23, 24] {
+        let n = race(seed);
+        raced.push(n);
+        if n >= 2 {
+            return;
+        }
+    }
+    panic!("no round had two runs racing for the lock: {raced:?}");
 }
 
 fn signal(child: &std::process::Child, sig: &str) {
