@@ -65,6 +65,27 @@ fn deletes(log: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// Since log entry `start`: the account was deleted, the foreign child is gone with it, and no
+/// delete was sent for the child itself.
+fn gone_with_parent(emu: &Emulator, start: usize, account: &str, foreign: &str) {
+    let sent = deletes(&emu.log()[start..]);
+    assert!(
+        sent.iter().all(|d| !d.contains("someone-elses")),
+        "{sent:#?}"
+    );
+    assert!(
+        sent.iter().any(|d| d.eq_ignore_ascii_case(account)),
+        "{sent:#?}"
+    );
+    let (s, _) = http(
+        &emu.url,
+        "GET",
+        &format!("{foreign}?api-version={COG_API}"),
+        None,
+    );
+    assert_eq!(s, 404);
+}
+
 #[test]
 fn a_replace_names_the_foreign_child_azure_deletes_with_the_parent() {
     let emu = Emulator::start("5000", "none", 41);
@@ -118,22 +139,7 @@ fn a_replace_names_the_foreign_child_azure_deletes_with_the_parent() {
         &emu.url,
     );
     assert!(out.status.success(), "{}", text(&out));
-    let sent = deletes(&emu.log()[start..]);
-    assert!(
-        sent.iter().all(|d| !d.contains("someone-elses")),
-        "{sent:#?}"
-    );
-    assert!(
-        sent.iter().any(|d| d.eq_ignore_ascii_case(&account)),
-        "{sent:#?}"
-    );
-    let (s, _) = http(
-        &emu.url,
-        "GET",
-        &format!("{foreign}?api-version={COG_API}"),
-        None,
-    );
-    assert_eq!(s, 404);
+    gone_with_parent(&emu, start, &account, &foreign);
 }
 
 #[test]
@@ -153,16 +159,5 @@ fn destroy_names_the_foreign_children_deleted_with_their_parents() {
         .unwrap_or_else(|| panic!("not named: {t}"));
     assert!(line.contains("deleted with its parent"), "{line}");
     assert!(t.contains("(and 1 deleted with their parents)"), "{t}");
-    let sent = deletes(&emu.log()[start..]);
-    assert!(
-        sent.iter().any(|d| d.eq_ignore_ascii_case(&account)),
-        "{sent:#?}"
-    );
-    let (s, _) = http(
-        &emu.url,
-        "GET",
-        &format!("{foreign}?api-version={COG_API}"),
-        None,
-    );
-    assert_eq!(s, 404);
+    gone_with_parent(&emu, start, &account, &foreign);
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use common::{run, Emulator};
+use common::{run, signal, Emulator};
 
 fn is_lock(e: &Value) -> bool {
     e["path"]
@@ -123,15 +123,6 @@ fn a_lock_race_under_throttling_never_interleaves_two_runs_writes() {
         }
     }
     panic!("no round had two runs racing for the lock: {raced:?}");
-}
-
-fn signal(child: &std::process::Child, sig: &str) {
-    let ok = std::process::Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
 }
 
 /// Wait until the log shows a lease written by a run other than `not`; its correlation id.
