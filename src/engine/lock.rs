@@ -247,7 +247,9 @@ pub async fn acquire(
     let started = Instant::now();
     check(client, &places, &token, break_lock).await?;
     let left = timing.write_within.saturating_sub(started.elapsed());
-    match tokio::time::timeout(left, client.put(&id, api::RESOURCES, &b, &|_: &str| {})).await {
+    // Accepted is enough: the token is in the deployment's tags from then on, whatever the
+    // (empty) deployment's own operation does after.
+    match tokio::time::timeout(left, client.put_accepted(&id, api::RESOURCES, &b)).await {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => anyhow::bail!("taking the apply lock {id}: {e}"),
         Err(_) => anyhow::bail!(

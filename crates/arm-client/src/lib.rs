@@ -860,6 +860,31 @@ impl ArmClient {
         self.complete(id, api_version, "PUT", r, progress).await
     }
 
+    /// PUT a JSON value and return as soon as ARM has accepted it (2xx), without following the
+    /// operation it starts: for a write whose effect is the resource document itself (the apply
+    /// lock's tags), not what provisioning makes of it.
+    pub async fn put_accepted(
+        &self,
+        id: &str,
+        api_version: &str,
+        body: &Value,
+    ) -> Result<(), ArmError> {
+        self.inner.writes.fetch_add(1, Ordering::Relaxed);
+        let text = serde_json::to_string(body).unwrap_or_default();
+        let r = self
+            .call(
+                reqwest::Method::PUT,
+                &self.url(id, api_version),
+                Some(&text),
+                id,
+            )
+            .await?;
+        if !(200..300).contains(&r.status) {
+            return Err(self.err(id, "PUT", Some(&r), format!("unexpected HTTP {}", r.status)));
+        }
+        Ok(())
+    }
+
     /// DELETE and wait; a resource that is already gone is success.
     pub async fn delete(&self, id: &str, api_version: &str) -> Result<(), ArmError> {
         self.inner.writes.fetch_add(1, Ordering::Relaxed);
