@@ -162,6 +162,8 @@ enum Failed {
     /// Connected, but no answer from ARM: none in time, the connection reset or dropped, a
     /// reply that is not HTTP, or one whose body is not ARM's JSON (a proxy's HTML page).
     NoAnswer(String),
+    /// The connect budget was spent while this request waited for its turn: not sent.
+    GaveUp(String),
 }
 
 /// ARM's reachability, shared by every request of a client: when the first connection failure
@@ -474,6 +476,10 @@ impl ArmClient {
             .acquire()
             .await
             .map_err(|e| Failed::NoAnswer(e.to_string()))?;
+        // The budget may have been spent while this request waited for a permit.
+        if let Err(e) = self.unreachable() {
+            return Err(Failed::GaveUp(e));
+        }
         let write = method != reqwest::Method::GET;
         let pacer = if write {
             &self.inner.write_pacer
@@ -710,7 +716,7 @@ impl ArmClient {
                     }
                     (r.retry_after(), format!("HTTP {} {code}", r.status))
                 }
-                Err(Failed::Auth(m)) => {
+                Err(Failed::Auth(m) | Failed::GaveUp(m)) => {
                     return Err(self.err(resource, method.as_str(), None, m.clone()));
                 }
                 Err(Failed::Connect(m) | Failed::NoAnswer(m)) => {
