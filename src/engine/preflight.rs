@@ -682,6 +682,34 @@ fn soft_deleted(
                         .then(|| (id.to_string(), s[5].to_string()))
                     });
                     let Some((deleted, location)) = hit else {
+                        // The same name soft-deleted in another resource group: its subdomain
+                        // is taken until it is purged there (restoring it here is not possible).
+                        let elsewhere = items.iter().find_map(|it| {
+                            let id = it["id"].as_str()?;
+                            let s: Vec<&str> = id.trim_matches('/').split('/').collect();
+                            let sub = it["properties"]["customSubDomainName"].as_str();
+                            (s.len() == 10
+                                && (s[9].eq_ignore_ascii_case(&a.name)
+                                    || sub.is_some_and(|d| d.eq_ignore_ascii_case(&a.subdomain))))
+                            .then(|| {
+                                (
+                                    id.to_string(),
+                                    s[5].to_string(),
+                                    s[7].to_string(),
+                                    s[9].to_string(),
+                                )
+                            })
+                        });
+                        if let Some((deleted, location, group, name)) = elsewhere {
+                            restored_or_purged.push(a.subdomain.to_lowercase());
+                            out.push(
+                                Check::SoftDeleted,
+                                Severity::Error,
+                                &format!("openai.accounts[{i}].name"),
+                                format!("account {} cannot be created: account {name} in resource group {group} ({location}) was deleted and is soft-deleted ({deleted}), and holds the name {} until it is purged", a.name, a.subdomain),
+                                format!("purge it if it is yours: az cognitiveservices account purge --name {name} --resource-group {group} --location {location} (or `aoai-arch destroy --purge` with the blueprint that created it); it cannot be restored into {}. Or choose another name", m.resource_group),
+                            );
+                        }
                         continue;
                     };
                     let field = format!("openai.accounts[{i}].name");

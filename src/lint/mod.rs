@@ -647,9 +647,26 @@ pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered
     c.out
 }
 
+/// A policy validation diagnostic as an `APIM001` finding.
+fn apim001(c: &mut Ctx, file: &str, d: &apim_policy::Diagnostic) {
+    c.at_file(
+        "APIM001",
+        file,
+        d.line,
+        d.column,
+        format!("{} [{}]", d.message, d.code),
+        d.help.clone(),
+    );
+}
+
 /// Rules over one policy document (rendered, or passed with `lint --policy`); the rules that
 /// need the architecture run only with a model.
 fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str) {
+    // The rules walk the tree: a document nested thousands deep is reported, not walked.
+    if let Some(d) = apim_policy::too_deep(xml) {
+        apim001(c, file, &d);
+        return;
+    }
     policy_rules::policy_rules(c, m, file, xml);
     let before = c.out.len();
     xml_rules::policy_xml_rules(c, file, xml);
@@ -664,14 +681,7 @@ fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str) {
             .extend(tail.into_iter().filter(|f| f.rule != "AOAI036"));
     }
     for d in apim_policy::validate(xml) {
-        c.at_file(
-            "APIM001",
-            file,
-            d.line,
-            d.column,
-            format!("{} [{}]", d.message, d.code),
-            d.help.clone(),
-        );
+        apim001(c, file, &d);
     }
     // Region comparisons against ARM names.
     let arm: Vec<&str> = regions::all().collect();
