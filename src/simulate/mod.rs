@@ -848,7 +848,7 @@ pub fn run(sim: &Simulation, scenario: &Scenario, n: usize, seed: u64) -> Outcom
             out.late.1 += usize::from(status == 200);
         }
         *out.status.entry(status).or_default() += 1;
-        let team = req.team.clone().unwrap_or_else(|| "-".into());
+        let team = req.team.clone().unwrap_or_else(|| "all".into());
         *out.team_status
             .entry(team.clone())
             .or_default()
