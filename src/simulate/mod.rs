@@ -36,8 +36,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use policy::{RetryOn, Route};
-use topology::{region_key, Account, Gateway, OriginTarget, Res, Topology};
+use policy::{region_key, RetryOn, Route};
+use topology::{Account, Gateway, OriginTarget, Res, Topology};
 
 /// Two simulated minutes.
 pub const DURATION_S: f64 = 120.0;

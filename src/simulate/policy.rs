@@ -7,7 +7,13 @@ use std::collections::BTreeMap;
 
 use apim_policy::{mask, Expr};
 
-use super::topology::region_key;
+/// `eastus2`, `East US 2` and `EastUS2` are one region.
+pub fn region_key(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(|c| c.to_lowercase())
+        .collect()
+}
 
 #[derive(Debug, Clone)]
 pub enum Route {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::policy::{self, ApiPolicy, TokenLimit};
+use super::policy::{self, region_key, ApiPolicy, TokenLimit};
 
 /// One ARM request of a render: id, type and body.
 #[derive(Debug, Clone)]
@@ -118,14 +118,6 @@ pub struct Topology {
     pub front_door: Option<FrontDoor>,
     /// What the simulation could not interpret, said in its output.
     pub not_interpreted: Vec<String>,
-}
-
-/// `eastus2`, `East US 2` and `EastUS2` are one region.
-pub fn region_key(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(|c| c.to_lowercase())
-        .collect()
 }
 
 /// The part of an id after `/<segment>/`.
