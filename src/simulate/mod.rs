@@ -18,7 +18,9 @@
 //!   at once with `first-fast-retry`, the others after `interval` seconds.
 //!   https://learn.microsoft.com/azure/api-management/retry-policy
 //! - A backend the gateway's network cannot reach fails the connection: no status code, so a
-//!   breaker's status rules do not count it; the error ends the request (on-error, 500).
+//!   breaker's status rules do not count it. What the gateway does then is not said in the
+//!   pages read (retry-policy, backends): the simulation takes the reading that promises
+//!   least, the error ends the request in on-error with 500 and is not retried.
 //! - `llm-token-limit` / `azure-openai-token-limit`: counted per gateway; over
 //!   `tokens-per-minute` answers 429 with Retry-After, over `token-quota` 403.
 //!   https://learn.microsoft.com/azure/api-management/llm-token-limit-policy

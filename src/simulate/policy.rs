@@ -257,3 +257,76 @@ pub fn token_limits(xml: &str, label: &str, notes: &mut Vec<String>) -> Vec<Toke
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wrap(inbound: &str, backend: &str) -> String {
+        format!("<policies><inbound><base />{inbound}</inbound><backend>{backend}</backend><outbound><base /></outbound><on-error><base /></on-error></policies>")
+    }
+
+    #[test]
+    fn rendered_retry_shapes_are_recognised() {
+        let xml = wrap(
+            r#"<set-backend-service backend-id="aoai-pool" />"#,
+            r#"<retry condition="@((context.Response.StatusCode == 429 || context.Response.StatusCode >= 500) && !(context.Response.StatusCode == 503 && (context.Response.StatusReason ?? "").Contains("Backend pool")))" count="2" interval="1" first-fast-retry="true"><forward-request /></retry>"#,
+        );
+        let mut notes = Vec::new();
+        let p = parse(&xml, "t", &mut notes);
+        assert!(notes.is_empty(), "{notes:?}");
+        let r = p.retry.unwrap();
+        assert_eq!(
+            (r.on, r.count, r.interval_s, r.first_fast, r.not_pool_503),
+            (RetryOn::Transient, 2, 1.0, true, true)
+        );
+        assert!(matches!(p.route, Route::Backend(m) if m[&None] == "aoai-pool"));
+    }
+
+    #[test]
+    fn an_unknown_retry_condition_is_not_interpreted_and_not_retried() {
+        let xml = wrap(
+            r#"<set-backend-service backend-id="b" />"#,
+            r#"<retry condition="@(context.Response.StatusCode == 418)" count="3" interval="0"><forward-request /></retry>"#,
+        );
+        let mut notes = Vec::new();
+        let p = parse(&xml, "t", &mut notes);
+        assert!(p.retry.is_none());
+        assert!(
+            notes.iter().any(|n| n.contains("not interpreted")),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn region_routing_and_expression_backends() {
+        let xml = wrap(
+            r#"<choose><when condition="@(context.Deployment.Region.Equals("East US 2", StringComparison.OrdinalIgnoreCase))"><set-backend-service backend-id="pool-eus2" /></when><otherwise><set-backend-service backend-id="pool" /></otherwise></choose><set-backend-service backend-id="@(context.Variables.GetValueOrDefault<string>("x"))" />"#,
+            "<forward-request />",
+        );
+        let mut notes = Vec::new();
+        let p = parse(&xml, "t", &mut notes);
+        let Route::Backend(m) = p.route else { panic!() };
+        assert_eq!(m[&Some("eastus2".to_string())], "pool-eus2");
+        assert_eq!(m[&None], "pool");
+        assert!(notes
+            .iter()
+            .any(|n| n.contains("set-backend-service") && n.contains("not interpreted")));
+    }
+
+    #[test]
+    fn token_limits_read_their_attributes() {
+        let xml = wrap(
+            r#"<llm-token-limit counter-key="@(context.Subscription.Id)" tokens-per-minute="5000" token-quota="100000" token-quota-period="Daily" />"#,
+            "",
+        );
+        let mut notes = Vec::new();
+        let l = token_limits(&xml, "t", &mut notes);
+        assert_eq!(l.len(), 1);
+        assert_eq!(
+            (l[0].tokens_per_minute, l[0].quota, l[0].quota_period_s),
+            (Some(5000), Some(100_000), 86_400.0)
+        );
+        assert_eq!(l[0].counter_key, "@(context.Subscription.Id)");
+    }
+}
