@@ -165,7 +165,11 @@ fn afd_apim_private_region_down_follows_the_networks_of_the_render() {
             "connection failures: {s:#}"
         );
         assert!(
-            s["servedBy"].get("aoai-prv-weu-1/gpt-4o").is_some(),
+            s["servedBy"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .any(|k| k.starts_with("aoai-prv-weu-1/")),
             "West Europe's own gateway serves: {s:#}"
         );
     }
@@ -262,18 +266,18 @@ fn a_throttled_account_shifts_traffic_to_the_rest_of_its_pool() {
     assert_eq!(code, 0, "{doc:#}");
     let normal = scenario(&doc, "normal");
     assert!(
-        normal["servedBy"]["aoai-apim-swc-1/gpt-4o-mini"]
+        normal["servedBy"]["aoai-apim-swc-1/gpt-5.4-mini"]
             .as_u64()
             .unwrap()
             > 0
     );
     let s = scenario(&doc, "throttle:aoai-apim-swc-1");
     assert!(
-        s["servedBy"].get("aoai-apim-swc-1/gpt-4o-mini").is_none(),
+        s["servedBy"].get("aoai-apim-swc-1/gpt-5.4-mini").is_none(),
         "{s:#}"
     );
     assert!(
-        s["servedBy"]["aoai-apim-swc-2/gpt-4o-mini"]
+        s["servedBy"]["aoai-apim-swc-2/gpt-5.4-mini"]
             .as_u64()
             .unwrap()
             > 0,
@@ -353,28 +357,33 @@ fn a_full_ptu_spills_over_to_its_standard_deployment() {
     let r = Render::of("apim");
     for (file, id) in r.find(
         "Microsoft.CognitiveServices/accounts/deployments",
-        "/deployments/gpt-4o-mini",
+        "/deployments/gpt-5.4-mini",
     ) {
         r.edit(&file, |b| {
             b["sku"] = json!({ "name": "ProvisionedManaged", "capacity": 50 });
-            b["properties"]["spilloverDeploymentName"] = json!("gpt-4o-mini-std");
+            b["properties"]["spilloverDeploymentName"] = json!("gpt-5.4-mini-std");
         });
         r.add(
-            &id.replace("/deployments/gpt-4o-mini", "/deployments/gpt-4o-mini-std"),
+            &id.replace("/deployments/gpt-5.4-mini", "/deployments/gpt-5.4-mini-std"),
             "Microsoft.CognitiveServices/accounts/deployments",
-            json!({ "sku": { "name": "GlobalStandard", "capacity": 100 }, "properties": { "model": { "name": "gpt-4o-mini" } } }),
+            json!({ "sku": { "name": "GlobalStandard", "capacity": 100 }, "properties": { "model": { "name": "gpt-5.4-mini" } } }),
         );
     }
     let (code, doc) = simulate(
         r.path(),
-        &["--scenario", "ptu-full:gpt-4o-mini", "--scenario", "normal"],
+        &[
+            "--scenario",
+            "ptu-full:gpt-5.4-mini",
+            "--scenario",
+            "normal",
+        ],
     );
     assert_eq!(code, 0, "{doc:#}");
-    let s = scenario(&doc, "ptu-full:gpt-4o-mini");
+    let s = scenario(&doc, "ptu-full:gpt-5.4-mini");
     assert!(served(s) >= 0.99, "{s:#}");
     let by = s["servedBy"].as_object().unwrap();
     assert!(
-        !by.is_empty() && by.keys().all(|k| k.ends_with("/gpt-4o-mini-std")),
+        !by.is_empty() && by.keys().all(|k| k.ends_with("/gpt-5.4-mini-std")),
         "{s:#}"
     );
     let normal = scenario(&doc, "normal");
@@ -382,12 +391,12 @@ fn a_full_ptu_spills_over_to_its_standard_deployment() {
         .as_object()
         .unwrap()
         .keys()
-        .all(|k| k.ends_with("/gpt-4o-mini")));
+        .all(|k| k.ends_with("/gpt-5.4-mini")));
 
     // Without spillover the full PTU answers 429, the pool's breakers trip: the verdict fails.
     for (file, _) in r.find(
         "Microsoft.CognitiveServices/accounts/deployments",
-        "/deployments/gpt-4o-mini",
+        "/deployments/gpt-5.4-mini",
     ) {
         r.edit(&file, |b| {
             b["properties"]
@@ -396,7 +405,7 @@ fn a_full_ptu_spills_over_to_its_standard_deployment() {
                 .remove("spilloverDeploymentName");
         });
     }
-    let (code, doc) = simulate(r.path(), &["--scenario", "ptu-full:gpt-4o-mini"]);
+    let (code, doc) = simulate(r.path(), &["--scenario", "ptu-full:gpt-5.4-mini"]);
     assert_eq!(code, 1, "{doc:#}");
 }
 
