@@ -510,6 +510,33 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
         return;
     }
+    // `-- --simulate N` times `simulate` of 10,000 requests of one scenario (the first region
+    // down) on the generated blueprint for N regions, render read once, and exits.
+    if let Some(at) = args.iter().position(|a| a == "--simulate") {
+        let n: usize = args[at + 1].parse().expect("--simulate N");
+        let dir = std::env::temp_dir().join(format!("aoai-arch-bench-sim-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join(format!("generated-{n}.yaml"));
+        std::fs::write(&path, generate(n)).expect("writing the blueprint");
+        let loaded = blueprint::load(&path).expect("blueprint");
+        let (_, rendered) = render::render_file(&loaded, None).expect("render");
+        let sim =
+            aoai_arch::simulate::Simulation::new(&aoai_arch::simulate::from_rendered(&rendered));
+        let scenario = aoai_arch::simulate::Scenario::RegionDown(bench_regions()[0].to_string());
+        let runs = 5u32;
+        let mut served = 0;
+        let t = Instant::now();
+        for seed in 0..runs {
+            served = aoai_arch::simulate::run(&sim, &scenario, 10_000, u64::from(seed)).served;
+        }
+        println!(
+            "simulate of {n} regions, 10,000 requests of {}: {:.1} ms per run over {runs} runs ({served} served; goal < 1000 ms)",
+            scenario.name(),
+            t.elapsed().as_secs_f64() * 1000.0 / runs as f64
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     // `-- --only N`: the generated N-region blueprint alone, nothing written.
     let only: Option<usize> = args
         .iter()
