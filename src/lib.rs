@@ -13,3 +13,4 @@ pub mod engine;
 pub mod lint;
 pub mod model;
 pub mod render;
+pub mod simulate;

@@ -12,6 +12,7 @@ pub mod plan;
 pub mod render;
 pub mod schema;
 mod shared;
+pub mod simulate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +60,8 @@ enum Command {
     Output(output::OutputArgs),
     /// Serve a local Azure Resource Manager emulator on 127.0.0.1.
     Emulator(emulator::EmulatorArgs),
+    /// Run traffic through the rendered gateway offline: failover, limits, spillover.
+    Simulate(simulate::SimulateArgs),
     /// Print the JSON Schema of the blueprint format (for yaml-language-server).
     Schema,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -97,6 +100,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Destroy(args) => destroy::run(args, &vars),
         Command::Output(args) => output::run(args, &vars),
         Command::Emulator(args) => emulator::run(args),
+        Command::Simulate(args) => simulate::run(args, &vars),
         Command::Schema => schema::run(),
         Command::Completions(args) => completions::run(args, &mut Cli::command()),
     }
