@@ -42,6 +42,10 @@ pub struct Blueprint {
     /// Azure Front Door Premium (patterns `afd` and `afd-apim`).
     #[serde(default)]
     pub front_door: Option<FrontDoor>,
+    /// Azure AI Content Safety checked by the gateway (`llm-content-safety`) on prompts and,
+    /// with `enforceOnCompletions`, completions. Patterns `apim` and `afd-apim`.
+    #[serde(default)]
+    pub content_safety: Option<ContentSafety>,
     /// Lint rules allowed for this blueprint, each with a reason.
     #[serde(default)]
     pub lint: Option<LintSettings>,
@@ -84,10 +88,49 @@ pub struct OpenAi {
     /// resource). The kind is immutable in Azure: keep `OpenAI` for accounts already deployed.
     #[serde(default)]
     pub kind: Option<AccountKind>,
-    /// The model deployment created on every account.
-    pub deployment: Deployment,
+    /// One model deployment created on every account: the shorthand of a one-entry
+    /// `deployments` list. Exactly one of `deployment` and `deployments` is set.
+    #[serde(default)]
+    pub deployment: Option<Deployment>,
+    /// The model deployments (chat, embeddings, a provisioned one spilling over, ...). Every
+    /// account gets all of them unless its `deployments` names a subset; the gateway routes
+    /// each request to the accounts that serve the deployment it names.
+    #[serde(default)]
+    pub deployments: Vec<Deployment>,
     /// The accounts (at least one).
     pub accounts: Vec<Account>,
+}
+
+impl OpenAi {
+    /// Every deployment of the blueprint, in file order (the shorthand counts as a list of one).
+    pub fn all_deployments(&self) -> Vec<&Deployment> {
+        self.deployment.iter().chain(self.deployments.iter()).collect()
+    }
+
+    /// The blueprint field of deployment `i` of [`OpenAi::all_deployments`].
+    pub fn deployment_field(&self, i: usize) -> String {
+        if self.deployment.is_some() {
+            "openai.deployment".into()
+        } else {
+            format!("openai.deployments[{i}]")
+        }
+    }
+
+    /// The first deployment: what single-deployment checks and messages name.
+    pub fn first_deployment(&self) -> &Deployment {
+        self.all_deployments()
+            .first()
+            .copied()
+            .expect("a validated blueprint has a deployment")
+    }
+
+    /// The deployments account `a` serves: its `deployments` subset, else all of them.
+    pub fn deployments_of<'a>(&'a self, a: &Account) -> Vec<&'a Deployment> {
+        self.all_deployments()
+            .into_iter()
+            .filter(|d| a.deployments.as_ref().is_none_or(|only| only.contains(&d.name)))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -97,6 +140,54 @@ pub struct Deployment {
     pub name: String,
     pub model: Model,
     pub sku: DeploymentSku,
+    /// Native spillover (provisioned SKUs only): the name of a standard deployment of the same
+    /// account and data-processing level (Global, DataZone, regional) that serves the requests
+    /// this deployment would have answered with 429 (`properties.spilloverDeploymentName`).
+    #[serde(default)]
+    pub spillover: Option<String>,
+    /// Content filter (RAI policy) of the deployment: `Microsoft.DefaultV2` (the default),
+    /// `Microsoft.Default`, or the name of one of `openai.raiPolicies`.
+    #[serde(default)]
+    pub rai_policy: Option<String>,
+    /// `NoAutoUpgrade` (the default), `OnceNewDefaultVersionAvailable` or
+    /// `OnceCurrentVersionExpired`.
+    #[serde(default)]
+    pub version_upgrade_option: Option<VersionUpgradeOption>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum VersionUpgradeOption {
+    NoAutoUpgrade,
+    OnceNewDefaultVersionAvailable,
+    OnceCurrentVersionExpired,
+}
+
+impl VersionUpgradeOption {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionUpgradeOption::NoAutoUpgrade => "NoAutoUpgrade",
+            VersionUpgradeOption::OnceNewDefaultVersionAvailable => {
+                "OnceNewDefaultVersionAvailable"
+            }
+            VersionUpgradeOption::OnceCurrentVersionExpired => "OnceCurrentVersionExpired",
+        }
+    }
+}
+
+/// The data-processing level of a deployment SKU: native spillover stays within one.
+pub fn processing_level(sku: &str) -> &'static str {
+    if sku.starts_with("Global") {
+        "Global"
+    } else if sku.starts_with("DataZone") {
+        "DataZone"
+    } else {
+        "Regional"
+    }
+}
+
+/// A provisioned-throughput (PTU) deployment SKU.
+pub fn is_provisioned(sku: &str) -> bool {
+    sku.ends_with("ProvisionedManaged")
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -133,6 +224,9 @@ pub struct Account {
     /// Deployment name on this account when it differs from `openai.deployment.name`.
     #[serde(default)]
     pub deployment_name: Option<String>,
+    /// The deployments (by name) this account serves; absent: all of them.
+    #[serde(default)]
+    pub deployments: Option<Vec<String>>,
     /// Load-balancing weight (1-1000) for weighted pools and Front Door origins.
     #[serde(default)]
     pub weight: Option<u32>,
@@ -846,4 +940,82 @@ pub struct LintAllow {
     pub rule: String,
     /// Why this blueprint may break the rule.
     pub reason: String,
+}
+
+/// `contentSafety:` an Azure AI Content Safety account the gateway calls with its managed
+/// identity before a prompt reaches a model.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContentSafety {
+    /// Account name (2-64 characters: letters, digits, hyphens).
+    pub name: String,
+    /// ARM region (default: `location`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Custom subdomain (`<subdomain>.cognitiveservices.azure.com`); defaults to the name.
+    #[serde(default)]
+    pub custom_subdomain: Option<String>,
+    /// Check prompts for user prompt attacks (Prompt Shields).
+    #[serde(default = "yes")]
+    pub shield_prompt: bool,
+    /// Also check chat completions (responses); a stream is cut, not answered with 403, when a
+    /// later part of it is flagged.
+    #[serde(default = "yes")]
+    pub enforce_on_completions: bool,
+    /// `FourSeverityLevels` (0, 2, 4, 6; the default) or `EightSeverityLevels` (0-7).
+    #[serde(default)]
+    pub output_type: ContentSafetyOutputType,
+    /// Harm categories and the severity from which a request is blocked.
+    #[serde(default)]
+    pub categories: Vec<HarmCategoryThreshold>,
+    /// Ids of blocklists of the Content Safety account to apply.
+    #[serde(default)]
+    pub blocklists: Vec<String>,
+    /// Subnet of the account's private endpoint: needed when the accounts are private
+    /// (`networking.publicNetworkAccess: Disabled`), which also makes this account private.
+    #[serde(default)]
+    pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+pub enum ContentSafetyOutputType {
+    #[default]
+    FourSeverityLevels,
+    EightSeverityLevels,
+}
+
+impl ContentSafetyOutputType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentSafetyOutputType::FourSeverityLevels => "FourSeverityLevels",
+            ContentSafetyOutputType::EightSeverityLevels => "EightSeverityLevels",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HarmCategoryThreshold {
+    pub name: HarmCategory,
+    /// Severity from which content is blocked (0-6 with four levels, 0-7 with eight).
+    pub threshold: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum HarmCategory {
+    Hate,
+    SelfHarm,
+    Sexual,
+    Violence,
+}
+
+impl HarmCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HarmCategory::Hate => "Hate",
+            HarmCategory::SelfHarm => "SelfHarm",
+            HarmCategory::Sexual => "Sexual",
+            HarmCategory::Violence => "Violence",
+        }
+    }
 }

@@ -340,10 +340,11 @@ pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
     (hops, problems)
 }
 
-/// Model x version x deployment type in every account's region, data zones, account kinds.
+/// Model x version x deployment type in every account's region (each deployment the account
+/// serves), data zones, account kinds.
 fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
-    let d = &b.openai.deployment;
-    let mut unknown = false;
+    let all = b.openai.all_deployments();
+    let mut unknown: Vec<usize> = Vec::new();
     for (i, acc) in b.openai.accounts.iter().enumerate() {
         let field = format!("openai.accounts[{i}].region");
         let region = capabilities::arm_name(&acc.region);
@@ -360,44 +361,52 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
             ));
             continue;
         }
-        if d.sku.name.starts_with("DataZone") && caps.data_zone(&region).is_none() {
-            let zones: Vec<String> = caps
-                .data_zones()
-                .map(|(z, rs)| format!("{z}: {}", rs.join(", ")))
-                .collect();
-            problems.push((
-                "AOAI021",
-                field,
-                format!(
-                    "{} is in no data zone, so {} cannot be deployed there (data zones: {})",
-                    acc.region,
-                    d.sku.name,
-                    zones.join("; ")
-                ),
-            ));
-            continue;
-        }
-        match caps.deployment(&d.model.name, &d.model.version, &d.sku.name, &region) {
-            Offer::Offered => {}
-            Offer::NotOffered(where_) => problems.push((
-                "AOAI020",
-                field,
-                format!(
-                    "{} {} is not offered as {} in {} (offered in: {})",
-                    d.model.name,
-                    d.model.version,
-                    d.sku.name,
-                    acc.region,
-                    where_.join(", ")
-                ),
-            )),
-            Offer::Unknown => unknown = true,
+        for d in b.openai.deployments_of(acc) {
+            if d.sku.name.starts_with("DataZone") && caps.data_zone(&region).is_none() {
+                let zones: Vec<String> = caps
+                    .data_zones()
+                    .map(|(z, rs)| format!("{z}: {}", rs.join(", ")))
+                    .collect();
+                problems.push((
+                    "AOAI021",
+                    field.clone(),
+                    format!(
+                        "{} is in no data zone, so {} cannot be deployed there (data zones: {})",
+                        acc.region,
+                        d.sku.name,
+                        zones.join("; ")
+                    ),
+                ));
+                continue;
+            }
+            match caps.deployment(&d.model.name, &d.model.version, &d.sku.name, &region) {
+                Offer::Offered => {}
+                Offer::NotOffered(where_) => problems.push((
+                    "AOAI020",
+                    field.clone(),
+                    format!(
+                        "{} {} is not offered as {} in {} (offered in: {})",
+                        d.model.name,
+                        d.model.version,
+                        d.sku.name,
+                        acc.region,
+                        where_.join(", ")
+                    ),
+                )),
+                Offer::Unknown => {
+                    let at = all.iter().position(|x| x.name == d.name).unwrap_or(0);
+                    if !unknown.contains(&at) {
+                        unknown.push(at);
+                    }
+                }
+            }
         }
     }
-    if unknown {
+    for at in unknown {
+        let d = all[at];
         problems.push((
             "AOAI022",
-            "openai.deployment.model".into(),
+            format!("{}.model", b.openai.deployment_field(at)),
             format!(
                 "{} {} as {} is not in the capability data: its regional availability is not checked",
                 d.model.name, d.model.version, d.sku.name
@@ -454,7 +463,7 @@ pub fn explain(b: &Blueprint, file: &str) -> String {
             let _ = writeln!(out, "       {} {f}", if *ok { "+" } else { "x" });
         }
     }
-    let d = &b.openai.deployment;
+    let d = b.openai.first_deployment();
     let _ = writeln!(
         out,
         "model: {} {} as {} in {}",

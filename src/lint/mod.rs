@@ -414,7 +414,7 @@ fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
             .map(|a| {
                 a.deployment_name
                     .as_deref()
-                    .unwrap_or(&b.openai.deployment.name)
+                    .unwrap_or(&b.openai.first_deployment().name)
             })
             .collect();
         if names.len() > 1 {
@@ -425,7 +425,7 @@ fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
                 .position(|a| {
                     a.deployment_name
                         .as_deref()
-                        .is_some_and(|d| d != b.openai.deployment.name)
+                        .is_some_and(|d| d != b.openai.first_deployment().name)
                 })
                 .unwrap_or(0);
             c.at_field(

@@ -20,6 +20,58 @@ pub struct DeploymentM {
     pub capacity: u32,
 }
 
+impl DeploymentM {
+    pub(crate) fn of(d: &blueprint::Deployment) -> DeploymentM {
+        DeploymentM {
+            name: d.name.clone(),
+            model_name: d.model.name.clone(),
+            model_version: d.model.version.clone(),
+            sku_name: d.sku.name.clone(),
+            capacity: d.sku.capacity,
+        }
+    }
+}
+
+/// One deployment on one account: the body of its `accounts/deployments` request.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountDeploymentM {
+    pub id: String,
+    pub name: String,
+    pub model_name: String,
+    pub model_version: String,
+    pub sku_name: String,
+    pub capacity: u32,
+    pub version_upgrade_option: &'static str,
+    pub rai_policy_name: String,
+    /// `properties.spilloverDeploymentName` (native spillover of a provisioned deployment).
+    pub spillover: Option<String>,
+    pub provisioned: bool,
+}
+
+impl AccountDeploymentM {
+    pub(crate) fn of(account_id: &str, d: &blueprint::Deployment) -> AccountDeploymentM {
+        AccountDeploymentM {
+            id: format!("{account_id}/deployments/{}", d.name),
+            name: d.name.clone(),
+            model_name: d.model.name.clone(),
+            model_version: d.model.version.clone(),
+            sku_name: d.sku.name.clone(),
+            capacity: d.sku.capacity,
+            version_upgrade_option: d
+                .version_upgrade_option
+                .unwrap_or(blueprint::VersionUpgradeOption::NoAutoUpgrade)
+                .as_str(),
+            rai_policy_name: d
+                .rai_policy
+                .clone()
+                .unwrap_or_else(|| "Microsoft.DefaultV2".into()),
+            spillover: d.spillover.clone(),
+            provisioned: blueprint::is_provisioned(&d.sku.name),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountM {
@@ -36,7 +88,11 @@ pub struct AccountM {
     pub endpoint_host: String,
     /// `<sub>.openai.azure.com`: the Azure OpenAI endpoint of either kind.
     pub host: String,
+    /// The id of the account's first deployment.
     pub deployment_id: String,
+    /// The deployments this account serves, in the order they are written: a spillover
+    /// target before the provisioned deployment that names it.
+    pub deployments: Vec<AccountDeploymentM>,
     pub weight: u32,
     pub priority: u32,
     /// APIM backend id of this account.
@@ -109,8 +165,17 @@ pub(crate) fn build_accounts(
                 }
                 _ => (None, None),
             };
+            let mut deployments: Vec<AccountDeploymentM> = b
+                .openai
+                .deployments_of(a)
+                .into_iter()
+                .map(|d| AccountDeploymentM::of(&id, d))
+                .collect();
+            // Azure refuses a spillover target that does not exist yet: targets first.
+            deployments.sort_by_key(|d| d.spillover.is_some());
             AccountM {
-                deployment_id: format!("{id}/deployments/{}", b.openai.deployment.name),
+                deployment_id: deployments.first().map(|d| d.id.clone()).unwrap_or_default(),
+                deployments,
                 kind: kind.as_str(),
                 endpoint_host: match kind {
                     blueprint::AccountKind::OpenAI => format!("{subdomain}.openai.azure.com"),

@@ -7,6 +7,7 @@
 mod accounts;
 pub mod api;
 mod apim;
+mod content_safety;
 mod front_door;
 mod ids;
 mod network;
@@ -16,11 +17,13 @@ use serde::Serialize;
 
 pub use accounts::*;
 pub use apim::*;
+pub use content_safety::*;
 pub use front_door::*;
 pub use ids::*;
 pub use network::*;
 
 use crate::blueprint::{self, Blueprint};
+use content_safety::build_content_safety;
 use private_dns::build_private_dns;
 
 #[derive(Debug, Clone, Serialize)]
@@ -35,7 +38,11 @@ pub struct Model {
     pub owner: String,
     /// Tags on every taggable resource, including the ownership tag used by `plan` for pruning.
     pub tags: std::collections::BTreeMap<String, String>,
+    /// The first deployment (what single-deployment messages name).
     pub deployment: DeploymentM,
+    /// Every deployment of the blueprint, in file order.
+    pub deployments: Vec<DeploymentM>,
+    pub content_safety: Option<ContentSafetyM>,
     pub accounts: Vec<AccountM>,
     pub private_dns: Option<PrivateDnsM>,
     pub public_network_access: &'static str,
@@ -93,7 +100,8 @@ impl Model {
             .as_ref()
             .map(|f| build_front_door(b, f, &rg_id, &accounts, apim.as_ref(), &apim_instances));
 
-        let d = &b.openai.deployment;
+        let d = b.openai.first_deployment();
+        let content_safety = build_content_safety(b, &rg_id);
         Model {
             pattern: b.pattern.as_str(),
             subscription: b.subscription.clone(),
@@ -102,13 +110,9 @@ impl Model {
             location: b.location.clone(),
             owner,
             tags,
-            deployment: DeploymentM {
-                name: d.name.clone(),
-                model_name: d.model.name.clone(),
-                model_version: d.model.version.clone(),
-                sku_name: d.sku.name.clone(),
-                capacity: d.sku.capacity,
-            },
+            deployment: DeploymentM::of(d),
+            deployments: b.openai.all_deployments().into_iter().map(DeploymentM::of).collect(),
+            content_safety,
             accounts,
             private_dns,
             public_network_access,

@@ -22,6 +22,8 @@ pub const EMBEDDED: &[(&str, &str)] = embedded![
     "arm/resource-group.json.hbs",
     "arm/aoai-account.json.hbs",
     "arm/aoai-deployment.json.hbs",
+    "arm/content-safety-account.json.hbs",
+    "arm/apim-backend-content-safety.json.hbs",
     "arm/private-endpoint.json.hbs",
     "arm/private-dns-zone-group.json.hbs",
     "arm/private-dns-zone.json.hbs",

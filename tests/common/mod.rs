@@ -15,7 +15,13 @@ pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_aoai-arch"))
 }
 
-pub const EXAMPLES: [&str; 4] = ["afd", "apim", "afd-apim", "afd-apim-private"];
+pub const EXAMPLES: [&str; 5] = [
+    "afd",
+    "apim",
+    "afd-apim",
+    "afd-apim-private",
+    "multi-deployment",
+];
 
 pub fn example(name: &str) -> PathBuf {
     root().join("blueprints").join(format!("{name}.yaml"))
