@@ -466,8 +466,10 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
                 );
             }
         }
-        let d = b.openai.first_deployment();
-        if let Some(dn) = &a.deployment_name {
+        if let (Some(dn), Some(d)) = (
+            &a.deployment_name,
+            b.openai.all_deployments().first().copied(),
+        ) {
             c.name(&format!("{base}.deploymentName"), dn, &DEPLOYMENT);
             // Nothing in the rendered gateway rewrites deployment names: every request path
             // `/openai/deployments/<name>/...` must work on every account it can reach.

@@ -4,6 +4,7 @@
 //! documentation link; a blueprint may allow a rule with a reason (`lint.allow`).
 
 mod capability;
+mod deployments;
 mod network;
 mod policy_rules;
 pub mod report;
@@ -183,6 +184,26 @@ pub const RULES: &[Rule] = &[
         reason: "the gateway's inbound private endpoint registers in privatelink.azure-api.net, which aoai-arch creates with networking.privateDns; without a linked network, callers resolve <name>.azure-api.net to the public address, which public network access Disabled refuses",
         help: "set networking.privateDns.vnetLinks to the callers' networks (the zone is created and linked with the accounts' zones)",
         docs: "https://learn.microsoft.com/azure/api-management/private-endpoint#dns" },
+    Rule { id: "AOAI080", name: "spillover-target-not-on-account", severity: Severity::Error,
+        reason: "native spillover sends overage to a standard deployment of the same account; Azure refuses a spilloverDeploymentName the account does not have",
+        help: "serve the spillover deployment on every account that serves the provisioned one (accounts[].deployments), or remove `spillover`",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/spillover-traffic-management" },
+    Rule { id: "AOAI081", name: "spillover-processing-level-mismatch", severity: Severity::Error,
+        reason: "the spillover deployment must be a standard deployment of the provisioned one's data-processing level (Global to GlobalStandard, DataZone to DataZoneStandard, regional ProvisionedManaged to Standard); Azure refuses any other",
+        help: "point `spillover` at a standard deployment of the same level, e.g. GlobalProvisionedManaged -> GlobalStandard",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/spillover-traffic-management" },
+    Rule { id: "AOAI082", name: "spillover-not-for-responses-api", severity: Severity::Warning,
+        reason: "native spillover covers chat completions on the provisioned deployment; the gateway also imports the Responses API, whose requests to the provisioned deployment keep its 429s",
+        help: "send Responses API traffic to the standard deployment, or let the gateway retry 429s on other accounts (apim.loadBalancing.retry)",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/spillover-traffic-management" },
+    Rule { id: "AOAI083", name: "tripped-ptu-backend", severity: Severity::Warning,
+        reason: "a pool member's circuit breaker trips on 429 and keeps the backend out for the whole trip (Retry-After, else tripDuration): all traffic of a tripped provisioned account goes to the other members, pay-as-you-go included, even when its PTUs free up sooner",
+        help: "prefer native spillover (`spillover`) on one account per provisioned deployment, or accept the trip; the backends honour Retry-After (acceptRetryAfter: true)",
+        docs: "https://learn.microsoft.com/azure/api-management/backends#circuit-breaker" },
+    Rule { id: "AOAI084", name: "front-door-partial-deployments", severity: Severity::Error,
+        reason: "Front Door forwards /openai/deployments/<name>/ unchanged to any origin of its group and cannot route by deployment: an account without the deployment answers 404",
+        help: "serve every deployment on every account behind Front Door, or use pattern afd-apim, whose gateway routes by deployment",
+        docs: "https://learn.microsoft.com/azure/frontdoor/origin" },
     Rule { id: "APIM001", name: "policy-invalid", severity: Severity::Error,
         reason: "API Management would reject this policy (or it does not do what it says)",
         help: "fix the policy XML at the reported line and column",
@@ -377,6 +398,7 @@ pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
     blueprint_rules(&mut c, &loaded.blueprint);
     capability::check(&mut c, &loaded.blueprint);
     network::check(&mut c, &loaded.blueprint);
+    deployments::check(&mut c, &loaded.blueprint);
     c.out
 }
 
@@ -407,15 +429,17 @@ fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
                 format!("origin timeout of {} s", f.origin_timeout_seconds),
             );
         }
+        let first = b
+            .openai
+            .all_deployments()
+            .first()
+            .map(|d| d.name.clone())
+            .unwrap_or_default();
         let names: std::collections::BTreeSet<&str> = b
             .openai
             .accounts
             .iter()
-            .map(|a| {
-                a.deployment_name
-                    .as_deref()
-                    .unwrap_or(&b.openai.first_deployment().name)
-            })
+            .map(|a| a.deployment_name.as_deref().unwrap_or(&first))
             .collect();
         if names.len() > 1 {
             let i = b
@@ -425,7 +449,7 @@ fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
                 .position(|a| {
                     a.deployment_name
                         .as_deref()
-                        .is_some_and(|d| d != b.openai.first_deployment().name)
+                        .is_some_and(|d| d != first)
                 })
                 .unwrap_or(0);
             c.at_field(
