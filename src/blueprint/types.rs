@@ -104,7 +104,10 @@ pub struct OpenAi {
 impl OpenAi {
     /// Every deployment of the blueprint, in file order (the shorthand counts as a list of one).
     pub fn all_deployments(&self) -> Vec<&Deployment> {
-        self.deployment.iter().chain(self.deployments.iter()).collect()
+        self.deployment
+            .iter()
+            .chain(self.deployments.iter())
+            .collect()
     }
 
     /// The blueprint field of deployment `i` of [`OpenAi::all_deployments`].
@@ -128,7 +131,11 @@ impl OpenAi {
     pub fn deployments_of<'a>(&'a self, a: &Account) -> Vec<&'a Deployment> {
         self.all_deployments()
             .into_iter()
-            .filter(|d| a.deployments.as_ref().is_none_or(|only| only.contains(&d.name)))
+            .filter(|d| {
+                a.deployments
+                    .as_ref()
+                    .is_none_or(|only| only.contains(&d.name))
+            })
             .collect()
     }
 }

@@ -592,10 +592,7 @@ fn check_content_safety(c: &mut Checker, b: &Blueprint, cs: &super::ContentSafet
             );
         }
     }
-    let private = b
-        .networking
-        .as_ref()
-        .and_then(|n| n.public_network_access)
+    let private = b.networking.as_ref().and_then(|n| n.public_network_access)
         == Some(super::PublicNetworkAccess::Disabled);
     match &cs.subnet_id {
         Some(s) if !is_subnet_id(s) => c.fail(
@@ -620,7 +617,10 @@ fn check_deployments(c: &mut Checker, b: &Blueprint) {
         (Some(_), false) => c.fail(
             "openai.deployments",
             "`openai.deployment` and `openai.deployments` are both set",
-            Some("move the one deployment into the `deployments` list, or keep only `deployment`".into()),
+            Some(
+                "move the one deployment into the `deployments` list, or keep only `deployment`"
+                    .into(),
+            ),
         ),
         (None, true) => c.fail(
             "openai",

@@ -46,7 +46,8 @@ pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
             );
         }
         let responses = b.openai.accounts.iter().all(|a| {
-            a.kind.or(b.openai.kind).unwrap_or_default() == crate::blueprint::AccountKind::AIServices
+            a.kind.or(b.openai.kind).unwrap_or_default()
+                == crate::blueprint::AccountKind::AIServices
         }) && b.pattern.has_apim();
         if responses {
             c.at_field(
@@ -82,12 +83,10 @@ pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
         }
     }
     if b.pattern == crate::blueprint::Pattern::Afd {
-        if let Some((i, _)) = b
-            .openai
-            .accounts
-            .iter()
-            .enumerate()
-            .find(|(_, a)| a.deployments.is_some() && b.openai.deployments_of(a).len() != all.len())
+        if let Some((i, _)) =
+            b.openai.accounts.iter().enumerate().find(|(_, a)| {
+                a.deployments.is_some() && b.openai.deployments_of(a).len() != all.len()
+            })
         {
             c.at_field(
                 "AOAI084",

@@ -446,11 +446,7 @@ fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
                 .openai
                 .accounts
                 .iter()
-                .position(|a| {
-                    a.deployment_name
-                        .as_deref()
-                        .is_some_and(|d| d != first)
-                })
+                .position(|a| a.deployment_name.as_deref().is_some_and(|d| d != first))
                 .unwrap_or(0);
             c.at_field(
                 "AOAI012",

@@ -174,7 +174,10 @@ pub(crate) fn build_accounts(
             // Azure refuses a spillover target that does not exist yet: targets first.
             deployments.sort_by_key(|d| d.spillover.is_some());
             AccountM {
-                deployment_id: deployments.first().map(|d| d.id.clone()).unwrap_or_default(),
+                deployment_id: deployments
+                    .first()
+                    .map(|d| d.id.clone())
+                    .unwrap_or_default(),
                 deployments,
                 kind: kind.as_str(),
                 endpoint_host: match kind {

@@ -284,8 +284,14 @@ pub(crate) fn build_apim(
     let backends = backends(&id, accounts);
     let pool_type = a.load_balancing.pool_type;
     let mut pools = pools(&id, accounts, pool_type, region_routing, &mut regions);
-    let (deployment_routing, routes) =
-        deployment_routes(&id, accounts, pool_type, region_routing, &regions, &mut pools);
+    let (deployment_routing, routes) = deployment_routes(
+        &id,
+        accounts,
+        pool_type,
+        region_routing,
+        &regions,
+        &mut pools,
+    );
     let lr = &a.load_balancing.retry;
     let any_error = lr.on == RetryOn::AnyError;
     let api_name = "azure-openai".to_string();
@@ -559,10 +565,7 @@ fn deployment_routes(
             }
         }
     }
-    let multi = names.len() > 1
-        || accounts
-            .iter()
-            .any(|a| a.deployments.len() != names.len());
+    let multi = names.len() > 1 || accounts.iter().any(|a| a.deployments.len() != names.len());
     let routes = names
         .into_iter()
         .map(|(name, provisioned)| {

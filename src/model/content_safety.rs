@@ -16,6 +16,9 @@ pub const ROLE_COGNITIVE_SERVICES_USER: &str = "a97b65f3-24c7-4388-baec-2e87135d
 /// policy page asks for exactly this resource.
 pub const CONTENT_SAFETY_RESOURCE: &str = "https://cognitiveservices.azure.com";
 
+/// The private DNS zone of a Cognitive Services account's private endpoint (group `account`).
+pub const CONTENT_SAFETY_PRIVATE_DNS_ZONE: &str = "privatelink.cognitiveservices.azure.com";
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContentSafetyM {
@@ -49,7 +52,10 @@ pub struct CategoryM {
 /// API Management service: `apim.instances` get their own).
 pub fn content_safety_role_id(cs: &ContentSafetyM, apim_id: &str) -> String {
     let name = arm_guid(&[&cs.id, apim_id, ROLE_COGNITIVE_SERVICES_USER]);
-    format!("{}/providers/Microsoft.Authorization/roleAssignments/{name}", cs.id)
+    format!(
+        "{}/providers/Microsoft.Authorization/roleAssignments/{name}",
+        cs.id
+    )
 }
 
 pub(crate) fn build_content_safety(b: &Blueprint, rg_id: &str) -> Option<ContentSafetyM> {
@@ -65,13 +71,9 @@ pub(crate) fn build_content_safety(b: &Blueprint, rg_id: &str) -> Option<Content
     let networking = b.networking.as_ref();
     let private = networking.and_then(|n| n.public_network_access)
         == Some(blueprint::PublicNetworkAccess::Disabled);
-    // Registered in the Cognitive Services zone when the blueprint manages it (it does for
-    // Foundry accounts).
-    let zone = "privatelink.cognitiveservices.azure.com";
-    let with_zone = networking.is_some_and(|n| n.private_dns.is_some())
-        && b.openai.accounts.iter().any(|a| {
-            a.kind.or(b.openai.kind).unwrap_or_default() == blueprint::AccountKind::AIServices
-        });
+    // Registered in the Cognitive Services zone, which networking.privateDns then creates.
+    let zone = CONTENT_SAFETY_PRIVATE_DNS_ZONE;
+    let with_zone = networking.is_some_and(|n| n.private_dns.is_some());
     let private_endpoint = cs.subnet_id.as_ref().map(|subnet| {
         let name = format!("pe-{}", cs.name);
         let pid = format!("{rg_id}/providers/Microsoft.Network/privateEndpoints/{name}");

@@ -111,7 +111,12 @@ impl Model {
             owner,
             tags,
             deployment: DeploymentM::of(d),
-            deployments: b.openai.all_deployments().into_iter().map(DeploymentM::of).collect(),
+            deployments: b
+                .openai
+                .all_deployments()
+                .into_iter()
+                .map(DeploymentM::of)
+                .collect(),
             content_safety,
             accounts,
             private_dns,

@@ -152,7 +152,10 @@ fn spillover_target(e: &mut Engine, put: &Put) -> Option<Reply> {
             "The spillover deployment '{target}' does not exist in this account."
         ));
     };
-    let t_sku = t.doc["sku"]["name"].as_str().unwrap_or("Standard").to_string();
+    let t_sku = t.doc["sku"]["name"]
+        .as_str()
+        .unwrap_or("Standard")
+        .to_string();
     if t_sku.ends_with("ProvisionedManaged") || level(&t_sku) != level(sku) {
         return refuse(format!(
             "The spillover deployment '{target}' ({t_sku}) must be a standard deployment of the same data processing level as '{sku}'."
