@@ -822,3 +822,57 @@ fn the_emulator_answers_in_the_shapes_of_the_spec_examples() {
         (400, Some("MissingApiVersionParameter"))
     );
 }
+
+#[test]
+fn quota_is_counted_per_deployment_type_and_model_ptu_included() {
+    let dir = tempfile::tempdir().unwrap();
+    // swedencentral: chat (100) and chat-ptu (15 PTU) and embeddings (150) on one account.
+    // 10 PTUs of the provisioned type are free for the model.
+    let st = state(
+        dir.path(),
+        json!({ "quota": { "swedencentral": {
+            "OpenAI.GlobalStandard.gpt-4.1": { "limit": 1000, "used": 0 },
+            "OpenAI.GlobalStandard.text-embedding-3-large": { "limit": 100, "used": 0 },
+            "OpenAI.GlobalProvisionedManaged.gpt-4.1": { "limit": 20, "used": 10 }
+        } } }),
+    );
+    let emu = emulator(&st);
+    let bp = example("multi-deployment");
+    let plan = plan_json(&bp, &emu.url, &[]);
+    let q: Vec<&Value> = findings(&plan, "quota")
+        .into_iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    let msgs: Vec<&str> = q.iter().map(|f| f["message"].as_str().unwrap()).collect();
+    assert_eq!(q.len(), 2, "{msgs:#?}");
+    let ptu = q
+        .iter()
+        .find(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("OpenAI.GlobalProvisionedManaged.gpt-4.1 in swedencentral")
+        })
+        .expect("the PTU quota");
+    assert!(
+        ptu["message"].as_str().unwrap().contains("short by 5"),
+        "{msgs:#?}"
+    );
+    assert_eq!(ptu["field"], "openai.deployments[1].sku.capacity");
+    assert_eq!(ptu["line"], line_of(&bp, "capacity: 15"));
+    let emb = q
+        .iter()
+        .find(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("text-embedding-3-large")
+        })
+        .expect("the embeddings quota");
+    assert!(
+        emb["message"].as_str().unwrap().contains("short by 50"),
+        "{msgs:#?}"
+    );
+    assert_eq!(emb["field"], "openai.deployments[2].sku.capacity");
+    apply_refused(&bp, &emu, &[], "short by 5");
+}

@@ -47,11 +47,19 @@ pub struct AccountDeploymentM {
     /// `properties.spilloverDeploymentName` (native spillover of a provisioned deployment).
     pub spillover: Option<String>,
     pub provisioned: bool,
+    /// The blueprint field of the deployment (`openai.deployments[1]`), for findings.
+    #[serde(skip)]
+    pub field: String,
 }
 
 impl AccountDeploymentM {
-    pub(crate) fn of(account_id: &str, d: &blueprint::Deployment) -> AccountDeploymentM {
+    pub(crate) fn of(
+        account_id: &str,
+        d: &blueprint::Deployment,
+        field: String,
+    ) -> AccountDeploymentM {
         AccountDeploymentM {
+            field,
             id: format!("{account_id}/deployments/{}", d.name),
             name: d.name.clone(),
             model_name: d.model.name.clone(),
@@ -169,7 +177,11 @@ pub(crate) fn build_accounts(
                 .openai
                 .deployments_of(a)
                 .into_iter()
-                .map(|d| AccountDeploymentM::of(&id, d))
+                .map(|d| {
+                    let all = b.openai.all_deployments();
+                    let i = all.iter().position(|x| x.name == d.name).unwrap_or(0);
+                    AccountDeploymentM::of(&id, d, b.openai.deployment_field(i))
+                })
                 .collect();
             // Azure refuses a spillover target that does not exist yet: targets first.
             deployments.sort_by_key(|d| d.spillover.is_some());
