@@ -176,7 +176,14 @@ fn template_resource(id: &str, resource_type: &str, api_version: &str, body: &Va
         .map(|i| segments[segments.len() - 1 - 2 * (depth - 1 - i)])
         .collect();
     let mut wrapped = body.as_object().cloned().unwrap_or_default();
-    wrapped.insert("name".into(), json!(names.join("/")));
+    // accounts/raiPolicies publishes the pattern of its own name segment only (no `/`), which
+    // a full template name "account/policy" can never match: validate the segment.
+    let name = if resource_type == "Microsoft.CognitiveServices/accounts/raiPolicies" {
+        names.last().copied().unwrap_or_default().to_string()
+    } else {
+        names.join("/")
+    };
+    wrapped.insert("name".into(), json!(name));
     wrapped.insert("type".into(), json!(resource_type));
     wrapped.insert("apiVersion".into(), json!(api_version));
     Value::Object(wrapped)

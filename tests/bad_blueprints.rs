@@ -51,6 +51,15 @@ const CASES: &[Case] = &[
         help: Some("GlobalProvisionedManaged"),
     },
     Case {
+        what: "unknown RAI policy",
+        base: "multi-deployment",
+        from: "raiPolicy: strict-chat ",
+        to: "raiPolicy: strict-chats ",
+        field: "openai.deployments[0].raiPolicy",
+        message: "no RAI policy named `strict-chats` in openai.raiPolicies",
+        help: Some("did you mean `strict-chat`?"),
+    },
+    Case {
         what: "content safety threshold out of range",
         base: "multi-deployment",
         from: "{ name: Hate, threshold: 4 }",

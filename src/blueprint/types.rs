@@ -97,8 +97,67 @@ pub struct OpenAi {
     /// each request to the accounts that serve the deployment it names.
     #[serde(default)]
     pub deployments: Vec<Deployment>,
+    /// Custom content filters (RAI policies), created on every account that serves a
+    /// deployment naming one in `raiPolicy`.
+    #[serde(default)]
+    pub rai_policies: Vec<RaiPolicy>,
     /// The accounts (at least one).
     pub accounts: Vec<Account>,
+}
+
+/// A custom content filter (`Microsoft.CognitiveServices/accounts/raiPolicies`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RaiPolicy {
+    /// Policy name (letters, digits, `_`, `.`, `-`), named by `openai.deployments[].raiPolicy`.
+    pub name: String,
+    /// The Microsoft policy it starts from (default `Microsoft.DefaultV2`).
+    #[serde(default)]
+    pub base_policy_name: Option<String>,
+    /// `Default`, `Deferred`, `Blocking` or `Asynchronous_filter` (streaming).
+    #[serde(default)]
+    pub mode: Option<RaiMode>,
+    /// The filters it sets, each for prompts or completions.
+    #[serde(default)]
+    pub content_filters: Vec<RaiContentFilter>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum RaiMode {
+    Default,
+    Deferred,
+    Blocking,
+    #[serde(rename = "Asynchronous_filter")]
+    AsynchronousFilter,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RaiContentFilter {
+    /// Filter name: `Hate`, `Sexual`, `Violence`, `Selfharm`, `Jailbreak`, `Protected Material Text`, ...
+    pub name: String,
+    /// `Prompt` or `Completion`.
+    pub source: RaiSource,
+    /// `Low`, `Medium` or `High` (severity filters).
+    #[serde(default)]
+    pub severity_threshold: Option<RaiSeverity>,
+    #[serde(default = "yes")]
+    pub blocking: bool,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum RaiSource {
+    Prompt,
+    Completion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum RaiSeverity {
+    Low,
+    Medium,
+    High,
 }
 
 impl OpenAi {

@@ -629,6 +629,24 @@ fn check_deployments(c: &mut Checker, b: &Blueprint) {
         ),
         _ => {}
     }
+    let mut policies = BTreeSet::new();
+    for (i, p) in o.rai_policies.iter().enumerate() {
+        c.name(
+            &format!("openai.raiPolicies[{i}].name"),
+            &p.name,
+            &DEPLOYMENT,
+        );
+        if p.name.starts_with("Microsoft.") || !policies.insert(p.name.to_lowercase()) {
+            c.fail(
+                format!("openai.raiPolicies[{i}].name"),
+                format!(
+                    "RAI policy name `{}` is taken (declared twice, or a Microsoft policy)",
+                    p.name
+                ),
+                None,
+            );
+        }
+    }
     let all = o.all_deployments();
     let mut seen = BTreeSet::new();
     for (i, d) in all.iter().enumerate() {
@@ -670,6 +688,21 @@ fn check_deployments(c: &mut Checker, b: &Blueprint) {
         }
         if let Some(r) = &d.rai_policy {
             c.name(&format!("{base}.raiPolicy"), r, &DEPLOYMENT);
+            let custom: Vec<String> = o.rai_policies.iter().map(|p| p.name.clone()).collect();
+            if !r.starts_with("Microsoft.") && !custom.contains(r) {
+                c.fail(
+                    format!("{base}.raiPolicy"),
+                    format!("no RAI policy named `{r}` in openai.raiPolicies"),
+                    super::closest(r, &custom)
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .or_else(|| {
+                            Some(
+                                "declare it in openai.raiPolicies, or use Microsoft.DefaultV2"
+                                    .into(),
+                            )
+                        }),
+                );
+            }
         }
     }
 }

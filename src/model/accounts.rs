@@ -80,6 +80,58 @@ impl AccountDeploymentM {
     }
 }
 
+/// A custom RAI policy on one account.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RaiPolicyM {
+    pub id: String,
+    pub name: String,
+    pub base_policy_name: String,
+    pub mode: Option<String>,
+    pub content_filters: Vec<RaiFilterM>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RaiFilterM {
+    pub name: String,
+    pub source: String,
+    pub severity_threshold: Option<String>,
+    pub blocking: bool,
+    pub enabled: bool,
+}
+
+fn rai_policy(account_id: &str, p: &blueprint::RaiPolicy) -> RaiPolicyM {
+    RaiPolicyM {
+        id: format!("{account_id}/raiPolicies/{}", p.name),
+        name: p.name.clone(),
+        base_policy_name: p
+            .base_policy_name
+            .clone()
+            .unwrap_or_else(|| "Microsoft.DefaultV2".into()),
+        mode: p.mode.map(|m| text(&m)),
+        content_filters: p
+            .content_filters
+            .iter()
+            .map(|f| RaiFilterM {
+                name: f.name.clone(),
+                source: text(&f.source),
+                severity_threshold: f.severity_threshold.map(|s| text(&s)),
+                blocking: f.blocking,
+                enabled: f.enabled,
+            })
+            .collect(),
+    }
+}
+
+/// The blueprint (and ARM) spelling of a unit enum value.
+fn text<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountM {
@@ -101,6 +153,8 @@ pub struct AccountM {
     /// The deployments this account serves, in the order they are written: a spillover
     /// target before the provisioned deployment that names it.
     pub deployments: Vec<AccountDeploymentM>,
+    /// The custom RAI policies its deployments name, written before them.
+    pub rai_policies: Vec<RaiPolicyM>,
     pub weight: u32,
     pub priority: u32,
     /// APIM backend id of this account.
@@ -185,7 +239,15 @@ pub(crate) fn build_accounts(
                 .collect();
             // Azure refuses a spillover target that does not exist yet: targets first.
             deployments.sort_by_key(|d| d.spillover.is_some());
+            let rai_policies: Vec<RaiPolicyM> = b
+                .openai
+                .rai_policies
+                .iter()
+                .filter(|p| deployments.iter().any(|d| d.rai_policy_name == p.name))
+                .map(|p| rai_policy(&id, p))
+                .collect();
             AccountM {
+                rai_policies,
                 deployment_id: deployments
                     .first()
                     .map(|d| d.id.clone())

@@ -172,15 +172,33 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
         )?;
         // Azure writes one deployment of an account at a time (RequestConflict otherwise):
         // each waits for the one before it.
+        for p in &a.rai_policies {
+            b.add(
+                &p.id,
+                "Microsoft.CognitiveServices/accounts/raiPolicies",
+                api::COGNITIVE,
+                "rai-policy",
+                json!({ "p": p }),
+                &[],
+            )?;
+        }
         let mut previous: Option<&str> = None;
         for d in &a.deployments {
+            // After the deployment before it, and after its custom content filter.
+            let mut deps: Vec<&str> = previous.into_iter().collect();
+            deps.extend(
+                a.rai_policies
+                    .iter()
+                    .filter(|p| p.name == d.rai_policy_name)
+                    .map(|p| p.id.as_str()),
+            );
             b.add(
                 &d.id,
                 "Microsoft.CognitiveServices/accounts/deployments",
                 api::COGNITIVE,
                 "aoai-deployment",
                 json!({ "r": r, "d": d }),
-                previous.as_slice(),
+                &deps,
             )?;
             previous = Some(&d.id);
         }

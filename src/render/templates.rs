@@ -23,6 +23,7 @@ pub const EMBEDDED: &[(&str, &str)] = embedded![
     "arm/aoai-account.json.hbs",
     "arm/aoai-deployment.json.hbs",
     "arm/content-safety-account.json.hbs",
+    "arm/rai-policy.json.hbs",
     "arm/apim-backend-content-safety.json.hbs",
     "arm/private-endpoint.json.hbs",
     "arm/private-dns-zone-group.json.hbs",
