@@ -125,8 +125,8 @@ fn rendered_policies_validate_against_the_xsds() {
         }
     }
     assert_eq!(
-        checked, 5,
-        "the apim, afd-apim and multi-deployment examples each render one policy, afd-apim-private one per instance (2)"
+        checked, 8,
+        "apim and multi-deployment render one policy each; afd-apim the API's and the health operation's; afd-apim-private both per service (2 services)"
     );
 }
 

@@ -99,6 +99,14 @@ pub struct ApimM {
     /// `afd-apim`: the named value holding the Front Door profile's id (`frontDoorId`, known
     /// after apply), checked against the `X-Azure-FDID` header of every request.
     pub front_door_id: Option<NamedValueM>,
+    /// `afd-apim`: the health operation Front Door probes.
+    pub health: Option<super::edge::HealthM>,
+    /// The caller's address is the TCP peer's: false behind Front Door, whose addresses it
+    /// would log; the client's address is in the logged Front Door headers instead.
+    pub log_client_ip: bool,
+    /// Request headers the API diagnostics log besides the caller id: Front Door's client
+    /// address headers behind Front Door.
+    pub client_ip_headers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -251,6 +259,8 @@ pub struct EventHubM {
     pub max_message_bytes: u32,
     /// Response bodies too; off with streaming, where reading the body would buffer it.
     pub log_responses: bool,
+    /// Namespace and hub sizing (throughput units, auto-inflate ceiling, partitions).
+    pub size: super::edge::EventHubSize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -292,6 +302,10 @@ pub(crate) fn build_apim(
         &regions,
         &mut pools,
     );
+    let regions_for_health: Vec<(String, String, Vec<String>)> = regions
+        .iter()
+        .map(|r| (r.region.clone(), r.display.clone(), r.backend_ids.clone()))
+        .collect();
     let lr = &a.load_balancing.retry;
     let any_error = lr.on == RetryOn::AnyError;
     let api_name = "azure-openai".to_string();
@@ -421,6 +435,16 @@ pub(crate) fn build_apim(
                     value: after_apply(&profile_id, "/properties/frontDoorId", false),
                 }
             }),
+        health: super::edge::health(b, &id, &regions_for_health),
+        log_client_ip: b.front_door.is_none(),
+        client_ip_headers: if b.front_door.is_some() {
+            super::edge::CLIENT_IP_HEADERS
+                .iter()
+                .map(|h| h.to_string())
+                .collect()
+        } else {
+            Vec::new()
+        },
         name: a.name.clone(),
         id,
     }
@@ -765,6 +789,7 @@ fn logging(
             max_message_bytes: EVENT_HUB_MAX_MESSAGE_BYTES,
             // Read only for responses that are not streams (checked per response).
             log_responses: true,
+            size: super::edge::event_hub_size(e, EVENT_HUB_MAX_MESSAGE_BYTES),
         }
     });
     LoggingM {
