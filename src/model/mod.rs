@@ -109,17 +109,18 @@ impl Model {
             .chain(apim_instances.iter().map(|i| &i.apim))
             .map(|a| a.id.clone())
             .collect();
+        let content_safety = build_content_safety(b, &rg_id);
         let diagnostics = edge::diagnostics(
             b,
             &rg_id,
             &accounts,
+            content_safety.as_ref().map(|c| c.id.as_str()),
             &apim_ids,
             front_door.as_ref().map(|f| f.profile_id.as_str()),
         );
         let caller_roles = edge::caller_roles(b, &accounts);
 
         let d = b.openai.first_deployment();
-        let content_safety = build_content_safety(b, &rg_id);
         Model {
             pattern: b.pattern.as_str(),
             subscription: b.subscription.clone(),
