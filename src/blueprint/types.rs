@@ -269,27 +269,34 @@ pub struct Deployment {
     /// `Microsoft.Default`, or the name of one of `openai.raiPolicies`.
     #[serde(default)]
     pub rai_policy: Option<String>,
-    /// `NoAutoUpgrade` (the default), `OnceNewDefaultVersionAvailable` or
-    /// `OnceCurrentVersionExpired`.
+    /// What Azure does with the deployment when a new default version comes or its version is
+    /// retired (`properties.versionUpgradeOption`); default `NoAutoUpgrade`, which stops the
+    /// deployment at retirement (see README, Model lifecycle).
     #[serde(default)]
     pub version_upgrade_option: Option<VersionUpgradeOption>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+/// `properties.versionUpgradeOption` of a deployment
+/// (learn.microsoft.com/azure/foundry/foundry-models/concepts/model-versions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 pub enum VersionUpgradeOption {
-    NoAutoUpgrade,
+    /// Moves to the new default version once Azure makes one the default.
     OnceNewDefaultVersionAvailable,
+    /// Stays on the version until it is retired, then moves to the default version.
     OnceCurrentVersionExpired,
+    /// Never moves: at retirement the deployment stops working.
+    #[default]
+    NoAutoUpgrade,
 }
 
 impl VersionUpgradeOption {
     pub fn as_str(self) -> &'static str {
         match self {
-            VersionUpgradeOption::NoAutoUpgrade => "NoAutoUpgrade",
             VersionUpgradeOption::OnceNewDefaultVersionAvailable => {
                 "OnceNewDefaultVersionAvailable"
             }
             VersionUpgradeOption::OnceCurrentVersionExpired => "OnceCurrentVersionExpired",
+            VersionUpgradeOption::NoAutoUpgrade => "NoAutoUpgrade",
         }
     }
 }

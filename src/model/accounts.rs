@@ -18,6 +18,8 @@ pub struct DeploymentM {
     pub model_version: String,
     pub sku_name: String,
     pub capacity: u32,
+    /// `properties.versionUpgradeOption` (`NoAutoUpgrade` unless the blueprint says).
+    pub version_upgrade_option: &'static str,
 }
 
 impl DeploymentM {
@@ -28,6 +30,7 @@ impl DeploymentM {
             model_version: d.model.version.clone(),
             sku_name: d.sku.name.clone(),
             capacity: d.sku.capacity,
+            version_upgrade_option: d.version_upgrade_option.unwrap_or_default().as_str(),
         }
     }
 }
@@ -66,10 +69,7 @@ impl AccountDeploymentM {
             model_version: d.model.version.clone(),
             sku_name: d.sku.name.clone(),
             capacity: d.sku.capacity,
-            version_upgrade_option: d
-                .version_upgrade_option
-                .unwrap_or(blueprint::VersionUpgradeOption::NoAutoUpgrade)
-                .as_str(),
+            version_upgrade_option: d.version_upgrade_option.unwrap_or_default().as_str(),
             rai_policy_name: d
                 .rai_policy
                 .clone()
