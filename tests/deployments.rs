@@ -208,7 +208,7 @@ fn the_gateway_routes_by_deployment_and_answers_404_for_others() {
     // A single-deployment blueprint keeps its one pool, and also answers 404 for others.
     let single = render(&common::example("apim"));
     let sp = policy(single.path());
-    assert!(sp.contains(r#"",gpt-4o-mini,".Contains("#));
+    assert!(sp.contains(r#"",gpt-5.4-mini,".Contains("#));
     assert!(!requests(single.path()).iter().any(|(r, _)| r["id"]
         .as_str()
         .unwrap()
@@ -383,12 +383,12 @@ fn lint_locates_spillover_mistakes_and_warns_about_pooled_ptus() {
     let f = lint_rules(
         "afd",
         &[
-            ("  deployment:\n    name: gpt-4o\n", "  deployments:\n  - name: gpt-4o\n"),
+            ("  deployment:\n    name: gpt-5-mini\n", "  deployments:\n  - name: gpt-5-mini\n"),
             (
-                "    sku: { name: DataZoneStandard, capacity: 100 }",
-                "    sku: { name: DataZoneStandard, capacity: 100 }\n  - { name: gpt-4o-2, model: { name: gpt-4o, version: \"2024-11-20\" }, sku: { name: DataZoneStandard, capacity: 10 } }",
+                "    versionUpgradeOption: OnceCurrentVersionExpired",
+                "    versionUpgradeOption: OnceCurrentVersionExpired\n  - { name: gpt-5-mini-2, model: { name: gpt-5-mini, version: \"2025-08-07\" }, sku: { name: DataZoneStandard, capacity: 10 } }",
             ),
-            ("{ name: aoai-afd-swc, region: swedencentral }", "{ name: aoai-afd-swc, region: swedencentral, deployments: [gpt-4o] }"),
+            ("{ name: aoai-afd-swc, region: swedencentral }", "{ name: aoai-afd-swc, region: swedencentral, deployments: [gpt-5-mini] }"),
         ],
     );
     assert!(
