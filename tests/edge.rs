@@ -388,7 +388,7 @@ fn every_example_sends_its_resource_logs_to_its_workspace() {
                     && gw.contains("ApiManagementGatewayLlmLog")
             );
         }
-        if name != "apim" {
+        if !r.of_type("Microsoft.Cdn/profiles").is_empty() {
             let fd = &r.queries["front-door.kql"];
             for c in [
                 "FrontDoorAccessLog",

@@ -22,7 +22,13 @@ pub fn bin() -> Command {
     c
 }
 
-pub const EXAMPLES: [&str; 4] = ["afd", "apim", "afd-apim", "afd-apim-private"];
+pub const EXAMPLES: [&str; 5] = [
+    "afd",
+    "apim",
+    "afd-apim",
+    "afd-apim-private",
+    "multi-deployment",
+];
 
 pub fn example(name: &str) -> PathBuf {
     root().join("blueprints").join(format!("{name}.yaml"))
