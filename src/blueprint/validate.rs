@@ -763,6 +763,15 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 format!("`{}` is not a valid HTTP header name", j.caller_header),
                 None,
             );
+        } else if let Some(why) = reserved_caller_header(&j.caller_header) {
+            c.fail(
+                "apim.jwt.callerHeader",
+                format!(
+                    "`{}` cannot carry the caller's object id: {why}",
+                    j.caller_header
+                ),
+                Some("name a header of your own, e.g. caller-objectid".into()),
+            );
         }
     }
     if let Some(l) = &a.logging {
@@ -1043,6 +1052,22 @@ fn check_jwt(c: &mut Checker, j: &Jwt) {
                     .into(),
             ),
         );
+    }
+}
+
+/// Headers the gateway must not overwrite with the caller's object id (compared
+/// case-insensitively): credentials, Front Door's own headers, and headers that change how the
+/// request is routed or read.
+fn reserved_caller_header(name: &str) -> Option<&'static str> {
+    let n = name.to_ascii_lowercase();
+    match n.as_str() {
+        "authorization" | "api-key" | "ocp-apim-subscription-key" | "cookie" => {
+            Some("it carries a credential")
+        }
+        "host" => Some("it routes the request"),
+        _ if n.starts_with("x-azure-") => Some("Front Door sets the X-Azure-* headers"),
+        _ if n.starts_with("content-") => Some("it describes the request body"),
+        _ => None,
     }
 }
 
