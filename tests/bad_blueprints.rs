@@ -177,6 +177,16 @@ const CASES: &[Case] = &[
         help: None,
     },
     Case {
+        what: "health answers never cached",
+        base: "afd-apim",
+        from: "cacheSeconds: 10 }",
+        to: "cacheSeconds: 0 }",
+        field: "frontDoor.originGroup.probe.cacheSeconds",
+        message:
+            "health cache seconds 0 leaves the health operation's calls on the accounts unbounded",
+        help: Some("allowed: 1-60"),
+    },
+    Case {
         what: "YAML syntax error",
         base: "afd",
         from: "  profile: afd-aoai",

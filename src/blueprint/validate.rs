@@ -1084,10 +1084,19 @@ fn check_front_door(c: &mut Checker, b: &Blueprint, f: &FrontDoor) {
             None,
         );
     }
+    if g.probe.cache_seconds == 0 {
+        // Without the cache every probe of every Front Door edge costs a call on the accounts,
+        // and anyone can call the health operation of a public gateway as often as they like.
+        c.fail(
+            "frontDoor.originGroup.probe.cacheSeconds",
+            "health cache seconds 0 leaves the health operation's calls on the accounts unbounded",
+            Some("allowed: 1-60 (default 10)".into()),
+        );
+    }
     c.range(
         "frontDoor.originGroup.probe.cacheSeconds",
-        g.probe.cache_seconds,
-        0,
+        g.probe.cache_seconds.max(1),
+        1,
         60,
         "health cache seconds",
     );
