@@ -1026,7 +1026,7 @@ pub struct Probe {
     #[serde(default = "default_probe_interval")]
     pub interval_seconds: u32,
     /// `afd-apim`: seconds a gateway region keeps the result of its check of the local
-    /// accounts (0-60), which bounds the calls the probes cause on the accounts.
+    /// accounts (1-60), which bounds the calls the probes cause on the accounts.
     #[serde(default = "default_health_cache")]
     pub cache_seconds: u32,
 }

@@ -946,6 +946,15 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 format!("`{}` is not a valid HTTP header name", j.caller_header),
                 None,
             );
+        } else if let Some(why) = reserved_caller_header(&j.caller_header) {
+            c.fail(
+                "apim.jwt.callerHeader",
+                format!(
+                    "`{}` cannot carry the caller's object id: {why}",
+                    j.caller_header
+                ),
+                Some("name a header of your own, e.g. caller-objectid".into()),
+            );
         }
     }
     if let Some(l) = &a.logging {
@@ -1508,6 +1517,22 @@ fn check_jwt(c: &mut Checker, j: &Jwt) {
     }
 }
 
+/// Headers the gateway must not overwrite with the caller's object id (compared
+/// case-insensitively): credentials, Front Door's own headers, and headers that change how the
+/// request is routed or read.
+fn reserved_caller_header(name: &str) -> Option<&'static str> {
+    let n = name.to_ascii_lowercase();
+    match n.as_str() {
+        "authorization" | "api-key" | "ocp-apim-subscription-key" | "cookie" => {
+            Some("it carries a credential")
+        }
+        "host" => Some("it routes the request"),
+        _ if n.starts_with("x-azure-") => Some("Front Door sets the X-Azure-* headers"),
+        _ if n.starts_with("content-") => Some("it describes the request body"),
+        _ => None,
+    }
+}
+
 fn check_front_door(c: &mut Checker, b: &Blueprint, f: &FrontDoor) {
     c.name("frontDoor.profile", &f.profile, &AFD);
     c.name("frontDoor.endpoint", &f.endpoint, &AFD_ENDPOINT);
@@ -1521,10 +1546,19 @@ fn check_front_door(c: &mut Checker, b: &Blueprint, f: &FrontDoor) {
             None,
         );
     }
+    if g.probe.cache_seconds == 0 {
+        // Without the cache every probe of every Front Door edge costs a call on the accounts,
+        // and anyone can call the health operation of a public gateway as often as they like.
+        c.fail(
+            "frontDoor.originGroup.probe.cacheSeconds",
+            "health cache seconds 0 leaves the health operation's calls on the accounts unbounded",
+            Some("allowed: 1-60 (default 10)".into()),
+        );
+    }
     c.range(
         "frontDoor.originGroup.probe.cacheSeconds",
-        g.probe.cache_seconds,
-        0,
+        g.probe.cache_seconds.max(1),
+        1,
         60,
         "health cache seconds",
     );
