@@ -78,7 +78,19 @@ fn killed_apply_converges_when_run_again() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Killed once it has started writing resources (after the lock's settle window).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !emu.log().iter().any(|e| {
+        e["method"] == "PUT"
+            && !e["path"]
+                .as_str()
+                .unwrap_or("")
+                .contains("/deployments/aoai-arch-lock-")
+    }) {
+        assert!(std::time::Instant::now() < deadline, "no write");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
     child.kill().unwrap();
     child.wait().unwrap();
     let partial = writes(&emu.log());

@@ -238,7 +238,14 @@ fn template_resource(id: &str, resource_type: &str, api_version: &str, body: &Va
         .map(|i| segments[segments.len() - 1 - 2 * (depth - 1 - i)])
         .collect();
     let mut wrapped = body.as_object().cloned().unwrap_or_default();
-    wrapped.insert("name".into(), json!(names.join("/")));
+    // accounts/raiPolicies publishes the pattern of its own name segment only (no `/`), which
+    // a full template name "account/policy" can never match: validate the segment.
+    let name = if resource_type == "Microsoft.CognitiveServices/accounts/raiPolicies" {
+        names.last().copied().unwrap_or_default().to_string()
+    } else {
+        names.join("/")
+    };
+    wrapped.insert("name".into(), json!(name));
     wrapped.insert("type".into(), json!(resource_type));
     wrapped.insert("apiVersion".into(), json!(api_version));
     Value::Object(wrapped)
@@ -255,7 +262,34 @@ const UNPUBLISHED: &[(&str, &str, &str, &[&str], &str)] = &[(
     "https://github.com/Azure/bicep-types-az/issues/2048 (the azure-openai-emit-token-metric prerequisite 'custom metrics with dimensions')",
 )];
 
+/// Object-valued properties Azure accepts that the published schema lacks: (type, api-version,
+/// JSON pointer under the body, the one accepted value, source). Taken out only when equal.
+const UNPUBLISHED_OBJECTS: &[(&str, &str, &str, &str, &str)] = &[(
+    "Microsoft.ApiManagement/service/backends",
+    "2024-05-01",
+    "/properties/credentials/managedIdentity",
+    r#"{"resource":"https://cognitiveservices.azure.com"}"#,
+    "https://learn.microsoft.com/azure/api-management/llm-content-safety-policy (prerequisites: the Content Safety backend's credentials are managed identity with resource https://cognitiveservices.azure.com; read 2026-12-06). The 2024-05-01 schema and Bicep types lack credentials.managedIdentity (Azure-Samples/AI-Gateway suppresses BCP037 for it)",
+)];
+
 fn without_unpublished(ty: &str, api: &str, mut body: Value) -> Value {
+    for (t, a, pointer, value, _source) in UNPUBLISHED_OBJECTS {
+        if ty == *t && api == *a {
+            let expected: Value = serde_json::from_str(value).unwrap();
+            if body.pointer(pointer) == Some(&expected) {
+                let (parent, key) = pointer.rsplit_once('/').unwrap();
+                if let Some(o) = body.pointer_mut(parent).and_then(Value::as_object_mut) {
+                    o.remove(key);
+                    if o.is_empty() {
+                        let (grand, k) = parent.rsplit_once('/').unwrap();
+                        if let Some(g) = body.pointer_mut(grand).and_then(Value::as_object_mut) {
+                            g.remove(k);
+                        }
+                    }
+                }
+            }
+        }
+    }
     for (t, a, prop, values, _source) in UNPUBLISHED {
         if ty == *t && api == *a {
             let props = body["properties"].as_object_mut();

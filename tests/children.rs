@@ -30,9 +30,15 @@ fn seed_foreign_deployment(bp: &Path, url: &str) -> (String, String) {
         v["openai"]["accounts"][0]["name"].as_str().unwrap()
     );
     let foreign = format!("{account}/deployments/someone-elses");
+    // The blueprint's own model and deployment type (offered in the account's region).
+    let d = &v["openai"]["deployment"];
     let body = json!({
-        "sku": {"name": "DataZoneStandard", "capacity": 1},
-        "properties": {"model": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"}},
+        "sku": {"name": d["sku"]["name"].as_str().unwrap(), "capacity": 1},
+        "properties": {"model": {
+            "format": "OpenAI",
+            "name": d["model"]["name"].as_str().unwrap(),
+            "version": d["model"]["version"].as_str().unwrap(),
+        }},
     });
     let (status, doc) = http(
         url,

@@ -16,6 +16,11 @@ fn hostile_model(example: &str) -> Model {
     let mut m = Model::build(&loaded.blueprint);
     m.tags.insert("owner".into(), H.into());
     m.deployment.model_version = H.into();
+    for a in m.accounts.iter_mut() {
+        for d in a.deployments.iter_mut() {
+            d.model_version = H.into();
+        }
+    }
     if let Some(a) = m.apim.as_mut() {
         a.publisher_name = H.into();
         a.named_values.push(NamedValueM {
@@ -31,6 +36,11 @@ fn hostile_model(example: &str) -> Model {
             j.required_roles = vec![H.into()];
         }
         a.logged_header = H.into();
+        for r in a.routes.iter_mut() {
+            r.name = H.into();
+            r.lower = H.into();
+        }
+        a.known_deployments = format!(",{H},");
         for r in a.regions.iter_mut() {
             r.display = format!("{H}{}", r.region);
         }
@@ -69,7 +79,7 @@ fn strings(v: &Value, out: &mut Vec<String>) {
 fn hostile_values_survive_every_json_template() {
     let templates = Templates::load(None).unwrap();
     let mut types_with_value = std::collections::BTreeSet::new();
-    for example in ["afd", "apim", "afd-apim"] {
+    for example in ["afd", "apim", "afd-apim", "multi-deployment"] {
         let m = hostile_model(example);
         let r = render::render(&m, &templates).unwrap();
         for res in &r.resources {
@@ -87,6 +97,7 @@ fn hostile_values_survive_every_json_template() {
         "arm/resource-group.json.hbs",
         "arm/aoai-account.json.hbs",
         "arm/aoai-deployment.json.hbs",
+        "arm/content-safety-account.json.hbs",
         "arm/apim-service.json.hbs",
         "arm/apim-named-value.json.hbs",
         "arm/apim-backend-pool.json.hbs",
@@ -103,7 +114,7 @@ fn hostile_values_survive_every_json_template() {
 #[test]
 fn hostile_values_survive_the_policy_template() {
     let templates = Templates::load(None).unwrap();
-    for example in ["apim", "afd-apim"] {
+    for example in ["apim", "afd-apim", "multi-deployment"] {
         let m = hostile_model(example);
         let xml = render::render_policy(&templates, &m).unwrap();
         let masked = apim_policy::mask(&xml).unwrap_or_else(|d| panic!("{example}: {d:?}\n{xml}"));
@@ -135,6 +146,21 @@ fn hostile_values_survive_the_policy_template() {
                 &aoai_arch::render::escape::xml_unescape(region_expr),
             );
             assert!(decoded.contains(&format!("\"{H}westeurope\"")), "{decoded}");
+        }
+        // The deployment names: the 404 check and each route compare the exact value, as a C#
+        // literal escaped for XML.
+        let literal = aoai_arch::render::escape::csharp_in_xml(&format!(",{H},"));
+        assert!(
+            xml.contains(&format!("!\"{literal}\".Contains(")),
+            "{example}: no exact deployment check"
+        );
+        if example == "multi-deployment" {
+            let literal = aoai_arch::render::escape::csharp_in_xml(H);
+            assert!(
+                xml.contains(&format!("&quot;) == &quot;{literal}&quot;)\">"))
+                    || xml.contains(&format!("\"\") == \"{literal}\")\">")),
+                "{example}: no exact route"
+            );
         }
         // Who may call: the client application and role values come back exactly.
         for (parent, tag) in [

@@ -65,6 +65,22 @@ fn rendered_policies_validate_against_the_xsds() {
         .status()
         .unwrap();
     assert!(patched.success(), "the strict-engine patch does not apply");
+    // Attributes the XSDs predate, as crates/apim-policy/tools/derive.py adds them (NEWER):
+    // learn.microsoft.com/azure/api-management/llm-content-safety-policy (read 2026-12-06).
+    let cs = tmp
+        .path()
+        .join("vscode-apimanagement/policySchemas/llm-content-safety.xsd");
+    let text = common::read(&cs);
+    let anchor = r#"<xs:attribute name="shield-prompt" use="optional" type="xs:string" />"#;
+    assert!(text.contains(anchor), "llm-content-safety.xsd changed");
+    let newer = [
+        anchor,
+        r#"<xs:attribute name="enforce-on-completions" use="optional" type="xs:string" />"#,
+        r#"<xs:attribute name="window-size" use="optional" type="xs:string" />"#,
+        r#"<xs:attribute name="window-overlap-size" use="optional" type="xs:string" />"#,
+    ]
+    .join("\n        ");
+    std::fs::write(&cs, text.replace(anchor, &newer)).unwrap();
     let schema = tmp
         .path()
         .join("vscode-apimanagement/policySchemas/policies.xsd");
@@ -109,8 +125,8 @@ fn rendered_policies_validate_against_the_xsds() {
         }
     }
     assert_eq!(
-        checked, 11,
-        "apim renders one policy; afd-apim the API's and the health operation's; afd-apim-private both per service (2 services); teams the API's and one product policy per team (3 teams)"
+        checked, 12,
+        "apim and multi-deployment render one policy each; afd-apim the API's and the health operation's; afd-apim-private both per service (2 services); teams the API's and one product policy per team (3 teams)"
     );
 }
 

@@ -1123,3 +1123,57 @@ fn the_emulator_refuses_a_new_deployment_of_a_deprecated_version() {
     // ... norwayeast's was not: only swedencentral's catalogue deprecates the version.
     assert!(puts("aoai-apim-nor").iter().any(|c| *c == 201 || *c == 200));
 }
+
+#[test]
+fn quota_is_counted_per_deployment_type_and_model_ptu_included() {
+    let dir = tempfile::tempdir().unwrap();
+    // swedencentral: chat (100) and chat-ptu (15 PTU) and embeddings (150) on one account.
+    // 10 PTUs of the provisioned type are free for the model.
+    let st = state(
+        dir.path(),
+        json!({ "quota": { "swedencentral": {
+            "OpenAI.GlobalStandard.gpt-5.4-mini": { "limit": 1000, "used": 0 },
+            "OpenAI.GlobalStandard.text-embedding-3-large": { "limit": 100, "used": 0 },
+            "OpenAI.GlobalProvisionedManaged.gpt-5.4-mini": { "limit": 20, "used": 10 }
+        } } }),
+    );
+    let emu = emulator(&st);
+    let bp = example("multi-deployment");
+    let plan = plan_json(&bp, &emu.url, &[]);
+    let q: Vec<&Value> = findings(&plan, "quota")
+        .into_iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    let msgs: Vec<&str> = q.iter().map(|f| f["message"].as_str().unwrap()).collect();
+    assert_eq!(q.len(), 2, "{msgs:#?}");
+    let ptu = q
+        .iter()
+        .find(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("OpenAI.GlobalProvisionedManaged.gpt-5.4-mini in swedencentral")
+        })
+        .expect("the PTU quota");
+    assert!(
+        ptu["message"].as_str().unwrap().contains("short by 5"),
+        "{msgs:#?}"
+    );
+    assert_eq!(ptu["field"], "openai.deployments[1].sku.capacity");
+    assert_eq!(ptu["line"], line_of(&bp, "capacity: 15"));
+    let emb = q
+        .iter()
+        .find(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("text-embedding-3-large")
+        })
+        .expect("the embeddings quota");
+    assert!(
+        emb["message"].as_str().unwrap().contains("short by 50"),
+        "{msgs:#?}"
+    );
+    assert_eq!(emb["field"], "openai.deployments[2].sku.capacity");
+    apply_refused(&bp, &emu, &[], "short by 5");
+}

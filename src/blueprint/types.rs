@@ -48,6 +48,10 @@ pub struct Blueprint {
     /// Azure Front Door Premium (patterns `afd` and `afd-apim`).
     #[serde(default)]
     pub front_door: Option<FrontDoor>,
+    /// Azure AI Content Safety checked by the gateway (`llm-content-safety`) on prompts and,
+    /// with `enforceOnCompletions`, completions. Patterns `apim` and `afd-apim`.
+    #[serde(default)]
+    pub content_safety: Option<ContentSafety>,
     /// Diagnostic settings of API Management, Front Door and the accounts into one Log
     /// Analytics workspace. On by default when `apim.logging` names a workspace.
     #[serde(default)]
@@ -186,8 +190,19 @@ pub struct OpenAi {
     /// resource). The kind is immutable in Azure: keep `OpenAI` for accounts already deployed.
     #[serde(default)]
     pub kind: Option<AccountKind>,
-    /// The model deployment created on every account.
-    pub deployment: Deployment,
+    /// One model deployment created on every account: the shorthand of a one-entry
+    /// `deployments` list. Exactly one of `deployment` and `deployments` is set.
+    #[serde(default)]
+    pub deployment: Option<Deployment>,
+    /// The model deployments (chat, embeddings, a provisioned one spilling over, ...). Every
+    /// account gets all of them unless its `deployments` names a subset; the gateway routes
+    /// each request to the accounts that serve the deployment it names.
+    #[serde(default)]
+    pub deployments: Vec<Deployment>,
+    /// Custom content filters (RAI policies), created on every account that serves a
+    /// deployment naming one in `raiPolicy`.
+    #[serde(default)]
+    pub rai_policies: Vec<RaiPolicy>,
     /// The accounts (at least one).
     pub accounts: Vec<Account>,
     /// Key (local) authentication on the accounts. Default: off where no caller needs a key:
@@ -242,6 +257,100 @@ pub struct Diagnostics {
     pub retention_days: u32,
 }
 
+/// A custom content filter (`Microsoft.CognitiveServices/accounts/raiPolicies`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RaiPolicy {
+    /// Policy name (letters, digits, `_`, `.`, `-`), named by `openai.deployments[].raiPolicy`.
+    pub name: String,
+    /// The Microsoft policy it starts from (default `Microsoft.DefaultV2`).
+    #[serde(default)]
+    pub base_policy_name: Option<String>,
+    /// `Default`, `Deferred`, `Blocking` or `Asynchronous_filter` (streaming).
+    #[serde(default)]
+    pub mode: Option<RaiMode>,
+    /// The filters it sets, each for prompts or completions.
+    #[serde(default)]
+    pub content_filters: Vec<RaiContentFilter>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum RaiMode {
+    Default,
+    Deferred,
+    Blocking,
+    #[serde(rename = "Asynchronous_filter")]
+    AsynchronousFilter,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RaiContentFilter {
+    /// Filter name: `Hate`, `Sexual`, `Violence`, `Selfharm`, `Jailbreak`, `Protected Material Text`, ...
+    pub name: String,
+    /// `Prompt` or `Completion`.
+    pub source: RaiSource,
+    /// `Low`, `Medium` or `High` (severity filters).
+    #[serde(default)]
+    pub severity_threshold: Option<RaiSeverity>,
+    #[serde(default = "yes")]
+    pub blocking: bool,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum RaiSource {
+    Prompt,
+    Completion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum RaiSeverity {
+    Low,
+    Medium,
+    High,
+}
+
+impl OpenAi {
+    /// Every deployment of the blueprint, in file order (the shorthand counts as a list of one).
+    pub fn all_deployments(&self) -> Vec<&Deployment> {
+        self.deployment
+            .iter()
+            .chain(self.deployments.iter())
+            .collect()
+    }
+
+    /// The blueprint field of deployment `i` of [`OpenAi::all_deployments`].
+    pub fn deployment_field(&self, i: usize) -> String {
+        if self.deployment.is_some() {
+            "openai.deployment".into()
+        } else {
+            format!("openai.deployments[{i}]")
+        }
+    }
+
+    /// The first deployment: what single-deployment checks and messages name.
+    pub fn first_deployment(&self) -> &Deployment {
+        self.all_deployments()
+            .first()
+            .copied()
+            .expect("a validated blueprint has a deployment")
+    }
+
+    /// The deployments account `a` serves: its `deployments` subset, else all of them.
+    pub fn deployments_of<'a>(&'a self, a: &Account) -> Vec<&'a Deployment> {
+        self.all_deployments()
+            .into_iter()
+            .filter(|d| {
+                a.deployments
+                    .as_ref()
+                    .is_none_or(|only| only.contains(&d.name))
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Deployment {
@@ -249,6 +358,15 @@ pub struct Deployment {
     pub name: String,
     pub model: Model,
     pub sku: DeploymentSku,
+    /// Native spillover (provisioned SKUs only): the name of a standard deployment of the same
+    /// account and data-processing level (Global, DataZone, regional) that serves the requests
+    /// this deployment would have answered with 429 (`properties.spilloverDeploymentName`).
+    #[serde(default)]
+    pub spillover: Option<String>,
+    /// Content filter (RAI policy) of the deployment: `Microsoft.DefaultV2` (the default),
+    /// `Microsoft.Default`, or the name of one of `openai.raiPolicies`.
+    #[serde(default)]
+    pub rai_policy: Option<String>,
     /// What Azure does with the deployment when a new default version comes or its version is
     /// retired (`properties.versionUpgradeOption`); default `NoAutoUpgrade`, which stops the
     /// deployment at retirement (see README, Model lifecycle).
@@ -279,6 +397,22 @@ impl VersionUpgradeOption {
             VersionUpgradeOption::NoAutoUpgrade => "NoAutoUpgrade",
         }
     }
+}
+
+/// The data-processing level of a deployment SKU: native spillover stays within one.
+pub fn processing_level(sku: &str) -> &'static str {
+    if sku.starts_with("Global") {
+        "Global"
+    } else if sku.starts_with("DataZone") {
+        "DataZone"
+    } else {
+        "Regional"
+    }
+}
+
+/// A provisioned-throughput (PTU) deployment SKU.
+pub fn is_provisioned(sku: &str) -> bool {
+    sku.ends_with("ProvisionedManaged")
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -315,6 +449,9 @@ pub struct Account {
     /// Deployment name on this account when it differs from `openai.deployment.name`.
     #[serde(default)]
     pub deployment_name: Option<String>,
+    /// The deployments (by name) this account serves; absent: all of them.
+    #[serde(default)]
+    pub deployments: Option<Vec<String>>,
     /// Load-balancing weight (1-1000) for weighted pools and Front Door origins.
     #[serde(default)]
     pub weight: Option<u32>,
@@ -981,7 +1118,7 @@ pub struct Probe {
     #[serde(default = "default_probe_interval")]
     pub interval_seconds: u32,
     /// `afd-apim`: seconds a gateway region keeps the result of its check of the local
-    /// accounts (0-60), which bounds the calls the probes cause on the accounts.
+    /// accounts (1-60), which bounds the calls the probes cause on the accounts.
     #[serde(default = "default_health_cache")]
     pub cache_seconds: u32,
 }
@@ -1144,4 +1281,82 @@ pub struct LintAllow {
     pub rule: String,
     /// Why this blueprint may break the rule.
     pub reason: String,
+}
+
+/// `contentSafety:` an Azure AI Content Safety account the gateway calls with its managed
+/// identity before a prompt reaches a model.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContentSafety {
+    /// Account name (2-64 characters: letters, digits, hyphens).
+    pub name: String,
+    /// ARM region (default: `location`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Custom subdomain (`<subdomain>.cognitiveservices.azure.com`); defaults to the name.
+    #[serde(default)]
+    pub custom_subdomain: Option<String>,
+    /// Check prompts for user prompt attacks (Prompt Shields).
+    #[serde(default = "yes")]
+    pub shield_prompt: bool,
+    /// Also check chat completions (responses); a stream is cut, not answered with 403, when a
+    /// later part of it is flagged.
+    #[serde(default = "yes")]
+    pub enforce_on_completions: bool,
+    /// `FourSeverityLevels` (0, 2, 4, 6; the default) or `EightSeverityLevels` (0-7).
+    #[serde(default)]
+    pub output_type: ContentSafetyOutputType,
+    /// Harm categories and the severity from which a request is blocked.
+    #[serde(default)]
+    pub categories: Vec<HarmCategoryThreshold>,
+    /// Ids of blocklists of the Content Safety account to apply.
+    #[serde(default)]
+    pub blocklists: Vec<String>,
+    /// Subnet of the account's private endpoint: needed when the accounts are private
+    /// (`networking.publicNetworkAccess: Disabled`), which also makes this account private.
+    #[serde(default)]
+    pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+pub enum ContentSafetyOutputType {
+    #[default]
+    FourSeverityLevels,
+    EightSeverityLevels,
+}
+
+impl ContentSafetyOutputType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentSafetyOutputType::FourSeverityLevels => "FourSeverityLevels",
+            ContentSafetyOutputType::EightSeverityLevels => "EightSeverityLevels",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HarmCategoryThreshold {
+    pub name: HarmCategory,
+    /// Severity from which content is blocked (0-6 with four levels, 0-7 with eight).
+    pub threshold: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum HarmCategory {
+    Hate,
+    SelfHarm,
+    Sexual,
+    Violence,
+}
+
+impl HarmCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HarmCategory::Hate => "Hate",
+            HarmCategory::SelfHarm => "SelfHarm",
+            HarmCategory::Sexual => "Sexual",
+            HarmCategory::Violence => "Violence",
+        }
+    }
 }

@@ -406,16 +406,8 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
         );
     }
 
-    // Accounts and the deployment.
-    let d = &b.openai.deployment;
-    c.name("openai.deployment.name", &d.name, &DEPLOYMENT);
-    if d.sku.capacity == 0 {
-        c.fail(
-            "openai.deployment.sku.capacity",
-            "deployment capacity must be at least 1",
-            None,
-        );
-    }
+    // Accounts and the deployments.
+    check_deployments(&mut c, b);
     if b.openai.accounts.is_empty() {
         c.fail(
             "openai.accounts",
@@ -450,7 +442,34 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
             );
         }
         c.region(&format!("{base}.region"), &a.region);
-        if let Some(dn) = &a.deployment_name {
+        if let Some(only) = &a.deployments {
+            let all: Vec<String> = b
+                .openai
+                .all_deployments()
+                .iter()
+                .map(|d| d.name.clone())
+                .collect();
+            for (j, n) in only.iter().enumerate() {
+                if !all.contains(n) {
+                    c.fail(
+                        format!("{base}.deployments[{j}]"),
+                        format!("no deployment named `{n}` in openai.deployments"),
+                        super::closest(n, &all).map(|s| format!("did you mean `{s}`?")),
+                    );
+                }
+            }
+            if only.is_empty() {
+                c.fail(
+                    format!("{base}.deployments"),
+                    "an account with no deployment serves nothing",
+                    Some("name at least one deployment, or remove `deployments` to serve all of them".into()),
+                );
+            }
+        }
+        if let (Some(dn), Some(d)) = (
+            &a.deployment_name,
+            b.openai.all_deployments().first().copied(),
+        ) {
             c.name(&format!("{base}.deploymentName"), dn, &DEPLOYMENT);
             // Nothing in the rendered gateway rewrites deployment names: every request path
             // `/openai/deployments/<name>/...` must work on every account it can reach.
@@ -534,7 +553,170 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
     if let Some(f) = &b.front_door {
         check_front_door(&mut c, b, f);
     }
+    if let Some(cs) = &b.content_safety {
+        check_content_safety(&mut c, b, cs);
+    }
     c.problems
+}
+
+fn check_content_safety(c: &mut Checker, b: &Blueprint, cs: &super::ContentSafety) {
+    c.name("contentSafety.name", &cs.name, &AOAI);
+    if let Some(sub) = &cs.custom_subdomain {
+        c.name("contentSafety.customSubdomain", sub, &SUBDOMAIN);
+    }
+    if let Some(r) = &cs.region {
+        c.region("contentSafety.region", r);
+    }
+    if !b.pattern.has_apim() {
+        c.fail(
+            "contentSafety",
+            format!(
+                "pattern `{}` has no API Management gateway to call Content Safety",
+                b.pattern.as_str()
+            ),
+            Some("use pattern `apim` or `afd-apim`, or remove `contentSafety`".into()),
+        );
+    } else if !b.apim.as_ref().is_some_and(|a| a.auth.managed_identity) {
+        c.fail(
+            "contentSafety",
+            "the gateway calls Content Safety with its managed identity (the account's keys are off)",
+            Some("set apim.auth.managedIdentity: true".into()),
+        );
+    }
+    let max = match cs.output_type {
+        super::ContentSafetyOutputType::FourSeverityLevels => 6,
+        super::ContentSafetyOutputType::EightSeverityLevels => 7,
+    };
+    let mut seen = BTreeSet::new();
+    for (i, cat) in cs.categories.iter().enumerate() {
+        c.range(
+            &format!("contentSafety.categories[{i}].threshold"),
+            cat.threshold,
+            0,
+            max,
+            "severity threshold",
+        );
+        if !seen.insert(cat.name.as_str()) {
+            c.fail(
+                format!("contentSafety.categories[{i}].name"),
+                format!("category {} is listed twice", cat.name.as_str()),
+                None,
+            );
+        }
+    }
+    let private = b.networking.as_ref().and_then(|n| n.public_network_access)
+        == Some(super::PublicNetworkAccess::Disabled);
+    match &cs.subnet_id {
+        Some(s) if !is_subnet_id(s) => c.fail(
+            "contentSafety.subnetId",
+            format!("`{s}` is not a subnet resource id"),
+            Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>".into()),
+        ),
+        None if private => c.fail(
+            "contentSafety.subnetId",
+            "the accounts are private (networking.publicNetworkAccess: Disabled): Content Safety needs a private endpoint too",
+            Some("set contentSafety.subnetId to a subnet the gateway reaches".into()),
+        ),
+        _ => {}
+    }
+}
+
+/// `openai.deployment` xor `openai.deployments`; names, capacities, spillover and RAI policy
+/// names of each.
+fn check_deployments(c: &mut Checker, b: &Blueprint) {
+    let o = &b.openai;
+    match (&o.deployment, o.deployments.is_empty()) {
+        (Some(_), false) => c.fail(
+            "openai.deployments",
+            "`openai.deployment` and `openai.deployments` are both set",
+            Some(
+                "move the one deployment into the `deployments` list, or keep only `deployment`"
+                    .into(),
+            ),
+        ),
+        (None, true) => c.fail(
+            "openai",
+            "no model deployment: set `openai.deployments` (a list) or `openai.deployment` (one)",
+            None,
+        ),
+        _ => {}
+    }
+    let mut policies = BTreeSet::new();
+    for (i, p) in o.rai_policies.iter().enumerate() {
+        c.name(
+            &format!("openai.raiPolicies[{i}].name"),
+            &p.name,
+            &DEPLOYMENT,
+        );
+        if p.name.starts_with("Microsoft.") || !policies.insert(p.name.to_lowercase()) {
+            c.fail(
+                format!("openai.raiPolicies[{i}].name"),
+                format!(
+                    "RAI policy name `{}` is taken (declared twice, or a Microsoft policy)",
+                    p.name
+                ),
+                None,
+            );
+        }
+    }
+    let all = o.all_deployments();
+    let mut seen = BTreeSet::new();
+    for (i, d) in all.iter().enumerate() {
+        let base = o.deployment_field(i);
+        c.name(&format!("{base}.name"), &d.name, &DEPLOYMENT);
+        if !seen.insert(d.name.to_lowercase()) {
+            c.fail(
+                format!("{base}.name"),
+                format!("deployment `{}` is declared twice", d.name),
+                None,
+            );
+        }
+        if d.sku.capacity == 0 {
+            c.fail(
+                format!("{base}.sku.capacity"),
+                "deployment capacity must be at least 1",
+                None,
+            );
+        }
+        if let Some(target) = &d.spillover {
+            if !super::is_provisioned(&d.sku.name) {
+                c.fail(
+                    format!("{base}.spillover"),
+                    format!(
+                        "only a provisioned deployment spills over; `{}` is {}",
+                        d.name, d.sku.name
+                    ),
+                    Some("use GlobalProvisionedManaged, DataZoneProvisionedManaged or ProvisionedManaged, or remove `spillover`".into()),
+                );
+            }
+            if !all.iter().any(|x| &x.name == target) {
+                let names: Vec<String> = all.iter().map(|x| x.name.clone()).collect();
+                c.fail(
+                    format!("{base}.spillover"),
+                    format!("no deployment named `{target}` in openai.deployments"),
+                    super::closest(target, &names).map(|s| format!("did you mean `{s}`?")),
+                );
+            }
+        }
+        if let Some(r) = &d.rai_policy {
+            c.name(&format!("{base}.raiPolicy"), r, &DEPLOYMENT);
+            let custom: Vec<String> = o.rai_policies.iter().map(|p| p.name.clone()).collect();
+            if !r.starts_with("Microsoft.") && !custom.contains(r) {
+                c.fail(
+                    format!("{base}.raiPolicy"),
+                    format!("no RAI policy named `{r}` in openai.raiPolicies"),
+                    super::closest(r, &custom)
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .or_else(|| {
+                            Some(
+                                "declare it in openai.raiPolicies, or use Microsoft.DefaultV2"
+                                    .into(),
+                            )
+                        }),
+                );
+            }
+        }
+    }
 }
 
 fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
@@ -763,6 +945,15 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 "apim.jwt.callerHeader",
                 format!("`{}` is not a valid HTTP header name", j.caller_header),
                 None,
+            );
+        } else if let Some(why) = reserved_caller_header(&j.caller_header) {
+            c.fail(
+                "apim.jwt.callerHeader",
+                format!(
+                    "`{}` cannot carry the caller's object id: {why}",
+                    j.caller_header
+                ),
+                Some("name a header of your own, e.g. caller-objectid".into()),
             );
         }
     }
@@ -1326,6 +1517,22 @@ fn check_jwt(c: &mut Checker, j: &Jwt) {
     }
 }
 
+/// Headers the gateway must not overwrite with the caller's object id (compared
+/// case-insensitively): credentials, Front Door's own headers, and headers that change how the
+/// request is routed or read.
+fn reserved_caller_header(name: &str) -> Option<&'static str> {
+    let n = name.to_ascii_lowercase();
+    match n.as_str() {
+        "authorization" | "api-key" | "ocp-apim-subscription-key" | "cookie" => {
+            Some("it carries a credential")
+        }
+        "host" => Some("it routes the request"),
+        _ if n.starts_with("x-azure-") => Some("Front Door sets the X-Azure-* headers"),
+        _ if n.starts_with("content-") => Some("it describes the request body"),
+        _ => None,
+    }
+}
+
 fn check_front_door(c: &mut Checker, b: &Blueprint, f: &FrontDoor) {
     c.name("frontDoor.profile", &f.profile, &AFD);
     c.name("frontDoor.endpoint", &f.endpoint, &AFD_ENDPOINT);
@@ -1339,10 +1546,19 @@ fn check_front_door(c: &mut Checker, b: &Blueprint, f: &FrontDoor) {
             None,
         );
     }
+    if g.probe.cache_seconds == 0 {
+        // Without the cache every probe of every Front Door edge costs a call on the accounts,
+        // and anyone can call the health operation of a public gateway as often as they like.
+        c.fail(
+            "frontDoor.originGroup.probe.cacheSeconds",
+            "health cache seconds 0 leaves the health operation's calls on the accounts unbounded",
+            Some("allowed: 1-60 (default 10)".into()),
+        );
+    }
     c.range(
         "frontDoor.originGroup.probe.cacheSeconds",
-        g.probe.cache_seconds,
-        0,
+        g.probe.cache_seconds.max(1),
+        1,
         60,
         "health cache seconds",
     );

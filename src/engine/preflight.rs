@@ -514,10 +514,10 @@ fn providers(out: &mut Out, f: &Facts, m: &Model) {
 }
 
 /// Quota: what the blueprint adds in each region (new deployments, and increases of its
-/// existing ones) against what is free there.
+/// existing ones) against what is free there, summed over every deployment that counts against
+/// one usage: `OpenAI.<type>.<model>`, or for a provisioned type the region lists per type only,
+/// `OpenAI.<type>` (PTUs of every model).
 fn quota(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>) {
-    let d = &m.deployment;
-    let usage = format!("OpenAI.{}.{}", d.sku_name, d.model_name);
     for region in regions_of(m) {
         let Some(answer) = f.usages.get(&region) else {
             continue;
@@ -537,51 +537,70 @@ fn quota(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>) {
                 continue;
             }
         };
-        let mut asked: u64 = 0;
-        for (_, a) in &accounts {
-            let want = u64::from(d.capacity);
-            let have = live.get(&a.deployment_id.to_lowercase()).and_then(|doc| {
-                let same = doc["sku"]["name"].as_str() == Some(d.sku_name.as_str())
-                    && doc["properties"]["model"]["name"].as_str() == Some(d.model_name.as_str());
-                same.then(|| doc["sku"]["capacity"].as_u64().unwrap_or(0))
-            });
-            asked += want.saturating_sub(have.unwrap_or(0));
-        }
-        if asked == 0 {
-            continue;
-        }
-        let found = items.iter().find(|u| {
-            u["name"]["value"]
-                .as_str()
-                .is_some_and(|n| n.eq_ignore_ascii_case(&usage))
-        });
-        // Provisioned types share one usage across models (`OpenAI.ProvisionedManaged`, ...),
-        // and a usage Azure does not list cannot be judged: say so rather than guess.
-        let Some((limit, used)) = found.map(|u| (num(&u["limit"]), num(&u["currentValue"]))) else {
-            out.push(
-                Check::Quota,
-                Severity::Warning,
-                "openai.deployment.sku",
-                format!("no usage named {usage} in {region}: its quota was not checked"),
-                format!("see `az cognitiveservices usage list --location {region}` for the usage this deployment type counts against"),
-            );
-            continue;
+        let listed = |name: &str| {
+            items.iter().find(|u| {
+                u["name"]["value"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            })
         };
-        let free = limit.saturating_sub(used);
-        if asked > free {
-            let names: Vec<&str> = accounts.iter().map(|(_, a)| a.name.as_str()).collect();
-            out.push(
-                Check::Quota,
-                Severity::Error,
-                "openai.deployment.sku.capacity",
-                format!(
-                    "quota {usage} in {region} is short by {}: the blueprint deploys {asked} more ({} on {}), {free} is free (limit {limit}, used {used})",
-                    asked - free,
-                    d.capacity,
-                    names.join(", ")
-                ),
-                format!("lower openai.deployment.sku.capacity, move an account to another region, or request more quota for {usage} in {region} (https://aka.ms/oai/stuquotarequest)"),
-            );
+        // usage -> (asked, deployments asking, first deployment's field), in first-seen order.
+        let mut groups: Vec<(String, u64, Vec<String>, String)> = Vec::new();
+        for (_, a) in &accounts {
+            for d in &a.deployments {
+                let per_model = format!("OpenAI.{}.{}", d.sku_name, d.model_name);
+                let usage = if d.provisioned && listed(&per_model).is_none() {
+                    format!("OpenAI.{}", d.sku_name)
+                } else {
+                    per_model
+                };
+                let have = live.get(&d.id.to_lowercase()).and_then(|doc| {
+                    let same = doc["sku"]["name"].as_str() == Some(d.sku_name.as_str())
+                        && doc["properties"]["model"]["name"].as_str()
+                            == Some(d.model_name.as_str());
+                    same.then(|| doc["sku"]["capacity"].as_u64().unwrap_or(0))
+                });
+                let asked = u64::from(d.capacity).saturating_sub(have.unwrap_or(0));
+                let who = format!("{} on {}", d.name, a.name);
+                match groups.iter_mut().find(|g| g.0 == usage) {
+                    Some(g) => {
+                        g.1 += asked;
+                        g.2.push(who);
+                    }
+                    None => groups.push((usage, asked, vec![who], d.field.clone())),
+                }
+            }
+        }
+        for (usage, asked, who, dfield) in groups {
+            if asked == 0 {
+                continue;
+            }
+            let Some((limit, used)) =
+                listed(&usage).map(|u| (num(&u["limit"]), num(&u["currentValue"])))
+            else {
+                out.push(
+                    Check::Quota,
+                    Severity::Warning,
+                    &format!("{dfield}.sku"),
+                    format!("no usage named {usage} in {region}: its quota was not checked"),
+                    format!("see `az cognitiveservices usage list --location {region}` for the usage this deployment type counts against"),
+                );
+                continue;
+            };
+            let free = limit.saturating_sub(used);
+            if asked > free {
+                out.push(
+                    Check::Quota,
+                    Severity::Error,
+                    &format!("{dfield}.sku.capacity"),
+                    format!(
+                        "quota {usage} in {region} is short by {}: the blueprint deploys {asked} more ({}), {free} is free (limit {limit}, used {used})",
+                        asked - free,
+                        who.join(", ")
+                    ),
+                    format!("lower {dfield}.sku.capacity, move an account to another region, or request more quota for {usage} in {region} (https://aka.ms/oai/stuquotarequest)"),
+                );
+            }
         }
     }
 }

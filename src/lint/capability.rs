@@ -374,10 +374,11 @@ pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
     (hops, problems)
 }
 
-/// Model x version x deployment type in every account's region, data zones, account kinds.
+/// Model x version x deployment type in every account's region (each deployment the account
+/// serves), data zones, account kinds.
 fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
-    let d = &b.openai.deployment;
-    let mut unknown = false;
+    let all = b.openai.all_deployments();
+    let mut unknown: Vec<usize> = Vec::new();
     for (i, acc) in b.openai.accounts.iter().enumerate() {
         let field = format!("openai.accounts[{i}].region");
         let region = capabilities::arm_name(&acc.region);
@@ -394,45 +395,53 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
             ));
             continue;
         }
-        if d.sku.name.starts_with("DataZone") && caps.data_zone(&region).is_none() {
-            let zones: Vec<String> = caps
-                .data_zones()
-                .map(|(z, rs)| format!("{z}: {}", rs.join(", ")))
-                .collect();
-            problems.push((
-                "AOAI021",
-                field,
-                format!(
-                    "{} is in no data zone, so {} cannot be deployed there (data zones: {})",
-                    acc.region,
-                    d.sku.name,
-                    zones.join("; ")
-                ),
-            ));
-            continue;
-        }
-        match caps.deployment(&d.model.name, &d.model.version, &d.sku.name, &region) {
-            Offer::Offered => {}
-            Offer::NotOffered(where_) => problems.push((
-                "AOAI020",
-                field,
-                format!(
-                    "{} {} is not offered as {} in {} (offered in: {})",
-                    d.model.name,
-                    d.model.version,
-                    d.sku.name,
-                    acc.region,
-                    where_.join(", ")
-                ),
-            )),
-            Offer::Unknown => unknown = true,
+        for d in b.openai.deployments_of(acc) {
+            if d.sku.name.starts_with("DataZone") && caps.data_zone(&region).is_none() {
+                let zones: Vec<String> = caps
+                    .data_zones()
+                    .map(|(z, rs)| format!("{z}: {}", rs.join(", ")))
+                    .collect();
+                problems.push((
+                    "AOAI021",
+                    field.clone(),
+                    format!(
+                        "{} is in no data zone, so {} cannot be deployed there (data zones: {})",
+                        acc.region,
+                        d.sku.name,
+                        zones.join("; ")
+                    ),
+                ));
+                continue;
+            }
+            match caps.deployment(&d.model.name, &d.model.version, &d.sku.name, &region) {
+                Offer::Offered => {}
+                Offer::NotOffered(where_) => problems.push((
+                    "AOAI020",
+                    field.clone(),
+                    format!(
+                        "{} {} is not offered as {} in {} (offered in: {})",
+                        d.model.name,
+                        d.model.version,
+                        d.sku.name,
+                        acc.region,
+                        where_.join(", ")
+                    ),
+                )),
+                Offer::Unknown => {
+                    let at = all.iter().position(|x| x.name == d.name).unwrap_or(0);
+                    if !unknown.contains(&at) {
+                        unknown.push(at);
+                    }
+                }
+            }
         }
     }
     lifecycle(caps, b, &capabilities::today_or_system(), problems);
-    if unknown {
+    for at in unknown {
+        let d = all[at];
         problems.push((
             "AOAI022",
-            "openai.deployment.model".into(),
+            format!("{}.model", b.openai.deployment_field(at)),
             format!(
                 "{} {} as {} is not in the capability data: its regional availability is not checked",
                 d.model.name, d.model.version, d.sku.name
@@ -446,12 +455,24 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
 /// available version or one the schedule does not record (AOAI022 says so when the region
 /// tables do not know it either).
 fn lifecycle(caps: &Capabilities, b: &Blueprint, today: &str, problems: &mut Vec<Problem>) {
-    let d = &b.openai.deployment;
+    for (i, d) in b.openai.all_deployments().into_iter().enumerate() {
+        let field = format!("{}.model.version", b.openai.deployment_field(i));
+        lifecycle_of(caps, d, field, today, problems);
+    }
+}
+
+/// [`lifecycle`] of one deployment, located at `field`.
+fn lifecycle_of(
+    caps: &Capabilities,
+    d: &crate::blueprint::Deployment,
+    field: String,
+    today: &str,
+    problems: &mut Vec<Problem>,
+) {
     let (name, version, sku) = (&d.model.name, &d.model.version, d.sku.name.as_str());
     let Some(stage) = caps.stage(name, version, today) else {
         return;
     };
-    let field = "openai.deployment.model.version".to_string();
     let replacement = || {
         let newest = caps
             .newest_ga(name, sku, None, today)
@@ -560,7 +581,7 @@ pub fn explain(b: &Blueprint, file: &str) -> String {
             let _ = writeln!(out, "       {} {f}", if *ok { "+" } else { "x" });
         }
     }
-    let d = &b.openai.deployment;
+    let d = b.openai.first_deployment();
     let _ = writeln!(
         out,
         "model: {} {} as {} in {}",

@@ -4,6 +4,7 @@
 //! documentation link; a blueprint may allow a rule with a reason (`lint.allow`).
 
 mod capability;
+mod deployments;
 mod edge_rules;
 mod network;
 mod policy_rules;
@@ -205,6 +206,26 @@ pub const RULES: &[Rule] = &[
         reason: "a preview version can change and is retired on short notice; it is not meant for production workloads",
         help: "use a generally available version for production, or accept the preview's retirement date",
         docs: "https://learn.microsoft.com/azure/foundry/openai/concepts/model-retirements" },
+    Rule { id: "AOAI080", name: "spillover-target-not-on-account", severity: Severity::Error,
+        reason: "native spillover sends overage to a standard deployment of the same account; Azure refuses a spilloverDeploymentName the account does not have",
+        help: "serve the spillover deployment on every account that serves the provisioned one (accounts[].deployments), or remove `spillover`",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/spillover-traffic-management" },
+    Rule { id: "AOAI081", name: "spillover-processing-level-mismatch", severity: Severity::Error,
+        reason: "the spillover deployment must be a standard deployment of the provisioned one's data-processing level (Global to GlobalStandard, DataZone to DataZoneStandard, regional ProvisionedManaged to Standard); Azure refuses any other",
+        help: "point `spillover` at a standard deployment of the same level, e.g. GlobalProvisionedManaged -> GlobalStandard",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/spillover-traffic-management" },
+    Rule { id: "AOAI082", name: "spillover-not-for-responses-api", severity: Severity::Warning,
+        reason: "native spillover covers chat completions on the provisioned deployment; the gateway also imports the Responses API, whose requests to the provisioned deployment keep its 429s",
+        help: "send Responses API traffic to the standard deployment, or let the gateway retry 429s on other accounts (apim.loadBalancing.retry)",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/spillover-traffic-management" },
+    Rule { id: "AOAI083", name: "tripped-ptu-backend", severity: Severity::Warning,
+        reason: "a pool member's circuit breaker trips on 429 and keeps the backend out for the whole trip (Retry-After, else tripDuration): all traffic of a tripped provisioned account goes to the other members, pay-as-you-go included, even when its PTUs free up sooner",
+        help: "prefer native spillover (`spillover`) on one account per provisioned deployment, or accept the trip; the backends honour Retry-After (acceptRetryAfter: true)",
+        docs: "https://learn.microsoft.com/azure/api-management/backends#circuit-breaker" },
+    Rule { id: "AOAI084", name: "front-door-partial-deployments", severity: Severity::Error,
+        reason: "Front Door forwards /openai/deployments/<name>/ unchanged to any origin of its group and cannot route by deployment: an account without the deployment answers 404",
+        help: "serve every deployment on every account behind Front Door, or use pattern afd-apim, whose gateway routes by deployment",
+        docs: "https://learn.microsoft.com/azure/frontdoor/origin" },
     Rule { id: "AOAI070", name: "probe-misses-backends", severity: Severity::Warning,
         reason: "Front Door drains an origin only when its probe fails; a probe of the gateway's status endpoint answers 200 while every account behind the gateway fails, so the region keeps its traffic",
         help: "probe the gateway's health operation (frontDoor.originGroup.probe.path: /aoai-health/backends, the default in afd-apim), which answers 503 when no local account can serve",
@@ -460,6 +481,7 @@ pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
     edge_rules::blueprint_rules(&mut c, &loaded.blueprint);
     capability::check(&mut c, &loaded.blueprint);
     network::check(&mut c, &loaded.blueprint);
+    deployments::check(&mut c, &loaded.blueprint);
     teams::blueprint_rules(&mut c, &loaded.blueprint);
     c.out
 }
@@ -489,26 +511,24 @@ fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
                 format!("origin timeout of {} s", f.origin_timeout_seconds),
             );
         }
+        let first = b
+            .openai
+            .all_deployments()
+            .first()
+            .map(|d| d.name.clone())
+            .unwrap_or_default();
         let names: std::collections::BTreeSet<&str> = b
             .openai
             .accounts
             .iter()
-            .map(|a| {
-                a.deployment_name
-                    .as_deref()
-                    .unwrap_or(&b.openai.deployment.name)
-            })
+            .map(|a| a.deployment_name.as_deref().unwrap_or(&first))
             .collect();
         if names.len() > 1 {
             let i = b
                 .openai
                 .accounts
                 .iter()
-                .position(|a| {
-                    a.deployment_name
-                        .as_deref()
-                        .is_some_and(|d| d != b.openai.deployment.name)
-                })
+                .position(|a| a.deployment_name.as_deref().is_some_and(|d| d != first))
                 .unwrap_or(0);
             c.at_field(
                 "AOAI012",

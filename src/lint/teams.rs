@@ -47,8 +47,6 @@ pub(super) fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
         );
     }
     let served = deployment_names(b);
-    let d = &b.openai.deployment;
-    let accounts = b.openai.accounts.len().max(1) as u64;
     let gateways = gateway_count(b);
     for (i, t) in b.teams.iter().enumerate() {
         let at = format!("teams[{i}]");
@@ -66,20 +64,32 @@ pub(super) fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
                 );
             }
         }
-        // AOAI092: more tokens per minute than the deployments it may call serve together.
-        if let Some(per_unit) = tpm_per_unit(&d.sku.name) {
-            let serves_any = t.models.iter().any(|m| served.contains(m));
-            let capacity = u64::from(d.sku.capacity) * per_unit * accounts;
-            if serves_any && u64::from(t.tokens_per_minute) > capacity {
-                c.at_field(
-                    "AOAI092",
-                    &format!("{at}.tokensPerMinute"),
-                    format!(
-                        "team {} may use {} tokens per minute, but its deployments serve {capacity} together ({} {} units x {per_unit} TPM x {accounts} accounts): callers get the accounts' 429s before the gateway's",
-                        t.name, t.tokens_per_minute, d.sku.capacity, d.sku.name
-                    ),
-                );
+        // AOAI092: more tokens per minute than the deployments it may call serve together
+        // (each account's share of each allowed deployment); not with provisioned ones.
+        let mut capacity = 0u64;
+        let mut per_token = true;
+        let mut allowed_somewhere = false;
+        for a in &b.openai.accounts {
+            for d in b.openai.deployments_of(a) {
+                if !t.models.contains(&d.name) {
+                    continue;
+                }
+                allowed_somewhere = true;
+                match tpm_per_unit(&d.sku.name) {
+                    Some(per_unit) => capacity += u64::from(d.sku.capacity) * per_unit,
+                    None => per_token = false,
+                }
             }
+        }
+        if allowed_somewhere && per_token && u64::from(t.tokens_per_minute) > capacity {
+            c.at_field(
+                "AOAI092",
+                &format!("{at}.tokensPerMinute"),
+                format!(
+                    "team {} may use {} tokens per minute, but the deployments it may call serve {capacity} together (capacity units x 1,000 TPM, over every account): callers get the accounts' 429s before the gateway's",
+                    t.name, t.tokens_per_minute
+                ),
+            );
         }
         // AOAI090: a quota smaller than one minute of the rate.
         if let Some(q) = &t.token_quota {

@@ -22,6 +22,116 @@ pub struct DeploymentM {
     pub version_upgrade_option: &'static str,
 }
 
+impl DeploymentM {
+    pub(crate) fn of(d: &blueprint::Deployment) -> DeploymentM {
+        DeploymentM {
+            name: d.name.clone(),
+            model_name: d.model.name.clone(),
+            model_version: d.model.version.clone(),
+            sku_name: d.sku.name.clone(),
+            capacity: d.sku.capacity,
+            version_upgrade_option: d.version_upgrade_option.unwrap_or_default().as_str(),
+        }
+    }
+}
+
+/// One deployment on one account: the body of its `accounts/deployments` request.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountDeploymentM {
+    pub id: String,
+    pub name: String,
+    pub model_name: String,
+    pub model_version: String,
+    pub sku_name: String,
+    pub capacity: u32,
+    pub version_upgrade_option: &'static str,
+    pub rai_policy_name: String,
+    /// `properties.spilloverDeploymentName` (native spillover of a provisioned deployment).
+    pub spillover: Option<String>,
+    pub provisioned: bool,
+    /// The blueprint field of the deployment (`openai.deployments[1]`), for findings.
+    #[serde(skip)]
+    pub field: String,
+}
+
+impl AccountDeploymentM {
+    pub(crate) fn of(
+        account_id: &str,
+        d: &blueprint::Deployment,
+        field: String,
+    ) -> AccountDeploymentM {
+        AccountDeploymentM {
+            field,
+            id: format!("{account_id}/deployments/{}", d.name),
+            name: d.name.clone(),
+            model_name: d.model.name.clone(),
+            model_version: d.model.version.clone(),
+            sku_name: d.sku.name.clone(),
+            capacity: d.sku.capacity,
+            version_upgrade_option: d.version_upgrade_option.unwrap_or_default().as_str(),
+            rai_policy_name: d
+                .rai_policy
+                .clone()
+                .unwrap_or_else(|| "Microsoft.DefaultV2".into()),
+            spillover: d.spillover.clone(),
+            provisioned: blueprint::is_provisioned(&d.sku.name),
+        }
+    }
+}
+
+/// A custom RAI policy on one account.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RaiPolicyM {
+    pub id: String,
+    pub name: String,
+    pub base_policy_name: String,
+    pub mode: Option<String>,
+    pub content_filters: Vec<RaiFilterM>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RaiFilterM {
+    pub name: String,
+    pub source: String,
+    pub severity_threshold: Option<String>,
+    pub blocking: bool,
+    pub enabled: bool,
+}
+
+fn rai_policy(account_id: &str, p: &blueprint::RaiPolicy) -> RaiPolicyM {
+    RaiPolicyM {
+        id: format!("{account_id}/raiPolicies/{}", p.name),
+        name: p.name.clone(),
+        base_policy_name: p
+            .base_policy_name
+            .clone()
+            .unwrap_or_else(|| "Microsoft.DefaultV2".into()),
+        mode: p.mode.map(|m| text(&m)),
+        content_filters: p
+            .content_filters
+            .iter()
+            .map(|f| RaiFilterM {
+                name: f.name.clone(),
+                source: text(&f.source),
+                severity_threshold: f.severity_threshold.map(|s| text(&s)),
+                blocking: f.blocking,
+                enabled: f.enabled,
+            })
+            .collect(),
+    }
+}
+
+/// The blueprint (and ARM) spelling of a unit enum value.
+fn text<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountM {
@@ -38,7 +148,13 @@ pub struct AccountM {
     pub endpoint_host: String,
     /// `<sub>.openai.azure.com`: the Azure OpenAI endpoint of either kind.
     pub host: String,
+    /// The id of the account's first deployment.
     pub deployment_id: String,
+    /// The deployments this account serves, in the order they are written: a spillover
+    /// target before the provisioned deployment that names it.
+    pub deployments: Vec<AccountDeploymentM>,
+    /// The custom RAI policies its deployments name, written before them.
+    pub rai_policies: Vec<RaiPolicyM>,
     pub weight: u32,
     pub priority: u32,
     /// APIM backend id of this account.
@@ -116,8 +232,32 @@ pub(crate) fn build_accounts(
                 }
                 _ => (None, None),
             };
+            let mut deployments: Vec<AccountDeploymentM> = b
+                .openai
+                .deployments_of(a)
+                .into_iter()
+                .map(|d| {
+                    let all = b.openai.all_deployments();
+                    let i = all.iter().position(|x| x.name == d.name).unwrap_or(0);
+                    AccountDeploymentM::of(&id, d, b.openai.deployment_field(i))
+                })
+                .collect();
+            // Azure refuses a spillover target that does not exist yet: targets first.
+            deployments.sort_by_key(|d| d.spillover.is_some());
+            let rai_policies: Vec<RaiPolicyM> = b
+                .openai
+                .rai_policies
+                .iter()
+                .filter(|p| deployments.iter().any(|d| d.rai_policy_name == p.name))
+                .map(|p| rai_policy(&id, p))
+                .collect();
             AccountM {
-                deployment_id: format!("{id}/deployments/{}", b.openai.deployment.name),
+                rai_policies,
+                deployment_id: deployments
+                    .first()
+                    .map(|d| d.id.clone())
+                    .unwrap_or_default(),
+                deployments,
                 kind: kind.as_str(),
                 endpoint_host: match kind {
                     blueprint::AccountKind::OpenAI => format!("{subdomain}.openai.azure.com"),

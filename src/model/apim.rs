@@ -89,6 +89,13 @@ pub struct ApimM {
     pub logged_header: String,
     /// `afd-apim`: route each gateway region to its own accounts.
     pub region_routing: bool,
+    /// More than one deployment (or accounts serving subsets): each deployment has its own
+    /// pools, and the policy picks them by the deployment a request names.
+    pub deployment_routing: bool,
+    /// Every deployment a request may name, with the backends serving it.
+    pub routes: Vec<RouteM>,
+    /// `,name,name,`: the deployments the gateway serves, lowercase (the 404 check).
+    pub known_deployments: String,
     /// `afd-apim`: the named value holding the Front Door profile's id (`frontDoorId`, known
     /// after apply), checked against the `X-Azure-FDID` header of every request.
     pub front_door_id: Option<NamedValueM>,
@@ -123,6 +130,30 @@ pub struct ApimRegionM {
     pub pool_id: String,
     /// Subnet of this region's gateway when the service has a virtual network.
     pub subnet_id: Option<String>,
+}
+
+/// One deployment as the gateway routes it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteM {
+    pub name: String,
+    /// Lowercase name (deployment names are matched without case).
+    pub lower: String,
+    /// The pool of every account serving it (`aoai-pool` when there is one deployment).
+    pub pool: String,
+    pub backend_ids: Vec<String>,
+    /// Per gateway region: its pool and its local/fallback backends for this deployment.
+    pub regions: Vec<RouteRegionM>,
+    pub provisioned: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteRegionM {
+    pub display: String,
+    pub pool: String,
+    pub backend_ids: Vec<String>,
+    pub fallback_backend_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -266,7 +297,15 @@ pub(crate) fn build_apim(
     let mut regions = service_regions(b, a, &id);
     let backends = backends(&id, accounts);
     let pool_type = a.load_balancing.pool_type;
-    let pools = pools(&id, accounts, pool_type, region_routing, &mut regions);
+    let mut pools = pools(&id, accounts, pool_type, region_routing, &mut regions);
+    let (deployment_routing, routes) = deployment_routes(
+        &id,
+        accounts,
+        pool_type,
+        region_routing,
+        &regions,
+        &mut pools,
+    );
     let regions_for_health: Vec<(String, String, Vec<String>)> = regions
         .iter()
         .map(|r| (r.region.clone(), r.display.clone(), r.backend_ids.clone()))
@@ -378,6 +417,16 @@ pub(crate) fn build_apim(
             .map(|j| j.caller_header.clone())
             .unwrap_or_else(|| "caller-objectid".into()),
         region_routing,
+        deployment_routing,
+        known_deployments: format!(
+            ",{},",
+            routes
+                .iter()
+                .map(|r| r.lower.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        routes,
         front_door_id: b
             .front_door
             .as_ref()
@@ -530,6 +579,101 @@ fn pools(
         }
     }
     pools
+}
+
+/// The deployments the gateway serves. With one deployment on every account its pools are the
+/// account pools; otherwise each deployment gets a pool of the accounts serving it (and with
+/// region routing one per region: local accounts first, the others as fallback).
+fn deployment_routes(
+    id: &str,
+    accounts: &[AccountM],
+    pool_type: PoolType,
+    region_routing: bool,
+    regions: &[ApimRegionM],
+    pools: &mut Vec<PoolM>,
+) -> (bool, Vec<RouteM>) {
+    let mut names: Vec<(String, bool)> = Vec::new();
+    for a in accounts {
+        for d in &a.deployments {
+            if !names.iter().any(|(n, _)| n == &d.name) {
+                names.push((d.name.clone(), d.provisioned));
+            }
+        }
+    }
+    let multi = names.len() > 1 || accounts.iter().any(|a| a.deployments.len() != names.len());
+    let routes = names
+        .into_iter()
+        .map(|(name, provisioned)| {
+            let serving: Vec<&AccountM> = accounts
+                .iter()
+                .filter(|a| a.deployments.iter().any(|d| d.name == name))
+                .collect();
+            let member = |acc: &AccountM, priority: Option<u32>| PoolMemberM {
+                backend_path: format!("/backends/{}", acc.backend_id),
+                backend_id: acc.backend_id.clone(),
+                weight: (priority.is_some()
+                    || matches!(pool_type, PoolType::Weighted | PoolType::Priority))
+                .then_some(acc.weight),
+                priority: priority.or(matches!(pool_type, PoolType::Weighted | PoolType::Priority)
+                    .then_some(acc.priority)),
+            };
+            let pool = if multi {
+                let pool = format!("aoai-pool-{}", name.to_lowercase());
+                pools.push(PoolM {
+                    id: format!("{id}/backends/{pool}"),
+                    description: format!("Azure OpenAI accounts serving deployment {name}"),
+                    members: serving.iter().map(|a| member(a, None)).collect(),
+                    name: pool.clone(),
+                });
+                pool
+            } else {
+                "aoai-pool".to_string()
+            };
+            let route_regions = regions
+                .iter()
+                .map(|r| {
+                    let (mine, others): (Vec<&AccountM>, Vec<&AccountM>) =
+                        serving.iter().partition(|x| x.region == r.region);
+                    let pool = if !region_routing {
+                        pool.clone()
+                    } else if multi {
+                        let p = format!("aoai-pool-{}-{}", name.to_lowercase(), r.region);
+                        pools.push(PoolM {
+                            id: format!("{id}/backends/{p}"),
+                            description: format!(
+                                "Azure OpenAI accounts serving {name} in {} first, then the other regions",
+                                r.display
+                            ),
+                            members: mine
+                                .iter()
+                                .map(|x| member(x, Some(1)))
+                                .chain(others.iter().map(|x| member(x, Some(2))))
+                                .collect(),
+                            name: p.clone(),
+                        });
+                        p
+                    } else {
+                        r.pool_id.clone()
+                    };
+                    RouteRegionM {
+                        display: r.display.clone(),
+                        pool,
+                        backend_ids: mine.iter().map(|x| x.backend_id.clone()).collect(),
+                        fallback_backend_ids: others.iter().map(|x| x.backend_id.clone()).collect(),
+                    }
+                })
+                .collect();
+            RouteM {
+                lower: name.to_lowercase(),
+                pool,
+                backend_ids: serving.iter().map(|a| a.backend_id.clone()).collect(),
+                regions: route_regions,
+                provisioned,
+                name,
+            }
+        })
+        .collect();
+    (multi, routes)
 }
 
 /// The operations of the Azure OpenAI API (the v1 ones when every account is a Foundry one).

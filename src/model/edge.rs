@@ -178,11 +178,12 @@ pub fn workspace(b: &Blueprint) -> Option<(String, u32)> {
 }
 
 /// Diagnostic settings of every service the render writes: API Management (each service),
-/// Front Door and every account, into the blueprint's workspace.
+/// Front Door and every account (the Content Safety one too), into the blueprint's workspace.
 pub fn diagnostics(
     b: &Blueprint,
     rg_id: &str,
     accounts: &[AccountM],
+    content_safety_id: Option<&str>,
     apim_ids: &[String],
     front_door_id: Option<&str>,
 ) -> Option<DiagnosticsM> {
@@ -205,6 +206,8 @@ pub fn diagnostics(
             .iter()
             .map(|a| setting(&a.id, false, ACCOUNT_LOG_CATEGORIES)),
     );
+    // A Cognitive Services account of another kind: the same categories.
+    settings.extend(content_safety_id.map(|id| setting(id, false, ACCOUNT_LOG_CATEGORIES)));
     Some(DiagnosticsM {
         workspace_id: format!("{rg_id}/providers/Microsoft.OperationalInsights/workspaces/{name}"),
         workspace_name: name,

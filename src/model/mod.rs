@@ -7,6 +7,7 @@
 mod accounts;
 pub mod api;
 mod apim;
+mod content_safety;
 pub mod edge;
 mod front_door;
 mod ids;
@@ -19,12 +20,14 @@ use serde::Serialize;
 
 pub use accounts::*;
 pub use apim::*;
+pub use content_safety::*;
 pub use front_door::*;
 pub use ids::*;
 pub use network::*;
 pub use vnets::*;
 
 use crate::blueprint::{self, Blueprint};
+use content_safety::build_content_safety;
 use private_dns::build_private_dns;
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +42,7 @@ pub struct Model {
     pub owner: String,
     /// Tags on every taggable resource, including the ownership tag used by `plan` for pruning.
     pub tags: std::collections::BTreeMap<String, String>,
+    /// The first deployment (what single-deployment messages name).
     pub deployment: DeploymentM,
     /// The virtual networks this blueprint creates, their security groups and peerings.
     pub networks: Vec<VnetM>,
@@ -46,6 +50,9 @@ pub struct Model {
     /// Subnets the blueprint uses but does not create: preflight reads each before any write.
     #[serde(skip)]
     pub referenced_subnets: Vec<crate::blueprint::networks::SubnetUse>,
+    /// Every deployment of the blueprint, in file order.
+    pub deployments: Vec<DeploymentM>,
+    pub content_safety: Option<ContentSafetyM>,
     pub accounts: Vec<AccountM>,
     pub private_dns: Option<PrivateDnsM>,
     pub public_network_access: &'static str,
@@ -119,16 +126,18 @@ impl Model {
             .chain(apim_instances.iter().map(|i| &i.apim))
             .map(|a| a.id.clone())
             .collect();
+        let content_safety = build_content_safety(b, &rg_id);
         let diagnostics = edge::diagnostics(
             b,
             &rg_id,
             &accounts,
+            content_safety.as_ref().map(|c| c.id.as_str()),
             &apim_ids,
             front_door.as_ref().map(|f| f.profile_id.as_str()),
         );
         let caller_roles = edge::caller_roles(b, &accounts);
 
-        let d = &b.openai.deployment;
+        let d = b.openai.first_deployment();
         Model {
             pattern: b.pattern.as_str(),
             subscription: b.subscription.clone(),
@@ -137,14 +146,14 @@ impl Model {
             location: b.location.clone(),
             owner,
             tags,
-            deployment: DeploymentM {
-                name: d.name.clone(),
-                model_name: d.model.name.clone(),
-                model_version: d.model.version.clone(),
-                sku_name: d.sku.name.clone(),
-                capacity: d.sku.capacity,
-                version_upgrade_option: d.version_upgrade_option.unwrap_or_default().as_str(),
-            },
+            deployment: DeploymentM::of(d),
+            deployments: b
+                .openai
+                .all_deployments()
+                .into_iter()
+                .map(DeploymentM::of)
+                .collect(),
+            content_safety,
             networks,
             network_security_groups,
             referenced_subnets,

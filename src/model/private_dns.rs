@@ -42,6 +42,14 @@ pub(crate) fn build_private_dns(
         if apim_pe && b.pattern.has_apim() {
             names.push(APIM_PRIVATE_DNS_ZONE);
         }
+        // The Content Safety account's private endpoint (group `account`, a Cognitive
+        // Services account).
+        if b.content_safety
+            .as_ref()
+            .is_some_and(|c| c.subnet_id.is_some())
+        {
+            names.push(super::content_safety::CONTENT_SAFETY_PRIVATE_DNS_ZONE);
+        }
         names.sort_unstable();
         names.dedup();
         let zones = names

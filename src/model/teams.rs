@@ -57,7 +57,12 @@ pub fn owner_mark(owner: &str) -> String {
 
 /// The deployment names the accounts serve (what a team's `models` may name).
 pub fn deployment_names(b: &Blueprint) -> Vec<String> {
-    let mut names = vec![b.openai.deployment.name.clone()];
+    let mut names: Vec<String> = b
+        .openai
+        .all_deployments()
+        .iter()
+        .map(|d| d.name.clone())
+        .collect();
     for a in &b.openai.accounts {
         if let Some(n) = &a.deployment_name {
             if !names.contains(n) {

@@ -211,14 +211,53 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
             json!({ "r": r }),
             &[],
         )?;
+        // Azure writes one deployment of an account at a time (RequestConflict otherwise):
+        // each waits for the one before it.
+        for p in &a.rai_policies {
+            b.add(
+                &p.id,
+                "Microsoft.CognitiveServices/accounts/raiPolicies",
+                api::COGNITIVE,
+                "rai-policy",
+                json!({ "p": p }),
+                &[],
+            )?;
+        }
+        let mut previous: Option<&str> = None;
+        for d in &a.deployments {
+            // After the deployment before it, and after its custom content filter.
+            let mut deps: Vec<&str> = previous.into_iter().collect();
+            deps.extend(
+                a.rai_policies
+                    .iter()
+                    .filter(|p| p.name == d.rai_policy_name)
+                    .map(|p| p.id.as_str()),
+            );
+            b.add(
+                &d.id,
+                "Microsoft.CognitiveServices/accounts/deployments",
+                api::COGNITIVE,
+                "aoai-deployment",
+                json!({ "r": r, "d": d }),
+                &deps,
+            )?;
+            previous = Some(&d.id);
+        }
+    }
+    if let Some(cs) = &m.content_safety {
+        let r = serde_json::to_value(cs)?;
         b.add(
-            &a.deployment_id,
-            "Microsoft.CognitiveServices/accounts/deployments",
+            &cs.id,
+            "Microsoft.CognitiveServices/accounts",
             api::COGNITIVE,
-            "aoai-deployment",
+            "content-safety-account",
             json!({ "r": r }),
             &[],
         )?;
+        if let Some(pe) = &cs.private_endpoint {
+            let r = json!({ "region": cs.region, "id": cs.id, "privateEndpoint": pe });
+            add_private_endpoint(&mut b, pe, r)?;
+        }
     }
     for z in m.private_dns.iter().flat_map(|d| &d.zones) {
         b.add(
@@ -492,6 +531,27 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM, primary: bool) -> Result<()
             )?;
         }
     }
+    let cs_role = m
+        .content_safety
+        .as_ref()
+        .filter(|_| apim.managed_identity)
+        .map(|cs| model::content_safety_role_id(cs, &apim.id));
+    if let (Some(cs), Some(id)) = (&m.content_safety, &cs_role) {
+        {
+            b.add(
+                id,
+                "Microsoft.Authorization/roleAssignments",
+                api::AUTHORIZATION,
+                "role-assignment",
+                json!({ "r": {
+                    "roleId": model::ROLE_COGNITIVE_SERVICES_USER,
+                    "principalId": apim.principal_id,
+                    "description": format!("APIM {} calls Azure AI Content Safety {} with its managed identity", apim.name, cs.name),
+                }}),
+                &[],
+            )?;
+        }
+    }
     if let Some(e) = apim.logging.as_ref().and_then(|l| l.event_hub.as_ref()) {
         b.add(
             &e.role_assignment_id,
@@ -540,6 +600,18 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM, primary: bool) -> Result<()
             &[],
         )?;
         backend_ids.push(be.id.clone());
+    }
+    if let Some(cs) = &m.content_safety {
+        let id = format!("{}/backends/{}", apim.id, cs.backend_name);
+        b.add(
+            &id,
+            "Microsoft.ApiManagement/service/backends",
+            api::APIM,
+            "apim-backend-content-safety",
+            json!({ "r": cs }),
+            &[],
+        )?;
+        backend_ids.push(id);
     }
     if apim.lb_mode == "pool" {
         for p in &apim.pools {
@@ -618,6 +690,8 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM, primary: bool) -> Result<()
         .filter_map(|a| a.role_assignment_id.clone())
         .collect();
     deps.extend(role_ids.iter().map(String::as_str));
+    // The policy calls Content Safety with the gateway's identity: its role first.
+    deps.extend(cs_role.as_deref());
     deps.sort();
     deps.dedup();
     b.add(

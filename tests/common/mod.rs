@@ -22,7 +22,14 @@ pub fn bin() -> Command {
     c
 }
 
-pub const EXAMPLES: [&str; 5] = ["afd", "apim", "afd-apim", "afd-apim-private", "teams"];
+pub const EXAMPLES: [&str; 6] = [
+    "afd",
+    "apim",
+    "afd-apim",
+    "afd-apim-private",
+    "multi-deployment",
+    "teams",
+];
 
 pub fn example(name: &str) -> PathBuf {
     root().join("blueprints").join(format!("{name}.yaml"))

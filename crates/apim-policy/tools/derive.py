@@ -166,6 +166,24 @@ def spec_of(el, elements, complex_types, simple_types, depth=0):
     return spec
 
 
+# What the reference data predates, from the policy's own Learn page (each entry says which and
+# when it was read): merged over the derived spec, so that Microsoft's current samples validate.
+NEWER = {
+    # learn.microsoft.com/azure/api-management/llm-content-safety-policy (ms.date 2026-03-23,
+    # read 2026-12-06): enforce-on-completions, window-size and window-overlap-size are
+    # attributes, and the policy may run in the outbound section to check responses.
+    "llm-content-safety": {
+        "attrs": {
+            "enforce-on-completions": {"required": False, "type": "boolean"},
+            "window-size": {"required": False, "type": "posint"},
+            "window-overlap-size": {"required": False, "type": "uint"},
+        },
+        "sections": ["inbound", "outbound"],
+        "sections_source": "docs (learn.microsoft.com/azure/api-management/llm-content-safety-policy, read 2026-12-06)",
+    },
+}
+
+
 def main():
     shared = sys.argv[1]
     xsd_dir = os.path.join(shared, "vscode-apimanagement", "policySchemas")
@@ -183,6 +201,11 @@ def main():
         elif name in toolkit:
             spec["sections"] = sorted(s for s in toolkit[name]["sections"] if s != "fragment")
             spec["sections_source"] = "toolkit"
+        newer = NEWER.get(name)
+        if newer:
+            spec["attrs"].update(newer["attrs"])
+            spec["sections"] = newer["sections"]
+            spec["sections_source"] = newer["sections_source"]
         out[name] = spec
     json.dump(
         {

@@ -205,6 +205,23 @@ pub const TYPES: &[TypeSpec] = &[
         busy_state: "Creating",
     },
     TypeSpec {
+        name: "microsoft.cognitiveservices/accounts/raipolicies",
+        versions: &["2026-05-01", "2025-09-01", "2025-06-01", "2024-10-01"],
+        style: Style::Sync,
+        create_secs: (1, 1),
+        top: PROXY,
+        rules: &[
+            ("properties.basePolicyName", Str),
+            (
+                "properties.mode",
+                Enum(&["Default", "Deferred", "Blocking", "Asynchronous_filter"]),
+            ),
+            ("properties.contentFilters", Array),
+        ],
+        immutable: &[],
+        busy_state: "Succeeded",
+    },
+    TypeSpec {
         name: "microsoft.cognitiveservices/accounts/privateendpointconnections",
         versions: &[
             "2026-05-01",

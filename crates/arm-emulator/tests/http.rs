@@ -1225,3 +1225,54 @@ async fn deprecated_versions_accept_no_new_deployment() {
     env.emu.shutdown().await;
     let _ = std::fs::remove_file(&file);
 }
+
+#[tokio::test]
+async fn spillover_needs_a_standard_deployment_of_the_same_account_and_level() {
+    let env = Env::scaled(1000.0).await.with_rg().await;
+    let (acc, body) = account("a1");
+    env.create(&acc, "2026-05-01", body).await;
+    let dep = |n: &str| format!("{acc}/deployments/{n}");
+    let body = |sku: &str, spill: Option<&str>| {
+        let mut b = json!({ "sku": { "name": sku, "capacity": 1 }, "properties": { "model": { "format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20" } } });
+        if let Some(s) = spill {
+            b["properties"]["spilloverDeploymentName"] = json!(s);
+        }
+        b
+    };
+    let ptu = |spill| body("GlobalProvisionedManaged", Some(spill));
+    // Absent from the account.
+    let (s, _, v) = env.put(&dep("ptu"), "2026-05-01", ptu("paygo")).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "InvalidResourceProperties")
+    );
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("does not exist"));
+    // Another data-processing level (DataZone for a Global PTU).
+    env.create(&dep("dz"), "2026-05-01", body("DataZoneStandard", None))
+        .await;
+    let (s, _, v) = env.put(&dep("ptu"), "2026-05-01", ptu("dz")).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "InvalidResourceProperties")
+    );
+    // A standard deployment cannot spill over.
+    env.create(&dep("paygo"), "2026-05-01", body("GlobalStandard", None))
+        .await;
+    let (s, _, v) = env
+        .put(
+            &dep("std"),
+            "2026-05-01",
+            body("GlobalStandard", Some("paygo")),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "InvalidResourceProperties")
+    );
+    // Same account, same level, standard: accepted.
+    let (s, _, v) = env.put(&dep("ptu"), "2026-05-01", ptu("paygo")).await;
+    assert!(s.is_success(), "{v}");
+}

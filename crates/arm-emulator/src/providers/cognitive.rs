@@ -21,7 +21,7 @@ impl Provider for Cognitive {
     fn check(&self, e: &mut Engine, put: &Put) -> Option<Reply> {
         match put.spec.name {
             "microsoft.cognitiveservices/accounts/deployments" => {
-                one_deployment_write_at_a_time(e, put)
+                one_deployment_write_at_a_time(e, put).or_else(|| spillover_target(e, put))
             }
             _ => None,
         }
@@ -109,6 +109,56 @@ fn one_deployment_write_at_a_time(e: &mut Engine, put: &Put) -> Option<Reply> {
             "RequestConflict",
             "Another operation is being performed on the parent resource. Please try again later.",
             "",
+        ));
+    }
+    None
+}
+
+/// The data-processing level of a deployment SKU.
+fn level(sku: &str) -> &'static str {
+    if sku.starts_with("Global") {
+        "Global"
+    } else if sku.starts_with("DataZone") {
+        "DataZone"
+    } else {
+        "Regional"
+    }
+}
+
+/// Native spillover: only a provisioned deployment names one, and it must be a standard
+/// deployment of the same account and data-processing level
+/// (learn.microsoft.com/azure/ai-foundry/openai/how-to/spillover-traffic-management,
+/// prerequisites, read 2026-12-06).
+fn spillover_target(e: &mut Engine, put: &Put) -> Option<Reply> {
+    let target = put.body["properties"]["spilloverDeploymentName"].as_str()?;
+    let sku = put.body["sku"]["name"].as_str().unwrap_or("Standard");
+    let parent = put.path.parent.clone().unwrap_or_default();
+    let refuse = |message: String| {
+        Some(error(
+            400,
+            "InvalidResourceProperties",
+            message,
+            "properties.spilloverDeploymentName",
+        ))
+    };
+    if !sku.ends_with("ProvisionedManaged") {
+        return refuse(format!(
+            "Spillover is only supported for provisioned deployments; the SKU is '{sku}'."
+        ));
+    }
+    let key = format!("{parent}/deployments/{}", target.to_lowercase());
+    let Some(t) = e.resources.get(&key).filter(|r| !r.deleting) else {
+        return refuse(format!(
+            "The spillover deployment '{target}' does not exist in this account."
+        ));
+    };
+    let t_sku = t.doc["sku"]["name"]
+        .as_str()
+        .unwrap_or("Standard")
+        .to_string();
+    if t_sku.ends_with("ProvisionedManaged") || level(&t_sku) != level(sku) {
+        return refuse(format!(
+            "The spillover deployment '{target}' ({t_sku}) must be a standard deployment of the same data processing level as '{sku}'."
         ));
     }
     None

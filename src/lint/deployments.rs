@@ -1,0 +1,98 @@
+//! Several deployments, provisioned throughput and native spillover (AOAI080-AOAI084): what
+//! Azure refuses (a spillover target missing from the account, or of another data-processing
+//! level: learn.microsoft.com/azure/ai-foundry/openai/how-to/spillover-traffic-management,
+//! prerequisites, read 2026-12-06), what a gateway pool does to provisioned backends, and what
+//! Front Door cannot route.
+
+use crate::blueprint::{is_provisioned, processing_level, Blueprint};
+
+use super::Ctx;
+
+pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
+    let all = b.openai.all_deployments();
+    for (i, d) in all.iter().enumerate() {
+        let field = format!("{}.spillover", b.openai.deployment_field(i));
+        let Some(target) = &d.spillover else { continue };
+        let Some(t) = all.iter().find(|x| &x.name == target) else {
+            continue; // validation names the missing deployment
+        };
+        for a in &b.openai.accounts {
+            let serves = |n: &str| b.openai.deployments_of(a).iter().any(|x| x.name == n);
+            if serves(&d.name) && !serves(target) {
+                c.at_field(
+                    "AOAI080",
+                    &field,
+                    format!(
+                        "account {} serves {} but not its spillover deployment {target}",
+                        a.name, d.name
+                    ),
+                );
+            }
+        }
+        if is_provisioned(&t.sku.name)
+            || processing_level(&t.sku.name) != processing_level(&d.sku.name)
+        {
+            c.at_field(
+                "AOAI081",
+                &field,
+                format!(
+                    "{} ({}, {}) cannot spill over to {target} ({}, {}): the target must be a standard deployment of the same data-processing level",
+                    d.name,
+                    d.sku.name,
+                    processing_level(&d.sku.name),
+                    t.sku.name,
+                    if is_provisioned(&t.sku.name) { "provisioned".to_string() } else { processing_level(&t.sku.name).to_string() },
+                ),
+            );
+        }
+        let responses = b.openai.accounts.iter().all(|a| {
+            a.kind.or(b.openai.kind).unwrap_or_default()
+                == crate::blueprint::AccountKind::AIServices
+        }) && b.pattern.has_apim();
+        if responses {
+            c.at_field(
+                "AOAI082",
+                &field,
+                format!(
+                    "{} spills over to {target} for chat completions; requests to the Responses API (/openai/v1/responses) that name {} are not spilled over and get the provisioned deployment's 429",
+                    d.name, d.name
+                ),
+            );
+        }
+    }
+    if b.pattern.has_apim() {
+        // A provisioned deployment served by several accounts sits in a pool: a 429 burst trips
+        // the backend, and for the whole trip every request goes elsewhere.
+        for (i, d) in all.iter().enumerate() {
+            let serving = b
+                .openai
+                .accounts
+                .iter()
+                .filter(|a| b.openai.deployments_of(a).iter().any(|x| x.name == d.name))
+                .count();
+            if is_provisioned(&d.sku.name) && serving > 1 {
+                c.at_field(
+                    "AOAI083",
+                    &format!("{}.sku", b.openai.deployment_field(i)),
+                    format!(
+                        "provisioned deployment {} is pooled over {serving} accounts: an account whose circuit breaker trips on its 429s sends none of its traffic to its PTUs until the trip ends, however soon they free up",
+                        d.name
+                    ),
+                );
+            }
+        }
+    }
+    if b.pattern == crate::blueprint::Pattern::Afd {
+        if let Some((i, _)) =
+            b.openai.accounts.iter().enumerate().find(|(_, a)| {
+                a.deployments.is_some() && b.openai.deployments_of(a).len() != all.len()
+            })
+        {
+            c.at_field(
+                "AOAI084",
+                &format!("openai.accounts[{i}].deployments"),
+                "Front Door sends every path to every origin: an account that serves only some deployments answers 404 for the others".into(),
+            );
+        }
+    }
+}

@@ -1,0 +1,398 @@
+//! Several deployments per account, routing by deployment, native spillover and Content
+//! Safety, through the binary: what `render` writes, what `lint` says (located), and what
+//! `apply` does against the emulator.
+
+mod common;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use common::{run, writes, Emulator};
+
+fn render(bp: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::bin()
+        .arg("render")
+        .arg(bp)
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+/// (index entry, body) of every request whose id ends with `suffix`.
+fn requests(dir: &Path) -> Vec<(Value, Value)> {
+    let index: Value = serde_json::from_str(&common::read(&dir.join("index.json"))).unwrap();
+    index["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let text = common::read(&dir.join(r["file"].as_str().unwrap()));
+            let body = text.split_once("\n\n").unwrap().1;
+            (r.clone(), serde_json::from_str(body).unwrap())
+        })
+        .collect()
+}
+
+fn find<'a>(reqs: &'a [(Value, Value)], suffix: &str) -> &'a (Value, Value) {
+    reqs.iter()
+        .find(|(r, _)| r["id"].as_str().unwrap().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no request for {suffix}"))
+}
+
+fn policy(dir: &Path) -> String {
+    common::read(&dir.join("policies/azure-openai.xml"))
+}
+
+#[test]
+fn each_account_gets_its_deployments_written_one_after_another() {
+    let dir = render(&common::example("multi-deployment"));
+    let reqs = requests(dir.path());
+    let swc = "accounts/aoai-multi-swc/deployments/";
+    let gwc = "accounts/aoai-multi-gwc/deployments/";
+    // The first account serves all three, the second only its subset.
+    for d in ["chat", "embeddings", "chat-ptu"] {
+        find(&reqs, &format!("{swc}{d}"));
+    }
+    assert!(!reqs.iter().any(|(r, _)| r["id"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("{gwc}chat-ptu"))));
+    // Each deployment waits for the one written before it on its account; the spillover
+    // target comes before the provisioned deployment that names it.
+    let (ptu, ptu_body) = find(&reqs, &format!("{swc}chat-ptu"));
+    let (emb, _) = find(&reqs, &format!("{swc}embeddings"));
+    let (chat, _) = find(&reqs, &format!("{swc}chat"));
+    assert!(ptu["dependsOn"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::String(emb["file"].as_str().unwrap().into())));
+    assert!(emb["dependsOn"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::String(chat["file"].as_str().unwrap().into())));
+    assert_eq!(ptu_body["properties"]["spilloverDeploymentName"], "chat");
+    assert_eq!(ptu_body["sku"]["name"], "GlobalProvisionedManaged");
+    assert_eq!(
+        ptu_body["properties"]["raiPolicyName"],
+        "Microsoft.DefaultV2"
+    );
+    let (_, emb_body) = find(&reqs, &format!("{swc}embeddings"));
+    assert!(emb_body["properties"]
+        .get("spilloverDeploymentName")
+        .is_none());
+    assert_eq!(
+        emb_body["properties"]["model"]["name"],
+        "text-embedding-3-large"
+    );
+
+    // Apply on an empty emulator: no deployment write is refused (the emulator answers 409
+    // RequestConflict to a second deployment write while one is being written), everything
+    // converges, and a second apply writes nothing.
+    let emu = Emulator::start("3000", "none", 19);
+    let bp = common::example("multi-deployment");
+    let out = run(&["apply", "--auto-approve"], &bp, &emu.url);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = emu.log();
+    let conflicts: Vec<&Value> = log
+        .iter()
+        .filter(|e| e["method"] == "PUT" && e["status"] == 409)
+        .collect();
+    assert!(conflicts.is_empty(), "{conflicts:#?}");
+    let deployment_puts = log
+        .iter()
+        .filter(|e| {
+            e["method"] == "PUT"
+                && e["path"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("/accounts/") && p.contains("/deployments/"))
+        })
+        .count();
+    let paths: Vec<String> = log
+        .iter()
+        .filter(|e| {
+            e["method"] == "PUT"
+                && e["path"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("/accounts/") && p.contains("/deployments/"))
+        })
+        .map(|e| format!("{} {}", e["path"], e["status"]))
+        .collect();
+    assert_eq!(
+        deployment_puts, 5,
+        "3 deployments on one account, 2 on the other: {paths:#?}"
+    );
+    let before = writes(&emu.log());
+    let again = run(&["apply", "--auto-approve"], &bp, &emu.url);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("Nothing to do."));
+    assert_eq!(writes(&emu.log()), before);
+}
+
+#[test]
+fn the_gateway_routes_by_deployment_and_answers_404_for_others() {
+    let dir = render(&common::example("multi-deployment"));
+    let reqs = requests(dir.path());
+    // One pool per deployment, of the accounts serving it.
+    let members = |pool: &str| -> Vec<String> {
+        find(&reqs, &format!("/backends/{pool}")).1["properties"]["pool"]["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                s["id"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        members("aoai-pool-chat"),
+        ["aoai-multi-swc", "aoai-multi-gwc"]
+    );
+    assert_eq!(
+        members("aoai-pool-embeddings"),
+        ["aoai-multi-swc", "aoai-multi-gwc"]
+    );
+    assert_eq!(members("aoai-pool-chat-ptu"), ["aoai-multi-swc"]);
+    let p = policy(dir.path());
+    // Path-based requests name the deployment; v1 requests the body's model.
+    assert!(p.contains(r#"MatchedParameters.GetValueOrDefault("deployment-id", "")"#));
+    assert!(p.contains(r#"(string)body?["model"]"#));
+    for (d, pool) in [
+        ("chat", "aoai-pool-chat"),
+        ("embeddings", "aoai-pool-embeddings"),
+        ("chat-ptu", "aoai-pool-chat-ptu"),
+    ] {
+        let when = format!(
+            "<when condition=\"@(context.Variables.GetValueOrDefault&lt;string&gt;(&quot;deployment&quot;, &quot;&quot;) == &quot;{d}&quot;)\">\n        <set-backend-service backend-id=\"{pool}\" />"
+        );
+        let plain = when
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"");
+        assert!(p.contains(&when) || p.contains(&plain), "{d}: {p}");
+    }
+    // An unknown deployment: 404 with a JSON error, before any backend or Content Safety call.
+    let not_found = p
+        .find("<set-status code=\"404\"")
+        .expect("a 404 for unknown deployments");
+    assert!(p.contains(r#"",chat,embeddings,chat-ptu,".Contains("#));
+    assert!(p.contains("DeploymentNotFound"));
+    assert!(not_found < p.find("<llm-content-safety").unwrap());
+    assert!(not_found < p.find("<set-backend-service").unwrap());
+    // Requests that name no deployment (listing models, Responses follow-ups) use every account.
+    assert!(p.contains("<set-backend-service backend-id=\"aoai-pool\" />"));
+    // Responses API follow-ups stay per deployment: the list they search is the deployment's.
+    assert!(
+        p.contains("if (deployment == \"chat-ptu\") {\n            return \"aoai-multi-swc|\";")
+    );
+
+    // A single-deployment blueprint keeps its one pool, and also answers 404 for others.
+    let single = render(&common::example("apim"));
+    let sp = policy(single.path());
+    assert!(sp.contains(r#"",gpt-5.4-mini,".Contains("#));
+    assert!(!requests(single.path()).iter().any(|(r, _)| r["id"]
+        .as_str()
+        .unwrap()
+        .contains("/backends/aoai-pool-gpt")));
+}
+
+#[test]
+fn content_safety_is_keyless_and_checks_prompts_and_completions() {
+    let dir = render(&common::example("multi-deployment"));
+    let reqs = requests(dir.path());
+    let (_, account) = find(&reqs, "accounts/cs-aoai-multi");
+    assert_eq!(account["kind"], "ContentSafety");
+    assert_eq!(account["properties"]["disableLocalAuth"], true);
+    assert_eq!(
+        account["properties"]["customSubDomainName"],
+        "cs-aoai-multi"
+    );
+    // The gateway's identity holds Cognitive Services User on it.
+    let role = reqs
+        .iter()
+        .find(|(r, _)| {
+            let id = r["id"].as_str().unwrap();
+            id.contains("accounts/cs-aoai-multi/providers/Microsoft.Authorization/roleAssignments/")
+        })
+        .expect("a role assignment on the Content Safety account");
+    assert!(role.1["properties"]["roleDefinitionId"]
+        .as_str()
+        .unwrap()
+        .ends_with("/a97b65f3-24c7-4388-baec-2e87135dc908"));
+    // The backend authenticates with the managed identity (no key anywhere).
+    let (_, backend) = find(&reqs, "/backends/content-safety");
+    assert_eq!(
+        backend["properties"]["url"],
+        "https://cs-aoai-multi.cognitiveservices.azure.com"
+    );
+    assert_eq!(
+        backend["properties"]["credentials"]["managedIdentity"]["resource"],
+        "https://cognitiveservices.azure.com"
+    );
+    // The API policy waits for the role and the backend.
+    let (policy_req, _) = find(&reqs, "/apis/azure-openai/policies/policy");
+    let deps: Vec<&str> = policy_req["dependsOn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert!(deps.iter().any(|d| d.contains("backends-content-safety")));
+    assert!(deps.iter().any(|d| d.contains(
+        role.0["file"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("requests/")
+    )));
+    let p = policy(dir.path());
+    assert!(p.contains(r#"<llm-content-safety backend-id="content-safety" shield-prompt="true" enforce-on-completions="true">"#));
+    assert!(p.contains(r#"<category name="SelfHarm" threshold="4" />"#));
+    assert!(p.contains("not a 403"));
+}
+
+fn with(subnet: Option<&str>) -> impl FnOnce(&mut serde_norway::Value) {
+    let subnet = subnet.map(str::to_string);
+    move |v: &mut serde_norway::Value| {
+        let mut cs = serde_norway::Mapping::new();
+        cs.insert("name".into(), "cs-aoai-apim".into());
+        if let Some(s) = subnet {
+            cs.insert("subnetId".into(), s.into());
+        }
+        v.as_mapping_mut()
+            .unwrap()
+            .insert("contentSafety".into(), cs.into());
+    }
+}
+
+#[test]
+fn a_private_blueprint_puts_content_safety_behind_a_private_endpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let subnet = "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/private-endpoints";
+    // Without a subnet: refused, located.
+    let bp = common::edited_example("apim", tmp.path(), "no-subnet.yaml", with(None));
+    let out = common::bin()
+        .arg("render")
+        .arg(&bp)
+        .arg("--out")
+        .arg(tmp.path().join("x"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("= field: contentSafety.subnetId"), "{err}");
+    assert!(
+        err.contains("Content Safety needs a private endpoint too"),
+        "{err}"
+    );
+    // With one: private access, a private endpoint in the Cognitive Services zone.
+    let bp = common::edited_example("apim", tmp.path(), "private.yaml", with(Some(subnet)));
+    let dir = render(&bp);
+    let reqs = requests(dir.path());
+    let (_, account) = find(&reqs, "accounts/cs-aoai-apim");
+    assert_eq!(account["properties"]["publicNetworkAccess"], "Disabled");
+    assert_eq!(
+        account["properties"]["networkAcls"]["defaultAction"],
+        "Deny"
+    );
+    let (_, pe) = find(&reqs, "privateEndpoints/pe-cs-aoai-apim");
+    assert_eq!(pe["properties"]["subnet"]["id"], subnet);
+    let (_, group) = find(
+        &reqs,
+        "privateEndpoints/pe-cs-aoai-apim/privateDnsZoneGroups/default",
+    );
+    assert!(group
+        .to_string()
+        .contains("privatelink.cognitiveservices.azure.com"));
+    find(
+        &reqs,
+        "privateDnsZones/privatelink.cognitiveservices.azure.com",
+    );
+}
+
+fn lint_rules(base: &str, edits: &[(&str, &str)]) -> Vec<(String, String)> {
+    let r = common::lint_example(base, edits, &[], &[]);
+    r.findings
+        .iter()
+        .filter(|f| f["allowed"].is_null())
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["location"]["field"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn lint_locates_spillover_mistakes_and_warns_about_pooled_ptus() {
+    // The spillover target is not on an account that serves the provisioned deployment.
+    let f = lint_rules(
+        "multi-deployment",
+        &[(
+            "deployments: [chat, embeddings]",
+            "deployments: [chat-ptu, embeddings]",
+        )],
+    );
+    assert!(
+        f.contains(&("AOAI080".into(), "openai.deployments[1].spillover".into())),
+        "{f:?}"
+    );
+    // ... and that account serving it too pools the PTU deployment over two accounts.
+    assert!(
+        f.contains(&("AOAI083".into(), "openai.deployments[1].sku".into())),
+        "{f:?}"
+    );
+    // Another data-processing level.
+    let f = lint_rules(
+        "multi-deployment",
+        &[(
+            "sku: { name: GlobalStandard, capacity: 100 }",
+            "sku: { name: DataZoneStandard, capacity: 100 }",
+        )],
+    );
+    assert!(
+        f.contains(&("AOAI081".into(), "openai.deployments[1].spillover".into())),
+        "{f:?}"
+    );
+    // The Responses API warning (allowed in the example with a reason) is there.
+    let r = common::lint_example("multi-deployment", &[], &[], &[]);
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f["rule"] == "AOAI082" && f["allowed"].is_string()));
+    // Front Door cannot route by deployment.
+    let f = lint_rules(
+        "afd",
+        &[
+            ("  deployment:\n    name: gpt-5-mini\n", "  deployments:\n  - name: gpt-5-mini\n"),
+            (
+                "    versionUpgradeOption: OnceCurrentVersionExpired",
+                "    versionUpgradeOption: OnceCurrentVersionExpired\n  - { name: gpt-5-mini-2, model: { name: gpt-5-mini, version: \"2025-08-07\" }, sku: { name: DataZoneStandard, capacity: 10 } }",
+            ),
+            ("{ name: aoai-afd-swc, region: swedencentral }", "{ name: aoai-afd-swc, region: swedencentral, deployments: [gpt-5-mini] }"),
+        ],
+    );
+    assert!(
+        f.contains(&("AOAI084".into(), "openai.accounts[1].deployments".into())),
+        "{f:?}"
+    );
+}
