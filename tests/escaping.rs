@@ -27,6 +27,8 @@ fn hostile_model(example: &str) -> Model {
             j.audiences = vec![H.into()];
             j.issuers = vec![H.into()];
             j.caller_header = H.into();
+            j.client_applications = vec![H.into()];
+            j.required_roles = vec![H.into()];
         }
         a.logged_header = H.into();
         for r in a.regions.iter_mut() {
@@ -134,17 +136,32 @@ fn hostile_values_survive_the_policy_template() {
             );
             assert!(decoded.contains(&format!("\"{H}westeurope\"")), "{decoded}");
         }
-        // The caller header name inside the C# literal of the token-metric dimension.
-        let caller = exprs
-            .iter()
-            .find(|e| e.contains("Request.Headers.GetValueOrDefault("))
-            .unwrap();
-        let decoded = aoai_arch::render::escape::csharp_unescape(
-            &aoai_arch::render::escape::xml_unescape(caller),
-        );
+        // Who may call: the client application and role values come back exactly.
+        for (parent, tag) in [
+            ("client-application-ids", "application-id"),
+            ("claim", "value"),
+        ] {
+            let n = doc
+                .descendants()
+                .filter(|n| n.has_tag_name(parent))
+                .flat_map(|n| n.children())
+                .find(|n| n.has_tag_name(tag))
+                .unwrap_or_else(|| panic!("{example}: no {tag}"));
+            assert_eq!(n.text(), Some(H), "{example}: {tag}");
+        }
+        // The caller header: deleted first, then set from the token, both by its exact name;
+        // no expression reads it (a client's value must not reach logs or metrics).
+        let named: Vec<Option<&str>> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("set-header") && n.attribute("name") == Some(H))
+            .map(|n| n.attribute("exists-action"))
+            .collect();
+        assert_eq!(named, vec![Some("delete"), Some("override")], "{example}");
         assert!(
-            decoded.contains(&format!("GetValueOrDefault(\"{H}\"")),
-            "{decoded}"
+            !exprs
+                .iter()
+                .any(|e| e.contains("Request.Headers.GetValueOrDefault(")),
+            "{exprs:#?}"
         );
         // A user `{{...}}` never becomes a named-value reference.
         assert!(

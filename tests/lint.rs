@@ -5,45 +5,7 @@ mod common;
 
 use serde_json::Value;
 
-struct Run {
-    code: Option<i32>,
-    findings: Vec<Value>,
-    stderr: String,
-}
-
-fn lint(base: &str, edits: &[(&str, &str)], extra: &[&str], files: &[(&str, &str)]) -> Run {
-    let mut text = common::read(&common::example(base));
-    for (from, to) in edits {
-        assert!(text.contains(from), "`{from}` not in {base}");
-        text = text.replacen(from, to, 1);
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let bp = dir.path().join(format!("{base}.yaml"));
-    std::fs::write(&bp, text).unwrap();
-    for (name, content) in files {
-        let p = dir.path().join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
-    let out = common::bin()
-        .current_dir(dir.path())
-        .arg("lint")
-        .arg(&bp)
-        .args(["--format", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let findings = serde_json::from_str::<Value>(&stdout)
-        .ok()
-        .and_then(|v| v["findings"].as_array().cloned())
-        .unwrap_or_default();
-    Run {
-        code: out.status.code(),
-        findings,
-        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
-    }
-}
+use common::{lint_example as lint, LintRun as Run};
 
 fn active(r: &Run, rule: &str) -> bool {
     r.findings
@@ -88,10 +50,8 @@ fn each_rule_triggers() {
     );
     let local_auth = common::read(&common::root().join("templates/arm/aoai-account.json.hbs"))
         .replace("{{json m.disableLocalAuth}}", "false");
-    let buffered = common::read(&common::root().join("templates/policies/api.xml.hbs")).replace(
-        "{{#if m.apim.streaming}} buffer-response=\"false\"{{/if}}",
-        "",
-    );
+    let buffered = common::read(&common::root().join("templates/policies/api.xml.hbs"))
+        .replace(" buffer-response=\"false\" />", "");
     type Case<'a> = (
         &'a str,
         &'a str,
@@ -360,11 +320,18 @@ fn policies_alone_from_a_folder() {
         .collect();
     let want: Vec<(&str, &str, u64, u64)> = vec![
         ("01-blog-round-robin.xml", "AOAI007", 6, 9),
+        ("01-blog-round-robin.xml", "AOAI048", 6, 9),
         ("01-blog-round-robin.xml", "AOAI040", 25, 38),
         ("01-blog-round-robin.xml", "AOAI004", 33, 29),
         (
             "02-seeded-retry-count-buffer-relative-url.xml",
             "AOAI007",
+            5,
+            9,
+        ),
+        (
+            "02-seeded-retry-count-buffer-relative-url.xml",
+            "AOAI048",
             5,
             9,
         ),
@@ -393,6 +360,12 @@ fn policies_alone_from_a_folder() {
         ("05-seeded-semantic-cache.xml", "AOAI042", 5, 9),
         ("07-seeded-too-many-dimensions.xml", "AOAI043", 16, 13),
         ("08-seeded-jwt-token-versions.xml", "AOAI030", 5, 9),
+        ("08-seeded-jwt-token-versions.xml", "AOAI036", 5, 9),
+        ("09-seeded-unbounded-dimensions.xml", "AOAI045", 7, 13),
+        ("09-seeded-unbounded-dimensions.xml", "AOAI045", 8, 13),
+        ("10-seeded-streaming-cache.xml", "AOAI013", 12, 9),
+        ("10-seeded-streaming-cache.xml", "AOAI013", 13, 9),
+        ("11-seeded-any-principal.xml", "AOAI036", 5, 9),
     ];
     let want: Vec<(String, String, u64, u64)> = want
         .into_iter()
@@ -409,7 +382,7 @@ fn policies_alone_from_a_folder() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("lint: 1 errors, 2 warnings")
+        text.contains("lint: 1 errors, 3 warnings")
             && text.contains("01-blog-round-robin.xml:33:29"),
         "{text}"
     );

@@ -281,7 +281,7 @@ fn region_routing_is_case_insensitive_with_a_cross_region_fallback() {
         p.contains("return \"aoai-glb-jpe|aoai-glb-eus2-1,aoai-glb-eus2-2,aoai-glb-weu\";"),
         "{p}"
     );
-    assert!(p.contains("var fallback = lists[1].Split(',');"), "{p}");
+    assert!(p.contains("candidates = lists[1].Split(',');"), "{p}");
 
     // Native pools: one per region, local accounts at priority 1, the others at priority 2.
     let v = variant(
@@ -445,8 +445,8 @@ fn large_requests_and_responses_reach_event_hub_whole_or_marked_truncated() {
     // Bytes, not UTF-16 characters.
     assert!(!p.contains("\"\").Length >"), "{p}");
     assert!(p.contains("Encoding.UTF8.GetByteCount(context.Variables.GetValueOrDefault<string>(\"requestBody\", \"\")) > 8192 || Encoding.UTF8.GetByteCount(context.Variables.GetValueOrDefault<string>(\"responseBody\", \"\")) > 8192"), "{p}");
-    assert!(p.contains("<set-variable name=\"responseBody\" value=\"@(context.Response.Body?.As<string>(preserveContent: true) ?? &quot;&quot;)\" />")
-        || p.contains("<set-variable name=\"responseBody\" value=\"@(context.Response.Body?.As<string>(preserveContent: true) ?? \"\")\" />"), "{p}");
+    // Only answers that are not streams are read (reading a stream would buffer it).
+    assert!(p.contains("<set-variable name=\"responseBody\" value=\"@(context.Response.Headers.GetValueOrDefault(\"Content-Type\", \"\").IndexOf(\"text/event-stream\", StringComparison.OrdinalIgnoreCase) >= 0 ? \"\" : (context.Response.Body?.As<string>(preserveContent: true) ?? \"\"))\" />"), "{p}");
     for field in [
         "requestBytes",
         "responseBytes",
@@ -464,7 +464,7 @@ fn large_requests_and_responses_reach_event_hub_whole_or_marked_truncated() {
         p.contains("if (Encoding.UTF8.GetByteCount(message) > 200000)"),
         "{p}"
     );
-    // Streaming: the response body is never read (it would be buffered).
+    // Streaming: a stream's body is never read (it would be buffered); an answer's is.
     let v = variant(
         "apim",
         &[(
@@ -474,7 +474,12 @@ fn large_requests_and_responses_reach_event_hub_whole_or_marked_truncated() {
         &[],
     );
     let p = policy(&v.render());
-    assert!(!p.contains("name=\"responseBody\""), "{p}");
+    let read = p.find("context.Response.Body").unwrap();
+    let guard = p
+        .find("IndexOf(\"text/event-stream\", StringComparison.OrdinalIgnoreCase) >= 0 ? \"\" :")
+        .unwrap();
+    assert!(guard < read, "{p}");
+    assert_eq!(p.matches("context.Response.Body").count(), 1, "{p}");
     assert!(p.contains("new JProperty(\"requestBody\""), "{p}");
 }
 
@@ -581,4 +586,114 @@ fn every_policy_rule_of_the_catalogue_is_tested_here() {
             );
         }
     }
+}
+
+/// Who may call: the blueprint's client applications and app roles reach the rendered
+/// validation (both forms); neither is an error (AOAI036) unless the blueprint says every
+/// principal of the tenant may call, which is a warning (AOAI035).
+#[test]
+fn token_validation_names_client_applications_and_roles() {
+    let p = policy(&variant("apim", &[], &[]).render());
+    let v = &p[p.find("<validate-azure-ad-token").unwrap()
+        ..p.find("</validate-azure-ad-token>").unwrap()];
+    assert!(v.contains("<client-application-ids>\n        <application-id>00000000-0000-0000-0000-0000000a0101</application-id>\n        <application-id>00000000-0000-0000-0000-0000000a0102</application-id>\n      </client-application-ids>"), "{v}");
+    assert!(v.contains("<required-claims>\n        <claim name=\"roles\" match=\"any\">\n          <value>Gateway.Invoke</value>\n        </claim>\n      </required-claims>"), "{v}");
+
+    // validate-jwt (another issuer): the same lists as required claims (azp, roles).
+    let generic = generic_jwt(
+        &v2_config(TENANT_A),
+        "    audiences: [00000000-0000-0000-0000-0000000a0001]\n",
+    );
+    let p = policy(&variant("apim", &[(APIM_JWT, generic.as_str())], &[]).render());
+    let v = &p[p.find("<validate-jwt").unwrap()..p.find("</validate-jwt>").unwrap()];
+    assert!(v.contains("<claim name=\"azp\" match=\"any\">\n          <value>00000000-0000-0000-0000-0000000a0101</value>"), "{v}");
+    assert!(
+        v.contains("<claim name=\"roles\" match=\"any\">\n          <value>Gateway.Invoke</value>"),
+        "{v}"
+    );
+
+    // Neither list: an error at apim.jwt, in the blueprint and the rendered policy alike.
+    let lists = "    clientApplications: [00000000-0000-0000-0000-0000000a0101, 00000000-0000-0000-0000-0000000a0102]\n    requiredRoles: [Gateway.Invoke]\n";
+    let v = variant("apim", &[(lists, "")], &[]);
+    let (code, findings) = v.lint(&[]);
+    let f = active(&findings, "AOAI036");
+    assert_eq!(f.len(), 1, "{findings:#?}");
+    assert_eq!(f[0]["location"]["field"], "apim.jwt");
+    assert!(
+        f[0]["help"]
+            .as_str()
+            .unwrap()
+            .contains("allowAnyPrincipalOfTenant"),
+        "{f:#?}"
+    );
+    assert_eq!(code, Some(1));
+    let p = policy(&v.render());
+    assert!(
+        !p.contains("<client-application-ids>") && !p.contains("<required-claims>"),
+        "{p}"
+    );
+
+    // Said explicitly: a warning at the field, and the rendered policy is not reported.
+    let v = variant(
+        "apim",
+        &[(lists, "    allowAnyPrincipalOfTenant: true\n")],
+        &[],
+    );
+    let (code, findings) = v.lint(&[]);
+    assert!(active(&findings, "AOAI036").is_empty(), "{findings:#?}");
+    let f = active(&findings, "AOAI035");
+    assert_eq!(f.len(), 1, "{findings:#?}");
+    assert_eq!(
+        f[0]["location"]["field"],
+        "apim.jwt.allowAnyPrincipalOfTenant"
+    );
+    let line = common::read(&v.blueprint)
+        .lines()
+        .position(|l| l.trim_start().starts_with("allowAnyPrincipalOfTenant"))
+        .unwrap()
+        + 1;
+    assert_eq!(f[0]["location"]["line"], line);
+    assert_eq!(code, Some(0), "a warning");
+    let p = policy(&v.render());
+    assert!(p.contains("Every principal of the tenant passes"), "{p}");
+
+    // Both at once contradict each other; a client application must be an application id.
+    let v = variant(
+        "apim",
+        &[(
+            "    requiredRoles: [Gateway.Invoke]\n",
+            "    requiredRoles: [Gateway.Invoke]\n    allowAnyPrincipalOfTenant: true\n",
+        )],
+        &[],
+    );
+    let o = v.run(&["render", "--out", "out"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("= field: apim.jwt.allowAnyPrincipalOfTenant"),
+        "{err}"
+    );
+    let v = variant("apim", &[("0000000a0102]", "0000000a0102, my-app]")], &[]);
+    let o = v.run(&["render", "--out", "out"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("= field: apim.jwt.clientApplications[2]"),
+        "{err}"
+    );
+
+    // A user's policy without either is reported at its validation element.
+    let user = policy_with(&format!("    <validate-azure-ad-token tenant-id=\"{TENANT_A}\">\n      <audiences>\n        <audience>x</audience>\n      </audiences>\n    </validate-azure-ad-token>\n    <set-header name=\"api-key\" exists-action=\"delete\" />"));
+    let (_, findings) = variant("apim", &[], &[("p.xml", &user)]).lint(&["--policy", "p.xml"]);
+    let f: Vec<_> = active(&findings, "AOAI036")
+        .into_iter()
+        .filter(|f| f["location"]["file"] == "p.xml")
+        .collect();
+    assert_eq!(f.len(), 1, "{findings:#?}");
+    assert_eq!(
+        (
+            f[0]["location"]["line"].as_u64(),
+            f[0]["location"]["column"].as_u64()
+        ),
+        (Some(4), Some(5))
+    );
 }

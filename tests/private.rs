@@ -648,6 +648,10 @@ fn foundry_accounts_get_the_v1_api_operations_and_classic_ones_keep_three() {
             "embeddings",
             "v1-chat-completions",
             "v1-responses",
+            "v1-responses-get",
+            "v1-responses-delete",
+            "v1-responses-cancel",
+            "v1-responses-input-items",
             "v1-embeddings",
             "v1-models"
         ]

@@ -260,9 +260,23 @@ pub struct Apim {
     /// Named values created in APIM (plain, not secret). Referenced in policies as `{{name}}`.
     #[serde(default)]
     pub named_values: BTreeMap<String, String>,
-    /// Clients stream responses (`"stream": true`); response bodies must not be buffered.
-    #[serde(default)]
+    /// Clients may stream responses (`"stream": true`, server-sent events). Every
+    /// `forward-request` relays responses unbuffered and the policy reads a response body only
+    /// when it is not a stream (`Content-Type: text/event-stream`), whatever this says; `true`
+    /// (the default) also keeps response bodies out of the API diagnostic, which cannot tell a
+    /// stream from an answer and would buffer every stream. `false`: no client streams, and the
+    /// diagnostic logs response bodies too.
+    #[serde(default = "yes")]
     pub streaming: bool,
+    /// Seconds `forward-request` waits for a backend's response headers (`timeout`), per
+    /// attempt (default 230). Behind Front Door it must stay below
+    /// `frontDoor.originTimeoutSeconds`, or Front Door gives up first (lint AOAI044).
+    #[serde(default = "default_gateway_timeout")]
+    pub timeout_seconds: u32,
+}
+
+fn default_gateway_timeout() -> u32 {
+    230
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -523,9 +537,22 @@ pub struct Jwt {
     pub audiences: Vec<String>,
     #[serde(default)]
     pub issuers: Vec<String>,
-    /// Header that receives the caller's object id (`oid` claim).
+    /// Header that receives the caller's object id (`oid` claim). The gateway removes any
+    /// value a client sent before it sets its own, so logs and the backend see only the
+    /// validated one.
     #[serde(default = "default_caller_header")]
     pub caller_header: String,
+    /// Client applications allowed to call (application (client) ids; with `tenantId`
+    /// rendered as `client-application-ids`, with `validate-jwt` as a required `azp` claim).
+    #[serde(default)]
+    pub client_applications: Vec<String>,
+    /// App roles a caller must hold, at least one of them (`roles` claim, `match="any"`).
+    #[serde(default)]
+    pub required_roles: Vec<String>,
+    /// Accept every principal the issuer (with `tenantId`: every user and application of the
+    /// tenant) gives a token for this audience. Must be said explicitly; lint AOAI035 warns.
+    #[serde(default)]
+    pub allow_any_principal_of_tenant: bool,
 }
 
 /// Microsoft Entra access token version.

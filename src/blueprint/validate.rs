@@ -732,6 +732,13 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
         300,
         "retry interval",
     );
+    c.range(
+        "apim.timeoutSeconds",
+        a.timeout_seconds,
+        1,
+        240,
+        "gateway timeout",
+    );
     if let Some(j) = &a.jwt {
         check_jwt(c, j);
         if j.caller_header.is_empty()
@@ -911,6 +918,35 @@ fn check_jwt(c: &mut Checker, j: &Jwt) {
             Some("for Entra: tenantId, clientId (v2 tokens) and/or appIdUri (v1 tokens), tokenVersions".into()),
         ),
         _ => {}
+    }
+    if j.allow_any_principal_of_tenant
+        && !(j.client_applications.is_empty() && j.required_roles.is_empty())
+    {
+        c.fail(
+            "apim.jwt.allowAnyPrincipalOfTenant",
+            "`allowAnyPrincipalOfTenant: true` contradicts `clientApplications` / `requiredRoles`",
+            Some("remove allowAnyPrincipalOfTenant: the lists already say who may call".into()),
+        );
+    }
+    for (i, r) in j.required_roles.iter().enumerate() {
+        if r.trim().is_empty() || r.chars().any(|ch| ch.is_whitespace()) {
+            c.fail(
+                format!("apim.jwt.requiredRoles[{i}]"),
+                format!("`{r}` is not an app role value (no spaces)"),
+                Some("the Value of an app role of the gateway's app registration, e.g. Gateway.Invoke".into()),
+            );
+        }
+    }
+    if j.tenant_id.is_some() {
+        for (i, id) in j.client_applications.iter().enumerate() {
+            if !is_guid(id) {
+                c.fail(
+                    format!("apim.jwt.clientApplications[{i}]"),
+                    format!("`{id}` is not an application (client) id"),
+                    Some("validate-azure-ad-token compares the token's appid/azp claim with the client application's id, a GUID".into()),
+                );
+            }
+        }
     }
     if let Some(url) = &j.openid_config {
         if !url.starts_with("https://") {

@@ -96,8 +96,8 @@ pub const RULES: &[Rule] = &[
         help: "use one openai.deployment.name on every account",
         docs: "https://learn.microsoft.com/azure/ai-services/openai/how-to/create-resource" },
     Rule { id: "AOAI013", name: "streaming-with-buffered-response", severity: Severity::Warning,
-        reason: "streamed responses (server-sent events) are held back until complete when APIM buffers or logs response bodies",
-        help: "with apim.streaming: true, keep response body logging at 0 bytes and forward-request buffer-response=\"false\"",
+        reason: "streamed responses (server-sent events) are held back until complete when APIM buffers, reads, caches or logs response bodies",
+        help: "forward-request buffer-response=\"false\"; read a response body only when it is not a stream (Content-Type text/event-stream); no cache-store or validate-content; with apim.streaming: true, keep response body logging at 0 bytes",
         docs: "https://learn.microsoft.com/azure/api-management/how-to-server-sent-events" },
     Rule { id: "AOAI014", name: "region-routing-misses-region", severity: Severity::Error,
         reason: "a gateway region missing from the region-routing policy sends its traffic to the fallback, across regions",
@@ -207,6 +207,14 @@ pub const RULES: &[Rule] = &[
         reason: "azure-openai-emit-token-metric needs custom metrics with dimensions enabled on the Application Insights component, or its dimensions are dropped",
         help: "render the component with CustomMetricsOptedInType: WithDimensions (the default template does when apim.logging.tokenMetrics is true)",
         docs: "https://learn.microsoft.com/azure/api-management/azure-openai-emit-token-metric-policy#prerequisites" },
+    Rule { id: "AOAI035", name: "jwt-accepts-any-principal", severity: Severity::Warning,
+        reason: "the blueprint says every principal with a token for the gateway's audience may call (allowAnyPrincipalOfTenant): any user or application of the tenant that can get such a token passes",
+        help: "list the allowed client applications (apim.jwt.clientApplications) and/or the app roles callers must hold (apim.jwt.requiredRoles), or allow this rule with a reason",
+        docs: "https://learn.microsoft.com/azure/api-management/validate-azure-ad-token-policy" },
+    Rule { id: "AOAI036", name: "jwt-principal-unchecked", severity: Severity::Error,
+        reason: "token validation checks issuer and audience only, so every principal with a token for this audience passes, and nothing in the blueprint or policy says that is intended",
+        help: "set apim.jwt.clientApplications (client-application-ids, or a required azp claim) and/or apim.jwt.requiredRoles (a required roles claim); or say apim.jwt.allowAnyPrincipalOfTenant: true",
+        docs: "https://learn.microsoft.com/azure/api-management/validate-azure-ad-token-policy" },
     Rule { id: "AOAI040", name: "backend-url-empty-or-relative", severity: Severity::Error,
         reason: "set-backend-service replaces the backend's runtime URL with base-url; an empty or relative value leaves no absolute URL to forward to, so the request fails in the gateway",
         help: "set base-url to the absolute URL of the backend (https://<account>.openai.azure.com/openai), or use backend-id with a backend entity",
@@ -223,6 +231,26 @@ pub const RULES: &[Rule] = &[
         reason: "Azure Monitor keeps at most 10 dimension keys per custom metric, so emit-metric and the token-metric policies may configure at most 10 dimensions",
         help: "keep the 10 dimensions you query by (each one multiplies the metric's time series)",
         docs: "https://learn.microsoft.com/azure/api-management/azure-openai-emit-token-metric-policy#limits-for-custom-metrics" },
+    Rule { id: "AOAI044", name: "gateway-timeout-not-below-front-door", severity: Severity::Error,
+        reason: "Front Door gives up on the gateway after its origin response timeout; a gateway that waits as long or longer for a backend (forward-request timeout, 300 s by default) can neither retry nor answer before Front Door returns 504",
+        help: "keep apim.timeoutSeconds (forward-request timeout) below frontDoor.originTimeoutSeconds, e.g. 230 and 240",
+        docs: "https://learn.microsoft.com/azure/api-management/forward-request-policy" },
+    Rule { id: "AOAI045", name: "metric-unbounded-dimension", severity: Severity::Warning,
+        reason: "a metric dimension whose value comes from a header, claim, caller IP, body or user makes one time series per distinct value; Azure Monitor keeps at most 50,000 active time series per region and subscription and drops the rest",
+        help: "use bounded dimensions (API ID, Operation ID, Region, Product ID, Subscription ID); log per-caller values to logs, not metrics",
+        docs: "https://learn.microsoft.com/azure/api-management/azure-openai-emit-token-metric-policy#limits-for-custom-metrics" },
+    Rule { id: "AOAI046", name: "caller-header-from-client", severity: Severity::Error,
+        reason: "the caller header is read (or logged from the frontend request) before the gateway removes or overrides it, so a client can put any caller id into logs and metrics",
+        help: "delete the header first (set-header exists-action=\"delete\"), set it from the validated token (exists-action=\"override\"), and log it from the backend request or the token",
+        docs: "https://learn.microsoft.com/azure/api-management/set-header-policy" },
+    Rule { id: "AOAI047", name: "retry-on-pool-unavailable", severity: Severity::Warning,
+        reason: "when no backend of a pool is available, API Management answers 503 itself (StatusReason \"Backend pool ... is temporarily unavailable\") without calling one; retrying it only repeats that answer",
+        help: "exclude it: !(context.Response.StatusCode == 503 && context.Response.StatusReason.Contains(\"Backend pool\"))",
+        docs: "https://learn.microsoft.com/azure/api-management/backends#circuit-breaker" },
+    Rule { id: "AOAI048", name: "round-robin-ignores-tripped-backends", severity: Severity::Warning,
+        reason: "a cache-counter round robin that does not remember which backend answered 429 or 5xx sends the next requests to it again, before its Retry-After has passed",
+        help: "remember a failed backend with its Retry-After (cache-store-value) and skip it while selecting, as the rendered round-robin policy does; or use a backend pool, whose circuit breaker does this",
+        docs: "https://learn.microsoft.com/azure/api-management/backends#circuit-breaker" },
 ];
 
 pub fn rule(id: &str) -> &'static Rule {
@@ -566,7 +594,18 @@ pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered
 /// need the architecture run only with a model.
 fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str) {
     policy_rules::policy_rules(c, m, file, xml);
+    let before = c.out.len();
     xml_rules::policy_xml_rules(c, file, xml);
+    // Accepting every principal is the blueprint's explicit choice (AOAI035 says so).
+    let allow_any = m
+        .and_then(|m| m.apim.as_ref())
+        .and_then(|a| a.jwt.as_ref())
+        .is_some_and(|j| j.allow_any_principal);
+    if allow_any {
+        let tail = c.out.split_off(before);
+        c.out
+            .extend(tail.into_iter().filter(|f| f.rule != "AOAI036"));
+    }
     for d in apim_policy::validate(xml) {
         c.at_file(
             "APIM001",
@@ -629,24 +668,22 @@ fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str) {
                 }
             }
         }
-        // Findings about forward-request point at its line (1 when the policy has none).
-        let forward_line = xml
-            .lines()
-            .position(|l| l.contains("<forward-request"))
-            .map(|i| i + 1)
-            .unwrap_or(1);
-        if apim.streaming
-            && xml.contains("<forward-request")
-            && !xml.contains("buffer-response=\"false\"")
-        {
-            c.at_file(
-                "AOAI013",
-                file,
-                forward_line,
-                1,
-                "forward-request buffers the streamed response".into(),
-                None,
-            );
+        // Every forward-request relays streams as they come.
+        if apim.streaming {
+            for (i, line) in xml.lines().enumerate() {
+                if let Some(col) = line.find("<forward-request") {
+                    if !line.contains("buffer-response=\"false\"") {
+                        c.at_file(
+                            "AOAI013",
+                            file,
+                            i + 1,
+                            line[..col].chars().count() + 1,
+                            "forward-request buffers the streamed response".into(),
+                            None,
+                        );
+                    }
+                }
+            }
         }
     }
 }

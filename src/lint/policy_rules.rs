@@ -1,12 +1,13 @@
-//! Rules AOAI030..AOAI039: what a gateway policy must do to work with the tokens Microsoft Entra
-//! issues, the regions APIM reports, the Front Door in front of it and the telemetry it emits.
+//! Rules AOAI030..AOAI039 and AOAI044..AOAI047: what a gateway policy must do to work with the
+//! tokens Microsoft Entra issues (and who may call), the regions APIM reports, the Front Door in
+//! front of it (its timeout), the pools behind it and the telemetry it emits.
 //! Each policy rule reads the policy text (rendered, or passed with `lint --policy`), so a
 //! user's own policy is held to the same rules as the rendered one.
 
 use apim_policy::{mask, ExprKind};
 
 use super::Ctx;
-use crate::blueprint::Blueprint;
+use crate::blueprint::{self, Blueprint};
 use crate::model::Model;
 use crate::render::Rendered;
 
@@ -87,9 +88,36 @@ fn version_mismatch(
 
 /// Blueprint rules of this module.
 pub(super) fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
+    // AOAI044: the gateway waits as long as Front Door, or longer.
+    if let (Some(a), Some(f), blueprint::Pattern::AfdApim) = (&b.apim, &b.front_door, b.pattern) {
+        if a.timeout_seconds >= f.origin_timeout_seconds {
+            c.at_field(
+                "AOAI044",
+                "apim.timeoutSeconds",
+                format!(
+                    "the gateway waits {} s for a backend, Front Door {} s for the gateway",
+                    a.timeout_seconds, f.origin_timeout_seconds
+                ),
+            );
+        }
+    }
     let Some(j) = b.apim.as_ref().and_then(|a| a.jwt.as_ref()) else {
         return;
     };
+    // AOAI035 / AOAI036: who may call, beyond "has a token of the tenant".
+    if j.allow_any_principal_of_tenant {
+        c.at_field(
+            "AOAI035",
+            "apim.jwt.allowAnyPrincipalOfTenant",
+            "every principal with a token for this audience may call the gateway".into(),
+        );
+    } else if j.client_applications.is_empty() && j.required_roles.is_empty() {
+        c.at_field(
+            "AOAI036",
+            "apim.jwt",
+            "token validation without clientApplications or requiredRoles accepts every principal with a token for this audience".into(),
+        );
+    }
     if j.tenant_id.is_some() {
         return;
     }
@@ -265,6 +293,108 @@ pub(super) fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str
         }
     }
 
+    // AOAI044: a forward-request that waits as long as Front Door, or longer (default 300 s).
+    if let Some(f) = m.front_door.as_ref().filter(|_| m.pattern == "afd-apim") {
+        for n in doc
+            .descendants()
+            .filter(|n| n.has_tag_name("forward-request"))
+        {
+            let timeout = match p.attr(n, "timeout") {
+                None => Some(300),
+                Some(t) => t.trim().parse::<u32>().ok(),
+            };
+            if let Some(t) = timeout.filter(|t| *t >= f.origin_timeout) {
+                let (line, col) = p.line_col(n.range().start);
+                c.at_file(
+                    "AOAI044",
+                    file,
+                    line,
+                    col,
+                    format!(
+                        "forward-request waits {t} s{}, Front Door {} s: Front Door answers 504 before the gateway can retry or answer",
+                        if p.attr(n, "timeout").is_none() { " (its default)" } else { "" },
+                        f.origin_timeout
+                    ),
+                    None,
+                );
+            }
+        }
+    }
+
+    // AOAI046: the caller header is read before the gateway set it (a client's value).
+    if let Some(j) = &apim.jwt {
+        let header = j.caller_header.to_ascii_lowercase();
+        let set_at = doc
+            .descendants()
+            .filter(|n| {
+                n.has_tag_name("set-header")
+                    && p.attr(*n, "name")
+                        .is_some_and(|h| h.trim().eq_ignore_ascii_case(&header))
+                    && matches!(
+                        p.attr(*n, "exists-action").as_deref().map(str::trim),
+                        Some("override") | Some("delete")
+                    )
+            })
+            .map(|n| n.range().start)
+            .min();
+        for e in p.expressions.iter().filter(|e| {
+            let lower = e.source.to_ascii_lowercase().replace("&quot;", "\"");
+            lower.contains("headers") && lower.contains(&format!("\"{header}\""))
+        }) {
+            if set_at.is_none_or(|at| e.start < at) {
+                let (line, col) = p.line_col(e.start);
+                c.at_file(
+                    "AOAI046",
+                    file,
+                    line,
+                    col,
+                    format!(
+                        "`{}` is read before the gateway removes or overrides it: a client can set it",
+                        j.caller_header
+                    ),
+                    None,
+                );
+            }
+        }
+    }
+
+    // AOAI047: a retry on 503 through a backend pool also retries the pool's own 503.
+    let pools: Vec<&str> = apim.pools.iter().map(|x| x.name.as_str()).collect();
+    let uses_pool = doc.descendants().any(|n| {
+        n.has_tag_name("set-backend-service")
+            && p.attr(n, "backend-id")
+                .is_some_and(|id| pools.contains(&id.trim()))
+    });
+    if uses_pool {
+        for r in doc.descendants().filter(|n| n.has_tag_name("retry")) {
+            let Some(cond) = p.attr(r, "condition") else {
+                continue;
+            };
+            let squeezed: String = cond.chars().filter(|ch| !ch.is_whitespace()).collect();
+            let retries_503 = [
+                "StatusCode==503",
+                "StatusCode>=500",
+                "StatusCode>499",
+                "StatusCode>=400",
+                "StatusCode>399",
+                "StatusCode!=200",
+            ]
+            .iter()
+            .any(|x| squeezed.contains(x));
+            if retries_503 && !squeezed.contains("StatusReason") {
+                let (line, col) = p.line_col(r.range().start);
+                c.at_file(
+                    "AOAI047",
+                    file,
+                    line,
+                    col,
+                    "the retry also fires on the pool's own 503 (no backend available), which no retry can change".into(),
+                    None,
+                );
+            }
+        }
+    }
+
     // AOAI033: the caller's api-key header reaches Azure OpenAI.
     if apim.managed_identity {
         let removed = doc.descendants().any(|n| {
@@ -289,6 +419,35 @@ pub(super) fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str
 
 /// Rules over rendered bodies.
 pub(super) fn rendered_rules(c: &mut Ctx, m: &Model, rendered: &Rendered) {
+    // AOAI046: diagnostics log the caller header from the frontend request, as the client sent it.
+    if let Some(apim) = &m.apim {
+        for r in rendered
+            .resources
+            .iter()
+            .filter(|r| r.resource_type.ends_with("/diagnostics"))
+        {
+            let v = r.body_json();
+            let logged = v["properties"]["frontend"]["request"]["headers"]
+                .as_array()
+                .is_some_and(|h| {
+                    h.iter().any(|x| {
+                        x.as_str()
+                            .is_some_and(|x| x.eq_ignore_ascii_case(&apim.logged_header))
+                    })
+                });
+            if logged {
+                c.at_field(
+                    "AOAI046",
+                    "apim.jwt.callerHeader",
+                    format!(
+                        "{} logs `{}` from the frontend request, where a client sets it",
+                        r.id.rsplit('/').next().unwrap_or(""),
+                        apim.logged_header
+                    ),
+                );
+            }
+        }
+    }
     // AOAI034: token metrics without custom metric dimensions on the Insights component.
     let Some(l) = m.apim.as_ref().and_then(|a| a.logging.as_ref()) else {
         return;

@@ -144,6 +144,10 @@ pub(super) fn policy_xml_rules(c: &mut Ctx, file: &str, xml: &str) {
         let (Some(key), Some(var)) = (p.attr(l, "key"), p.attr(l, "variable-name")) else {
             continue;
         };
+        // A counter has one fixed key; a computed key (one entry per id) is a lookup table.
+        if key.trim_start().starts_with('@') {
+            continue;
+        }
         let stored = doc.descendants().any(|n| {
             n.has_tag_name("cache-store-value") && p.attr(n, "key").as_deref() == Some(&key)
         });
@@ -170,7 +174,9 @@ pub(super) fn policy_xml_rules(c: &mut Ctx, file: &str, xml: &str) {
         }
     }
 
-    // AOAI013: forward-request streams the response, and outbound reads its body.
+    // AOAI013: forward-request streams the response, and outbound reads its body without
+    // first asking whether the response is a stream (Content-Type text/event-stream), or caches
+    // or validates responses (policies that buffer them).
     let streams = doc.descendants().any(|n| {
         n.has_tag_name("forward-request")
             && p.attr(n, "buffer-response").as_deref().map(str::trim) == Some("false")
@@ -178,11 +184,38 @@ pub(super) fn policy_xml_rules(c: &mut Ctx, file: &str, xml: &str) {
     if streams {
         if let Some(outbound) = doc.descendants().find(|n| n.has_tag_name("outbound")) {
             let range = outbound.range();
-            for e in p
-                .expressions
-                .iter()
-                .filter(|e| range.contains(&e.start) && e.source.contains("context.Response.Body"))
+            let guarded = |e: &apim_policy::Expr| {
+                e.source.contains("text/event-stream")
+                    || doc
+                        .descendants()
+                        .filter(|n| n.has_tag_name("when") && n.range().contains(&e.start))
+                        .any(|w| {
+                            p.attr(w, "condition")
+                                .is_some_and(|c| c.contains("text/event-stream"))
+                        })
+            };
+            for n in outbound
+                .descendants()
+                .filter(|n| n.has_tag_name("cache-store") || n.has_tag_name("validate-content"))
             {
+                let (line, col) = at(n.range().start);
+                c.at_file(
+                    "AOAI013",
+                    file,
+                    line,
+                    col,
+                    format!(
+                        "`{}` buffers the streamed response (forward-request buffer-response=\"false\")",
+                        n.tag_name().name()
+                    ),
+                    Some("do not cache or validate responses of an API that streams (learn.microsoft.com/azure/api-management/how-to-server-sent-events)".into()),
+                );
+            }
+            for e in p.expressions.iter().filter(|e| {
+                range.contains(&e.start)
+                    && e.source.contains("context.Response.Body")
+                    && !guarded(e)
+            }) {
                 let (line, col) = at(e.start);
                 c.at_file(
                     "AOAI013",
@@ -190,7 +223,7 @@ pub(super) fn policy_xml_rules(c: &mut Ctx, file: &str, xml: &str) {
                     line,
                     col,
                     "outbound reads the response body of a streamed response (forward-request buffer-response=\"false\")".into(),
-                    Some("do not read context.Response.Body in outbound when streaming; log request bodies only".into()),
+                    Some("read the body only when the response is not a stream: context.Response.Headers.GetValueOrDefault(\"Content-Type\", \"\").IndexOf(\"text/event-stream\", StringComparison.OrdinalIgnoreCase) < 0".into()),
                 );
             }
         }
@@ -225,6 +258,29 @@ pub(super) fn policy_xml_rules(c: &mut Ctx, file: &str, xml: &str) {
     }
 
     too_many_dimensions(c, file, &p, &doc);
+    unbounded_dimensions(c, file, &p, &doc);
+    principal_unchecked(c, file, &p, &doc);
+
+    // AOAI048: a cache-counter round robin that never remembers a backend that failed.
+    let counter = doc.descendants().find(|l| {
+        l.has_tag_name("cache-lookup-value")
+            && p.attr(*l, "key").is_some_and(|k| reported.contains(&k))
+    });
+    let remembers = p
+        .expressions
+        .iter()
+        .any(|e| e.source.to_ascii_lowercase().contains("retry-after"));
+    if let (Some(l), false) = (counter, remembers) {
+        let (line, col) = at(l.range().start);
+        c.at_file(
+            "AOAI048",
+            file,
+            line,
+            col,
+            "the round robin rotates onto backends that just answered 429 or 5xx".into(),
+            None,
+        );
+    }
 
     // AOAI042: no rate or token limit right after a semantic cache lookup.
     for l in doc
@@ -286,6 +342,84 @@ fn too_many_dimensions(c: &mut Ctx, file: &str, p: &Parsed, doc: &roxmltree::Doc
                 None,
             );
         }
+    }
+}
+
+/// Values a metric dimension must not take: one time series per user, caller address, header
+/// or body value (Azure Monitor keeps 50,000 active time series per region and subscription).
+const UNBOUNDED: [&str; 8] = [
+    "request.headers",
+    "claims",
+    "ipaddress",
+    "request.body",
+    "url.query",
+    "context.user",
+    "requestid",
+    "jwt",
+];
+
+/// AOAI045: a custom metric dimension whose value is unbounded.
+fn unbounded_dimensions(c: &mut Ctx, file: &str, p: &Parsed, doc: &roxmltree::Document) {
+    for m in doc
+        .descendants()
+        .filter(|n| METRICS.iter().any(|t| n.has_tag_name(*t)))
+    {
+        for d in m.children().filter(|n| n.has_tag_name("dimension")) {
+            let name = p.attr(d, "name").unwrap_or_default();
+            let value = p.attr(d, "value");
+            let what = match value {
+                // The default values of these two are per caller.
+                None if ["client ip", "user id"]
+                    .contains(&name.trim().to_ascii_lowercase().as_str()) =>
+                {
+                    Some(format!("`{name}` (its default value is one per caller)"))
+                }
+                Some(v) => {
+                    let lower = v.to_ascii_lowercase();
+                    UNBOUNDED
+                        .iter()
+                        .find(|u| lower.contains(*u))
+                        .map(|u| format!("`{name}` from `{u}`"))
+                }
+                None => None,
+            };
+            if let Some(what) = what {
+                let (line, col) = p.line_col(d.range().start);
+                c.at_file(
+                    "AOAI045",
+                    file,
+                    line,
+                    col,
+                    format!("metric dimension {what} has no bound on its values"),
+                    None,
+                );
+            }
+        }
+    }
+}
+
+/// AOAI036: token validation that accepts every principal the issuer knows.
+fn principal_unchecked(c: &mut Ctx, file: &str, p: &Parsed, doc: &roxmltree::Document) {
+    for v in doc
+        .descendants()
+        .filter(|n| n.has_tag_name("validate-azure-ad-token") || n.has_tag_name("validate-jwt"))
+    {
+        let has = |t: &str| v.children().any(|n| n.has_tag_name(t));
+        if has("required-claims") || has("client-application-ids") {
+            continue;
+        }
+        let (line, col) = p.line_col(v.range().start);
+        c.at_file(
+            "AOAI036",
+            file,
+            line,
+            col,
+            format!(
+                "`{}` checks issuer and audience only: every principal with a token for this audience passes",
+                v.tag_name().name()
+            ),
+            None,
+        );
     }
 }
 

@@ -72,6 +72,19 @@ pub struct ApimM {
     pub budget: Option<BudgetM>,
     pub named_values: Vec<NamedValueM>,
     pub streaming: bool,
+    /// `forward-request timeout`: seconds per attempt to the backend's response headers.
+    pub timeout_seconds: u32,
+    /// The retry policy's `count`: the blueprint's count, or enough attempts to look for a
+    /// stored response in every account (Responses API follow-ups), whichever is larger.
+    pub retry_attempts: u32,
+    /// The Responses API's stateful operations are imported: follow-ups go to the account that
+    /// holds the response (see the policy).
+    pub responses_api: bool,
+    /// Accounts a stored response may be in (every backend of the service).
+    pub backend_count: u32,
+    /// The policy keeps a list of its backends (`backendList`: "local|fallback"): round-robin
+    /// selection, and Responses API follow-ups looking for their account.
+    pub backend_list: bool,
     /// Request header logged by diagnostics and queried by the KQL (the caller id).
     pub logged_header: String,
     /// `afd-apim`: route each gateway region to its own accounts.
@@ -111,6 +124,8 @@ pub struct OperationM {
     /// `/deployments/{deployment-id}/...` paths, versioned by the `api-version` query parameter;
     /// the `/v1/...` paths carry the model in the body and need no api-version.
     pub deployment_path: bool,
+    /// Template parameters of the URL other than `deployment-id` (`response_id`).
+    pub params: Vec<String>,
     pub id: String,
 }
 
@@ -161,6 +176,12 @@ pub struct JwtM {
     pub audiences: Vec<String>,
     pub issuers: Vec<String>,
     pub caller_header: String,
+    /// Allowed client applications (`client-application-ids`, or a required `azp` claim).
+    pub client_applications: Vec<String>,
+    /// App roles of which the caller must hold one (`roles` claim, `match="any"`).
+    pub required_roles: Vec<String>,
+    /// Every principal of the tenant passes (said explicitly in the blueprint).
+    pub allow_any_principal: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -237,6 +258,18 @@ pub(crate) fn build_apim(
     let api_name = "azure-openai".to_string();
     let api_id = format!("{id}/apis/{api_name}");
     let operations = operations(&api_id, accounts);
+    let responses_api = operations
+        .iter()
+        .any(|o| o.params.iter().any(|p| p == "response_id"));
+    let backend_count = backends.len() as u32;
+    // A follow-up may have to look in every account for its stored response.
+    let retry_attempts = if responses_api {
+        lr.count
+            .max(backends.len().saturating_sub(1) as u32)
+            .min(50)
+    } else {
+        lr.count
+    };
     let logging = a
         .logging
         .as_ref()
@@ -294,12 +327,20 @@ pub(crate) fn build_apim(
             any_error,
             buffer_request_body: lr.buffer_request_body,
         },
+        retry_attempts,
+        responses_api,
+        backend_count,
+        backend_list: responses_api || a.load_balancing.mode == LbMode::RoundRobin,
+        timeout_seconds: a.timeout_seconds,
         jwt: a.jwt.as_ref().map(|j| JwtM {
             tenant_id: j.tenant_id.clone(),
             openid_config: j.openid_config.clone(),
             audiences: jwt_audiences(j),
             issuers: j.issuers.clone(),
             caller_header: j.caller_header.clone(),
+            client_applications: j.client_applications.clone(),
+            required_roles: j.required_roles.clone(),
+            allow_any_principal: j.allow_any_principal_of_tenant,
         }),
         logging,
         budget,
@@ -492,6 +533,33 @@ fn operations(api_id: &str, accounts: &[AccountM]) -> Vec<OperationM> {
                     "/v1/chat/completions",
                 ),
                 ("POST", "v1-responses", "Responses (v1)", "/v1/responses"),
+                // The stateful rest of the Responses API (stored responses live in the account
+                // that created them): learn.microsoft.com/azure/ai-foundry/openai/how-to/responses
+                // and the v1 REST reference (read 2026-12-06).
+                (
+                    "GET",
+                    "v1-responses-get",
+                    "Get a response (v1)",
+                    "/v1/responses/{response_id}",
+                ),
+                (
+                    "DELETE",
+                    "v1-responses-delete",
+                    "Delete a response (v1)",
+                    "/v1/responses/{response_id}",
+                ),
+                (
+                    "POST",
+                    "v1-responses-cancel",
+                    "Cancel a response (v1)",
+                    "/v1/responses/{response_id}/cancel",
+                ),
+                (
+                    "GET",
+                    "v1-responses-input-items",
+                    "List input items of a response (v1)",
+                    "/v1/responses/{response_id}/input_items",
+                ),
                 ("POST", "v1-embeddings", "Embeddings (v1)", "/v1/embeddings"),
                 ("GET", "v1-models", "Models (v1)", "/v1/models"),
             ])
@@ -504,6 +572,12 @@ fn operations(api_id: &str, accounts: &[AccountM]) -> Vec<OperationM> {
         display_name: d.to_string(),
         method: m,
         deployment_path: u.contains("{deployment-id}"),
+        params: u
+            .split('{')
+            .skip(1)
+            .filter_map(|x| x.split_once('}').map(|(p, _)| p.to_string()))
+            .filter(|p| p != "deployment-id")
+            .collect(),
         url_template: u.to_string(),
     })
     .collect()
@@ -545,7 +619,8 @@ fn logging(
             logger_id: format!("{id}/loggers/eventhub-logger"),
             threshold_bytes: l.body_bytes,
             max_message_bytes: EVENT_HUB_MAX_MESSAGE_BYTES,
-            log_responses: !a.streaming,
+            // Read only for responses that are not streams (checked per response).
+            log_responses: true,
         }
     });
     LoggingM {

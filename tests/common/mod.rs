@@ -173,3 +173,50 @@ pub fn edited_example(
     std::fs::write(&p, serde_norway::to_string(&v).unwrap()).unwrap();
     p
 }
+
+/// What `lint --format json` said about an example blueprint.
+pub struct LintRun {
+    pub code: Option<i32>,
+    pub findings: Vec<Value>,
+    pub stderr: String,
+}
+
+/// `lint BLUEPRINT --format json` on an example after text replacements (each must match),
+/// with `files` written beside it and the command run from that folder.
+pub fn lint_example(
+    base: &str,
+    edits: &[(&str, &str)],
+    extra: &[&str],
+    files: &[(&str, &str)],
+) -> LintRun {
+    let mut text = read(&example(base));
+    for (from, to) in edits {
+        assert!(text.contains(from), "`{from}` not in {base}");
+        text = text.replacen(from, to, 1);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join(format!("{base}.yaml"));
+    std::fs::write(&bp, text).unwrap();
+    for (name, content) in files {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    let out = bin()
+        .current_dir(dir.path())
+        .arg("lint")
+        .arg(&bp)
+        .args(["--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    LintRun {
+        code: out.status.code(),
+        findings: serde_json::from_str::<Value>(&stdout)
+            .ok()
+            .and_then(|v| v["findings"].as_array().cloned())
+            .unwrap_or_default(),
+        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+    }
+}

@@ -167,6 +167,8 @@ struct Checker<'a> {
     masked: &'a Masked,
     out: Vec<Diagnostic>,
     forward_requests: usize,
+    /// Sections that already hold a `cache-store-value` that always runs.
+    cache_store_sections: Vec<String>,
 }
 
 impl Checker<'_> {
@@ -318,7 +320,7 @@ impl Checker<'_> {
                 ),
             }
         }
-        self.semantic(doc, node, name);
+        self.semantic(doc, node, name, section);
     }
 
     /// A policy statement in a section.
@@ -353,8 +355,40 @@ impl Checker<'_> {
     }
 
     /// Rules the XSDs cannot state.
-    fn semantic(&mut self, doc: &roxmltree::Document, node: roxmltree::Node, name: &str) {
+    fn semantic(
+        &mut self,
+        doc: &roxmltree::Document,
+        node: roxmltree::Node,
+        name: &str,
+        section: &str,
+    ) {
         match name {
+            // learn.microsoft.com/azure/api-management/cache-store-value-policy, usage notes
+            // (read 2026-12-06): "This policy can only be used once in a policy section."
+            // Counted only where it always runs (not inside a `choose` branch): Microsoft's
+            // own round-robin samples store in several `when` branches of one section.
+            "cache-store-value"
+                if !node
+                    .ancestors()
+                    .any(|a| a.has_tag_name("when") || a.has_tag_name("otherwise")) =>
+            {
+                if self.cache_store_sections.iter().any(|s| s == section) {
+                    self.push(
+                        doc,
+                        node.range().start,
+                        "duplicate-cache-store-value",
+                        format!(
+                            "`cache-store-value` may appear only once in the `{section}` section"
+                        ),
+                        Some(
+                            "compute the key, value and duration in variables and store once"
+                                .into(),
+                        ),
+                    );
+                } else {
+                    self.cache_store_sections.push(section.to_string());
+                }
+            }
             "forward-request" => {
                 self.forward_requests += 1;
                 if self.forward_requests > 1 {
@@ -485,6 +519,7 @@ fn run(xml: &str, fragment: bool) -> Vec<Diagnostic> {
         masked: &masked,
         out: Vec::new(),
         forward_requests: 0,
+        cache_store_sections: Vec::new(),
     };
     let root = doc.root_element();
     let want = if fragment { "fragment" } else { "policies" };
