@@ -207,6 +207,9 @@ async fn by_collection(
     let mut errors = Vec::new();
     let mut unreachable: Option<String> = None;
     let mut unreachable_count = 0;
+    // Resources not read because what they lie below could not be.
+    let mut failed: BTreeSet<String> = BTreeSet::new();
+    let mut unread = 0;
     let mut pending: Vec<Unit> = units;
     while !pending.is_empty() {
         let (ready, wait): (Vec<Unit>, Vec<Unit>) = pending
@@ -222,6 +225,13 @@ async fn by_collection(
         pending = wait;
         let mut tasks = Vec::new();
         for u in ready {
+            // Below a resource that could not be read nothing is read either: said once.
+            if u.after.as_ref().is_some_and(|a| failed.contains(a)) {
+                unread += u.members.len();
+                failed.extend(u.members.iter().cloned());
+                done.extend(u.members);
+                continue;
+            }
             let parent_absent = u
                 .after
                 .as_ref()
@@ -266,26 +276,39 @@ async fn by_collection(
                     listed.insert(u.path.to_lowercase(), items);
                 }
                 Err(e) if e.status.is_none() => {
-                    unreachable_count += 1;
+                    failed.extend(u.members.iter().cloned());
+                    unreachable_count += u.members.len();
                     unreachable.get_or_insert_with(|| format!("reading {}: {e}", u.path));
                 }
-                Err(e) => errors.push(format!("reading {}: {e}", u.path)),
+                Err(e) if u.list && e.status == Some(403) => {
+                    failed.extend(u.members.iter().cloned());
+                    errors.push(format!(
+                    "reading {}: {e}\n(listing needs `*/read` on the resource group; with a role that may read each resource but not list them, `--read-mode get` reads them one by one)",
+                        u.path
+                    ))
+                }
+                Err(e) => {
+                    failed.extend(u.members.iter().cloned());
+                    errors.push(format!("reading {}: {e}", u.path))
+                }
             }
             done.extend(u.members);
         }
     }
     if let Some(first) = unreachable {
+        let more = unreachable_count + unread - 1;
         errors.insert(
             0,
-            if unreachable_count > 1 {
-                format!(
-                    "{first}\n(the same for {} more requests: nothing was read from them)",
-                    unreachable_count - 1
-                )
+            if more > 0 {
+                format!("{first}\n(the same for {more} more resources: nothing was read from them)")
             } else {
                 first
             },
         );
+    } else if unread > 0 {
+        errors.push(format!(
+            "{unread} resources below those were not read: nothing was read from them"
+        ));
     }
     if !errors.is_empty() {
         anyhow::bail!("{}", errors.join("\n"));
