@@ -197,7 +197,7 @@ fn in_process_emulator_runs_the_readme_command() {
         .unwrap();
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{s}");
-    assert!(s.contains("Apply complete: 37 created"), "{s}");
+    assert!(s.contains("Apply complete: 50 created"), "{s}");
     assert!(s.contains("approved private endpoint connection"), "{s}");
     // Progress lines are plain and timestamped when stderr is not a terminal.
     let err = String::from_utf8_lossy(&out.stderr);

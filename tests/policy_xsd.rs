@@ -109,8 +109,8 @@ fn rendered_policies_validate_against_the_xsds() {
         }
     }
     assert_eq!(
-        checked, 4,
-        "the apim and afd-apim examples each render one policy, afd-apim-private one per instance (2)"
+        checked, 7,
+        "apim renders one policy; afd-apim the API's and the health operation's; afd-apim-private both per service (2 services)"
     );
 }
 

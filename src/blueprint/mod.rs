@@ -1,6 +1,7 @@
 //! Reading a blueprint: YAML -> typed [`Blueprint`], with every error pointing at a file, line,
 //! column and field path. Nothing is rendered from a blueprint that has not passed [`validate`].
 
+pub mod edge;
 pub mod instances;
 mod owner;
 pub mod regions;

@@ -42,6 +42,10 @@ pub struct Blueprint {
     /// Azure Front Door Premium (patterns `afd` and `afd-apim`).
     #[serde(default)]
     pub front_door: Option<FrontDoor>,
+    /// Diagnostic settings of API Management, Front Door and the accounts into one Log
+    /// Analytics workspace. On by default when `apim.logging` names a workspace.
+    #[serde(default)]
+    pub diagnostics: Option<Diagnostics>,
     /// Lint rules allowed for this blueprint, each with a reason.
     #[serde(default)]
     pub lint: Option<LintSettings>,
@@ -88,6 +92,56 @@ pub struct OpenAi {
     pub deployment: Deployment,
     /// The accounts (at least one).
     pub accounts: Vec<Account>,
+    /// Key (local) authentication on the accounts. Default: off where no caller needs a key:
+    /// in `afd` (callers use Microsoft Entra tokens, see `callers`) and behind a gateway with a
+    /// managed identity. A key is valid on one account only, so keys behind Front Door's
+    /// balancing fail on every other account.
+    #[serde(default)]
+    pub local_auth: Option<bool>,
+    /// Principals that call the accounts with Microsoft Entra tokens (pattern `afd`): each gets
+    /// the Cognitive Services OpenAI User role on every account.
+    #[serde(default)]
+    pub callers: Vec<Caller>,
+}
+
+/// A principal granted the data-plane role on every account.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Caller {
+    /// Object id of the user, group or service principal (a GUID).
+    pub principal_id: String,
+    /// `User`, `Group` or `ServicePrincipal` (a managed identity is a `ServicePrincipal`).
+    pub principal_type: PrincipalType,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum PrincipalType {
+    User,
+    Group,
+    ServicePrincipal,
+}
+
+impl PrincipalType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalType::User => "User",
+            PrincipalType::Group => "Group",
+            PrincipalType::ServicePrincipal => "ServicePrincipal",
+        }
+    }
+}
+
+/// Where resource logs go (`Microsoft.Insights/diagnosticSettings`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Diagnostics {
+    /// Log Analytics workspace name (created in the resource group). With `apim.logging` it
+    /// must be that workspace (its default); pattern `afd` has no other.
+    #[serde(default)]
+    pub log_analytics: Option<String>,
+    /// Retention of the workspace when this section creates it (30-730 days).
+    #[serde(default = "default_retention")]
+    pub retention_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -610,6 +664,30 @@ pub struct EventHub {
     pub namespace: String,
     /// Event hub name.
     pub name: String,
+    /// Throughput units always provisioned (1 TU: 1 MB/s or 1000 events/s of ingress).
+    /// Default: what `expectedLoad` needs, else 1.
+    #[serde(default)]
+    pub throughput_units: Option<u32>,
+    /// Auto-inflate ceiling (Standard: at most 40). Default: twice the base, at least 4.
+    #[serde(default)]
+    pub max_throughput_units: Option<u32>,
+    /// Partitions of the event hub (Standard: 1-32). Default: the ceiling, 4 to 32.
+    #[serde(default)]
+    pub partitions: Option<u32>,
+    /// Peak load of bodies sent to Event Hub, which sizes the namespace; lint warns when it
+    /// exceeds what the namespace and partitions ingest.
+    #[serde(default)]
+    pub expected_load: Option<ExpectedLoad>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExpectedLoad {
+    /// Requests per second whose bodies exceed `bodyBytes` (each one Event Hub message) at peak.
+    pub requests_per_second: u32,
+    /// Average bytes of request plus response body of those requests (a message carries at
+    /// most 200 KB: larger bodies are shortened).
+    pub body_bytes: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -694,21 +772,30 @@ impl Default for OriginGroup {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Probe {
-    #[serde(default = "default_probe_path")]
-    pub path: String,
+    /// Path probed on each origin. Default: `/status-0123456789abcdef` in `afd` (the account's
+    /// front end); in `afd-apim` the gateway's health operation (`/aoai-health/backends`),
+    /// which answers 200 only while a local account can serve.
+    #[serde(default)]
+    pub path: Option<String>,
     #[serde(default)]
     pub protocol: ProbeProtocol,
     #[serde(default)]
     pub method: ProbeMethod,
     #[serde(default = "default_probe_interval")]
     pub interval_seconds: u32,
+    /// `afd-apim`: seconds a gateway region keeps the result of its check of the local
+    /// accounts (0-60), which bounds the calls the probes cause on the accounts.
+    #[serde(default = "default_health_cache")]
+    pub cache_seconds: u32,
+}
+
+fn default_health_cache() -> u32 {
+    10
 }
 
 pub const STATUS_PATH: &str = "/status-0123456789abcdef";
-
-fn default_probe_path() -> String {
-    STATUS_PATH.to_string()
-}
+/// The gateway's health operation in `afd-apim` (API path `aoai-health`, operation `backends`).
+pub const HEALTH_PATH: &str = "/aoai-health/backends";
 fn default_probe_interval() -> u32 {
     30
 }
@@ -716,10 +803,11 @@ fn default_probe_interval() -> u32 {
 impl Default for Probe {
     fn default() -> Self {
         Probe {
-            path: default_probe_path(),
+            path: None,
             protocol: ProbeProtocol::Https,
             method: ProbeMethod::Get,
             interval_seconds: default_probe_interval(),
+            cache_seconds: default_health_cache(),
         }
     }
 }
@@ -768,6 +856,19 @@ pub struct Waf {
     /// Managed rule sets; defaults to the default rule set 2.1 and bot manager 1.1.
     #[serde(default = "default_rule_sets")]
     pub managed_rule_sets: Vec<ManagedRuleSet>,
+    /// JSON body fields that carry prompts, excluded from the default rule set's inspection
+    /// (a `RequestBodyJsonArgNames` exclusion, operator `StartsWith`, on every
+    /// `Microsoft_DefaultRuleSet` 2.x): prompts that contain code or SQL are not blocked, the
+    /// rest of the request still is. `[]` turns the exclusions off.
+    #[serde(default = "default_prompt_fields")]
+    pub prompt_fields: Vec<String>,
+}
+
+fn default_prompt_fields() -> Vec<String> {
+    ["messages", "input", "prompt", "instructions"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]

@@ -519,6 +519,17 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
     if let Some(a) = &b.apim {
         check_apim(&mut c, b, a);
     }
+    super::edge::validate(
+        &mut |f: &str, m: String, h: Option<String>| c.fail(f, m, h),
+        b,
+    );
+    if let Some(d) = b
+        .diagnostics
+        .as_ref()
+        .and_then(|d| d.log_analytics.as_ref())
+    {
+        c.name("diagnostics.logAnalytics", d, &WORKSPACE);
+    }
     if let Some(f) = &b.front_door {
         check_front_door(&mut c, b, f);
     }
@@ -778,6 +789,10 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 &EH_NAMESPACE,
             );
             c.name("apim.logging.eventHub.name", &e.name, &EH);
+            super::edge::validate_event_hub(
+                &mut |f: &str, m: String, h: Option<String>| c.fail(f, m, h),
+                e,
+            );
         }
     }
     if let Some(bu) = &a.budget {
@@ -1037,12 +1052,31 @@ fn check_front_door(c: &mut Checker, b: &Blueprint, f: &FrontDoor) {
     c.name("frontDoor.originGroup.name", &f.origin_group.name, &AFD);
     c.name("frontDoor.waf.name", &f.waf.name, &WAF);
     let g = &f.origin_group;
-    if !g.probe.path.starts_with('/') {
+    if let Some(path) = g.probe.path.as_ref().filter(|p| !p.starts_with('/')) {
         c.fail(
             "frontDoor.originGroup.probe.path",
-            format!("probe path `{}` must start with `/`", g.probe.path),
+            format!("probe path `{path}` must start with `/`"),
             None,
         );
+    }
+    c.range(
+        "frontDoor.originGroup.probe.cacheSeconds",
+        g.probe.cache_seconds,
+        0,
+        60,
+        "health cache seconds",
+    );
+    for (i, field) in f.waf.prompt_fields.iter().enumerate() {
+        if field.is_empty()
+            || field.len() > 256
+            || field.chars().any(|ch| ch.is_control() || ch == '"')
+        {
+            c.fail(
+                format!("frontDoor.waf.promptFields[{i}]"),
+                format!("`{field}` is not a JSON field name"),
+                Some("name a top-level field of the request body, e.g. messages".into()),
+            );
+        }
     }
     c.range(
         "frontDoor.originGroup.probe.intervalSeconds",

@@ -282,10 +282,13 @@ async fn inventory(
             ));
         }
     }
-    // Declared resources below an owned one that Azure may keep when it is deleted (role
-    // assignments on an account), deleted first.
+    // Declared resources below an owned one that Azure keeps when it is deleted (role
+    // assignments on an account; diagnostic settings, which a resource created again under the
+    // same name would inherit), deleted first.
     for r in &rendered.resources {
-        if r.resource_type != "Microsoft.Authorization/roleAssignments" {
+        if r.resource_type != "Microsoft.Authorization/roleAssignments"
+            && r.resource_type != "Microsoft.Insights/diagnosticSettings"
+        {
             continue;
         }
         let scope_owned = doomed.iter().any(|d| {

@@ -135,6 +135,9 @@ fn immutable(resource_type: &str, path: &str) -> bool {
             && (path == "properties.principalId" || path == "properties.roleDefinitionId"))
         || (t == "microsoft.cognitiveservices/accounts/deployments"
             && path == "properties.model.name")
+        // A Standard namespace's event hub keeps its partition count (Event Hubs FAQ, "can I
+        // change the number of partitions": Premium and Dedicated only; read 2026-12-06).
+        || (t == "microsoft.eventhub/namespaces/eventhubs" && path == "properties.partitionCount")
 }
 
 /// Two values equal as ARM sees them.

@@ -413,6 +413,10 @@ fn hosts(doc: &Value) -> Vec<String> {
 pub fn api_version_for(id: &str) -> Option<&'static str> {
     let lower = id.to_lowercase();
     [
+        (
+            "/microsoft.insights/diagnosticsettings/",
+            api::DIAGNOSTIC_SETTINGS,
+        ),
         ("/microsoft.cognitiveservices/", api::COGNITIVE),
         ("/microsoft.apimanagement/", api::APIM),
         ("/microsoft.cdn/", api::CDN),

@@ -4,6 +4,7 @@
 //! documentation link; a blueprint may allow a rule with a reason (`lint.allow`).
 
 mod capability;
+mod edge_rules;
 mod network;
 mod policy_rules;
 pub mod report;
@@ -49,7 +50,7 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     Rule { id: "AOAI001", name: "probe-path", severity: Severity::Warning,
         reason: "Front Door counts only a 200 as healthy and fails open when every origin fails its probe, so a wrong probe path hides itself; the base URL of Azure OpenAI answers 404",
-        help: "probe /status-0123456789abcdef, which answers 200 without a key (it proves the front end is reachable, not that a deployment has quota)",
+        help: "in afd, probe /status-0123456789abcdef, which answers 200 without a key (it proves the front end is reachable, not that a deployment has quota); in afd-apim the gateway's health operation is probed (AOAI070)",
         docs: "https://learn.microsoft.com/azure/frontdoor/health-probes" },
     Rule { id: "AOAI002", name: "private-link-to-openai", severity: Severity::Error,
         reason: "Front Door's Private Link documentation does not list Azure OpenAI as a supported origin",
@@ -183,6 +184,38 @@ pub const RULES: &[Rule] = &[
         reason: "the gateway's inbound private endpoint registers in privatelink.azure-api.net, which aoai-arch creates with networking.privateDns; without a linked network, callers resolve <name>.azure-api.net to the public address, which public network access Disabled refuses",
         help: "set networking.privateDns.vnetLinks to the callers' networks (the zone is created and linked with the accounts' zones)",
         docs: "https://learn.microsoft.com/azure/api-management/private-endpoint#dns" },
+    Rule { id: "AOAI070", name: "probe-misses-backends", severity: Severity::Warning,
+        reason: "Front Door drains an origin only when its probe fails; a probe of the gateway's status endpoint answers 200 while every account behind the gateway fails, so the region keeps its traffic",
+        help: "probe the gateway's health operation (frontDoor.originGroup.probe.path: /aoai-health/backends, the default in afd-apim), which answers 503 when no local account can serve",
+        docs: "https://learn.microsoft.com/azure/frontdoor/health-probes" },
+    Rule { id: "AOAI071", name: "no-resource-logs", severity: Severity::Warning,
+        reason: "without diagnostic settings, API Management's gateway logs, Front Door's access and WAF logs and the accounts' request logs are kept nowhere: an incident cannot be traced",
+        help: "name a Log Analytics workspace: diagnostics.logAnalytics (or apim.logging.logAnalytics)",
+        docs: "https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings" },
+    Rule { id: "AOAI072", name: "waf-detection-without-logs", severity: Severity::Error,
+        reason: "a WAF in Detection mode blocks nothing and only records what it would block in its log (FrontDoorWebApplicationFirewallLog); without a diagnostic setting for that category it does nothing at all",
+        help: "send the profile's FrontDoorWebApplicationFirewallLog to Log Analytics (diagnostics.logAnalytics), or use mode Prevention",
+        docs: "https://learn.microsoft.com/azure/web-application-firewall/afds/waf-front-door-monitor" },
+    Rule { id: "AOAI073", name: "keys-across-balanced-accounts", severity: Severity::Error,
+        reason: "Front Door balances requests across the accounts, and an account key is valid on one account only: a caller with a key gets 401 from every other account",
+        help: "keep key auth off (openai.localAuth: false, the default in afd) and list the Microsoft Entra callers in openai.callers, which get the data-plane role on every account",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/managed-identity" },
+    Rule { id: "AOAI074", name: "no-callers", severity: Severity::Warning,
+        reason: "with key auth off, a caller needs the Cognitive Services OpenAI User role on every account Front Door may pick; the blueprint grants it to nobody",
+        help: "list the callers' object ids in openai.callers (principalId, principalType), or grant the role outside this blueprint and allow this rule",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/role-based-access-control" },
+    Rule { id: "AOAI075", name: "waf-blocks-prompts", severity: Severity::Warning,
+        reason: "the default rule set inspects JSON bodies; prompts that contain code, SQL or shell commands match its injection rules, and in Prevention mode those requests are blocked",
+        help: "exclude the prompt fields of the body from the default rule set 2.x (frontDoor.waf.promptFields, default messages, input, prompt, instructions)",
+        docs: "https://learn.microsoft.com/azure/web-application-firewall/afds/waf-front-door-tuning" },
+    Rule { id: "AOAI076", name: "event-hub-undersized", severity: Severity::Warning,
+        reason: "an Event Hubs throughput unit ingests 1 MB/s or 1000 events/s and a partition about as much; above the namespace's auto-inflate ceiling or its partitions, log-to-eventhub is throttled and bodies are lost",
+        help: "raise apim.logging.eventHub.maxThroughputUnits and partitions to what expectedLoad needs (Standard: at most 40 units, 32 partitions)",
+        docs: "https://learn.microsoft.com/azure/event-hubs/event-hubs-scalability" },
+    Rule { id: "AOAI077", name: "client-ip-is-front-door", severity: Severity::Warning,
+        reason: "behind Front Door the gateway's TCP peer is Front Door: logClientIp records Front Door's addresses as the client's",
+        help: "set logClientIp: false and log Front Door's X-Azure-SocketIP header (the address that connected to Front Door), as the rendered diagnostics do",
+        docs: "https://learn.microsoft.com/azure/frontdoor/front-door-http-headers-protocol" },
     Rule { id: "APIM001", name: "policy-invalid", severity: Severity::Error,
         reason: "API Management would reject this policy (or it does not do what it says)",
         help: "fix the policy XML at the reported line and column",
@@ -375,6 +408,7 @@ pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
         out: Vec::new(),
     };
     blueprint_rules(&mut c, &loaded.blueprint);
+    edge_rules::blueprint_rules(&mut c, &loaded.blueprint);
     capability::check(&mut c, &loaded.blueprint);
     network::check(&mut c, &loaded.blueprint);
     c.out
@@ -383,14 +417,12 @@ pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
 fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
     policy_rules::blueprint_rules(c, b);
     if let Some(f) = &b.front_door {
-        if f.origin_group.probe.path != STATUS_PATH {
+        let probe = crate::model::edge::probe_path(b, &f.origin_group.probe);
+        if b.pattern == Pattern::Afd && probe != STATUS_PATH {
             c.at_field(
                 "AOAI001",
                 "frontDoor.originGroup.probe.path",
-                format!(
-                    "health probe path `{}` is not the status path",
-                    f.origin_group.probe.path
-                ),
+                format!("health probe path `{probe}` is not the status path"),
             );
         }
         if f.private_link && b.pattern == Pattern::Afd {
@@ -525,9 +557,14 @@ pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered
     };
     for (name, xml) in &rendered.policies {
         let file = format!("policies/{name}");
-        policy_rules(&mut c, Some(m), &file, xml);
+        // The health operation answers Front Door's probes, which carry no caller token and
+        // are not documented to carry X-Azure-FDID: the gateway-policy rules do not apply to
+        // it (it returns a status only, and its cache bounds what it costs the accounts).
+        let model = (!edge_rules::is_health_policy(name)).then_some(m);
+        policy_rules(&mut c, model, &file, xml);
     }
     policy_rules::rendered_rules(&mut c, m, rendered);
+    edge_rules::rendered_rules(&mut c, m, rendered);
     // Managed identity: a role assignment per account and local auth off.
     if let Some(apim) = m.apim.as_ref().filter(|a| a.managed_identity) {
         for (i, a) in m.accounts.iter().enumerate() {

@@ -12,3 +12,4 @@ pub const CONSUMPTION: &str = "2024-08-01";
 pub const AUTHORIZATION: &str = "2022-04-01";
 pub const CDN: &str = "2025-12-01";
 pub const FRONT_DOOR_WAF: &str = "2025-11-01";
+pub const DIAGNOSTIC_SETTINGS: &str = super::edge::DIAGNOSTIC_SETTINGS_API;

@@ -92,6 +92,14 @@ pub struct ApimM {
     /// `afd-apim`: the named value holding the Front Door profile's id (`frontDoorId`, known
     /// after apply), checked against the `X-Azure-FDID` header of every request.
     pub front_door_id: Option<NamedValueM>,
+    /// `afd-apim`: the health operation Front Door probes.
+    pub health: Option<super::edge::HealthM>,
+    /// The caller's address is the TCP peer's: false behind Front Door, whose addresses it
+    /// would log; the client's address is in the logged Front Door headers instead.
+    pub log_client_ip: bool,
+    /// Request headers the API diagnostics log besides the caller id: Front Door's client
+    /// address headers behind Front Door.
+    pub client_ip_headers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -220,6 +228,8 @@ pub struct EventHubM {
     pub max_message_bytes: u32,
     /// Response bodies too; off with streaming, where reading the body would buffer it.
     pub log_responses: bool,
+    /// Namespace and hub sizing (throughput units, auto-inflate ceiling, partitions).
+    pub size: super::edge::EventHubSize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -253,6 +263,10 @@ pub(crate) fn build_apim(
     let backends = backends(&id, accounts);
     let pool_type = a.load_balancing.pool_type;
     let pools = pools(&id, accounts, pool_type, region_routing, &mut regions);
+    let regions_for_health: Vec<(String, String, Vec<String>)> = regions
+        .iter()
+        .map(|r| (r.region.clone(), r.display.clone(), r.backend_ids.clone()))
+        .collect();
     let lr = &a.load_balancing.retry;
     let any_error = lr.on == RetryOn::AnyError;
     let api_name = "azure-openai".to_string();
@@ -372,6 +386,16 @@ pub(crate) fn build_apim(
                     value: after_apply(&profile_id, "/properties/frontDoorId", false),
                 }
             }),
+        health: super::edge::health(b, &id, &regions_for_health),
+        log_client_ip: b.front_door.is_none(),
+        client_ip_headers: if b.front_door.is_some() {
+            super::edge::CLIENT_IP_HEADERS
+                .iter()
+                .map(|h| h.to_string())
+                .collect()
+        } else {
+            Vec::new()
+        },
         name: a.name.clone(),
         id,
     }
@@ -621,6 +645,7 @@ fn logging(
             max_message_bytes: EVENT_HUB_MAX_MESSAGE_BYTES,
             // Read only for responses that are not streams (checked per response).
             log_responses: true,
+            size: super::edge::event_hub_size(e, EVENT_HUB_MAX_MESSAGE_BYTES),
         }
     });
     LoggingM {

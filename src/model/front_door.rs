@@ -63,6 +63,8 @@ pub struct RuleSetM {
     pub rule_set_type: String,
     pub version: String,
     pub action: Option<String>,
+    /// JSON body fields excluded from this rule set's inspection (prompts).
+    pub prompt_exclusions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -136,7 +138,7 @@ pub(crate) fn build_front_door(
         endpoint_id,
         origin_group: f.origin_group.name.clone(),
         origin_group_id: og_id,
-        probe_path: f.origin_group.probe.path.clone(),
+        probe_path: super::edge::probe_path(b, &f.origin_group.probe),
         probe_protocol: f.origin_group.probe.protocol.as_str(),
         probe_method: f.origin_group.probe.method.as_str(),
         probe_interval: f.origin_group.probe.interval_seconds,
@@ -153,6 +155,11 @@ pub(crate) fn build_front_door(
             .managed_rule_sets
             .iter()
             .map(|r| RuleSetM {
+                prompt_exclusions: super::edge::prompt_exclusions(
+                    &r.rule_set_type,
+                    &r.version,
+                    &f.waf.prompt_fields,
+                ),
                 rule_set_type: r.rule_set_type.clone(),
                 version: r.version.clone(),
                 action: r.action.clone(),

@@ -7,6 +7,7 @@
 mod accounts;
 pub mod api;
 mod apim;
+pub mod edge;
 mod front_door;
 mod ids;
 mod network;
@@ -44,6 +45,10 @@ pub struct Model {
     /// `apim.instances`: more services with the primary's configuration, one per region.
     pub apim_instances: Vec<InstanceM>,
     pub front_door: Option<FrontDoorM>,
+    /// Diagnostic settings into the blueprint's Log Analytics workspace, and the workspace.
+    pub diagnostics: Option<edge::DiagnosticsM>,
+    /// `afd`: the callers' data-plane role on every account.
+    pub caller_roles: Vec<edge::CallerRoleM>,
 }
 
 impl Model {
@@ -92,6 +97,19 @@ impl Model {
             .front_door
             .as_ref()
             .map(|f| build_front_door(b, f, &rg_id, &accounts, apim.as_ref(), &apim_instances));
+        let apim_ids: Vec<String> = apim
+            .iter()
+            .chain(apim_instances.iter().map(|i| &i.apim))
+            .map(|a| a.id.clone())
+            .collect();
+        let diagnostics = edge::diagnostics(
+            b,
+            &rg_id,
+            &accounts,
+            &apim_ids,
+            front_door.as_ref().map(|f| f.profile_id.as_str()),
+        );
+        let caller_roles = edge::caller_roles(b, &accounts);
 
         let d = &b.openai.deployment;
         Model {
@@ -112,10 +130,12 @@ impl Model {
             accounts,
             private_dns,
             public_network_access,
-            disable_local_auth: managed_identity,
+            disable_local_auth: !edge::local_auth(b),
             apim,
             apim_instances,
             front_door,
+            diagnostics,
+            caller_roles,
         }
     }
 }

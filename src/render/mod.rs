@@ -64,6 +64,8 @@ struct Builder<'a> {
     resources: Vec<Resource>,
     /// The API policy, rendered once for its `apis/policies` body and its own file.
     policy: Option<String>,
+    /// The health operation's API policy (`afd-apim`).
+    health_policy: Option<String>,
 }
 
 /// A private endpoint and, when it registers in private DNS zones, its zone group; `r` is the
@@ -148,6 +150,7 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
         ctx: handlebars::Context::from(json!({ "m": serde_json::to_value(model)? })),
         resources: Vec::new(),
         policy: None,
+        health_policy: None,
     };
     let m = model;
     b.add(
@@ -205,11 +208,48 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
         }
     }
 
+    if let Some(d) = &m.diagnostics {
+        b.add(
+            &d.workspace_id,
+            "Microsoft.OperationalInsights/workspaces",
+            api::LOG_ANALYTICS,
+            "log-analytics",
+            json!({}),
+            &[],
+        )?;
+    }
+    // Callers of the accounts (`afd`): the data-plane role on each account.
+    for c in &m.caller_roles {
+        b.add(
+            &c.id,
+            "Microsoft.Authorization/roleAssignments",
+            api::AUTHORIZATION,
+            "role-assignment",
+            json!({ "r": {
+                "roleId": model::ROLE_OPENAI_USER,
+                "principalId": c.principal_id,
+                "principalType": c.principal_type,
+                "description": format!("Caller of Azure OpenAI {} (Front Door balances every account)", c.account),
+            }}),
+            &[],
+        )?;
+    }
     if let Some(apim) = &m.apim {
         render_apim(&mut b, apim, true)?;
     }
     if let Some(fd) = &m.front_door {
         render_front_door(&mut b, fd)?;
+    }
+    // Resource logs of every service into the workspace (extension resources of each).
+    for s in m.diagnostics.iter().flat_map(|d| &d.settings) {
+        b.add(
+            &s.id,
+            "Microsoft.Insights/diagnosticSettings",
+            api::DIAGNOSTIC_SETTINGS,
+            "diagnostic-setting",
+            json!({ "r": s }),
+            &[],
+        )?;
     }
     if let Some(apim) = &m.apim {
         render_lock_down(&mut b, apim)?;
@@ -228,11 +268,15 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
             ctx: handlebars::Context::from(json!({ "m": serde_json::to_value(&mi)? })),
             resources: Vec::new(),
             policy: None,
+            health_policy: None,
         };
         render_apim(&mut bi, &inst.apim, false)?;
         render_lock_down(&mut bi, &inst.apim)?;
         if let Some(p) = bi.policy.take() {
             instance_policies.push((format!("{}-{}.xml", inst.apim.api_name, inst.apim.name), p));
+        }
+        if let (Some(p), Some(h)) = (bi.health_policy.take(), &inst.apim.health) {
+            instance_policies.push((format!("{}-{}.xml", h.api_name, inst.apim.name), p));
         }
         b.resources.extend(bi.resources);
     }
@@ -243,12 +287,30 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
         if let Some(policy) = b.policy.take() {
             policies.push((format!("{}.xml", apim.api_name), policy));
         }
+        if let (Some(policy), Some(h)) = (b.health_policy.take(), &apim.health) {
+            policies.push((format!("{}.xml", h.api_name), policy));
+        }
         policies.extend(instance_policies);
         if apim.logging.is_some() {
             for q in ["token-usage", "prompts-and-responses"] {
                 let text = templates.render_context(&format!("queries/{q}.kql.hbs"), &b.ctx)?;
                 queries.push((format!("{q}.kql"), text));
             }
+        }
+    }
+    // Queries of the resource logs the diagnostic settings send.
+    if m.diagnostics.is_some() {
+        let mut names = Vec::new();
+        if m.apim.is_some() {
+            names.push("gateway-logs");
+        }
+        if m.front_door.is_some() {
+            names.push("front-door");
+        }
+        names.push("accounts");
+        for q in names {
+            let text = templates.render_context(&format!("queries/{q}.kql.hbs"), &b.ctx)?;
+            queries.push((format!("{q}.kql"), text));
         }
     }
 
@@ -270,14 +332,7 @@ pub fn render_policy(templates: &Templates, m: &Model) -> Result<String> {
 fn render_apim(b: &mut Builder, apim: &model::ApimM, primary: bool) -> Result<()> {
     let m = b.model;
     if let Some(l) = apim.logging.as_ref().filter(|_| primary) {
-        b.add(
-            &l.workspace_id,
-            "Microsoft.OperationalInsights/workspaces",
-            api::LOG_ANALYTICS,
-            "log-analytics",
-            json!({}),
-            &[],
-        )?;
+        // The workspace is the blueprint's (`diagnostics`), rendered with the other logs.
         b.add(
             &l.app_insights_id,
             "Microsoft.Insights/components",
@@ -477,15 +532,39 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM, primary: bool) -> Result<()
     )?;
     previous = apim.policy_id.clone();
     if let Some(l) = &apim.logging {
+        // The caller id as the gateway sent it (backend request); Front Door's client address
+        // headers as Front Door sent them (frontend request).
         let headers: Vec<&str> = vec![apim.logged_header.as_str()];
         b.add(
             &l.diagnostic_id,
             "Microsoft.ApiManagement/service/apis/diagnostics",
             api::APIM,
             "apim-api-diagnostic",
-            json!({ "r": { "headers": headers } }),
+            json!({ "r": { "headers": headers, "frontendHeaders": apim.client_ip_headers } }),
             &[&previous, &l.logger_id],
         )?;
+        previous = l.diagnostic_id.clone();
+    }
+    // What the gateway logs to Azure Monitor (ApiManagementGatewayLogs): the built-in
+    // `azuremonitor` logger, which exists once the service has a diagnostic setting.
+    if let Some(setting) = m
+        .diagnostics
+        .iter()
+        .flat_map(|d| &d.settings)
+        .find(|s| s.scope_id.eq_ignore_ascii_case(&apim.id))
+    {
+        let id = format!("{}/diagnostics/azuremonitor", apim.api_id);
+        b.add(
+            &id,
+            "Microsoft.ApiManagement/service/apis/diagnostics",
+            api::APIM,
+            "apim-azuremonitor-diagnostic",
+            json!({ "r": { "backendHeaders": [apim.logged_header] } }),
+            &[&previous, &setting.id],
+        )?;
+    }
+    if let Some(h) = &apim.health {
+        render_health(b, apim, h)?;
     }
     if let Some(bu) = &apim.budget {
         b.add(
@@ -571,6 +650,85 @@ fn render_front_door(b: &mut Builder, fd: &model::FrontDoorM) -> Result<()> {
         "afd-security-policy",
         json!({}),
         &[],
+    )?;
+    Ok(())
+}
+
+/// The health operation Front Door probes (`afd-apim`): a pool of each region's own accounts,
+/// an API without subscription, one operation and its policy.
+fn render_health(b: &mut Builder, apim: &model::ApimM, h: &model::edge::HealthM) -> Result<()> {
+    let mut deps: Vec<String> = Vec::new();
+    for r in &h.regions {
+        let members: Vec<model::PoolMemberM> = r
+            .backend_ids
+            .iter()
+            .map(|id| model::PoolMemberM {
+                backend_path: format!("/backends/{id}"),
+                backend_id: id.clone(),
+                weight: None,
+                priority: None,
+            })
+            .collect();
+        b.add(
+            &r.pool_id,
+            "Microsoft.ApiManagement/service/backends",
+            api::APIM,
+            "apim-backend-pool",
+            json!({ "r": {
+                "description": format!("Azure OpenAI accounts in {} (health probe)", r.display),
+                "members": members,
+            }}),
+            &[],
+        )?;
+        deps.push(r.pool_id.clone());
+    }
+    b.add(
+        &h.api_id,
+        "Microsoft.ApiManagement/service/apis",
+        api::APIM,
+        "apim-health-api",
+        json!({}),
+        &[],
+    )?;
+    let method = b
+        .model
+        .front_door
+        .as_ref()
+        .map_or("GET", |f| f.probe_method);
+    b.add(
+        &h.operation_id,
+        "Microsoft.ApiManagement/service/apis/operations",
+        api::APIM,
+        "apim-api-operation",
+        json!({ "r": {
+            "displayName": "Backends",
+            "method": method,
+            "urlTemplate": format!("/{}", h.operation_id.rsplit('/').next().unwrap_or("backends")),
+            "deploymentPath": false,
+            "params": [],
+        }}),
+        &[&h.api_id],
+    )?;
+    let policy = b
+        .templates
+        .render("policies/health.xml.hbs", &json!({ "m": b.model }))?;
+    b.health_policy = Some(policy.clone());
+    deps.push(h.operation_id.clone());
+    deps.extend(
+        b.model
+            .accounts
+            .iter()
+            .filter(|_| apim.managed_identity)
+            .filter_map(|a| a.role_assignment_id.clone()),
+    );
+    let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
+    b.add(
+        &h.policy_id,
+        "Microsoft.ApiManagement/service/apis/policies",
+        api::APIM,
+        "apim-api-policy",
+        json!({ "policy": policy }),
+        &deps,
     )?;
     Ok(())
 }

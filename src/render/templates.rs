@@ -50,9 +50,16 @@ pub const EMBEDDED: &[(&str, &str)] = embedded![
     "arm/waf-policy.json.hbs",
     "arm/afd-security-policy.json.hbs",
     "arm/afd-custom-domain.json.hbs",
+    "arm/diagnostic-setting.json.hbs",
+    "arm/apim-azuremonitor-diagnostic.json.hbs",
+    "arm/apim-health-api.json.hbs",
     "policies/api.xml.hbs",
+    "policies/health.xml.hbs",
     "queries/token-usage.kql.hbs",
     "queries/prompts-and-responses.kql.hbs",
+    "queries/gateway-logs.kql.hbs",
+    "queries/front-door.kql.hbs",
+    "queries/accounts.kql.hbs",
 ];
 
 /// The three registries; a template is registered in the one matching its extension.

@@ -580,7 +580,8 @@ pub const TYPES: &[TypeSpec] = &[
             ("properties.partitionCount", Int),
             ("properties.messageRetentionInDays", Int),
         ],
-        immutable: &[],
+        // Standard namespaces: partitions are fixed at creation.
+        immutable: &["properties.partitionCount"],
         busy_state: "Succeeded",
     },
     TypeSpec {
@@ -614,6 +615,33 @@ pub const TYPES: &[TypeSpec] = &[
             ("properties.timePeriod", Required),
             ("properties.timePeriod.startDate", Required),
             ("properties.notifications", Object),
+        ],
+        immutable: &[],
+        busy_state: "Succeeded",
+    },
+    // Diagnostic settings: an extension resource on the resource whose logs it sends.
+    TypeSpec {
+        name: "microsoft.insights/diagnosticsettings",
+        versions: &[
+            "2021-05-01-preview",
+            "2020-01-01-preview",
+            "2017-05-01-preview",
+        ],
+        style: Style::Sync,
+        create_secs: (1, 2),
+        top: PROXY,
+        rules: &[
+            ("properties", Required),
+            ("properties.workspaceId", Str),
+            (
+                "properties.logAnalyticsDestinationType",
+                Enum(&["Dedicated", "AzureDiagnostics"]),
+            ),
+            ("properties.logs", Array),
+            ("properties.logs[].enabled", Required),
+            ("properties.logs[].enabled", Bool),
+            ("properties.logs[].category", Str),
+            ("properties.metrics", Array),
         ],
         immutable: &[],
         busy_state: "Succeeded",
@@ -900,6 +928,34 @@ pub fn provisioning_duration(type_name: &str) -> Duration {
     spec(type_name)
         .map(|s| Duration::from_secs(s.create_secs.1))
         .unwrap_or_default()
+}
+
+/// The log categories a diagnostic setting may name for a resource type ("Supported logs"
+/// on learn.microsoft.com/azure/azure-monitor/reference/supported-logs/, read 2026-12-06);
+/// `None` for a type the emulator has no list for.
+pub fn log_categories(type_name: &str) -> Option<&'static [&'static str]> {
+    match type_name.to_lowercase().as_str() {
+        "microsoft.apimanagement/service" => Some(&[
+            "GatewayLogs",
+            "GatewayLlmLogs",
+            "GatewayMCPLogs",
+            "WebSocketConnectionLogs",
+            "DeveloperPortalAuditLogs",
+        ]),
+        "microsoft.cdn/profiles" => Some(&[
+            "AzureCdnAccessLog",
+            "FrontDoorAccessLog",
+            "FrontDoorHealthProbeLog",
+            "FrontDoorWebApplicationFirewallLog",
+        ]),
+        "microsoft.cognitiveservices/accounts" => Some(&[
+            "Audit",
+            "RequestResponse",
+            "Trace",
+            "AzureOpenAIRequestUsage",
+        ]),
+        _ => None,
+    }
 }
 
 /// Check a body against the type's rules; `Err((message, target))` like ARM's InvalidRequestContent.

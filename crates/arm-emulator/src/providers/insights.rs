@@ -1,5 +1,6 @@
 //! Microsoft.Insights and Microsoft.OperationalInsights: the ids and keys Azure assigns to
-//! Application Insights components and Log Analytics workspaces.
+//! Application Insights components and Log Analytics workspaces, and what a diagnostic setting
+//! (an extension resource of the resource whose logs it sends) may name.
 
 use serde_json::{json, Map, Value};
 
@@ -8,6 +9,13 @@ use crate::engine::*;
 pub struct Insights;
 
 impl Provider for Insights {
+    fn check(&self, e: &mut Engine, put: &Put) -> Option<Reply> {
+        match put.spec.name {
+            "microsoft.insights/diagnosticsettings" => diagnostic_setting_allowed(e, put),
+            _ => None,
+        }
+    }
+
     fn fill(
         &self,
         e: &mut Engine,
@@ -48,4 +56,40 @@ fn workspace_id(
 ) {
     let h = |what: &str| e.stable_uuid(&put.path.id, what);
     props.insert("customerId".into(), json!(h("customer").to_string()));
+}
+
+/// Azure refuses a log category the scope's resource type does not have, and a destination
+/// workspace that does not exist.
+fn diagnostic_setting_allowed(e: &mut Engine, put: &Put) -> Option<Reply> {
+    let parent = put.path.parent.clone().unwrap_or_default();
+    let scope_type = e.resources.get(&parent).map(|r| r.spec.clone());
+    if let Some(known) = scope_type.as_deref().and_then(crate::types::log_categories) {
+        for l in put.body["properties"]["logs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(cat) = l["category"].as_str() {
+                if !known.iter().any(|k| k.eq_ignore_ascii_case(cat)) {
+                    return Some(error(
+                        400,
+                        "BadRequest",
+                        format!("Category '{cat}' is not supported."),
+                        "properties.logs",
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(ws) = put.body["properties"]["workspaceId"].as_str() {
+        if !e.exists_ready(&ws.to_lowercase()) {
+            return Some(error(
+                400,
+                "BadRequest",
+                format!("Resource '{ws}' was not found."),
+                "properties.workspaceId",
+            ));
+        }
+    }
+    None
 }
