@@ -30,13 +30,14 @@ const CONCURRENCY: usize = 32;
 const READ_LATENCY: Duration = Duration::from_millis(20);
 
 /// The regions a generated blueprint may use: those where the capability data offers its model
-/// (gpt-4o 2024-11-20 GlobalStandard), in the order of the region list. There are fewer of them
-/// than Azure regions, so the largest blueprint has this many regions.
+/// (gpt-5.4-mini 2026-03-17 GlobalStandard, generally available until 2027-03-18), in the order
+/// of the region list. There are fewer of them than Azure regions (28), and the largest
+/// blueprint takes the first 25.
 fn bench_regions() -> Vec<&'static str> {
     let caps = arm_emulator::capabilities::get();
     regions::all()
         .filter(|r| {
-            caps.deployment("gpt-4o", "2024-11-20", "GlobalStandard", r)
+            caps.deployment("gpt-5.4-mini", "2026-03-17", "GlobalStandard", r)
                 == arm_emulator::capabilities::Offer::Offered
         })
         .collect()
@@ -59,7 +60,7 @@ fn generate(n: usize) -> String {
         format!("/subscriptions/{sub}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-{r}/subnets/{s}")
     };
     let mut y = format!(
-        "version: 1\npattern: afd-apim\nsubscription: {sub}\nresourceGroup: rg-bench-{n}\nlocation: {}\nopenai:\n  deployment:\n    name: gpt-4o\n    model: {{ name: gpt-4o, version: \"2024-11-20\" }}\n    sku: {{ name: GlobalStandard, capacity: 50 }}\n  accounts:\n",
+        "version: 1\npattern: afd-apim\nsubscription: {sub}\nresourceGroup: rg-bench-{n}\nlocation: {}\nopenai:\n  deployment:\n    name: gpt-5.4-mini\n    model: {{ name: gpt-5.4-mini, version: \"2026-03-17\" }}\n    sku: {{ name: GlobalStandard, capacity: 50 }}\n  accounts:\n",
         regions[0]
     );
     let mut pes = String::new();
@@ -123,7 +124,7 @@ fn generate_v2(n: usize) -> String {
         )
     };
     let mut y = format!(
-        "version: 1\npattern: afd-apim\nsubscription: {sub}\nresourceGroup: rg-bench-v2-{n}\nlocation: {}\nopenai:\n  deployment:\n    name: gpt-4o\n    model: {{ name: gpt-4o, version: \"2024-11-20\" }}\n    sku: {{ name: GlobalStandard, capacity: 50 }}\n  accounts:\n",
+        "version: 1\npattern: afd-apim\nsubscription: {sub}\nresourceGroup: rg-bench-v2-{n}\nlocation: {}\nopenai:\n  deployment:\n    name: gpt-5.4-mini\n    model: {{ name: gpt-5.4-mini, version: \"2026-03-17\" }}\n    sku: {{ name: GlobalStandard, capacity: 50 }}\n  accounts:\n",
         regions[0]
     );
     let (mut pes, mut links) = (String::new(), String::new());

@@ -84,7 +84,7 @@ const CASES: &[Case] = &[
         to: "region: swedencentral, deploymentName: gpt4o }",
         field: "openai.accounts[1].deploymentName",
         message: "every account behind Front Door must serve the same deployment name",
-        help: Some("set it to `gpt-4o`"),
+        help: Some("set it to `gpt-5-mini`"),
     },
     Case {
         what: "display name instead of region",

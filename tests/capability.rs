@@ -15,6 +15,11 @@ struct Run {
 
 /// Lint `base` after the edits; the blueprint text is kept to find the line of a field.
 fn lint(base: &str, edits: &[(&str, &str)], extra: &[&str]) -> Run {
+    lint_on(common::TODAY, base, edits, extra)
+}
+
+/// [`lint`] with `AOAI_ARCH_TODAY` set to `today`.
+fn lint_on(today: &str, base: &str, edits: &[(&str, &str)], extra: &[&str]) -> Run {
     let mut text = common::read(&common::example(base));
     for (from, to) in edits {
         assert!(text.contains(from), "`{from}` not in {base}");
@@ -24,6 +29,7 @@ fn lint(base: &str, edits: &[(&str, &str)], extra: &[&str]) -> Run {
     let bp = dir.path().join(format!("{base}.yaml"));
     std::fs::write(&bp, &text).unwrap();
     let out = common::bin()
+        .env("AOAI_ARCH_TODAY", today)
         .arg("lint")
         .arg(&bp)
         .args(extra)
@@ -144,7 +150,57 @@ fn private_dns_zone_must_be_linked_to_the_gateway_network() {
 
 #[test]
 fn data_zone_standard_outside_a_data_zone() {
-    // The afd-apim example as it was: DataZoneStandard with an account in japaneast.
+    // The afd example with an account moved to brazilsouth, which is in no data zone.
+    let r = json("afd", &[("region: francecentral,", "region: brazilsouth,")]);
+    assert_eq!(r.code, Some(1));
+    let f = finding(&r, "AOAI021", "openai.accounts[2].region");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["location"]["line"], line_of(&r, "region: brazilsouth,"));
+    let m = f["message"].as_str().unwrap();
+    assert!(m.starts_with("brazilsouth is in no data zone"), "{m}");
+    assert!(m.contains("APAC: australiaeast, japaneast"), "{m}");
+    assert_eq!(
+        r.findings.iter().filter(|f| f["rule"] == "AOAI021").count(),
+        1,
+        "westeurope and swedencentral are in the EU data zone"
+    );
+    let r = json(
+        "afd",
+        &[
+            ("region: francecentral,", "region: brazilsouth,"),
+            (
+                "name: DataZoneStandard, capacity: 100",
+                "name: DataZoneProvisionedManaged, capacity: 100",
+            ),
+        ],
+    );
+    assert_eq!(r.code, Some(1));
+    finding(&r, "AOAI021", "openai.accounts[2].region");
+}
+
+#[test]
+fn data_zone_types_in_the_apac_data_zone() {
+    // japaneast is in the APAC data zone (issue 17): no AOAI021 for it. A model whose data-zone
+    // regions the data does not record is accepted there (a note says it was not checked) ...
+    let unrecorded = json(
+        "afd-apim",
+        &[
+            (
+                "name: GlobalStandard, capacity: 150",
+                "name: DataZoneStandard, capacity: 150",
+            ),
+            ("version: \"2026-03-17\"", "version: \"2099-01-01\""),
+        ],
+    );
+    assert!(
+        !unrecorded.findings.iter().any(|f| f["rule"] == "AOAI021"),
+        "{:#?}",
+        unrecorded.findings
+    );
+    assert_eq!(unrecorded.code, Some(0), "{:#?}", unrecorded.findings);
+    finding(&unrecorded, "AOAI022", "openai.deployment.model");
+    // ... and a recorded one is judged by its Data Zone Standard table, which lists no APAC
+    // region for gpt-5.4-mini (nor westeurope: it is a US data-zone model).
     let r = json(
         "afd-apim",
         &[(
@@ -153,38 +209,31 @@ fn data_zone_standard_outside_a_data_zone() {
         )],
     );
     assert_eq!(r.code, Some(1));
-    let f = finding(&r, "AOAI021", "openai.accounts[3].region");
-    assert_eq!(f["severity"], "error");
-    assert_eq!(f["location"]["line"], line_of(&r, "region: japaneast }"));
+    assert!(!r.findings.iter().any(|f| f["rule"] == "AOAI021"));
+    let f = finding(&r, "AOAI020", "openai.accounts[3].region");
     assert!(f["message"]
         .as_str()
         .unwrap()
-        .starts_with("japaneast is in no data zone"));
-    assert_eq!(
-        r.findings.iter().filter(|f| f["rule"] == "AOAI021").count(),
-        1,
-        "eastus2 and westeurope are in data zones"
-    );
-    let r = json(
-        "afd-apim",
-        &[(
-            "name: GlobalStandard, capacity: 150",
-            "name: DataZoneProvisionedManaged, capacity: 150",
-        )],
-    );
-    assert_eq!(r.code, Some(1));
-    finding(&r, "AOAI021", "openai.accounts[3].region");
+        .starts_with("gpt-5.4-mini 2026-03-17 is not offered as DataZoneStandard in japaneast"));
+    finding(&r, "AOAI020", "openai.accounts[2].region");
 }
 
 #[test]
 fn model_version_type_not_offered_in_the_region() {
-    // The afd example as it was: gpt-4o 2024-11-20 Standard in westeurope.
+    // The afd example as it was: gpt-4o 2024-11-20 Standard in westeurope (retired since, which
+    // AOAI060 says beside).
     let r = json(
         "afd",
-        &[(
-            "name: DataZoneStandard, capacity: 100",
-            "name: Standard, capacity: 100",
-        )],
+        &[
+            (
+                "model: { name: gpt-5-mini, version: \"2025-08-07\" }",
+                "model: { name: gpt-4o, version: \"2024-11-20\" }",
+            ),
+            (
+                "name: DataZoneStandard, capacity: 100",
+                "name: Standard, capacity: 100",
+            ),
+        ],
     );
     assert_eq!(r.code, Some(1));
     let f = finding(&r, "AOAI020", "openai.accounts[0].region");
@@ -203,10 +252,16 @@ fn model_version_type_not_offered_in_the_region() {
     // Provisioned types too: gpt-4o 2024-11-20 ProvisionedManaged is not offered in francecentral.
     let r = json(
         "afd",
-        &[(
-            "name: DataZoneStandard, capacity: 100",
-            "name: ProvisionedManaged, capacity: 100",
-        )],
+        &[
+            (
+                "model: { name: gpt-5-mini, version: \"2025-08-07\" }",
+                "model: { name: gpt-4o, version: \"2024-11-20\" }",
+            ),
+            (
+                "name: DataZoneStandard, capacity: 100",
+                "name: ProvisionedManaged, capacity: 100",
+            ),
+        ],
     );
     assert_eq!(r.code, Some(1));
     let f = finding(&r, "AOAI020", "openai.accounts[2].region");
@@ -222,8 +277,8 @@ fn model_version_type_not_offered_in_the_region() {
     let r = json(
         "afd",
         &[(
-            "model: { name: gpt-4o, version: \"2024-11-20\" }",
-            "model: { name: gpt-4o, version: \"2099-01-01\" }",
+            "model: { name: gpt-5-mini, version: \"2025-08-07\" }",
+            "model: { name: gpt-5-mini, version: \"2099-01-01\" }",
         )],
     );
     assert_eq!(r.code, Some(0));
@@ -362,7 +417,8 @@ fn explain_traces_every_hop() {
         "  ok API Management apim-aoai-gw (swedencentral) -> openai.accounts[2] aoai-apim-nor (norwayeast)",
         "       + private endpoint in the gateway's network vnet-hub",
         "       + privatelink.openai.azure.com is linked to vnet-hub",
-        "model: gpt-4o-mini 2024-07-18 as GlobalStandard in norwayeast, swedencentral",
+        "model: gpt-5.4-mini 2026-03-17 as GlobalStandard in norwayeast, swedencentral",
+        "  lifecycle on 2026-12-06: generally available, retirement 2027-03-18",
         "  ok offered in every account's region",
         "every hop has a network path and a credential",
     ];
@@ -390,7 +446,9 @@ fn explain_traces_every_hop() {
     );
     assert_eq!(r.code, Some(1));
     assert!(
-        r.stdout.contains("  NO japaneast is in no data zone"),
+        r.stdout.contains(
+            "  NO gpt-5.4-mini 2026-03-17 is not offered as DataZoneStandard in japaneast"
+        ),
         "{}",
         r.stdout
     );
@@ -402,7 +460,8 @@ fn capability_doc_lists_every_capability_rule_as_the_binary_has_it() {
     let doc = common::read(&common::root().join("docs/capabilities.md"));
     let ids = [
         "AOAI011", "AOAI016", "AOAI017", "AOAI018", "AOAI019", "AOAI020", "AOAI021", "AOAI022",
-        "AOAI023", "AOAI024", "AOAI025", "AOAI026", "AOAI027", "AOAI028",
+        "AOAI023", "AOAI024", "AOAI025", "AOAI026", "AOAI027", "AOAI028", "AOAI060", "AOAI061",
+        "AOAI062",
     ];
     for id in ids {
         let r = aoai_arch::lint::RULES
@@ -416,4 +475,127 @@ fn capability_doc_lists_every_capability_rule_as_the_binary_has_it() {
             "docs/capabilities.md has no row `{row} ...`"
         );
     }
+}
+
+/// The model line of the apim example, replaced by `name` `version`.
+fn model(name: &str, version: &str) -> (&'static str, String) {
+    (
+        "model: { name: gpt-5.4-mini, version: \"2026-03-17\" }",
+        format!("model: {{ name: {name}, version: \"{version}\" }}"),
+    )
+}
+
+fn lifecycle_lint(today: &str, name: &str, version: &str) -> Run {
+    let (from, to) = model(name, version);
+    lint_on(today, "apim", &[(from, &to)], &["--format", "json"])
+}
+
+fn lifecycle_findings(r: &Run) -> Vec<&Value> {
+    r.findings
+        .iter()
+        .filter(|f| ["AOAI060", "AOAI061", "AOAI062"].contains(&f["rule"].as_str().unwrap()))
+        .collect()
+}
+
+/// Each lifecycle case of the retirement schedule, on a fixed today: generally available says
+/// nothing, preview is a note, deprecated a warning with the retirement date and the days left,
+/// retired an error (also for a GA version whose retirement date has passed), a version the
+/// schedule does not record is not judged; each at the version's line.
+#[test]
+fn model_lifecycle_on_a_fixed_today() {
+    // Generally available (the example).
+    let r = lifecycle_lint("2026-12-06", "gpt-5.4-mini", "2026-03-17");
+    assert_eq!(r.code, Some(0));
+    assert!(lifecycle_findings(&r).is_empty(), "{:#?}", r.findings);
+
+    // Preview: gpt-chat-latest 2026-05-05 retires 2026-11-05.
+    let r = lifecycle_lint("2026-09-01", "gpt-chat-latest", "2026-05-05");
+    assert_eq!(r.code, Some(0), "{:#?}", r.findings);
+    let f = finding(&r, "AOAI062", "openai.deployment.model.version");
+    assert_eq!(f["severity"], "note");
+    assert_eq!(
+        f["message"],
+        "gpt-chat-latest 2026-05-05 is a preview version, retiring on 2026-11-05"
+    );
+    assert_eq!(f["location"]["line"], line_of(&r, "name: gpt-chat-latest"));
+
+    // Deprecated: gpt-4.1 2025-04-14 retires 2026-10-14, 43 days after 2026-09-01.
+    let r = lifecycle_lint("2026-09-01", "gpt-4.1", "2025-04-14");
+    let f = finding(&r, "AOAI061", "openai.deployment.model.version");
+    assert_eq!(f["severity"], "warning");
+    let m = f["message"].as_str().unwrap();
+    assert!(
+        m.starts_with(
+            "gpt-4.1 2025-04-14 is deprecated and retires on 2026-10-14, 43 days from today"
+        ),
+        "{m}"
+    );
+    assert_eq!(r.code, Some(0), "a warning: {:#?}", r.findings);
+    assert_eq!(lifecycle_findings(&r).len(), 1);
+
+    // The same version after its retirement date: an error.
+    let r = lifecycle_lint("2026-12-06", "gpt-4.1", "2025-04-14");
+    assert_eq!(r.code, Some(1));
+    let f = finding(&r, "AOAI060", "openai.deployment.model.version");
+    assert_eq!(f["severity"], "error");
+    assert!(f["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("gpt-4.1 2025-04-14 is retired since 2026-10-14 (today is 2026-12-06)"));
+    // On its retirement day it is retired already.
+    let r = lifecycle_lint("2026-10-14", "gpt-4.1", "2025-04-14");
+    finding(&r, "AOAI060", "openai.deployment.model.version");
+
+    // Retired: the version the apim example used to deploy; the finding names the newest
+    // generally available version the data knows, or the schedule's replacement.
+    let r = lifecycle_lint("2026-12-06", "gpt-4o-mini", "2024-07-18");
+    assert_eq!(r.code, Some(1));
+    let m = finding(&r, "AOAI060", "openai.deployment.model.version")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(m.contains("retired since 2026-10-01"), "{m}");
+    assert!(
+        m.contains("the schedule names gpt-4.1-mini as its replacement, which is not generally available either"),
+        "{m}"
+    );
+    // gpt-4o 2024-11-20: replaced by gpt-5.1, generally available.
+    let r = lifecycle_lint("2026-12-06", "gpt-4o", "2024-11-20");
+    let m = finding(&r, "AOAI060", "openai.deployment.model.version")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        m.ends_with("the schedule names gpt-5.1 as its replacement (generally available: gpt-5.1 2025-11-13)"),
+        "{m}"
+    );
+    // A GA version whose retirement date has passed is retired too (o3 2025-04-16: 2026-10-16).
+    let r = lifecycle_lint("2026-12-06", "o3", "2025-04-16");
+    finding(&r, "AOAI060", "openai.deployment.model.version");
+    // The day before, it is generally available: nothing to say.
+    let r = lifecycle_lint("2026-10-15", "o3", "2025-04-16");
+    assert!(lifecycle_findings(&r).is_empty(), "{:#?}", r.findings);
+
+    // Unknown to the schedule: not judged (AOAI022 says the data does not record it).
+    let r = lifecycle_lint("2026-12-06", "gpt-5.4-mini", "2099-01-01");
+    assert_eq!(r.code, Some(0));
+    assert!(lifecycle_findings(&r).is_empty(), "{:#?}", r.findings);
+    finding(&r, "AOAI022", "openai.deployment.model");
+}
+
+/// A value of AOAI_ARCH_TODAY that is not a date is refused, naming the variable.
+#[test]
+fn today_must_be_a_date() {
+    let out = common::bin()
+        .env("AOAI_ARCH_TODAY", "6 December 2026")
+        .arg("lint")
+        .arg(common::example("apim"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("AOAI_ARCH_TODAY=\"6 December 2026\" is not a date of the form YYYY-MM-DD"),
+        "{err}"
+    );
 }

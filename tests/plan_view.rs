@@ -30,7 +30,7 @@ fn grouped_short_and_with_key_properties() {
         serde_norway::from_str(&common::read(&common::example("afd-apim"))).unwrap();
     let sku = v["openai"]["deployment"]["sku"]["name"].as_str().unwrap();
     assert!(
-        text.contains(&format!("Microsoft.CognitiveServices/accounts\n  + aoai-glb-eus2-1 will be created: location eastus2, kind OpenAI, sku S0\n    + aoai-glb-eus2-1/deployments/gpt-4o will be created: sku {sku} x150")),
+        text.contains(&format!("Microsoft.CognitiveServices/accounts\n  + aoai-glb-eus2-1 will be created: location eastus2, kind OpenAI, sku S0\n    + aoai-glb-eus2-1/deployments/gpt-5.4-mini will be created: sku {sku} x150")),
         "{text}"
     );
     assert!(text.contains("Microsoft.ApiManagement/service\n  + apim-aoai-global will be created: location eastus2"), "{text}");

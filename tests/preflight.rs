@@ -91,7 +91,7 @@ fn quota_short_counts_what_the_blueprint_adds_in_each_region() {
     // 250 free in swedencentral; the example puts two accounts of 200 there.
     let st = state(
         dir.path(),
-        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-4o-mini": { "limit": 300, "used": 50 } } } }),
+        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-5.4-mini": { "limit": 300, "used": 50 } } } }),
     );
     let emu = emulator(&st);
     let bp = example("apim");
@@ -129,7 +129,7 @@ fn deployments_that_exist_and_are_ours_do_not_count_against_free_quota() {
     // Exactly enough for the example: 400 in swedencentral.
     let st = state(
         dir.path(),
-        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-4o-mini": { "limit": 450, "used": 50 } } } }),
+        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-5.4-mini": { "limit": 450, "used": 50 } } } }),
     );
     let emu = emulator(&st);
     let bp = edited_example("apim", dir.path(), "apim.yaml", |_| {});
@@ -147,7 +147,7 @@ fn deployments_that_exist_and_are_ours_do_not_count_against_free_quota() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|u| u["name"]["value"] == "OpenAI.GlobalStandard.gpt-4o-mini")
+        .find(|u| u["name"]["value"] == "OpenAI.GlobalStandard.gpt-5.4-mini")
         .unwrap();
     assert_eq!(
         (u["currentValue"].as_u64(), u["limit"].as_u64()),
@@ -173,7 +173,7 @@ fn the_emulator_refuses_a_deployment_beyond_quota_with_insufficient_quota() {
     let dir = tempfile::tempdir().unwrap();
     let st = state(
         dir.path(),
-        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-4o-mini": { "limit": 300 } } } }),
+        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-5.4-mini": { "limit": 300 } } } }),
     );
     let emu = emulator(&st);
     let out = run(
@@ -210,16 +210,17 @@ fn a_model_not_offered_names_the_nearest_region_that_offers_it() {
     assert_eq!(m[0]["line"], line_of(&bp, "aoai-afd-weu"));
     assert!(
         m[0]["message"].as_str().unwrap().contains(&format!(
-            "gpt-4o 2024-11-20 is not offered as {sku} in westeurope"
+            "gpt-5-mini 2025-08-07 is not offered as {sku} in westeurope"
         )),
         "{plan:#}"
     );
-    // Amsterdam's nearest neighbour among the regions offering it: Brussels.
+    // Amsterdam's nearest neighbour among the regions that offer it as a data-zone type:
+    // Frankfurt.
     assert!(
         m[0]["help"]
             .as_str()
             .unwrap()
-            .contains("nearest region that offers it is belgiumcentral"),
+            .contains("nearest region that offers it is germanywestcentral"),
         "{plan:#}"
     );
     apply_refused(&bp, &emu, &[], "is not offered");
@@ -495,7 +496,7 @@ fn one_request_per_fact_and_skipped_checks_send_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let st = state(
         dir.path(),
-        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-4o-mini": { "limit": 1 } } } }),
+        json!({ "quota": { "swedencentral": { "OpenAI.GlobalStandard.gpt-5.4-mini": { "limit": 1 } } } }),
     );
     let emu = emulator(&st);
     let bp = example("apim");
@@ -503,13 +504,19 @@ fn one_request_per_fact_and_skipped_checks_send_nothing() {
     let plan = plan_json(&bp, &emu.url, &[]);
     let mut reqs = preflight_requests(&emu, start);
     reqs.sort();
-    // 2 regions x usages, 1 model capacities, 1 deleted accounts, 3 subdomains,
-    // 1 API Management name, and one registration per provider namespace the render writes.
+    // 2 regions x (usages, model catalogue), 1 model capacities, 1 deleted accounts,
+    // 3 subdomains, 1 API Management name, and one registration per provider namespace the
+    // render writes.
     let providers = reqs.iter().filter(|r| r.split('/').count() == 5).count();
     // CognitiveServices, Network, ApiManagement, Insights, OperationalInsights, EventHub,
     // Consumption.
     assert_eq!(providers, 7, "{reqs:#?}");
-    assert_eq!(reqs.len() - providers, 2 + 1 + 1 + 3 + 1, "{reqs:#?}");
+    assert_eq!(reqs.len() - providers, 2 * 2 + 1 + 1 + 3 + 1, "{reqs:#?}");
+    assert_eq!(
+        reqs.iter().filter(|r| r.ends_with("/models")).count(),
+        2,
+        "{reqs:#?}"
+    );
     assert_eq!(findings(&plan, "quota").len(), 1);
 
     let start = emu.log().len();
@@ -517,6 +524,7 @@ fn one_request_per_fact_and_skipped_checks_send_nothing() {
     assert!(findings(&plan, "quota").is_empty(), "{plan:#}");
     let reqs = preflight_requests(&emu, start);
     assert!(!reqs.iter().any(|r| r.contains("/usages")), "{reqs:#?}");
+    assert!(reqs.iter().any(|r| r.ends_with("/models")), "{reqs:#?}");
     assert!(
         reqs.iter().any(|r| r.contains("/modelCapacities")),
         "{reqs:#?}"
@@ -577,7 +585,7 @@ fn a_usage_azure_does_not_list_is_a_warning_not_a_guess() {
     // swedencentral offers only another model: no usage for the example's deployment there.
     let st = state(
         dir.path(),
-        json!({ "models": { "swedencentral": [ { "name": "gpt-4.1", "version": "2025-04-14", "skus": ["GlobalStandard"] } ] } }),
+        json!({ "models": { "swedencentral": [ { "name": "gpt-5.4-nano", "version": "2026-03-17", "skus": ["GlobalStandard"] } ] } }),
     );
     let emu = emulator(&st);
     let plan = plan_json(&example("apim"), &emu.url, &[]);
@@ -587,7 +595,7 @@ fn a_usage_azure_does_not_list_is_a_warning_not_a_guess() {
     assert!(q[0]["message"]
         .as_str()
         .unwrap()
-        .contains("no usage named OpenAI.GlobalStandard.gpt-4o-mini in swedencentral"));
+        .contains("no usage named OpenAI.GlobalStandard.gpt-5.4-mini in swedencentral"));
     // The model check says why: it is not offered there.
     assert_eq!(
         findings(&plan, "models")[0]["severity"],
@@ -821,4 +829,297 @@ fn the_emulator_answers_in_the_shapes_of_the_spec_examples() {
         (s, v["error"]["code"].as_str()),
         (400, Some("MissingApiVersionParameter"))
     );
+}
+
+/// The live catalogue of a region (`locations/{l}/models`) as the emulator's state describes it:
+/// `swedencentral` lists the example's version with `lifecycle` and a newer generally available
+/// one; the other regions serve the data's catalogue.
+fn catalogue_state(dir: &Path, lifecycle: &str, inference: &str) -> PathBuf {
+    state(
+        dir,
+        json!({ "models": { "swedencentral": [
+            { "name": "gpt-5.4-mini", "version": "2026-03-17", "skus": ["GlobalStandard"],
+              "lifecycleStatus": lifecycle, "deprecationInference": inference },
+            { "name": "gpt-5.4-mini", "version": "2026-09-01", "skus": ["GlobalStandard"],
+              "lifecycleStatus": "GenerallyAvailable" },
+            { "name": "gpt-5.4-mini", "version": "2026-11-01", "skus": ["GlobalStandard"],
+              "lifecycleStatus": "Preview" },
+        ] } }),
+    )
+}
+
+/// A new deployment of a version the live catalogue lists as deprecating: an error at the
+/// version's line naming the retirement date and the newest generally available version in the
+/// region (not the preview one), though the data calls the version generally available (the
+/// live answer wins); plan exits 0, apply refuses before any write.
+#[test]
+fn a_new_deployment_of_a_deprecated_version_is_refused_before_any_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emulator(&catalogue_state(
+        dir.path(),
+        "Deprecating",
+        "2027-01-15T00:00:00Z",
+    ));
+    let bp = example("apim");
+    let plan = plan_json(&bp, &emu.url, &[]);
+    let l = findings(&plan, "lifecycle");
+    assert_eq!(l.len(), 1, "{plan:#}");
+    assert_eq!(l[0]["severity"], "error");
+    assert_eq!(l[0]["field"], "openai.deployment.model.version");
+    assert_eq!(l[0]["line"], line_of(&bp, "model: { name: gpt-5.4-mini"));
+    let msg = l[0]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("gpt-5.4-mini 2026-03-17 is deprecated in swedencentral, retiring on 2027-01-15 (per the model catalogue of the region): Azure refuses new deployments of it (ServiceModelDeprecating), here on aoai-apim-swc-1, aoai-apim-swc-2"),
+        "{msg}"
+    );
+    assert!(
+        l[0]["help"]
+            .as_str()
+            .unwrap()
+            .contains("the newest generally available version of gpt-5.4-mini as GlobalStandard in swedencentral is 2026-09-01"),
+        "{plan:#}"
+    );
+    apply_refused(&bp, &emu, &[], "ServiceModelDeprecating");
+    // Retired (the inference date has passed): the error says since when.
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emulator(&catalogue_state(
+        dir.path(),
+        "Deprecated",
+        "2026-11-30T00:00:00Z",
+    ));
+    let plan = plan_json(&bp, &emu.url, &[]);
+    let l = findings(&plan, "lifecycle");
+    assert_eq!(l.len(), 1, "{plan:#}");
+    assert!(l[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("gpt-5.4-mini 2026-03-17 is retired in swedencentral since 2026-11-30"));
+    apply_refused(&bp, &emu, &[], "is retired in swedencentral");
+}
+
+/// Where the live catalogue says generally available, a version the data lists as deprecated
+/// is not refused by preflight (the live answer wins); `--skip-preflight lifecycle` sends no
+/// catalogue read.
+#[test]
+fn the_live_catalogue_wins_over_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2026-09-01: the retirement schedule lists gpt-4.1 2025-04-14 as deprecated (retiring
+    // 2026-10-14); this subscription's catalogue still offers it as generally available.
+    let st = state(
+        dir.path(),
+        json!({ "models": { "swedencentral": [
+            { "name": "gpt-4.1", "version": "2025-04-14", "skus": ["GlobalStandard"], "lifecycleStatus": "GenerallyAvailable" }
+        ], "norwayeast": [
+            { "name": "gpt-4.1", "version": "2025-04-14", "skus": ["GlobalStandard"], "lifecycleStatus": "GenerallyAvailable" }
+        ] } }),
+    );
+    let bp = edited_example("apim", dir.path(), "apim.yaml", |v| {
+        v["openai"]["deployment"]["model"]["name"] = "gpt-4.1".into();
+        v["openai"]["deployment"]["model"]["version"] = "2025-04-14".into();
+    });
+    let emu = Emulator::start_with("5000", "none", 1, &["--state", st.to_str().unwrap()]);
+    let out = common::bin()
+        .env("AOAI_ARCH_TODAY", "2026-09-01")
+        .args(["plan", "--json"])
+        .arg(&bp)
+        .args(["--arm-endpoint", &emu.url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(findings(&plan, "lifecycle").is_empty(), "{plan:#}");
+    // Lint, which knows only the data, warns.
+    assert!(text(&out).contains("warning[AOAI061]"), "{}", text(&out));
+
+    let start = emu.log().len();
+    let plan = plan_json(
+        &example("apim"),
+        &emu.url,
+        &["--skip-preflight", "lifecycle"],
+    );
+    assert!(findings(&plan, "lifecycle").is_empty());
+    let reqs = preflight_requests(&emu, start);
+    assert!(!reqs.iter().any(|r| r.ends_with("/models")), "{reqs:#?}");
+}
+
+/// An existing deployment of a deprecated version: a warning with the days left (and the
+/// upgrade option that decides what happens then), not a refusal; apply goes on and writes
+/// nothing new. Of a retired version: an error (its calls fail).
+#[test]
+fn an_existing_deployment_of_a_deprecated_version_is_a_warning_with_the_days_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = dir.path().join("state.json");
+    let emu = ["--emulator", "--emulator-state", st.to_str().unwrap()];
+    let bp = example("apim");
+    let run = |args: &[&str]| {
+        common::bin()
+            .args(args)
+            .arg(&bp)
+            .args(emu)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // The catalogue now deprecates the version in swedencentral, retiring in 40 days.
+    let mut v: Value = serde_json::from_str(&common::read(&st)).unwrap();
+    v["preflight"]["models"] = json!({ "swedencentral": [
+        { "name": "gpt-5.4-mini", "version": "2026-03-17", "skus": ["GlobalStandard"],
+          "lifecycleStatus": "Deprecating", "deprecationInference": "2027-01-15T00:00:00Z" }
+    ] });
+    std::fs::write(&st, v.to_string()).unwrap();
+    let out = run(&["plan", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let l = findings(&plan, "lifecycle");
+    assert_eq!(l.len(), 1, "{plan:#}");
+    assert_eq!(l[0]["severity"], "warning");
+    assert_eq!(
+        l[0]["message"],
+        "gpt-5.4-mini 2026-03-17 is deprecated in swedencentral, retiring on 2027-01-15, 40 days from 2026-12-06 (per the model catalogue of the region): the deployment on aoai-apim-swc-1, aoai-apim-swc-2 runs until then, with versionUpgradeOption OnceCurrentVersionExpired"
+    );
+    let out = run(&["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("preflight warning[lifecycle]"),
+        "{}",
+        text(&out)
+    );
+
+    // Retired: calls to the existing deployments fail.
+    let mut v: Value = serde_json::from_str(&common::read(&st)).unwrap();
+    v["preflight"]["models"]["swedencentral"][0]["deprecationInference"] =
+        json!("2026-12-01T00:00:00Z");
+    std::fs::write(&st, v.to_string()).unwrap();
+    let out = run(&["plan", "--json"]);
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let l = findings(&plan, "lifecycle");
+    assert_eq!(l.len(), 1, "{plan:#}");
+    assert_eq!(l[0]["severity"], "error");
+    assert!(l[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("is retired in swedencentral since 2026-12-01 (per the model catalogue of the region): every call to the deployment on aoai-apim-swc-1, aoai-apim-swc-2 fails"));
+
+    // Moving the existing deployments to another version that is deprecated is a new
+    // deployment of that version: an error, not a warning.
+    let mut v: Value = serde_json::from_str(&common::read(&st)).unwrap();
+    v["preflight"]["models"]["swedencentral"] = json!([
+        { "name": "gpt-5.4-mini", "version": "2026-09-01", "skus": ["GlobalStandard"],
+          "lifecycleStatus": "Deprecating", "deprecationInference": "2027-01-15T00:00:00Z" }
+    ]);
+    std::fs::write(&st, v.to_string()).unwrap();
+    let other = edited_example("apim", dir.path(), "apim.yaml", |v| {
+        v["openai"]["deployment"]["model"]["version"] = "2026-09-01".into();
+    });
+    let out = common::bin()
+        .args(["plan", "--json"])
+        .arg(&other)
+        .args(emu)
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let l = findings(&plan, "lifecycle");
+    assert_eq!(l.len(), 1, "{plan:#}");
+    assert_eq!(l[0]["severity"], "error");
+    assert!(l[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Azure refuses new deployments of it (ServiceModelDeprecating), here on aoai-apim-swc-1, aoai-apim-swc-2"));
+}
+
+/// The catalogue comes in pages (`nextLink`); the version is on the last page and is found.
+#[test]
+fn the_catalogue_is_read_through_its_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut models: Vec<Value> = (1..=4)
+        .map(
+            |i| json!({ "name": format!("other-{i}"), "version": "1", "skus": ["GlobalStandard"] }),
+        )
+        .collect();
+    models.push(
+        json!({ "name": "gpt-5.4-mini", "version": "2026-03-17", "skus": ["GlobalStandard"],
+        "lifecycleStatus": "Deprecated", "deprecationInference": "2027-02-01" }),
+    );
+    let st = state(
+        dir.path(),
+        json!({ "modelsPageSize": 2, "models": { "swedencentral": models } }),
+    );
+    let emu = emulator(&st);
+    let start = emu.log().len();
+    let plan = plan_json(&example("apim"), &emu.url, &[]);
+    let l = findings(&plan, "lifecycle");
+    assert_eq!(l.len(), 1, "{plan:#}");
+    assert!(l[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("retiring on 2027-02-01"));
+    // Three pages for swedencentral's five rows, norwayeast's catalogue in one or more.
+    let pages = preflight_requests(&emu, start)
+        .iter()
+        .filter(|r| r.ends_with("/locations/swedencentral/models"))
+        .count();
+    assert_eq!(pages, 3);
+    // The page shapes: value, nextLink on all but the last.
+    let (s, v) = http(
+        &emu.url,
+        "GET",
+        &format!("/subscriptions/{APIM_SUB}/providers/Microsoft.CognitiveServices/locations/swedencentral/models?api-version={COG}"),
+        None,
+    );
+    assert_eq!(s, 200);
+    assert_eq!(v["value"].as_array().unwrap().len(), 2);
+    let next = v["nextLink"].as_str().unwrap();
+    assert!(
+        next.starts_with(&emu.url) && next.contains("$skipToken=2"),
+        "{next}"
+    );
+}
+
+/// Azure refuses a new deployment of a deprecated version itself: with the preflight check
+/// off, apply reaches ARM, which answers 400 ServiceModelDeprecating; the accounts were
+/// written, no deployment was.
+#[test]
+fn the_emulator_refuses_a_new_deployment_of_a_deprecated_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emulator(&catalogue_state(
+        dir.path(),
+        "Deprecating",
+        "2027-01-15T00:00:00Z",
+    ));
+    let bp = example("apim");
+    let start = emu.log().len();
+    let out = run(
+        &["apply", "--auto-approve", "--skip-preflight", "lifecycle"],
+        &bp,
+        &emu.url,
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("ServiceModelDeprecating"), "{t}");
+    assert!(
+        t.contains("The model 'Format:OpenAI,Name:gpt-5.4-mini,Version:2026-03-17' is in deprecating state and cannot be used for new deployments."),
+        "{t}"
+    );
+    let log = emu.log();
+    let puts = |account: &str| -> Vec<u64> {
+        log[start..]
+            .iter()
+            .filter(|e| {
+                e["method"] == "PUT"
+                    && e["path"]
+                        .as_str()
+                        .unwrap()
+                        .contains(&format!("/accounts/{account}/deployments/"))
+            })
+            .map(|e| e["status"].as_u64().unwrap())
+            .collect()
+    };
+    // swedencentral's deployments were refused, every time they were tried ...
+    for acc in ["aoai-apim-swc-1", "aoai-apim-swc-2"] {
+        let s = puts(acc);
+        assert!(!s.is_empty() && s.iter().all(|c| *c == 400), "{acc}: {s:?}");
+    }
+    // ... norwayeast's was not: only swedencentral's catalogue deprecates the version.
+    assert!(puts("aoai-apim-nor").iter().any(|c| *c == 201 || *c == 200));
 }

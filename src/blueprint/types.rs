@@ -151,6 +151,36 @@ pub struct Deployment {
     pub name: String,
     pub model: Model,
     pub sku: DeploymentSku,
+    /// What Azure does with the deployment when a new default version comes or its version is
+    /// retired (`properties.versionUpgradeOption`); default `NoAutoUpgrade`, which stops the
+    /// deployment at retirement (see README, Model lifecycle).
+    #[serde(default)]
+    pub version_upgrade_option: Option<VersionUpgradeOption>,
+}
+
+/// `properties.versionUpgradeOption` of a deployment
+/// (learn.microsoft.com/azure/foundry/foundry-models/concepts/model-versions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+pub enum VersionUpgradeOption {
+    /// Moves to the new default version once Azure makes one the default.
+    OnceNewDefaultVersionAvailable,
+    /// Stays on the version until it is retired, then moves to the default version.
+    OnceCurrentVersionExpired,
+    /// Never moves: at retirement the deployment stops working.
+    #[default]
+    NoAutoUpgrade,
+}
+
+impl VersionUpgradeOption {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionUpgradeOption::OnceNewDefaultVersionAvailable => {
+                "OnceNewDefaultVersionAvailable"
+            }
+            VersionUpgradeOption::OnceCurrentVersionExpired => "OnceCurrentVersionExpired",
+            VersionUpgradeOption::NoAutoUpgrade => "NoAutoUpgrade",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

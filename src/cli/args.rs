@@ -33,6 +33,7 @@ pub enum PreflightCheck {
     SoftDeleted,
     Names,
     Providers,
+    Lifecycle,
     All,
 }
 
@@ -47,6 +48,7 @@ impl PreflightArgs {
                 PreflightCheck::SoftDeleted => vec![Check::SoftDeleted],
                 PreflightCheck::Names => vec![Check::Names],
                 PreflightCheck::Providers => vec![Check::Providers],
+                PreflightCheck::Lifecycle => vec![Check::Lifecycle],
                 PreflightCheck::All => Check::ALL.to_vec(),
             });
         }

@@ -85,6 +85,8 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    // Every date comparison (lint, preflight, the emulator) uses this day.
+    arm_emulator::capabilities::today().map_err(|e| anyhow::anyhow!(e))?;
     let vars = blueprint::vars::Vars::collect(&cli.var_files, &cli.vars)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     match cli.command {

@@ -85,7 +85,7 @@ pub struct ResourcePlan {
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Plan {
-    /// What the live subscription says before any write (quota, models, soft-deleted and
+    /// What the live subscription says before any write (quota, models, model lifecycle, soft-deleted and
     /// taken names, providers): see [`crate::engine::preflight`]. First in `--json`, as at the top of
     /// the human plan.
     pub preflight: Vec<crate::engine::preflight::Finding>,

@@ -18,11 +18,17 @@
 //!   (the subscription-wide form of 2025-06-01 `ListLocationBasedModelCapacities.json`): one row
 //!   per location and deployment type that offers the model version, `value[].location`,
 //!   `properties.skuName`, `properties.availableCapacity`. One request answers "is it offered in
-//!   each region of the blueprint" and "which region nearest offers it". The per-location
-//!   catalogue (`GET .../locations/{l}/models`, 2022-03-01 `ListModels.json`) answers the first
-//!   question too, but with one read per region: on the 30-region benchmark those 30 reads cost
-//!   1.2 s of ARM's read throttle (25 reads per second once its 250 are spent), which is the
-//!   difference between a preflight within 1.2x of the plan and one above it;
+//!   each region of the blueprint" and "which region nearest offers it";
+//! - model lifecycle: `GET /subscriptions/{s}/providers/Microsoft.CognitiveServices/locations/{l}/models`
+//!   once per region of the blueprint, following `nextLink` (2022-03-01 `ListModels.json`:
+//!   `value[].model.{format,name,version,skus[],deprecation.inference}`; `model.lifecycleStatus`
+//!   since 2024-10-01: `Preview`, `GenerallyAvailable`, `Stable`, `Legacy`, `Deprecating`,
+//!   `Deprecated`). `deprecation.inference` is the day calls stop; a new deployment of a version
+//!   that is not `GenerallyAvailable`/`Stable`/`Preview` is refused with 400
+//!   `ServiceModelDeprecating` ("The model 'Format:OpenAI,Name:..,Version:..' is in deprecating
+//!   state and cannot be used for new deployments.", as public issue threads quote ARM). Only the
+//!   region's catalogue knows this per subscription: it wins over the retirement schedule in
+//!   `data/capabilities/openai.json`, which is used for a version the catalogue does not list;
 //! - deleted accounts: `GET /subscriptions/{s}/providers/Microsoft.CognitiveServices/deletedAccounts`,
 //!   items with ids `/subscriptions/{s}/providers/Microsoft.CognitiveServices/locations/{l}/resourceGroups/{rg}/deletedAccounts/{name}`
 //!   (2022-03-01 `GetDeletedAccount.json`); purge is `DELETE` on that id (2025-06-01
@@ -74,15 +80,17 @@ pub enum Check {
     SoftDeleted,
     Names,
     Providers,
+    Lifecycle,
 }
 
 impl Check {
-    pub const ALL: [Check; 5] = [
+    pub const ALL: [Check; 6] = [
         Check::Quota,
         Check::Models,
         Check::SoftDeleted,
         Check::Names,
         Check::Providers,
+        Check::Lifecycle,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -91,6 +99,7 @@ impl Check {
             Check::SoftDeleted => "soft-deleted",
             Check::Names => "names",
             Check::Providers => "providers",
+            Check::Lifecycle => "lifecycle",
         }
     }
 }
@@ -152,10 +161,13 @@ pub struct Facts {
     apim: Option<Result<Value, ArmError>>,
     endpoint: Option<Result<Value, ArmError>>,
     providers: BTreeMap<String, Result<Option<Value>, ArmError>>,
+    /// Region -> the `locations/{l}/models` catalogue.
+    catalogue: HashMap<String, Result<Vec<Value>, ArmError>>,
 }
 
 enum Req {
     Usages(String),
+    Catalogue(String),
     Capacities,
     Deleted,
     Subdomain(String),
@@ -196,6 +208,15 @@ pub fn namespaces(rendered: &Rendered) -> Vec<String> {
     out
 }
 
+/// The accounts in `region`, with their index in `openai.accounts`.
+fn accounts_in<'a>(m: &'a Model, region: &str) -> Vec<(usize, &'a crate::model::AccountM)> {
+    m.accounts
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.region.eq_ignore_ascii_case(region))
+        .collect()
+}
+
 fn regions_of(m: &Model) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for a in &m.accounts {
@@ -219,7 +240,10 @@ pub async fn gather(
     let mut reqs = Vec::new();
     for r in regions_of(m) {
         if opts.on(Check::Quota) {
-            reqs.push(Req::Usages(r));
+            reqs.push(Req::Usages(r.clone()));
+        }
+        if opts.on(Check::Lifecycle) {
+            reqs.push(Req::Catalogue(r));
         }
     }
     if opts.on(Check::Models) {
@@ -251,6 +275,7 @@ pub async fn gather(
         let cog = format!("/subscriptions/{s}/providers/Microsoft.CognitiveServices");
         let (path, call) = match req {
             Req::Usages(r) => (format!("{cog}/locations/{r}/usages"), Call::List),
+            Req::Catalogue(r) => (format!("{cog}/locations/{r}/models"), Call::List),
             Req::Capacities => (
                 format!(
                     "{cog}/modelCapacities?modelFormat=OpenAI&modelName={}&modelVersion={}",
@@ -312,6 +337,9 @@ pub async fn gather(
         match (req, a) {
             (Req::Usages(r), Some(Answer::List(v))) => {
                 f.usages.insert(r, v);
+            }
+            (Req::Catalogue(r), Some(Answer::List(v))) => {
+                f.catalogue.insert(r, v);
             }
             (Req::Capacities, Some(Answer::List(v))) => f.capacities = Some(v),
             (Req::Deleted, Some(Answer::List(v))) => f.deleted = Some(v),
@@ -403,6 +431,7 @@ pub fn evaluate(
     providers(&mut out, f, m);
     quota(&mut out, f, m, live);
     models(&mut out, f, m, live);
+    lifecycle(&mut out, f, m, live);
     let restored_or_purged = soft_deleted(&mut out, f, m, live, &mut steps);
     names(&mut out, f, m, live, &restored_or_purged);
     (out.findings, steps)
@@ -463,12 +492,7 @@ fn quota(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>) {
         let Some(answer) = f.usages.get(&region) else {
             continue;
         };
-        let accounts: Vec<(usize, &crate::model::AccountM)> = m
-            .accounts
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.region.eq_ignore_ascii_case(&region))
-            .collect();
+        let accounts = accounts_in(m, &region);
         let field = format!("openai.accounts[{}].region", accounts[0].0);
         let items = match answer {
             Ok(v) => v,
@@ -782,6 +806,188 @@ fn names(
                     "Microsoft.Cdn/checkEndpointNameAvailability/action",
                 ),
             }
+        }
+    }
+}
+
+/// The catalogue row of a model version (`model.format` OpenAI, or no format).
+fn catalogue_row<'a>(items: &'a [Value], name: &str, version: &str) -> Option<&'a Value> {
+    items.iter().map(|it| &it["model"]).find(|md| {
+        md["name"].as_str() == Some(name)
+            && md["version"].as_str() == Some(version)
+            && md["format"]
+                .as_str()
+                .is_none_or(|f| f.eq_ignore_ascii_case("OpenAI"))
+    })
+}
+
+/// Lifecycle of the deployment's model version in each region of the blueprint, from the live
+/// catalogue (`model.lifecycleStatus`, `model.deprecation.inference`), which wins over the
+/// retirement schedule in `data/capabilities/openai.json` (used for a version the catalogue
+/// does not list). A new deployment of a version that is neither generally available nor
+/// preview is an error (Azure refuses it: ServiceModelDeprecating), naming the retirement date
+/// and the newest generally available version of the model in the region; an existing
+/// deployment of a deprecated version is a warning with the days left, of a retired one an
+/// error (its calls fail).
+fn lifecycle(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>) {
+    use arm_emulator::capabilities::{self, Stage};
+    let d = &m.deployment;
+    let today = capabilities::today_or_system();
+    let caps = capabilities::get();
+    let field = "openai.deployment.model.version";
+    for region in regions_of(m) {
+        let Some(answer) = f.catalogue.get(&region) else {
+            continue;
+        };
+        let accounts = accounts_in(m, &region);
+        let items = match answer {
+            Ok(v) => v,
+            Err(e) => {
+                out.unread(
+                    Check::Lifecycle,
+                    &format!("openai.accounts[{}].region", accounts[0].0),
+                    &format!("the model catalogue of {region}"),
+                    e,
+                    "Microsoft.CognitiveServices/locations/models/read",
+                );
+                continue;
+            }
+        };
+        let (stage, from) = match catalogue_row(items, &d.model_name, &d.model_version) {
+            Some(row) => (
+                Stage::from_status(
+                    row["lifecycleStatus"]
+                        .as_str()
+                        .unwrap_or("GenerallyAvailable"),
+                    row["deprecation"]["inference"].as_str(),
+                    &today,
+                ),
+                "the model catalogue of the region",
+            ),
+            None => match caps.stage(&d.model_name, &d.model_version, &today) {
+                Some(s) => (
+                    s,
+                    "the retirement schedule (the region's catalogue does not list it)",
+                ),
+                None => continue,
+            },
+        };
+        // The newest version of the model that the region's catalogue lists as generally
+        // available, with the deployment type.
+        let newest = items
+            .iter()
+            .map(|it| &it["model"])
+            .filter(|md| md["name"].as_str() == Some(d.model_name.as_str()))
+            .filter(|md| {
+                md["skus"].as_array().is_none_or(|skus| {
+                    skus.iter()
+                        .any(|k| k["name"].as_str() == Some(d.sku_name.as_str()))
+                })
+            })
+            .filter(|md| {
+                matches!(
+                    Stage::from_status(
+                        md["lifecycleStatus"]
+                            .as_str()
+                            .unwrap_or("GenerallyAvailable"),
+                        md["deprecation"]["inference"].as_str(),
+                        &today,
+                    ),
+                    Stage::GenerallyAvailable { .. }
+                )
+            })
+            .filter_map(|md| md["version"].as_str())
+            .max();
+        let what = format!("{} {}", d.model_name, d.model_version);
+        let date = stage.retirement().map(str::to_string);
+        // A deployment that exists with another version is a new deployment of this one.
+        let (new, existing): (Vec<_>, Vec<_>) = accounts.iter().partition(|(_, a)| {
+            live.get(&a.deployment_id.to_lowercase()).is_none_or(|doc| {
+                doc["properties"]["model"]["name"].as_str() != Some(d.model_name.as_str())
+                    || doc["properties"]["model"]["version"].as_str()
+                        != Some(d.model_version.as_str())
+            })
+        });
+        let names = |v: &[&(usize, &crate::model::AccountM)]| {
+            v.iter()
+                .map(|(_, a)| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let instead = match newest {
+            Some(v) if v != d.model_version => format!(
+                "the newest generally available version of {} as {} in {region} is {v}: set openai.deployment.model.version to \"{v}\"",
+                d.model_name, d.sku_name
+            ),
+            _ => format!(
+                "{region} lists no generally available version of {} as {}: choose another model (az cognitiveservices model list --location {region})",
+                d.model_name, d.sku_name
+            ),
+        };
+        if !new.is_empty() && !stage.deployable() {
+            out.push(
+                Check::Lifecycle,
+                Severity::Error,
+                field,
+                format!(
+                    "{what} is {} in {region}{} (per {from}): Azure refuses new deployments of it (ServiceModelDeprecating), here on {}",
+                    if matches!(stage, Stage::Retired { .. }) { "retired" } else { "deprecated" },
+                    date.as_deref()
+                        .map(|r| if matches!(stage, Stage::Retired { .. }) { format!(" since {r}") } else { format!(", retiring on {r}") })
+                        .unwrap_or_default(),
+                    names(&new)
+                ),
+                instead.clone(),
+            );
+        }
+        if !existing.is_empty() {
+            match &stage {
+                Stage::Retired { .. } => out.push(
+                    Check::Lifecycle,
+                    Severity::Error,
+                    field,
+                    format!(
+                        "{what} is retired in {region}{} (per {from}): every call to the deployment on {} fails",
+                        date.as_deref().map(|r| format!(" since {r}")).unwrap_or_default(),
+                        names(&existing)
+                    ),
+                    instead.clone(),
+                ),
+                Stage::Deprecated { retires } => {
+                    let left = retires
+                        .as_deref()
+                        .and_then(|r| capabilities::days_between(&today, r));
+                    out.push(
+                        Check::Lifecycle,
+                        Severity::Warning,
+                        field,
+                        format!(
+                            "{what} is deprecated in {region}{} (per {from}): the deployment on {} runs until then, with versionUpgradeOption {}",
+                            match (retires, left) {
+                                (Some(r), Some(n)) => format!(", retiring on {r}, {n} days from {today}"),
+                                (Some(r), None) => format!(", retiring on {r}"),
+                                _ => String::new(),
+                            },
+                            names(&existing),
+                            d.version_upgrade_option
+                        ),
+                        instead.clone(),
+                    );
+                }
+                _ => {}
+            }
+        }
+        if matches!(stage, Stage::Preview { .. }) {
+            out.push(
+                Check::Lifecycle,
+                Severity::Note,
+                field,
+                format!(
+                    "{what} is a preview version in {region}{}",
+                    date.as_deref().map(|r| format!(", retiring on {r}")).unwrap_or_default()
+                ),
+                "preview versions change and retire on short notice; use a generally available one for production".into(),
+            );
         }
     }
 }

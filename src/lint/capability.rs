@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use arm_emulator::capabilities::{self, ApimTier, Capabilities, Offer};
+use arm_emulator::capabilities::{self, ApimTier, Capabilities, Offer, Stage};
 
 use crate::blueprint::{Blueprint, Pattern, PublicNetworkAccess};
 
@@ -394,6 +394,7 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
             Offer::Unknown => unknown = true,
         }
     }
+    lifecycle(caps, b, &capabilities::today_or_system(), problems);
     if unknown {
         problems.push((
             "AOAI022",
@@ -403,6 +404,77 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
                 d.model.name, d.model.version, d.sku.name
             ),
         ));
+    }
+}
+
+/// The model version's lifecycle on `today` from the retirement schedule: retired (error),
+/// deprecated (warning, with the retirement date), preview (note); nothing for a generally
+/// available version or one the schedule does not record (AOAI022 says so when the region
+/// tables do not know it either).
+fn lifecycle(caps: &Capabilities, b: &Blueprint, today: &str, problems: &mut Vec<Problem>) {
+    let d = &b.openai.deployment;
+    let (name, version, sku) = (&d.model.name, &d.model.version, d.sku.name.as_str());
+    let Some(stage) = caps.stage(name, version, today) else {
+        return;
+    };
+    let field = "openai.deployment.model.version".to_string();
+    let replacement = || {
+        let newest = caps
+            .newest_ga(name, sku, None, today)
+            .map(|v| format!("{name} {v}"));
+        let named = caps
+            .lifecycle(name, version)
+            .and_then(|l| l.replacement.clone());
+        match (newest, named) {
+            (Some(n), _) => format!("; the newest generally available version is {n}"),
+            (None, Some(r)) => match caps.newest_ga(&r, sku, None, today) {
+                Some(v) => format!(
+                    "; the schedule names {r} as its replacement (generally available: {r} {v})"
+                ),
+                None => format!(
+                    "; the schedule names {r} as its replacement, which is not generally available either"
+                ),
+            },
+            (None, None) => String::new(),
+        }
+    };
+    match stage {
+        Stage::Retired { on } => problems.push((
+            "AOAI060",
+            field,
+            format!(
+                "{name} {version} is retired{} (today is {today}): calls to it fail and Azure refuses new deployments{}",
+                on.map(|d| format!(" since {d}")).unwrap_or_default(),
+                replacement()
+            ),
+        )),
+        Stage::Deprecated { retires } => {
+            let left = retires
+                .as_deref()
+                .and_then(|r| capabilities::days_between(today, r))
+                .map(|n| format!(", {n} days from today"))
+                .unwrap_or_default();
+            problems.push((
+                "AOAI061",
+                field,
+                format!(
+                    "{name} {version} is deprecated and retires {}{left}: no new deployment of it is accepted{}",
+                    retires.as_deref().map(|r| format!("on {r}")).unwrap_or_else(|| "on a date not recorded".into()),
+                    replacement()
+                ),
+            ));
+        }
+        Stage::Preview { retires } => problems.push((
+            "AOAI062",
+            field,
+            format!(
+                "{name} {version} is a preview version{}",
+                retires
+                    .map(|r| format!(", retiring on {r}"))
+                    .unwrap_or_default()
+            ),
+        )),
+        Stage::GenerallyAvailable { .. } => {}
     }
 }
 
@@ -472,7 +544,12 @@ pub fn explain(b: &Blueprint, file: &str) -> String {
     );
     let model_problems: Vec<&Problem> = problems
         .iter()
-        .filter(|p| matches!(p.0, "AOAI020" | "AOAI021" | "AOAI022" | "AOAI023"))
+        .filter(|p| {
+            matches!(
+                p.0,
+                "AOAI020" | "AOAI021" | "AOAI022" | "AOAI023" | "AOAI060" | "AOAI061" | "AOAI062"
+            )
+        })
         .collect();
     if model_problems.is_empty() {
         let _ = writeln!(out, "  ok offered in every account's region");
@@ -481,6 +558,34 @@ pub fn explain(b: &Blueprint, file: &str) -> String {
         let _ = writeln!(out, "  NO {} [{}]", p.2, p.0);
     }
     if let Some(s) = caps.openai_source(&d.sku.name) {
+        let _ = writeln!(out, "  source: {} (read {})", s.url, s.read);
+    }
+    let today = capabilities::today_or_system();
+    match caps.stage(&d.model.name, &d.model.version, &today) {
+        Some(stage) => {
+            let _ = writeln!(
+                out,
+                "  lifecycle on {today}: {}{}",
+                match stage {
+                    Stage::GenerallyAvailable { .. } => "generally available",
+                    Stage::Preview { .. } => "preview",
+                    Stage::Deprecated { .. } => "deprecated",
+                    Stage::Retired { .. } => "retired",
+                },
+                stage
+                    .retirement()
+                    .map(|r| format!(", retirement {r}"))
+                    .unwrap_or_default()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  lifecycle: not in the retirement schedule data (not checked)"
+            );
+        }
+    }
+    if let Some(s) = caps.openai_source("lifecycle") {
         let _ = writeln!(out, "  source: {} (read {})", s.url, s.read);
     }
     let blocking = problems

@@ -18,6 +18,8 @@ pub struct DeploymentM {
     pub model_version: String,
     pub sku_name: String,
     pub capacity: u32,
+    /// `properties.versionUpgradeOption` (`NoAutoUpgrade` unless the blueprint says).
+    pub version_upgrade_option: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]

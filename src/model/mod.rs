@@ -126,6 +126,7 @@ impl Model {
                 model_version: d.model.version.clone(),
                 sku_name: d.sku.name.clone(),
                 capacity: d.sku.capacity,
+                version_upgrade_option: d.version_upgrade_option.unwrap_or_default().as_str(),
             },
             accounts,
             private_dns,

@@ -11,8 +11,15 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The day the tests run on (`AOAI_ARCH_TODAY`): lifecycle findings compare dates with it, so
+/// every run sees the same retired, deprecated and generally available versions.
+pub const TODAY: &str = "2026-12-06";
+
+/// The binary, with today fixed to [`TODAY`] (a test sets another day with `.env`).
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_aoai-arch"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_aoai-arch"));
+    c.env("AOAI_ARCH_TODAY", TODAY);
+    c
 }
 
 pub const EXAMPLES: [&str; 4] = ["afd", "apim", "afd-apim", "afd-apim-private"];

@@ -12,6 +12,7 @@
 
 use serde_json::{json, Value};
 
+use crate::capabilities::Stage;
 use crate::engine::subscription::Offer;
 use crate::engine::{Engine, Provider, Reply, Stored};
 
@@ -33,7 +34,18 @@ pub const CATALOG: &[(&str, &str)] = &[
     ("o4-mini", "2025-04-16"),
     ("text-embedding-3-large", "1"),
     ("text-embedding-3-small", "1"),
+    ("gpt-5", "2025-08-07"),
+    ("gpt-5-mini", "2025-08-07"),
+    ("gpt-5-nano", "2025-08-07"),
+    ("gpt-5.1", "2025-11-13"),
+    ("gpt-5.4", "2026-03-05"),
+    ("gpt-5.4-mini", "2026-03-17"),
+    ("gpt-5.4-nano", "2026-03-17"),
 ];
+
+/// Rows per page of `locations/{l}/models` when the state file sets none (`modelsPageSize`).
+pub const MODELS_PAGE: usize = 50;
+
 /// The regions `modelCapacities` reports on (public cloud ARM names).
 const REGIONS: &[&str] = &[
     "australiacentral",
@@ -209,25 +221,44 @@ pub fn route(
             ["subscriptions", _, "providers", "microsoft.cognitiveservices", "locations", loc, "models"],
         ) => {
             let loc = region(loc);
-            let value: Vec<Value> = offers(e, &loc)
+            let today = crate::capabilities::today_or_system();
+            let all: Vec<Value> = offers(e, &loc)
                 .into_iter()
                 .map(|o| {
-                    json!({
-                        "kind": "OpenAI",
-                        "skuName": "S0",
-                        "model": {
-                            "format": "OpenAI",
-                            "name": o.name,
-                            "version": o.version,
-                            "skus": o.skus.iter().map(|k| json!({
-                                "name": k,
-                                "usageName": format!("OpenAI.{k}.{}", o.name),
-                            })).collect::<Vec<_>>(),
-                        }
-                    })
+                    let (status, inference) = lifecycle_of(&o, &today);
+                    let mut model = json!({
+                        "format": "OpenAI",
+                        "name": o.name,
+                        "version": o.version,
+                        "lifecycleStatus": status,
+                        "skus": o.skus.iter().map(|k| json!({
+                            "name": k,
+                            "usageName": format!("OpenAI.{k}.{}", o.name),
+                        })).collect::<Vec<_>>(),
+                    });
+                    if let Some(d) = inference {
+                        model["deprecation"] = json!({ "inference": d });
+                    }
+                    json!({ "kind": "OpenAI", "skuName": "S0", "model": model })
                 })
                 .collect();
-            Reply::json(200, json!({ "value": value }))
+            // Pages of `modelsPageSize` rows, the next one named by `nextLink` ($skipToken).
+            let size = e.preflight.models_page_size.unwrap_or(MODELS_PAGE).max(1);
+            let skip: usize = query_param(query, "$skipToken")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+            let value: Vec<Value> = all.iter().skip(skip).take(size).cloned().collect();
+            let mut page = json!({ "value": value });
+            if skip + size < all.len() {
+                page["nextLink"] = json!(format!(
+                    "{}{}?api-version={}&$skipToken={}",
+                    e.base,
+                    raw_path,
+                    api_version.unwrap_or(""),
+                    skip + size
+                ));
+            }
+            Reply::json(200, page)
         }
         (
             "GET",
@@ -428,14 +459,73 @@ fn offers(e: &Engine, loc: &str) -> Vec<Offer> {
     if let Some((_, list)) = e.preflight.models.iter().find(|(k, _)| region(k) == loc) {
         return list.clone();
     }
+    let caps = crate::capabilities::get();
     CATALOG
         .iter()
-        .map(|(n, v)| Offer {
-            name: n.to_string(),
-            version: v.to_string(),
-            skus: CATALOG_SKUS.iter().map(|s| s.to_string()).collect(),
+        .filter_map(|(n, v)| {
+            // A model the capability data records is offered as the types it lists here.
+            let skus: Vec<String> = match caps
+                .models()
+                .iter()
+                .find(|m| m.name == *n && m.version == *v)
+            {
+                Some(m) => m
+                    .deployment_types
+                    .iter()
+                    .filter(|(_, rs)| rs.iter().any(|r| r == loc))
+                    .map(|(k, _)| k.clone())
+                    .collect(),
+                None => CATALOG_SKUS.iter().map(|s| s.to_string()).collect(),
+            };
+            (!skus.is_empty()).then(|| Offer {
+                name: n.to_string(),
+                version: v.to_string(),
+                skus,
+                lifecycle_status: None,
+                deprecation_inference: None,
+            })
         })
         .collect()
+}
+
+/// `lifecycleStatus` and `deprecation.inference` of an offer: as the state file sets them, else
+/// from the retirement schedule (a version it does not record is generally available).
+fn lifecycle_of(o: &Offer, today: &str) -> (String, Option<String>) {
+    let caps = crate::capabilities::get();
+    let entry = caps.lifecycle(&o.name, &o.version);
+    let status = o.lifecycle_status.clone().unwrap_or_else(|| {
+        entry
+            .map(|l| Stage::from_status(&l.status, l.retirement.as_deref(), today))
+            .unwrap_or(Stage::GenerallyAvailable { retires: None })
+            .arm_status()
+            .to_string()
+    });
+    let inference = o.deprecation_inference.clone().or_else(|| {
+        entry
+            .and_then(|l| l.retirement.clone())
+            .map(|d| format!("{d}T00:00:00Z"))
+    });
+    (status, inference)
+}
+
+/// Where a model version stands in a region on the emulator's today: what the state file says
+/// for that region, else the retirement schedule; `None`: neither records it.
+fn stage_in(e: &Engine, loc: &str, name: &str, version: &str) -> Option<Stage> {
+    let today = crate::capabilities::today_or_system();
+    let listed = e
+        .preflight
+        .models
+        .iter()
+        .find(|(k, _)| region(k) == loc)
+        .and_then(|(_, list)| list.iter().find(|o| o.name == name && o.version == version))
+        .filter(|o| o.lifecycle_status.is_some() || o.deprecation_inference.is_some());
+    match listed {
+        Some(o) => {
+            let (status, inference) = lifecycle_of(o, &today);
+            Some(Stage::from_status(&status, inference.as_deref(), &today))
+        }
+        None => crate::capabilities::get().stage(name, version, &today),
+    }
 }
 
 /// `(limit, used)` of a usage in a subscription's region: the configured baseline plus the
@@ -576,6 +666,32 @@ pub fn refuse_put(
                     .as_str()
                     .unwrap_or(""),
             );
+            // A new deployment (or a move to another version) of a version that is deprecated
+            // or retired; an existing deployment of it stays as it is.
+            let model = &body["properties"]["model"];
+            let (name, version) = (
+                model["name"].as_str().unwrap_or(""),
+                model["version"].as_str().unwrap_or(""),
+            );
+            let same_version = exists
+                && e.resources.get(key).is_some_and(|r| {
+                    r.doc["properties"]["model"]["version"].as_str() == Some(version)
+                        && r.doc["properties"]["model"]["name"].as_str() == Some(name)
+                });
+            if !same_version {
+                if let Some(stage) = stage_in(e, &loc, name, version).filter(|s| !s.deployable()) {
+                    let state = if matches!(stage, Stage::Retired { .. }) {
+                        "deprecated"
+                    } else {
+                        "deprecating"
+                    };
+                    return Some(error(
+                        400,
+                        "ServiceModelDeprecating",
+                        format!("The model 'Format:OpenAI,Name:{name},Version:{version}' is in {state} state and cannot be used for new deployments."),
+                    ));
+                }
+            }
             let sub = key.split('/').nth(2).unwrap_or("").to_string();
             let usage = usage_name(body);
             let (limit, used) = quota_except(e, &sub, &loc, &usage, Some(key));

@@ -724,15 +724,16 @@ async fn listens_on_loopback_only() {
 #[tokio::test]
 async fn capability_refusals() {
     let env = Env::scaled(1_000_000.0).await.with_rg().await;
-    // Model x version x deployment type x region (westeurope: no gpt-4o 2024-11-20 Standard).
+    // Model x version x deployment type x region (westeurope: gpt-5.4-mini 2026-03-17 is a
+    // data-zone type in the US zone only).
     let (acc, body) = account("weu1");
     env.create(&acc, "2026-05-01", body).await;
-    let dep = |sku: &str, v: &str| json!({ "sku": { "name": sku, "capacity": 1 }, "properties": { "model": { "format": "OpenAI", "name": "gpt-4o", "version": v } } });
+    let dep = |name: &str, sku: &str, v: &str| json!({ "sku": { "name": sku, "capacity": 1 }, "properties": { "model": { "format": "OpenAI", "name": name, "version": v } } });
     let (s, _, v) = env
         .put(
-            &format!("{acc}/deployments/std"),
+            &format!("{acc}/deployments/dz54"),
             "2026-05-01",
-            dep("Standard", "2024-11-20"),
+            dep("gpt-5.4-mini", "DataZoneStandard", "2026-03-17"),
         )
         .await;
     assert_eq!(
@@ -741,25 +742,55 @@ async fn capability_refusals() {
     );
     assert_eq!(
         v["error"]["message"],
-        "The specified SKU 'Standard' for model 'gpt-4o 2024-11-20' is not supported in this region 'westeurope'."
+        "The specified SKU 'DataZoneStandard' for model 'gpt-5.4-mini 2026-03-17' is not supported in this region 'westeurope'."
     );
-    // The same model as DataZoneStandard is offered in westeurope (EU data zone).
+    // gpt-5-mini as DataZoneStandard is offered in westeurope (EU data zone).
     env.create(
         &format!("{acc}/deployments/dz"),
         "2026-05-01",
-        dep("DataZoneStandard", "2024-11-20"),
+        dep("gpt-5-mini", "DataZoneStandard", "2025-08-07"),
     )
     .await;
-    // DataZoneStandard outside every data zone (japaneast), even for a model the data lacks.
+    // The APAC data zone: japaneast is in it, so a data-zone type of a model whose data-zone
+    // regions the data does not record is accepted there; a recorded model is judged by its
+    // table (gpt-5-mini's Data Zone Standard rows have no APAC region).
     let (jpe, mut jbody) = account("jpe1");
     jbody["location"] = json!("japaneast");
     env.create(&jpe, "2026-05-01", jbody).await;
-    for version in ["2024-11-20", "1"] {
+    env.create(
+        &format!("{jpe}/deployments/apac"),
+        "2026-05-01",
+        dep("gpt-4o", "DataZoneStandard", "1"),
+    )
+    .await;
+    let (s, _, v) = env
+        .put(
+            &format!("{jpe}/deployments/dz5"),
+            "2026-05-01",
+            dep("gpt-5-mini", "DataZoneStandard", "2025-08-07"),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "InvalidResourceProperties"),
+        "{v}"
+    );
+    env.create(
+        &format!("{jpe}/deployments/gs"),
+        "2026-05-01",
+        dep("gpt-5.4-mini", "GlobalStandard", "2026-03-17"),
+    )
+    .await;
+    // DataZoneStandard outside every data zone (brazilsouth), even for a model the data lacks.
+    let (brs, mut bbody) = account("brs1");
+    bbody["location"] = json!("brazilsouth");
+    env.create(&brs, "2026-05-01", bbody).await;
+    for (name, version) in [("gpt-5-mini", "2025-08-07"), ("gpt-4o", "1")] {
         let (s, _, v) = env
             .put(
-                &format!("{jpe}/deployments/dz{}", version.len()),
+                &format!("{brs}/deployments/dz{}", version.len()),
                 "2026-05-01",
-                dep("DataZoneStandard", version),
+                dep(name, "DataZoneStandard", version),
             )
             .await;
         assert_eq!(
@@ -770,14 +801,8 @@ async fn capability_refusals() {
         assert!(v["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("'japaneast'"));
+            .contains("'brazilsouth'"));
     }
-    env.create(
-        &format!("{jpe}/deployments/gs"),
-        "2026-05-01",
-        dep("GlobalStandard", "2024-11-20"),
-    )
-    .await;
 
     // An account kind where it is not offered (Azure OpenAI has no francesouth).
     let (frs, mut fbody) = account("frs1");
@@ -1070,6 +1095,122 @@ async fn deleted_accounts_and_services_stay_soft_deleted_until_purged() {
         .get(&deleted_acc.replace("/soft1", "/soft2"), "2026-05-01")
         .await;
     assert_eq!(s, StatusCode::OK);
+}
+
+/// `locations/{l}/models` carries each version's lifecycle (`lifecycleStatus`,
+/// `deprecation.inference`) from the retirement schedule in `data/capabilities/openai.json`, or
+/// from the state file; a new deployment of a deprecated or retired version is refused with
+/// 400 ServiceModelDeprecating, while an existing deployment of it can still be updated.
+#[tokio::test]
+async fn deprecated_versions_accept_no_new_deployment() {
+    let file = std::env::temp_dir().join(format!(
+        "arm-emulator-lifecycle-{}.json",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&file);
+    let config = || Config {
+        time_scale: 1_000_000.0,
+        state_file: Some(file.clone()),
+        ..Config::default()
+    };
+    let sub = "/subscriptions/00000000-0000-0000-0000-000000000001";
+    let models =
+        |l: &str| format!("{sub}/providers/Microsoft.CognitiveServices/locations/{l}/models");
+    let dep = |name: &str, v: &str, cap: u32| json!({ "sku": { "name": "GlobalStandard", "capacity": cap }, "properties": { "model": { "format": "OpenAI", "name": name, "version": v } } });
+
+    let env = Env::new(config()).await.with_rg().await;
+    // The schedule's lifecycle in the catalogue: gpt-4o 2024-11-20 retires 2026-10-01.
+    let (s, v) = env.get(&models("westeurope"), "2025-06-01").await;
+    assert_eq!(s, StatusCode::OK);
+    let row = |v: &Value, name: &str, version: &str| {
+        v["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["model"]["name"] == name && r["model"]["version"] == version)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} {version} not in {v:#}"))
+    };
+    let old = row(&v, "gpt-4o", "2024-11-20");
+    assert_eq!(old["model"]["lifecycleStatus"], "Deprecated");
+    assert_eq!(
+        old["model"]["deprecation"]["inference"],
+        "2026-10-01T00:00:00Z"
+    );
+    assert_eq!(
+        row(&v, "gpt-5.4-mini", "2026-03-17")["model"]["deprecation"]["inference"],
+        "2027-03-18T00:00:00Z"
+    );
+    let (acc, body) = account("weu1");
+    env.create(&acc, "2026-05-01", body).await;
+    let (s, _, v) = env
+        .put(
+            &format!("{acc}/deployments/old"),
+            "2026-05-01",
+            dep("gpt-4o", "2024-11-20", 1),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "ServiceModelDeprecating"),
+        "{v}"
+    );
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("The model 'Format:OpenAI,Name:gpt-4o,Version:2024-11-20' is in deprecat"));
+    env.create(
+        &format!("{acc}/deployments/chat"),
+        "2026-05-01",
+        dep("gpt-5.4-mini", "2026-03-17", 1),
+    )
+    .await;
+    env.emu.shutdown().await;
+
+    // The catalogue now deprecates gpt-5.4-mini 2026-03-17 in westeurope.
+    let mut state: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    state["preflight"]["models"] = json!({ "westeurope": [
+        { "name": "gpt-5.4-mini", "version": "2026-03-17", "skus": ["GlobalStandard"],
+          "lifecycleStatus": "Deprecating", "deprecationInference": "2027-01-15T00:00:00Z" }
+    ] });
+    std::fs::write(&file, state.to_string()).unwrap();
+    let env = Env::new(config()).await;
+    let (s, v) = env.get(&models("westeurope"), "2025-06-01").await;
+    assert_eq!(s, StatusCode::OK);
+    let r = row(&v, "gpt-5.4-mini", "2026-03-17");
+    assert_eq!(r["model"]["lifecycleStatus"], "Deprecating");
+    assert_eq!(
+        r["model"]["deprecation"]["inference"],
+        "2027-01-15T00:00:00Z"
+    );
+    // A new deployment of it: refused.
+    let (s, _, v) = env
+        .put(
+            &format!("{acc}/deployments/chat2"),
+            "2026-05-01",
+            dep("gpt-5.4-mini", "2026-03-17", 1),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "ServiceModelDeprecating"),
+        "{v}"
+    );
+    assert_eq!(
+        v["error"]["message"],
+        "The model 'Format:OpenAI,Name:gpt-5.4-mini,Version:2026-03-17' is in deprecating state and cannot be used for new deployments."
+    );
+    // The existing one stays, and can still be changed.
+    let v = env
+        .create(
+            &format!("{acc}/deployments/chat"),
+            "2026-05-01",
+            dep("gpt-5.4-mini", "2026-03-17", 2),
+        )
+        .await;
+    assert_eq!(v["sku"]["capacity"], 2);
+    env.emu.shutdown().await;
+    let _ = std::fs::remove_file(&file);
 }
 
 #[tokio::test]

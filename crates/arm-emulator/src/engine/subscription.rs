@@ -17,10 +17,20 @@ pub struct Quota {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Offer {
     pub name: String,
     pub version: String,
     pub skus: Vec<String>,
+    /// `model.lifecycleStatus` as ARM answers it (`GenerallyAvailable`, `Preview`,
+    /// `Deprecating`, `Deprecated`, ...); unset: from the retirement schedule in
+    /// `data/capabilities/openai.json` on the emulator's today.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_status: Option<String>,
+    /// `model.deprecation.inference`: when calls stop (`YYYY-MM-DD` or a timestamp); unset: the
+    /// schedule's retirement date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecation_inference: Option<String>,
 }
 
 /// The `preflight` section of the state file.
@@ -32,9 +42,13 @@ pub struct Data {
     pub quota: BTreeMap<String, BTreeMap<String, Quota>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_limit: Option<u64>,
-    /// Region -> the models offered there; a region not listed offers `preflight::CATALOG`.
+    /// Region -> the models offered there; a region not listed offers `preflight::CATALOG` (each
+    /// recorded model only as the deployment types the capability data offers there).
     #[serde(default)]
     pub models: BTreeMap<String, Vec<Offer>>,
+    /// Rows per page of `locations/{l}/models` (default `preflight::MODELS_PAGE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub models_page_size: Option<usize>,
     /// Provider namespaces not registered in any subscription.
     #[serde(default)]
     pub unregistered: Vec<String>,

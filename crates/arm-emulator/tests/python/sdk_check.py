@@ -79,11 +79,11 @@ def main():
     dep = cs.deployments.begin_create_or_update(
         RG,
         "aoai-sdk",
-        "gpt-4o",
+        "gpt-5.4-mini",
         cs_models.Deployment(
             sku=cs_models.Sku(name="GlobalStandard", capacity=1),
             properties=cs_models.DeploymentProperties(
-                model=cs_models.DeploymentModel(format="OpenAI", name="gpt-4o", version="2024-11-20")
+                model=cs_models.DeploymentModel(format="OpenAI", name="gpt-5.4-mini", version="2026-03-17")
             ),
         ),
     ).result()
