@@ -56,9 +56,7 @@ fn generate(n: usize) -> String {
     );
     let regions = &all[..n];
     let sub = "00000000-0000-0000-0000-0000000000bb";
-    let subnet = |r: &str, s: &str| {
-        format!("/subscriptions/{sub}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-{r}/subnets/{s}")
-    };
+    let subnet = |r: &str, s: &str| format!("vnet-{r}/{s}");
     let mut y = format!(
         "version: 1\npattern: afd-apim\nsubscription: {sub}\nresourceGroup: rg-bench-{n}\nlocation: {}\nopenai:\n  deployment:\n    name: gpt-5.4-mini\n    model: {{ name: gpt-5.4-mini, version: \"2026-03-17\" }}\n    sku: {{ name: GlobalStandard, capacity: 50 }}\n  accounts:\n",
         regions[0]
@@ -74,10 +72,9 @@ fn generate(n: usize) -> String {
                 subnet(r, "pe")
             ));
         }
-        links.push_str(&format!(
-            "      - /subscriptions/{sub}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-{r}\n"
-        ));
+        links.push_str(&format!("      - vnet-{r}\n"));
     }
+    y.push_str(&networks(regions, "apimInjection"));
     y.push_str(&format!(
         "networking:\n  publicNetworkAccess: Disabled\n  privateEndpoints:\n{pes}  privateDns:\n    vnetLinks:\n{links}"
     ));
@@ -114,12 +111,10 @@ fn generate_v2(n: usize) -> String {
     );
     let regions = &all[..n];
     let sub = "00000000-0000-0000-0000-0000000000bc";
-    let vnet = |r: &str| {
-        format!("/subscriptions/{sub}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-{r}")
-    };
+    let vnet = |r: &str| format!("vnet-{r}");
     let network = |r: &str, indent: &str| {
         format!(
-            "{indent}network:\n{indent}  subnetId: {v}/subnets/apim\n{indent}  privateEndpoint: {{ subnetId: {v}/subnets/pe }}\n{indent}  publicNetworkAccess: Disabled\n",
+            "{indent}network:\n{indent}  subnetId: {v}/apim\n{indent}  privateEndpoint: {{ subnetId: {v}/pe }}\n{indent}  publicNetworkAccess: Disabled\n",
             v = vnet(r)
         )
     };
@@ -133,12 +128,13 @@ fn generate_v2(n: usize) -> String {
             let name = format!("aoai-v{n}-{i}-{k}");
             y.push_str(&format!("    - {{ name: {name}, region: {r} }}\n"));
             pes.push_str(&format!(
-                "    - {{ account: {name}, subnetId: {}/subnets/pe }}\n",
+                "    - {{ account: {name}, subnetId: {}/pe }}\n",
                 vnet(r)
             ));
         }
         links.push_str(&format!("      - {}\n", vnet(r)));
     }
+    y.push_str(&networks(regions, "apimIntegration"));
     y.push_str(&format!(
         "networking:\n  publicNetworkAccess: Disabled\n  privateEndpoints:\n{pes}  privateDns:\n    vnetLinks:\n{links}"
     ));
@@ -159,6 +155,20 @@ fn generate_v2(n: usize) -> String {
     y.push_str(&format!(
         "frontDoor:\n  profile: afd-bench-v2-{n}\n  endpoint: bench-v2-{n}\n  privateLink: true\n  waf: {{ name: wafbenchv2{n} }}\n"
     ));
+    y
+}
+
+/// One network per region, created by the blueprint: a private-endpoint subnet and the
+/// gateway's subnet (`purpose`). They are not peered, so lint would report the cross-region
+/// pool members as unreachable (AOAI056); the bench measures apply and plan, not lint, and a
+/// full mesh of 25 networks would add 600 peerings to the graph it compares over time.
+fn networks(regions: &[&str], purpose: &str) -> String {
+    let mut y = String::from("networks:\n");
+    for (i, r) in regions.iter().enumerate() {
+        y.push_str(&format!(
+            "  - name: vnet-{r}\n    region: {r}\n    addressSpace: [10.{i}.0.0/16]\n    subnets:\n      - {{ name: pe, addressPrefix: 10.{i}.1.0/24, purpose: privateEndpoints }}\n      - {{ name: apim, addressPrefix: 10.{i}.2.0/27, purpose: {purpose} }}\n"
+        ));
+    }
     y
 }
 

@@ -107,8 +107,9 @@ const CASES: &[Case] = &[
     Case {
         what: "bad subnet id",
         base: "apim",
-        from: "vnet-hub/subnets/private-endpoints",
-        to: "vnet-hub/private-endpoints",
+        // The short form names only a network of `networks`.
+        from: "subnetId: vnet-hub/private-endpoints",
+        to: "subnetId: vnet-spoke/private-endpoints",
         field: "networking.privateEndpoints[0].subnetId",
         message: "is not a subnet resource id",
         help: None,

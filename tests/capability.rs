@@ -75,9 +75,12 @@ fn classic_standard_gateway_has_no_path_to_private_accounts() {
     let r = json(
         "apim",
         &[
-            ("sku: { name: Premium, capacity: 1 }", "sku: { name: Standard, capacity: 1 }"),
+            (
+                "sku: { name: Premium, capacity: 1 }",
+                "sku: { name: Standard, capacity: 1 }",
+            ),
             ("  network:\n    mode: External\n", "  # no network\n"),
-            ("    subnetId: /subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/apim\n", ""),
+            ("    subnetId: vnet-hub/apim\n", ""),
         ],
     );
     assert_eq!(r.code, Some(1));
@@ -119,19 +122,23 @@ fn network_on_a_tier_without_one_and_internal_outbound_integration() {
     );
     assert_eq!(r.code, Some(1));
     finding(&r, "AOAI017", "apim.network.mode");
+    // Standard v2 integrates outbound through a subnet of that purpose (delegated, rendered).
     let r = json(
         "apim",
-        &[(
-            "sku: { name: Premium, capacity: 1 }",
-            "sku: { name: StandardV2, capacity: 1 }",
-        )],
+        &[
+            (
+                "sku: { name: Premium, capacity: 1 }",
+                "sku: { name: StandardV2, capacity: 1 }",
+            ),
+            ("purpose: apimInjection", "purpose: apimIntegration"),
+        ],
     );
     assert_eq!(r.code, Some(0), "{:#?}", r.findings);
 }
 
 #[test]
 fn private_dns_zone_must_be_linked_to_the_gateway_network() {
-    let r = json("apim", &[("vnetLinks:\n      - /subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-hub", "vnetLinks:\n      - /subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-spoke")]);
+    let r = json("apim", &[("vnetLinks:\n      - vnet-hub", "vnetLinks:\n      - /subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-spoke")]);
     assert_eq!(r.code, Some(1));
     let f = finding(&r, "AOAI018", "networking.privateDns");
     assert!(f["message"].as_str().unwrap().contains("vnet-hub"), "{f}");
@@ -139,8 +146,8 @@ fn private_dns_zone_must_be_linked_to_the_gateway_network() {
     let r = json(
         "apim",
         &[(
-            "virtualNetworks/vnet-hub/subnets/private-endpoints",
-            "virtualNetworks/vnet-nor/subnets/private-endpoints",
+            "subnetId: vnet-hub/private-endpoints",
+            "subnetId: /subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-nor/subnets/private-endpoints",
         )],
     );
     let f = finding(&r, "AOAI019", "networking.privateEndpoints[0].subnetId");

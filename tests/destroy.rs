@@ -261,3 +261,172 @@ fn destroy_refuses_without_a_terminal_and_deletes_nothing() {
     let out = ok(&["destroy", "--auto-approve"], &bp, &emu.url);
     assert!(out.contains("does not exist: nothing to destroy"), "{out}");
 }
+
+/// `destroy`, then `destroy --purge`, then `apply`: the second destroy purges every
+/// soft-deleted account and service of the blueprint, `apim.instances` services included, so
+/// the apply that follows creates them again instead of failing with
+/// ServiceAlreadyExistsInSoftDeletedState.
+#[test]
+fn destroy_then_destroy_purge_then_apply_succeeds_with_apim_instances() {
+    let emu = Emulator::start("5000", "none", 31);
+    let bp = common::example("afd-apim-private");
+    let sub = "00000000-0000-0000-0000-000000000004";
+    ok(&["apply", "--auto-approve"], &bp, &emu.url);
+    let first = ok(&["destroy", "--auto-approve"], &bp, &emu.url);
+    assert!(first.contains("re-run with --purge"), "{first}");
+    let soft = deleted(&emu.url, sub);
+    assert!(
+        soft.iter().any(|n| n == "apim-aoai-private-weu"),
+        "the instance is not soft-deleted: {soft:?}"
+    );
+    let purge = ok(&["destroy", "--auto-approve", "--purge"], &bp, &emu.url);
+    for name in &soft {
+        assert!(
+            purge.contains(&format!("/{name}")),
+            "{name} not purged:\n{purge}"
+        );
+    }
+    assert_eq!(deleted(&emu.url, sub), Vec::<String>::new(), "{purge}");
+    ok(&["apply", "--auto-approve"], &bp, &emu.url);
+    let plan = run(&["plan", "--detailed-exitcode"], &bp, &emu.url);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+}
+
+/// Azure ignores the case of tag names (it keeps the case a tag was first given): an account
+/// whose ownership tag reads `AOAI-ARCH-BLUEPRINT` is still this blueprint's. The plan is
+/// clean, nothing asks for --adopt, and destroy deletes it.
+#[test]
+fn the_ownership_tag_is_found_whatever_its_case() {
+    let emu = Emulator::start("5000", "none", 33);
+    let bp = common::example("afd");
+    ok(&["apply", "--auto-approve"], &bp, &emu.url);
+    let v: serde_norway::Value = serde_norway::from_str(&common::read(&bp)).unwrap();
+    let account = format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.CognitiveServices/accounts/{}",
+        v["subscription"].as_str().unwrap(),
+        v["resourceGroup"].as_str().unwrap(),
+        v["openai"]["accounts"][0]["name"].as_str().unwrap()
+    );
+    let api = "2026-05-01";
+    let (_, mut doc) = http(
+        &emu.url,
+        "GET",
+        &format!("{account}?api-version={api}"),
+        None,
+    );
+    let tags = doc["tags"].as_object().unwrap().clone();
+    let upper: serde_json::Map<String, Value> = tags
+        .into_iter()
+        .map(|(k, v)| (k.to_uppercase(), v))
+        .collect();
+    doc["tags"] = Value::Object(upper);
+    for k in ["id", "name", "type", "etag", "systemData"] {
+        doc.as_object_mut().unwrap().remove(k);
+    }
+    doc["properties"]
+        .as_object_mut()
+        .unwrap()
+        .retain(|k, _| !matches!(k.as_str(), "provisioningState" | "endpoint" | "endpoints"));
+    let (s, d) = http(
+        &emu.url,
+        "PUT",
+        &format!("{account}?api-version={api}"),
+        Some(&doc),
+    );
+    assert!((200..300).contains(&s), "{s} {d}");
+    for _ in 0..500 {
+        let (_, d) = http(
+            &emu.url,
+            "GET",
+            &format!("{account}?api-version={api}"),
+            None,
+        );
+        if d["properties"]["provisioningState"] == "Succeeded" {
+            assert!(d["tags"]["AOAI-ARCH-BLUEPRINT"].is_string(), "{d}");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let plan = run(&["plan", "--detailed-exitcode"], &bp, &emu.url);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    let out = ok(&["destroy", "--auto-approve"], &bp, &emu.url);
+    assert!(
+        out.lines().any(|l| l.starts_with("- ")
+            && l.contains(&format!("accounts/{}", account.rsplit('/').next().unwrap()))),
+        "{out}"
+    );
+    assert_eq!(status(&emu.url, &account, api), 404, "{out}");
+}
+
+/// An account soft-deleted in another resource group holds its name: the plan of a blueprint
+/// that declares the name elsewhere names that account, its group and how to purge it, instead
+/// of only "custom subdomain taken".
+#[test]
+fn a_soft_deleted_account_of_the_same_name_in_another_group_is_named_with_purge_guidance() {
+    let emu = Emulator::start("5000", "none", 34);
+    let dir = tempfile::tempdir().unwrap();
+    let first = common::example("afd");
+    ok(&["apply", "--auto-approve"], &first, &emu.url);
+    ok(&["destroy", "--auto-approve"], &first, &emu.url);
+    let elsewhere = edited_example("afd", dir.path(), "afd.yaml", |v| {
+        v["resourceGroup"] = "rg-aoai-other".into();
+        v["id"] = "afd-other".into();
+    });
+    let plan = run(&["plan"], &elsewhere, &emu.url);
+    let t = text(&plan);
+    let v: serde_norway::Value = serde_norway::from_str(&common::read(&first)).unwrap();
+    let name = v["openai"]["accounts"][0]["name"].as_str().unwrap();
+    let line = t
+        .lines()
+        .find(|l| l.contains(&format!("account {name} cannot be created")))
+        .unwrap_or_else(|| panic!("not named: {t}"));
+    assert!(line.contains("in resource group rg-aoai-afd"), "{line}");
+    assert!(
+        t.contains(&format!(
+            "az cognitiveservices account purge --name {name} --resource-group rg-aoai-afd"
+        )),
+        "{t}"
+    );
+    // apply refuses it before any write.
+    let before = common::writes(&emu.log());
+    let out = run(&["apply", "--auto-approve"], &elsewhere, &emu.url);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(common::writes(&emu.log()), before);
+}
+
+/// Destroy waves run on an acyclic order (the after-apply edges that copy a value, such as the
+/// named value holding the Front Door id, are cut): an API Management service, the primary
+/// or an `apim.instances` one, is never deleted before the Front Door profile whose origins
+/// point at it. Checked from the request log, with and without Private Link.
+#[test]
+fn destroy_deletes_the_front_door_profile_before_the_gateways_it_points_at() {
+    for (i, name) in ["afd-apim", "afd-apim-private"].iter().enumerate() {
+        let emu = Emulator::start("5000", "none", 60 + i as u64);
+        let bp = common::example(name);
+        ok(&["apply", "--auto-approve"], &bp, &emu.url);
+        let start = emu.log().len();
+        let out = ok(&["destroy", "--auto-approve"], &bp, &emu.url);
+        let log = emu.log();
+        let seq_of = |pred: &dyn Fn(&str) -> bool| -> Vec<u64> {
+            log[start..]
+                .iter()
+                .filter(|e| e["method"] == "DELETE" && e["path"].as_str().is_some_and(pred))
+                .map(|e| e["seq"].as_u64().unwrap())
+                .collect()
+        };
+        let top = |p: &str, segment: &str| {
+            p.to_lowercase()
+                .split(segment)
+                .nth(1)
+                .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+        };
+        let profile = seq_of(&|p| top(p, "/microsoft.cdn/profiles/"));
+        let services = seq_of(&|p| top(p, "/microsoft.apimanagement/service/"));
+        assert!(!profile.is_empty() && !services.is_empty(), "{name}: {out}");
+        let last_profile = profile.iter().max().unwrap();
+        assert!(
+            services.iter().all(|s| s > last_profile),
+            "{name}: a service ({services:?}) deleted before the profile ({profile:?}):\n{out}"
+        );
+    }
+}

@@ -359,6 +359,36 @@ fn oversize_and_endless_files_are_refused_without_reading_them_whole() {
             "blueprint is larger than 1048576 bytes (1 MiB)",
         );
     }
+    // `apply FILE` tells a saved plan from a blueprint by its first 4 KiB, then reads either
+    // with its limit: an endless file is refused at 1 MiB (a blueprint's), an oversize plan
+    // at 16 MiB.
+    let out = bounded(&["apply", "/dev/zero", "--auto-approve"]);
+    assert_located(
+        &out,
+        "/dev/zero",
+        1,
+        "",
+        "blueprint is larger than 1048576 bytes (1 MiB)",
+    );
+    let plan = dir.path().join("huge.plan.json");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&plan).unwrap();
+        f.write_all(b"{\"kind\": \"aoai-arch-plan\", \"pad\": \"")
+            .unwrap();
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..17 {
+            f.write_all(&chunk).unwrap();
+        }
+        f.write_all(b"\"}").unwrap();
+    }
+    let out = bounded(&["apply", plan.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a plan file larger than 16777216 bytes (16 MiB), the limit"),
+        "{}",
+        stderr(&out)
+    );
     // Policy files given to lint are bounded the same way.
     let apim = common::example("apim");
     let out = bounded(&["lint", apim.to_str().unwrap(), "--policy", "/dev/zero"]);
@@ -489,6 +519,75 @@ fn a_tls_failure_fails_fast() {
         "{err}"
     );
     assert!(plain.count() >= 1, "nothing reached the server: {err}");
+}
+
+/// A loopback listener that accepts connections and answers each request with `reply` (or
+/// never, for `None`), for endpoints that are not ARM.
+fn not_arm_listener(reply: Option<&'static [u8]>) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            count.fetch_add(1, Ordering::SeqCst);
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            match reply {
+                Some(bytes) => {
+                    let _ = s.write_all(bytes);
+                }
+                None => held.push(s), // keep it open, say nothing
+            }
+        }
+    });
+    (url, accepted)
+}
+
+/// An endpoint that accepts and never answers, answers bytes that are not HTTP, or answers
+/// with a proxy's HTML 502 page: each attempt counts towards the connect budget (2 s here), a
+/// notice says so while retrying, and the run fails naming the endpoint, instead of retrying
+/// each request for 30 minutes.
+#[test]
+fn endpoints_that_do_not_answer_as_arm_fail_within_the_connect_budget() {
+    let html: &[u8] = b"HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/html\r\ncontent-length: 51\r\nconnection: close\r\n\r\n<html><body><h1>502 Bad Gateway</h1></body></html>\n";
+    let cases: [(&str, Option<&'static [u8]>, &str); 3] = [
+        ("silent", None, "no answer within 2 s"),
+        ("garbage", Some(b"\x00\x01garbage, not HTTP\r\n\r\n"), ""),
+        (
+            "html 502",
+            Some(html),
+            "HTTP 502 with an HTML page, not an answer from ARM",
+        ),
+    ];
+    for (name, reply, why) in cases {
+        let (url, accepted) = not_arm_listener(reply);
+        // Killed after 60 s: a run that retried for 30 minutes fails this test.
+        let out = output_within(
+            common::bin()
+                .args(["plan"])
+                .arg(common::example("apim"))
+                .args(["--arm-endpoint", &url, "--connect-budget", "2"]),
+            60,
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains(&format!("cannot reach ARM at {url}: ")),
+            "{name}: the error names the endpoint: {err}"
+        );
+        assert!(err.contains(why), "{name}: {err}");
+        assert!(
+            err.contains("retrying for up to"),
+            "{name}: a notice while retrying: {err}"
+        );
+        assert!(
+            accepted.load(Ordering::SeqCst) >= 1,
+            "{name}: never connected"
+        );
+    }
 }
 
 /// An App Service-style managed identity endpoint (IDENTITY_ENDPOINT) that accepts connections
@@ -737,4 +836,67 @@ fn a_double_hyphen_in_a_name_keeps_the_policy_well_formed() {
     let lint = common::bin().args(["lint", &bp]).output().unwrap();
     assert_eq!(lint.status.code(), Some(0), "{}", stdout(&lint));
     assert!(!stdout(&lint).contains("APIM001"), "{}", stdout(&lint));
+}
+
+/// 4500 nested `<choose>` used to overflow the stack (exit 134): the nesting is measured
+/// without recursion and refused, located, before any rule walks the tree.
+#[test]
+fn a_deeply_nested_policy_is_a_located_error_not_a_stack_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 4500;
+    let xml = format!(
+        "<policies>\n<inbound>\n{}<base />{}</inbound>\n<backend><base /></backend>\n<outbound><base /></outbound>\n<on-error><base /></on-error>\n</policies>\n",
+        "<choose><when condition=\"@(true)\">".repeat(n),
+        "</when></choose>".repeat(n)
+    );
+    let p = dir.path().join("deep.xml");
+    std::fs::write(&p, &xml).unwrap();
+    let out = bounded(&[
+        "lint",
+        common::example("apim").to_str().unwrap(),
+        "--policy",
+        p.to_str().unwrap(),
+    ]);
+    let err = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("nested deeper than 100 elements"), "{err}");
+    // The first element past the limit (depth 101: `policies`, `inbound`, then 49 pairs):
+    // the 50th `choose`, on line 3.
+    let col = 49 * "<choose><when condition=\"@(true)\">".len() + 1;
+    assert!(
+        err.contains(&format!("deep.xml:3:{col}")),
+        "not located at 3:{col}: {err}"
+    );
+}
+
+/// A key over 1 KiB used to be echoed whole (in the message, the source line and the field):
+/// errors show long runs of characters by their start and length only.
+#[test]
+fn a_long_key_is_not_echoed_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = common::read(&common::example("apim"));
+    let key = format!("k{}", "0123456789abcdef".repeat(128)); // 2 KiB + 1
+    for (name, line) in [
+        ("implicit.yaml", format!("  {key}: v\n")),
+        ("explicit.yaml", format!("  ? {key}\n  : v\n")),
+        ("quoted.yaml", format!("  \"{key}\": v\n")),
+    ] {
+        let at = base.find("\ntags:\n").unwrap() + "\ntags:\n".len();
+        let text = format!("{}{line}{}", &base[..at], &base[at..]);
+        let bp = write_blueprint(&dir, name, &text);
+        let out = bounded(&[
+            "render",
+            &bp,
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+        ]);
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "{name}: {all}");
+        assert!(
+            !all.contains(&key[..200]),
+            "{name}: the key is echoed: {}",
+            &all[..all.len().min(600)]
+        );
+        assert!(all.contains("bytes)"), "{name}: {all}");
+    }
 }

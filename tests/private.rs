@@ -173,7 +173,7 @@ fn assert_error(r: &Lint, rule: &str, field: &str, needle: &str) {
     assert_eq!(r.code, Some(1));
 }
 
-const PE_SUBNET: &str = "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/private-endpoints";
+const PE_SUBNET: &str = "vnet-hub/private-endpoints";
 
 #[test]
 fn private_example_lints_clean() {
@@ -200,8 +200,11 @@ fn inbound_private_endpoint_on_basic_v2_is_an_error() {
     let r = lint(
         "apim",
         &[
-            ("sku: { name: Premium, capacity: 1 }", "sku: { name: BasicV2, capacity: 1 }"),
-            ("    mode: External\n    subnetId: /subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/apim\n", ""),
+            (
+                "sku: { name: Premium, capacity: 1 }",
+                "sku: { name: BasicV2, capacity: 1 }",
+            ),
+            ("    mode: External\n    subnetId: vnet-hub/apim\n", ""),
             ("  loadBalancing:", &pe),
         ],
     );
@@ -270,7 +273,7 @@ fn internal_mode_without_a_subnet_is_a_located_validation_error() {
         "afd-apim-private",
         &[
             ("    mode: External", "    mode: Internal"),
-            ("    subnetId: /subscriptions/00000000-0000-0000-0000-000000000004/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-aoai-eus2/subnets/apim-outbound\n", ""),
+            ("    subnetId: vnet-aoai-eus2/apim-outbound\n", ""),
         ],
     );
     assert_eq!(r.code, Some(1));
@@ -419,7 +422,19 @@ fn emulator_refuses_what_the_tier_lacks() {
         (400, Some("NotSupported")),
         "{e}"
     );
-    // Standard v2 with outbound integration is accepted.
+    // Standard v2 with outbound integration into a delegated subnet of its region is accepted.
+    let (s, e) = common::http(
+        &emu.url,
+        "PUT",
+        &format!("{rg}/providers/Microsoft.Network/virtualNetworks/v?api-version=2025-07-01"),
+        Some(&serde_json::json!({
+            "location": "eastus2",
+            "properties": { "addressSpace": { "addressPrefixes": ["10.0.0.0/16"] },
+                "subnets": [ { "name": "s", "properties": { "addressPrefix": "10.0.1.0/27",
+                    "delegations": [ { "name": "d", "properties": { "serviceName": "Microsoft.Web/serverFarms" } } ] } } ] }
+        })),
+    );
+    assert!(s < 300, "{e}");
     let (s, e) = common::http(
         &emu.url,
         "PUT",

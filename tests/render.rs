@@ -154,3 +154,87 @@ fn template_override_replaces_a_policy_and_keeps_named_values() {
         "{err}"
     );
 }
+
+/// `render --out` deletes only what its previous render wrote (the files its index.json lists),
+/// and refuses a folder it does not recognise as its own: an APIOps repository's policies
+/// survive, and the command exits 1 saying why.
+#[test]
+fn render_out_refuses_a_foreign_folder_and_removes_only_its_own_stale_files() {
+    let repo = tempfile::tempdir().unwrap();
+    let foreign = repo.path().join("policies/apis/echo/policy.xml");
+    std::fs::create_dir_all(foreign.parent().unwrap()).unwrap();
+    std::fs::write(&foreign, "<policies><inbound /></policies>").unwrap();
+    std::fs::create_dir_all(repo.path().join("requests")).unwrap();
+    std::fs::write(repo.path().join("requests/keep.http"), "GET /x\n").unwrap();
+    let out = common::bin()
+        .args(["render"])
+        .arg(common::example("apim"))
+        .arg("--out")
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("refusing to render into") && err.contains("has no index.json"),
+        "{err}"
+    );
+    assert!(foreign.exists() && repo.path().join("requests/keep.http").exists());
+    assert!(!repo.path().join("index.json").exists(), "wrote into it");
+
+    // Its own folder: a re-render removes the files the earlier render wrote and no longer
+    // renders, and leaves a file someone added.
+    let dir = tempfile::tempdir().unwrap();
+    let bp_dir = tempfile::tempdir().unwrap();
+    let render = |bp: &std::path::Path| {
+        let o = common::bin()
+            .args(["render"])
+            .arg(bp)
+            .arg("--out")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    render(&common::example("afd"));
+    let listed = |d: &std::path::Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d.join("requests"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let first = listed(dir.path());
+    let added = dir.path().join("requests/zz-mine.http");
+    std::fs::write(&added, "GET /mine\n").unwrap();
+    // One account fewer: its requests are no longer rendered.
+    let fewer = common::edited_example("afd", bp_dir.path(), "afd.yaml", |v| {
+        let accounts = v["openai"]["accounts"].as_sequence_mut().unwrap();
+        accounts.pop();
+    });
+    render(&fewer);
+    let second = listed(dir.path());
+    let gone: Vec<&String> = first.iter().filter(|f| !second.contains(f)).collect();
+    assert!(
+        gone.iter().any(|f| f.contains("aoai-afd-frc")),
+        "no stale request removed: {gone:?}"
+    );
+    assert!(
+        !second.iter().any(|f| f.contains("aoai-afd-frc")),
+        "{second:?}"
+    );
+    assert!(
+        added.exists(),
+        "a file the render did not write was deleted"
+    );
+    let index: serde_json::Value =
+        serde_json::from_str(&common::read(&dir.path().join("index.json"))).unwrap();
+    assert_eq!(index["generator"], "aoai-arch render");
+    assert!(index["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| !f.as_str().unwrap().contains("zz-mine")));
+}

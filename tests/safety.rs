@@ -12,7 +12,7 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{edited_example, http, run, writes, Emulator};
+use common::{edited_example, http, run, signal, writes, Emulator};
 use serde_json::{json, Value};
 
 fn text(o: &std::process::Output) -> String {
@@ -479,15 +479,6 @@ fn ctrl_c_says_what_it_waits_for_and_a_second_prints_the_summary() {
             && out.contains("service/apim-aoai-gw"),
         "{out}"
     );
-}
-
-fn signal(child: &std::process::Child, sig: &str) {
-    let ok = std::process::Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
 }
 
 #[test]

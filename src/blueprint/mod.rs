@@ -3,6 +3,7 @@
 
 pub mod edge;
 pub mod instances;
+pub mod networks;
 mod owner;
 pub mod regions;
 mod spans;
@@ -31,9 +32,48 @@ pub struct BlueprintError {
     pub source_line: Option<String>,
 }
 
+/// Longest run of non-blank characters an error shows as it is; a longer one (a 2 KiB key)
+/// is shown by its first [`ELIDED_KEEP`] characters and its length, never whole.
+const MAX_WORD: usize = 100;
+const ELIDED_KEEP: usize = 24;
+
+/// `text` with every run of non-blank characters longer than [`MAX_WORD`] cut short, and the
+/// 1-based character column `col` moved to where it now is.
+fn elide(text: &str, col: usize) -> (String, usize) {
+    let mut out = String::new();
+    let mut new_col = col;
+    let mut chars = text.char_indices().peekable();
+    let mut pos = 0usize; // characters seen
+    while let Some(&(_, c)) = chars.peek() {
+        if c.is_whitespace() {
+            out.push(c);
+            chars.next();
+            pos += 1;
+            continue;
+        }
+        let word: String =
+            std::iter::from_fn(|| chars.next_if(|(_, c)| !c.is_whitespace()).map(|(_, c)| c))
+                .collect();
+        let n = word.chars().count();
+        if n > MAX_WORD {
+            let shown: String = word.chars().take(ELIDED_KEEP).collect();
+            let short = format!("{shown}…({} bytes)", word.len());
+            if col > pos + n {
+                new_col = new_col + short.chars().count() - n;
+            }
+            out.push_str(&short);
+        } else {
+            out.push_str(&word);
+        }
+        pos += n;
+    }
+    (out, new_col)
+}
+
 impl fmt::Display for BlueprintError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}", self.message)?;
+        let (message, _) = elide(&self.message, 0);
+        writeln!(f, "{message}")?;
         write!(
             f,
             "  --> {}:{}:{}",
@@ -42,13 +82,14 @@ impl fmt::Display for BlueprintError {
             self.column
         )?;
         if let Some(src) = &self.source_line {
+            let (src, column) = elide(src, self.column);
             let n = self.line.to_string();
             let pad = " ".repeat(n.len());
             write!(f, "\n {pad} |\n {n} | {src}\n {pad} | ")?;
-            write!(f, "{}^", " ".repeat(self.column.saturating_sub(1)))?;
+            write!(f, "{}^", " ".repeat(column.saturating_sub(1)))?;
         }
         if !self.field.is_empty() {
-            write!(f, "\n  = field: {}", self.field)?;
+            write!(f, "\n  = field: {}", elide(&self.field, 0).0)?;
         }
         if let Some(h) = &self.help {
             write!(f, "\n  = help: {h}")?;
@@ -237,7 +278,10 @@ pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<Blueprin
     let spans = Spans::parse(text).map_err(|r| err_at(r.pos, r.field, r.message, r.help))?;
     let de = serde_norway::Deserializer::from_str(text);
     let blueprint: Blueprint = match serde_path_to_error::deserialize(de) {
-        Ok(b) => b,
+        Ok(mut b) => {
+            crate::blueprint::networks::resolve_short_refs(&mut b);
+            b
+        }
         Err(e) => {
             let field = e.path().to_string();
             let field = if field == "." { String::new() } else { field };

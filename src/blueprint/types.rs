@@ -36,6 +36,12 @@ pub struct Blueprint {
     /// Private endpoints, private DNS and public network access of the AOAI accounts.
     #[serde(default)]
     pub networking: Option<Networking>,
+    /// Virtual networks: created by this blueprint (`name`, address space, subnets by purpose,
+    /// peerings), or existing ones it only uses (`id` and `region`, the landing-zone form).
+    /// Any subnet id elsewhere in the blueprint whose network is not listed here is an
+    /// existing network too; preflight reads every subnet the blueprint does not create.
+    #[serde(default)]
+    pub networks: Vec<Network>,
     /// API Management (patterns `apim` and `afd-apim`).
     #[serde(default)]
     pub apim: Option<Apim>,
@@ -274,6 +280,74 @@ pub struct Networking {
     pub private_dns: Option<PrivateDns>,
 }
 
+/// A virtual network of the blueprint: created (`name`) or existing (`id`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Network {
+    /// Name of a network this blueprint creates in its resource group (2-64 characters:
+    /// letters, digits, `-`, `_`, `.`). Subnet ids elsewhere in the blueprint name it as
+    /// `/subscriptions/<subscription>/resourceGroups/<resourceGroup>/providers/Microsoft.Network/virtualNetworks/<name>/subnets/<subnet>`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Resource id of an existing network (landing zone): never written; preflight reads its
+    /// subnets before any write. Not with `name`, `addressSpace`, `subnets` or `peerings`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// ARM region of the network (default: `location`). Private endpoints in it are placed
+    /// in this region; API Management joins only a network of its own region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// IPv4 address prefixes (CIDR) of a created network, e.g. `10.10.0.0/16`.
+    #[serde(default)]
+    pub address_space: Vec<String>,
+    /// Subnets of a created network, each with the purpose that decides its delegation and
+    /// network security group.
+    #[serde(default)]
+    pub subnets: Vec<SubnetSpec>,
+    /// Names of other networks this blueprint creates to peer with; both directions are
+    /// rendered (a peering works only when both sides exist).
+    #[serde(default)]
+    pub peerings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubnetSpec {
+    /// Subnet name (1-80 characters).
+    pub name: String,
+    /// IPv4 prefix (CIDR) inside the network's address space.
+    pub address_prefix: String,
+    /// What the subnet is for.
+    pub purpose: SubnetPurpose,
+}
+
+/// What a subnet is for; it decides what the subnet needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum SubnetPurpose {
+    /// Private endpoints (of the accounts, of API Management): no delegation, no network
+    /// security group needed.
+    #[serde(rename = "privateEndpoints")]
+    PrivateEndpoints,
+    /// Classic API Management injection (Developer, Premium): no delegation, /29 or larger,
+    /// a network security group with the rules API Management requires (rendered).
+    #[serde(rename = "apimInjection")]
+    ApimInjection,
+    /// API Management v2 outbound integration (Standard v2, Premium v2): delegated to
+    /// `Microsoft.Web/serverFarms`, dedicated, /27 or larger, with a network security group.
+    #[serde(rename = "apimIntegration")]
+    ApimIntegration,
+}
+
+impl SubnetPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubnetPurpose::PrivateEndpoints => "privateEndpoints",
+            SubnetPurpose::ApimInjection => "apimInjection",
+            SubnetPurpose::ApimIntegration => "apimIntegration",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub enum PublicNetworkAccess {
     Enabled,
@@ -294,7 +368,8 @@ impl PublicNetworkAccess {
 pub struct PrivateEndpointSpec {
     /// Name of the account in `openai.accounts`.
     pub account: String,
-    /// Resource id of the subnet (in the account's region).
+    /// Resource id of the subnet. The private endpoint is placed in the region of the
+    /// subnet's network (which may differ from the account's).
     pub subnet_id: String,
 }
 

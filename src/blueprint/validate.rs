@@ -492,7 +492,7 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
                 c.fail(
                     format!("{base}.subnetId"),
                     format!("`{}` is not a subnet resource id", pe.subnet_id),
-                    Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>".into()),
+                    Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, or <network>/<subnet> for a network of `networks`".into()),
                 );
             }
         }
@@ -502,7 +502,7 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
                     c.fail(
                         format!("networking.privateDns.vnetLinks[{i}]"),
                         format!("`{v}` is not a virtual network resource id"),
-                        Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>".into()),
+                        Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>, or the name of a network of `networks`".into()),
                     );
                 }
             }
@@ -516,6 +516,7 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
         }
     }
 
+    check_networks(&mut c, b);
     if let Some(a) = &b.apim {
         check_apim(&mut c, b, a);
     }
@@ -593,12 +594,12 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
             c.fail(
                 format!("{base}.subnetId"),
                 format!("`{id}` is not a subnet resource id"),
-                Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>".into()),
+                Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, or <network>/<subnet> for a network of `networks`".into()),
             );
         }
     }
     if let Some(n) = &a.network {
-        let subnet_help = "expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>";
+        let subnet_help = "expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, or <network>/<subnet> for a network of `networks`";
         if let Some(id) = n.subnet_id.as_deref().filter(|id| !is_subnet_id(id)) {
             c.fail(
                 "apim.network.subnetId",
@@ -683,7 +684,7 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
         }
         c.weight_priority(&base, inst.weight, inst.priority);
         if let Some(n) = &inst.network {
-            let subnet_help = "expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>";
+            let subnet_help = "expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, or <network>/<subnet> for a network of `networks`";
             for (field, id) in [
                 ("subnetId", n.subnet_id.as_deref()),
                 (
@@ -880,6 +881,285 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
                 format!("named values `{prev}` and `{k}` differ only in case"),
                 None,
             );
+        }
+    }
+}
+
+const VNET: NameRule = NameRule {
+    what: "virtual network",
+    min: 2,
+    max: 64,
+    chars_doc: "letters, digits, `-`, `_` and `.`, starting with a letter or digit and ending with a letter, digit or `_`",
+    allowed: |c| c.is_ascii_alphanumeric() || "-_.".contains(c),
+    first: alnum,
+    last: |c| c.is_ascii_alphanumeric() || c == '_',
+};
+const SUBNET: NameRule = NameRule {
+    what: "subnet",
+    min: 1,
+    max: 80,
+    chars_doc: "letters, digits, `-`, `_` and `.`, starting with a letter or digit and ending with a letter, digit or `_`",
+    allowed: |c| c.is_ascii_alphanumeric() || "-_.".contains(c),
+    first: alnum,
+    last: |c| c.is_ascii_alphanumeric() || c == '_',
+};
+
+/// An IPv4 prefix `a.b.c.d/n` as (first address, length); `None` when malformed or when
+/// host bits are set (Azure refuses `10.0.0.1/24` as an address prefix).
+pub fn cidr(s: &str) -> Option<(u32, u8)> {
+    let (ip, len) = s.split_once('/')?;
+    let len: u8 = len.parse().ok().filter(|l| *l <= 32)?;
+    let addr: std::net::Ipv4Addr = ip.parse().ok()?;
+    let a = u32::from(addr);
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    (a & !mask == 0).then_some((a, len))
+}
+
+/// `inner` lies inside `outer`.
+fn within(inner: (u32, u8), outer: (u32, u8)) -> bool {
+    let mask = if outer.1 == 0 {
+        0
+    } else {
+        u32::MAX << (32 - outer.1)
+    };
+    inner.1 >= outer.1 && inner.0 & mask == outer.0
+}
+
+fn overlap(a: (u32, u8), b: (u32, u8)) -> bool {
+    within(a, b) || within(b, a)
+}
+
+/// The smallest subnet each purpose takes: classic injection /29
+/// (learn.microsoft.com/azure/api-management/virtual-network-injection-resources#subnet-size),
+/// v2 outbound integration /27 (learn.microsoft.com/azure/api-management/integrate-vnet-outbound#subnet-size),
+/// both read 2026-12-06.
+pub fn max_prefix_len(p: SubnetPurpose) -> Option<u8> {
+    match p {
+        SubnetPurpose::PrivateEndpoints => None,
+        SubnetPurpose::ApimInjection => Some(29),
+        SubnetPurpose::ApimIntegration => Some(27),
+    }
+}
+
+/// `networks`: created networks (name, address space, subnets, peerings) or existing ones (id,
+/// region); names, prefixes, sizes, overlaps.
+fn check_networks(c: &mut Checker, b: &Blueprint) {
+    let mut names = BTreeSet::new();
+    let created: Vec<&str> = b
+        .networks
+        .iter()
+        .filter_map(|n| n.name.as_deref())
+        .collect();
+    let mut spaces: BTreeMap<String, Vec<(u32, u8)>> = BTreeMap::new();
+    for (i, n) in b.networks.iter().enumerate() {
+        let base = format!("networks[{i}]");
+        if let Some(r) = &n.region {
+            c.region(&format!("{base}.region"), r);
+        }
+        match (&n.name, &n.id) {
+            (Some(_), Some(_)) | (None, None) => c.fail(
+                base.clone(),
+                "a network is either created (`name`) or existing (`id`)",
+                Some("set `name` (with addressSpace and subnets) to create it, or `id` (with region) to use an existing one".into()),
+            ),
+            (None, Some(id)) => {
+                if !is_vnet_id(id) {
+                    c.fail(
+                        format!("{base}.id"),
+                        format!("`{id}` is not a virtual network resource id"),
+                        Some("expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>, or the name of a network of `networks`".into()),
+                    );
+                }
+                for (field, set) in [
+                    ("addressSpace", !n.address_space.is_empty()),
+                    ("subnets", !n.subnets.is_empty()),
+                    ("peerings", !n.peerings.is_empty()),
+                ] {
+                    if set {
+                        c.fail(
+                            format!("{base}.{field}"),
+                            format!("`{field}` describes a network this blueprint creates; `{id}` exists and is not written"),
+                            Some("remove it, or create the network with `name` instead of `id`".into()),
+                        );
+                    }
+                }
+                if !names.insert(id.to_lowercase()) {
+                    c.fail(format!("{base}.id"), "this network is listed twice", None);
+                }
+            }
+            (Some(name), None) => {
+                c.name(&format!("{base}.name"), name, &VNET);
+                let id = format!(
+                    "/subscriptions/{}/resourcegroups/{}/providers/microsoft.network/virtualnetworks/{}",
+                    b.subscription, b.resource_group, name
+                )
+                .to_lowercase();
+                if !names.insert(id) {
+                    c.fail(
+                        format!("{base}.name"),
+                        format!("network `{name}` is declared twice"),
+                        None,
+                    );
+                }
+                if n.address_space.is_empty() {
+                    c.fail(
+                        format!("{base}.addressSpace"),
+                        "a network the blueprint creates needs an address space",
+                        Some("e.g. addressSpace: [10.10.0.0/16]".into()),
+                    );
+                }
+                let mut space = Vec::new();
+                for (j, p) in n.address_space.iter().enumerate() {
+                    match cidr(p) {
+                        Some(x) => space.push(x),
+                        None => c.fail(
+                            format!("{base}.addressSpace[{j}]"),
+                            format!("`{p}` is not an IPv4 prefix"),
+                            Some("write a.b.c.d/n with the host bits zero, e.g. 10.10.0.0/16".into()),
+                        ),
+                    }
+                }
+                let mut subnet_names = BTreeSet::new();
+                let mut taken: Vec<(u32, u8)> = Vec::new();
+                for (j, s) in n.subnets.iter().enumerate() {
+                    let sb = format!("{base}.subnets[{j}]");
+                    c.name(&format!("{sb}.name"), &s.name, &SUBNET);
+                    if !subnet_names.insert(s.name.to_lowercase()) {
+                        c.fail(
+                            format!("{sb}.name"),
+                            format!("subnet `{}` is declared twice in `{name}`", s.name),
+                            None,
+                        );
+                    }
+                    let Some(p) = cidr(&s.address_prefix) else {
+                        c.fail(
+                            format!("{sb}.addressPrefix"),
+                            format!("`{}` is not an IPv4 prefix", s.address_prefix),
+                            Some("write a.b.c.d/n with the host bits zero, e.g. 10.10.1.0/24".into()),
+                        );
+                        continue;
+                    };
+                    if !space.is_empty() && !space.iter().any(|sp| within(p, *sp)) {
+                        c.fail(
+                            format!("{sb}.addressPrefix"),
+                            format!("`{}` is outside the address space of `{name}` ({})", s.address_prefix, n.address_space.join(", ")),
+                            None,
+                        );
+                    }
+                    if let Some(k) = taken.iter().position(|t| overlap(p, *t)) {
+                        c.fail(
+                            format!("{sb}.addressPrefix"),
+                            format!("`{}` overlaps subnet `{}` of `{name}`", s.address_prefix, n.subnets[k].name),
+                            None,
+                        );
+                    }
+                    taken.push(p);
+                    if let Some(max) = max_prefix_len(s.purpose).filter(|m| p.1 > *m) {
+                        c.fail(
+                            format!("{sb}.addressPrefix"),
+                            format!("a subnet for {} is /{max} or larger; `{}` is /{}", s.purpose.as_str(), s.address_prefix, p.1),
+                            Some(match s.purpose {
+                                SubnetPurpose::ApimInjection => "classic API Management injection takes /29 at least (two addresses per unit, five reserved by Azure); /27 leaves room to scale".into(),
+                                _ => "API Management v2 outbound integration takes /27 at least; /24 is recommended to scale".into(),
+                            }),
+                        );
+                    }
+                }
+                spaces.insert(name.to_lowercase(), space);
+            }
+        }
+    }
+    check_subnet_uses(c, b);
+    // Peerings between created networks, whose address spaces must not overlap.
+    for (i, n) in b.networks.iter().enumerate() {
+        for (j, peer) in n.peerings.iter().enumerate() {
+            let field = format!("networks[{i}].peerings[{j}]");
+            if !created.iter().any(|c| c.eq_ignore_ascii_case(peer)) {
+                let all: Vec<String> = created.iter().map(|s| s.to_string()).collect();
+                c.fail(
+                    field,
+                    format!("`{peer}` is not a network this blueprint creates"),
+                    super::closest(peer, &all)
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .or(Some(
+                            "peerings name other entries of `networks` by their `name`".into(),
+                        )),
+                );
+                continue;
+            }
+            if n.name
+                .as_deref()
+                .is_some_and(|me| me.eq_ignore_ascii_case(peer))
+            {
+                c.fail(field, "a network cannot peer with itself", None);
+                continue;
+            }
+            let mine = spaces.get(&n.name.clone().unwrap_or_default().to_lowercase());
+            let theirs = spaces.get(&peer.to_lowercase());
+            if let (Some(a), Some(bb)) = (mine, theirs) {
+                if a.iter().any(|x| bb.iter().any(|y| overlap(*x, *y))) {
+                    c.fail(
+                        field,
+                        format!("the address spaces of `{}` and `{peer}` overlap: Azure refuses to peer them", n.name.clone().unwrap_or_default()),
+                        Some("give each network its own address space".into()),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Each subnet id that names a network the blueprint creates names one of its subnets, of the
+/// purpose its use needs; a v2 integration subnet serves one service.
+fn check_subnet_uses(c: &mut Checker, b: &Blueprint) {
+    let nets = super::networks::Networks::of(b);
+    let mut integration: BTreeMap<String, String> = BTreeMap::new();
+    for u in super::networks::uses(b) {
+        if !is_subnet_id(&u.subnet_id) || !nets.creates(&u.subnet_id) {
+            continue;
+        }
+        let vnet = super::networks::short(&super::networks::vnet_of(&u.subnet_id)).to_string();
+        let Some((_, spec)) = nets.created_subnet(&u.subnet_id) else {
+            let net = nets.find(&super::networks::vnet_of(&u.subnet_id));
+            let all: Vec<String> = net
+                .map(|n| n.subnets.iter().map(|s| s.name.clone()).collect())
+                .unwrap_or_default();
+            let name = super::networks::short(&u.subnet_id);
+            c.fail(
+                u.field,
+                format!("network `{vnet}` (created by this blueprint) has no subnet `{name}`"),
+                super::closest(name, &all)
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or(Some(format!(
+                        "add it to {}.subnets",
+                        net.map(|n| n.field.clone()).unwrap_or_default()
+                    ))),
+            );
+            continue;
+        };
+        if spec.purpose != u.usage.purpose() {
+            c.fail(
+                u.field.clone(),
+                format!(
+                    "subnet `{vnet}/{}` is for {}, but this field uses it for {}",
+                    spec.name,
+                    spec.purpose.as_str(),
+                    u.usage.purpose().as_str()
+                ),
+                Some(format!(
+                    "use a subnet with purpose: {} (each purpose gets its own delegation and network security group)",
+                    u.usage.purpose().as_str()
+                )),
+            );
+        }
+        if u.usage == super::networks::Use::Integration {
+            if let Some(first) = integration.insert(u.subnet_id.to_lowercase(), u.field.clone()) {
+                c.fail(
+                    u.field,
+                    format!("subnet `{vnet}/{}` is already the integration subnet of {first}", spec.name),
+                    Some("API Management v2 outbound integration needs a dedicated subnet per service".into()),
+                );
+            }
         }
     }
 }

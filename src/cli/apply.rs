@@ -166,6 +166,7 @@ pub async fn execute(
         .resources
         .iter()
         .any(|r| r.action.writes() || r.state.is_some())
+        || !plan.approvals.is_empty()
         || (flags.prune && !plan.orphans.is_empty());
     if !work {
         if !plan.orphans.is_empty() {
@@ -222,6 +223,8 @@ pub async fn execute(
     let ledger = Arc::new(Ledger::default());
     let interrupted = Arc::new(AtomicBool::new(false));
     watch_interrupts(ids, interrupted.clone(), ledger.clone());
+    // A lease seen lost (broken or taken over) stops the run as an interrupt does.
+    lease.watch(interrupted.clone());
     let progress = progress_display();
     let options = crate::engine::apply::Options {
         concurrency: target.concurrency,
@@ -281,6 +284,15 @@ fn refusals(
         let mut drift = crate::engine::saved::live_drift(s, live);
         if s.plan["orphans"] != serde_json::json!(plan.orphans) {
             drift.push("the resources prune would delete are not the planned ones".into());
+        }
+        // What was reviewed is what is applied: the saved plan section itself, not only the
+        // blueprint and digests it came with.
+        let reviewed = crate::engine::saved::plan_drift(s, plan);
+        if !reviewed.is_empty() && drift.is_empty() {
+            refusals.push(format!(
+                "the plan saved in the file (the one reviewed) is not what its blueprint plans now against the same Azure: the file was edited; plan again:\n      {}",
+                reviewed.join("\n      ")
+            ));
         }
         if !drift.is_empty() {
             refusals.push(format!(

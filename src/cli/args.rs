@@ -33,6 +33,7 @@ pub enum PreflightCheck {
     SoftDeleted,
     Names,
     Providers,
+    Subnets,
     Lifecycle,
     All,
 }
@@ -48,6 +49,7 @@ impl PreflightArgs {
                 PreflightCheck::SoftDeleted => vec![Check::SoftDeleted],
                 PreflightCheck::Names => vec![Check::Names],
                 PreflightCheck::Providers => vec![Check::Providers],
+                PreflightCheck::Subnets => vec![Check::Subnets],
                 PreflightCheck::Lifecycle => vec![Check::Lifecycle],
                 PreflightCheck::All => Check::ALL.to_vec(),
             });
@@ -100,7 +102,7 @@ pub struct TargetArgs {
     /// Trace HTTP requests and responses to stderr (tokens redacted).
     #[arg(long)]
     pub debug: bool,
-    /// Give up when ARM cannot be reached (refused, DNS, TLS, timeout) for this long [default: 40].
+    /// Give up when ARM cannot be reached or does not answer as ARM (refused, DNS, TLS, no answer, reset, HTML or garbage) for this long [default: 40].
     #[arg(long, env = "AOAI_ARCH_CONNECT_BUDGET", value_name = "SECONDS")]
     pub connect_budget: Option<f64>,
     /// How plan reads live state: `list` (one request per collection) or `get` (one per

@@ -22,7 +22,7 @@ use crate::blueprint::vars::Vars;
 use serde_json::Value;
 
 use crate::engine::target::{Target, TargetOptions};
-use crate::model::{api, Model, OWNER_TAG};
+use crate::model::{api, Model};
 use crate::render::Rendered;
 use arm_client::ArmClient;
 
@@ -131,7 +131,15 @@ async fn destroy(
         return purge_leftovers(client, m, flags, &[], false).await;
     };
     let rg_goes = rg_owned && kept.is_empty();
-    print_plan(m, flags, &doomed, &kept, rg_owned, rg_goes);
+    // What Azure deletes with them that the blueprint does not declare (owned or not).
+    let parents: Vec<String> = doomed.iter().map(|d| d.id.clone()).collect();
+    let with_parent: Vec<crate::engine::children::Child> =
+        crate::engine::children::undeclared_under(client, rendered, &parents, target.concurrency)
+            .await?
+            .into_iter()
+            .filter(|c| !parents.iter().any(|p| p.eq_ignore_ascii_case(&c.id)))
+            .collect();
+    print_plan(m, flags, &doomed, &with_parent, &kept, rg_owned, rg_goes);
     if doomed.is_empty() && !rg_goes {
         return purge_leftovers(client, m, flags, &[], false).await;
     }
@@ -143,7 +151,7 @@ async fn destroy(
     // Never while an apply of this blueprint runs (the same lease as apply, crate::engine::lock).
     let lease = crate::engine::lock::acquire(client, m, true, flags.break_lock).await?;
     let result: Result<ExitCode> = async {
-        let deleted = match delete_in_waves(target, &doomed, rendered).await? {
+        let deleted = match delete_in_waves(target, &doomed, rendered, &lease).await? {
             Ok(deleted) => deleted,
             Err(code) => return Ok(code),
         };
@@ -187,7 +195,7 @@ async fn inventory(
         );
         return Ok(None);
     };
-    let rg_owned = rg["tags"][OWNER_TAG].as_str() == Some(m.owner.as_str());
+    let rg_owned = crate::model::owner_tag(&rg) == Some(m.owner.as_str());
     let listed = client
         .list(&format!("{}/resources", m.rg_id), api::RESOURCES)
         .await
@@ -213,7 +221,7 @@ async fn inventory(
             continue;
         };
         let rtype = item["type"].as_str().unwrap_or("").to_string();
-        let owned = item["tags"][OWNER_TAG].as_str() == Some(m.owner.as_str())
+        let owned = crate::model::owner_tag(item) == Some(m.owner.as_str())
             || (rg_owned && untagged_declared(id));
         let version = rendered
             .resources
@@ -322,6 +330,7 @@ fn print_plan(
     m: &Model,
     flags: &Flags,
     doomed: &[Doomed],
+    with_parent: &[crate::engine::children::Child],
     kept: &[String],
     rg_owned: bool,
     rg_goes: bool,
@@ -331,6 +340,13 @@ fn print_plan(
             "- {} will be deleted ({})",
             crate::engine::plan_text::provider_path(&d.id),
             d.resource_type
+        );
+    }
+    for c in with_parent {
+        println!(
+            "- {} will be deleted with its parent {} (not declared by this blueprint: Azure deletes it with the parent)",
+            crate::engine::plan_text::provider_path(&c.id),
+            crate::engine::plan_text::provider_path(&c.parent)
         );
     }
     for k in kept {
@@ -369,8 +385,13 @@ fn print_plan(
         }
     }
     println!(
-        "Destroy: {} to delete, {} kept, resource group {}.",
+        "Destroy: {} to delete{}, {} kept, resource group {}.",
         doomed.len(),
+        if with_parent.is_empty() {
+            String::new()
+        } else {
+            format!(" (and {} deleted with their parents)", with_parent.len())
+        },
         kept.len(),
         if rg_goes { "deleted" } else { "kept" }
     );
@@ -383,11 +404,15 @@ async fn delete_in_waves(
     target: &Target,
     doomed: &[Doomed],
     rendered: &Rendered,
+    lease: &crate::engine::lock::Lease,
 ) -> Result<std::result::Result<usize, ExitCode>> {
     let client = &target.client;
     let mut deleted = 0;
     let waves = waves(doomed, rendered);
     for (w, wave) in waves.iter().enumerate() {
+        if lease.lost() {
+            anyhow::bail!("the apply lock was broken or taken over by another run: stopped before deleting more ({deleted} deleted)");
+        }
         let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(target.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
         for &i in wave {
@@ -459,16 +484,62 @@ async fn delete_group_if_empty(client: &ArmClient, m: &Model) -> Result<bool> {
     Ok(false)
 }
 
+/// The dependencies of a rendered resource that order deletes: every one, except those that
+/// come only from `${after-apply:...}` placeholders copying a value into a setting (a named
+/// value holding the Front Door id, a logger's key, a role assignment's principal id). Such an
+/// edge runs against the others (the Front Door profile's origins point at API Management,
+/// whose named value holds the profile's id) and makes the graph cyclic; deleting the value's
+/// source first breaks nothing that still runs. Placeholders naming a host to send traffic to
+/// (`|host`: an origin's gateway host) are kept, as are ids written in the body.
+fn delete_dependencies(r: &crate::render::Resource) -> Vec<String> {
+    let body = &r.body;
+    let mut copied = Vec::new();
+    let mut kept = Vec::new();
+    let mut outside = String::with_capacity(body.len());
+    let mut rest = body.as_str();
+    while let Some(at) = rest.find("${after-apply:") {
+        outside.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = tail.find('}').map_or(tail.len(), |e| e + 1);
+        let token = &tail[..end];
+        let inner = token.trim_start_matches("${after-apply:");
+        if let Some((id, pointer)) = inner.split_once('#') {
+            let id = id.to_lowercase();
+            if pointer.contains("|host") {
+                kept.push(id);
+            } else {
+                copied.push(id);
+            }
+        }
+        rest = &tail[end..];
+    }
+    outside.push_str(rest);
+    let outside = outside.to_lowercase();
+    r.depends_on
+        .iter()
+        .map(|d| d.to_lowercase())
+        .filter(|d| !copied.contains(d) || kept.contains(d) || outside.contains(d.as_str()))
+        .collect()
+}
+
+/// The order of deletes, as waves of indexes into `doomed`: what the blueprint no longer
+/// declares first, then a resource only after every resource whose render (itself or anything
+/// below it) depends on it or on anything below it, on the dependencies of
+/// [`delete_dependencies`] (value copies cut). That graph is acyclic for every blueprint
+/// aoai-arch renders; should a cycle remain, the resource of the cycle that the fewest wait
+/// for goes first, alone.
 fn waves(doomed: &[Doomed], rendered: &Rendered) -> Vec<Vec<usize>> {
     let n = doomed.len();
     let lower: Vec<String> = doomed.iter().map(|d| d.id.to_lowercase()).collect();
     let under = |id: &str, top: &str| id == top || id.starts_with(&format!("{top}/"));
-    let declared = |i: usize| {
-        rendered
-            .resources
-            .iter()
-            .any(|r| r.id.to_lowercase() == lower[i])
-    };
+    let declared: Vec<bool> = (0..n)
+        .map(|i| {
+            rendered
+                .resources
+                .iter()
+                .any(|r| r.id.to_lowercase() == lower[i])
+        })
+        .collect();
     // What the resources that go with each doomed one depend on (those below it that are not
     // deleted on their own, like a role assignment on an account).
     let needs: Vec<Vec<String>> = (0..n)
@@ -476,46 +547,61 @@ fn waves(doomed: &[Doomed], rendered: &Rendered) -> Vec<Vec<usize>> {
             rendered
                 .resources
                 .iter()
-                .map(|r| r.id.to_lowercase())
-                .zip(rendered.resources.iter())
-                .filter(|(id, _)| {
-                    under(id, &lower[i])
+                .filter(|r| {
+                    let id = r.id.to_lowercase();
+                    under(&id, &lower[i])
                         && !(0..n)
-                            .any(|j| j != i && under(&lower[j], &lower[i]) && under(id, &lower[j]))
+                            .any(|j| j != i && under(&lower[j], &lower[i]) && under(&id, &lower[j]))
                 })
-                .flat_map(|(_, r)| r.depends_on.iter().map(|d| d.to_lowercase()))
+                .flat_map(delete_dependencies)
                 .collect()
         })
         .collect();
-    let mut level: Vec<usize> = (0..n).map(|i| usize::from(declared(i))).collect();
-    // Longest path over "e before d" (a DAG: n rounds at most).
-    for _ in 0..n {
-        let mut changed = false;
-        for d in 0..n {
-            if !declared(d) {
-                continue;
+    // e -> d: e is deleted before d.
+    let mut before: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut waiting_on = vec![0usize; n];
+    for d in (0..n).filter(|&d| declared[d]) {
+        for e in (0..n).filter(|&e| e != d && declared[e]) {
+            // A resource deleted on its own below d (a role assignment) goes first, and so
+            // does whatever depends on d.
+            let first = under(&lower[e], &lower[d])
+                || (!under(&lower[d], &lower[e]) && needs[e].iter().any(|x| under(x, &lower[d])));
+            if first {
+                before[e].push(d);
+                waiting_on[d] += 1;
             }
-            for e in 0..n {
-                // A resource deleted on its own below d (a role assignment) goes first, and so
-                // does whatever depends on d.
-                let before = under(&lower[e], &lower[d])
-                    || (!under(&lower[d], &lower[e])
-                        && needs[e].iter().any(|x| under(x, &lower[d])));
-                if e != d && declared(e) && before && level[d] < level[e] + 1 {
-                    level[d] = level[e] + 1;
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            break;
         }
     }
-    let top = level.iter().copied().max().unwrap_or(0);
-    (0..=top)
-        .map(|l| (0..n).filter(|&i| level[i] == l).collect::<Vec<_>>())
-        .filter(|w: &Vec<usize>| !w.is_empty())
-        .collect()
+    let mut out = Vec::new();
+    let undeclared: Vec<usize> = (0..n).filter(|&i| !declared[i]).collect();
+    if !undeclared.is_empty() {
+        out.push(undeclared);
+    }
+    let mut left: Vec<usize> = (0..n).filter(|&i| declared[i]).collect();
+    while !left.is_empty() {
+        let mut wave: Vec<usize> = left
+            .iter()
+            .copied()
+            .filter(|&i| waiting_on[i] == 0)
+            .collect();
+        if wave.is_empty() {
+            // A cycle: break it at the resource the fewest wait for.
+            let pick = left
+                .iter()
+                .copied()
+                .min_by_key(|&i| (waiting_on[i], std::cmp::Reverse(i)))
+                .unwrap_or(left[0]);
+            wave.push(pick);
+        }
+        for &e in &wave {
+            for &d in &before[e] {
+                waiting_on[d] = waiting_on[d].saturating_sub(1);
+            }
+        }
+        left.retain(|i| !wave.contains(i));
+        out.push(wave);
+    }
+    out
 }
 
 /// Soft-deleted accounts and services of this blueprint: those just deleted, and those of its
@@ -541,12 +627,23 @@ async fn purge_leftovers(
             )
         })
         .collect();
-    if let Some(a) = &m.apim {
+    // The service and every service of `apim.instances`, each in its own region.
+    let services: Vec<(&crate::model::ApimM, &str)> = m
+        .apim
+        .iter()
+        .map(|a| (a, m.location.as_str()))
+        .chain(
+            m.apim_instances
+                .iter()
+                .map(|i| (&i.apim, i.location.as_str())),
+        )
+        .collect();
+    for (a, location) in &services {
         candidates.extend(soft_delete_path(
             m,
             "Microsoft.ApiManagement/service",
             &a.name,
-            &m.location,
+            location,
         ));
     }
     for c in candidates {
@@ -557,8 +654,8 @@ async fn purge_leftovers(
             continue;
         };
         // Only what this blueprint owned: the account's tag, or the service's former id.
-        let owned = doc["tags"][OWNER_TAG].as_str() == Some(m.owner.as_str())
-            || m.apim.as_ref().is_some_and(|a| {
+        let owned = crate::model::owner_tag(&doc) == Some(m.owner.as_str())
+            || services.iter().any(|(a, _)| {
                 doc["properties"]["serviceId"]
                     .as_str()
                     .is_some_and(|s| s.eq_ignore_ascii_case(&a.id))

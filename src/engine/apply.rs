@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::engine::plan::{self, Action};
 use crate::engine::progress::Progress;
-use crate::model::{api, Model};
+use crate::model::Model;
 use crate::render::{Rendered, Resource};
 use arm_client::ArmClient;
 
@@ -603,6 +603,7 @@ async fn one(
     let outcome = match p.action {
         Action::NoChange | Action::UseExisting => {
             progress.finish(&r.id, "unchanged");
+            approve(client, r, false, shared, profile, progress).await?;
             return Ok(Outcome::Unchanged);
         }
         Action::Create => Outcome::Created,
@@ -736,6 +737,24 @@ async fn wait_until_ended(
     }
 }
 
+/// Approve the Pending connections a Front Door origin's Private Link requested, whether or not
+/// the origin was written in this run (a run killed between the origin and the approval leaves
+/// them Pending): the lock-down step waits for this origin's node, so for its approvals.
+async fn approve(
+    client: &ArmClient,
+    r: &Resource,
+    written: bool,
+    shared: &Shared,
+    profile: &str,
+    progress: &dyn Progress,
+) -> std::result::Result<(), String> {
+    let approved = crate::engine::approvals::approve(client, r, written, profile, progress).await?;
+    if let Ok(mut a) = shared.approvals.lock() {
+        a.extend(approved);
+    }
+    Ok(())
+}
+
 /// Follow-ups Azure needs outside the resource bodies.
 async fn after(
     client: &ArmClient,
@@ -746,43 +765,7 @@ async fn after(
     progress: &dyn Progress,
 ) -> std::result::Result<(), String> {
     // Front Door's Private Link origin leaves a Pending connection on the target: approve ours.
-    if r.resource_type == "Microsoft.Cdn/profiles/originGroups/origins" {
-        let want = r.body_json();
-        let spl = &want["properties"]["sharedPrivateLinkResource"];
-        if let (Some(target), Some(message)) = (
-            spl["privateLink"]["id"].as_str(),
-            spl["requestMessage"].as_str(),
-        ) {
-            let conns = client
-                .list(&format!("{target}/privateEndpointConnections"), api::APIM)
-                .await
-                .map_err(|e| format!("listing private endpoint connections of {target}: {e}"))?;
-            for c in conns {
-                let state = &c["properties"]["privateLinkServiceConnectionState"];
-                let ours = state["description"].as_str() == Some(message)
-                    || c["properties"]["requestMessage"].as_str() == Some(message);
-                if state["status"].as_str() == Some("Pending") && ours {
-                    let Some(cid) = c["id"].as_str() else {
-                        continue;
-                    };
-                    progress.start(cid, "approving private endpoint connection");
-                    let body = json!({ "properties": { "privateLinkServiceConnectionState": {
-                        "status": "Approved",
-                        "description": format!("Approved by aoai-arch for Front Door {profile}"),
-                    }}});
-                    let text = serde_json::to_string_pretty(&body).unwrap_or_default();
-                    client
-                        .put_text(cid, api::APIM, &text, &|_: &str| {})
-                        .await
-                        .map_err(|e| format!("approving {cid}: {e}"))?;
-                    progress.finish(cid, "approved");
-                    if let Ok(mut a) = shared.approvals.lock() {
-                        a.push(cid.to_string());
-                    }
-                }
-            }
-        }
-    }
+    approve(client, r, true, shared, profile, progress).await?;
     // A custom domain is validated through a TXT record the user must publish.
     if r.resource_type == "Microsoft.Cdn/profiles/customDomains" {
         let host = result["properties"]["hostName"].as_str().unwrap_or("");

@@ -4,6 +4,8 @@
 //! reporting [`progress`]; [`target`] connects to Azure or the emulator.
 
 pub mod apply;
+pub mod approvals;
+pub mod children;
 pub mod collections;
 pub mod lock;
 pub mod plan;

@@ -100,6 +100,14 @@ pub struct Plan {
     /// cannot prove it created (nothing tags them): reported, never deleted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub undeclared: Vec<String>,
+    /// Private Link connections the blueprint's Front Door origins requested that are still
+    /// Pending: apply approves them (whether or not the origin changes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<crate::engine::approvals::Approval>,
+    /// Resources the blueprint does not declare (owned or not) that Azure deletes with a
+    /// parent the plan replaces: named here, and applied only with `--allow-replace`.
+    #[serde(rename = "deletedWithParent", skip_serializing_if = "Vec::is_empty")]
+    pub deleted_with_parent: Vec<crate::engine::children::Child>,
 }
 
 impl Plan {
@@ -113,6 +121,7 @@ impl Plan {
             .any(|r| r.action.writes() || r.state.is_some())
             || !self.orphans.is_empty()
             || !self.steps.is_empty()
+            || !self.approvals.is_empty()
     }
 }
 
@@ -192,7 +201,17 @@ fn walk(t: &str, path: &str, want: &Value, have: Option<&Value>, out: &mut Vec<C
     match want {
         Value::Object(map) => {
             for (k, v) in map {
-                walk(t, &join(k), v, have.and_then(|h| h.get(k)), out);
+                let live = have.and_then(|h| {
+                    h.get(k).or_else(|| {
+                        // Tag names compare without case, as Azure treats them.
+                        (path == "tags")
+                            .then(|| h.as_object())
+                            .flatten()
+                            .and_then(|o| o.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)))
+                            .map(|(_, v)| v)
+                    })
+                });
+                walk(t, &join(k), v, live, out);
             }
         }
         Value::Array(items) if items.iter().any(Value::is_object) => {

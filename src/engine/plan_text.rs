@@ -262,6 +262,23 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
             safe(&short(u, o.full_ids))
         ));
     }
+    for c in &p.deleted_with_parent {
+        s.push_str(&format!(
+            "{} {} is not declared by this blueprint (owned or not) and is deleted with its parent {}, which is replaced: Azure deletes it with the parent, and nothing creates it again\n",
+            paint(o.color, "31", "-"),
+            safe(&short(&c.id, o.full_ids)),
+            safe(&short(&c.parent, o.full_ids))
+        ));
+    }
+    for a in &p.approvals {
+        s.push_str(&format!(
+            "{} approve private endpoint connection {} ({}, requested by Front Door origin {})\n",
+            paint(o.color, "33", "~"),
+            safe(&short(&a.connection, o.full_ids)),
+            safe(&a.status),
+            safe(&short(&a.origin, o.full_ids))
+        ));
+    }
     let adopt = p.resources.iter().filter(|r| r.adopt).count();
     let waiting = p
         .resources
@@ -269,14 +286,19 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
         .filter(|r| r.state.as_deref().is_some_and(|s| !terminal(s)))
         .count();
     s.push_str(&format!(
-        "Plan: {} to create, {} to update, {} to replace, {} to adopt, {} unchanged, {} still provisioning, {} orphaned.\n",
+        "Plan: {} to create, {} to update, {} to replace, {} to adopt, {} unchanged, {} still provisioning, {} orphaned{}.\n",
         p.count(Action::Create),
         p.count(Action::Update),
         p.count(Action::Replace),
         adopt,
         p.count(Action::NoChange) + p.count(Action::UseExisting),
         waiting,
-        p.orphans.len()
+        p.orphans.len(),
+        if p.approvals.is_empty() {
+            String::new()
+        } else {
+            format!(", {} connection(s) to approve", p.approvals.len())
+        }
     ));
     s
 }

@@ -45,7 +45,11 @@
 //!   `CheckEndpointNameAvailability.json`; the resource-group form, since the scope of the
 //!   generated host name is part of the question);
 //! - providers: `GET /subscriptions/{s}/providers/{namespace}` (resources 2025-04-01):
-//!   `registrationState`.
+//!   `registrationState`;
+//! - subnets the blueprint uses but does not create: `GET .../virtualNetworks/{vnet}/subnets/{subnet}`
+//!   (network 2025-07-01 `SubnetGet.json`, `SubnetGetWithDelegation.json`:
+//!   `properties.delegations[].properties.serviceName`, `properties.networkSecurityGroup.id`)
+//!   and `GET .../virtualNetworks/{vnet}` (`VirtualNetworkGet.json`: `location`), each once.
 //!
 //! A name that belongs to a resource that exists in the live state read by the plan is not
 //! "taken": it is the blueprint's own.
@@ -80,16 +84,18 @@ pub enum Check {
     SoftDeleted,
     Names,
     Providers,
+    Subnets,
     Lifecycle,
 }
 
 impl Check {
-    pub const ALL: [Check; 6] = [
+    pub const ALL: [Check; 7] = [
         Check::Quota,
         Check::Models,
         Check::SoftDeleted,
         Check::Names,
         Check::Providers,
+        Check::Subnets,
         Check::Lifecycle,
     ];
     pub fn as_str(self) -> &'static str {
@@ -99,6 +105,7 @@ impl Check {
             Check::SoftDeleted => "soft-deleted",
             Check::Names => "names",
             Check::Providers => "providers",
+            Check::Subnets => "subnets",
             Check::Lifecycle => "lifecycle",
         }
     }
@@ -161,6 +168,8 @@ pub struct Facts {
     apim: Option<Result<Value, ArmError>>,
     endpoint: Option<Result<Value, ArmError>>,
     providers: BTreeMap<String, Result<Option<Value>, ArmError>>,
+    /// Subnets and virtual networks the blueprint uses without creating them, by lower-case id.
+    networks: HashMap<String, Result<Option<Value>, ArmError>>,
     /// Region -> the `locations/{l}/models` catalogue.
     catalogue: HashMap<String, Result<Vec<Value>, ArmError>>,
 }
@@ -174,6 +183,7 @@ enum Req {
     Apim,
     Endpoint,
     Provider(String),
+    Network(String),
 }
 
 /// How a request is sent: a listing (following `nextLink`), a read-only POST action with its
@@ -182,6 +192,7 @@ enum Call {
     List,
     Post(&'static str, Value),
     Get,
+    GetAt(&'static str),
 }
 
 enum Answer {
@@ -268,6 +279,19 @@ pub async fn gather(
             reqs.push(Req::Provider(ns));
         }
     }
+    if opts.on(Check::Subnets) {
+        let mut seen = std::collections::BTreeSet::new();
+        for u in &m.referenced_subnets {
+            for id in [
+                u.subnet_id.clone(),
+                crate::blueprint::networks::vnet_of(&u.subnet_id),
+            ] {
+                if seen.insert(id.to_lowercase()) {
+                    reqs.push(Req::Network(id));
+                }
+            }
+        }
+    }
     let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, req) in reqs.iter().enumerate() {
@@ -315,6 +339,7 @@ pub async fn gather(
                 ),
             ),
             Req::Provider(ns) => (format!("/subscriptions/{s}/providers/{ns}"), Call::Get),
+            Req::Network(id) => (id.clone(), Call::GetAt(crate::model::api::NETWORK)),
         };
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await;
@@ -324,6 +349,7 @@ pub async fn gather(
                     Answer::One(client.post_action(&path, version, &body).await)
                 }
                 Call::Get => Answer::Maybe(client.get(&path, versions::PROVIDERS).await),
+                Call::GetAt(version) => Answer::Maybe(client.get(&path, version).await),
             };
             (i, answer)
         });
@@ -350,6 +376,9 @@ pub async fn gather(
             (Req::Endpoint, Some(Answer::One(v))) => f.endpoint = Some(v),
             (Req::Provider(ns), Some(Answer::Maybe(v))) => {
                 f.providers.insert(ns, v);
+            }
+            (Req::Network(id), Some(Answer::Maybe(v))) => {
+                f.networks.insert(id.to_lowercase(), v);
             }
             _ => {}
         }
@@ -429,6 +458,7 @@ pub fn evaluate(
     let mut steps = Vec::new();
     // Providers first: nothing else works without them.
     providers(&mut out, f, m);
+    subnets(f, m, &mut out);
     quota(&mut out, f, m, live);
     models(&mut out, f, m, live);
     lifecycle(&mut out, f, m, live);
@@ -652,6 +682,34 @@ fn soft_deleted(
                         .then(|| (id.to_string(), s[5].to_string()))
                     });
                     let Some((deleted, location)) = hit else {
+                        // The same name soft-deleted in another resource group: its subdomain
+                        // is taken until it is purged there (restoring it here is not possible).
+                        let elsewhere = items.iter().find_map(|it| {
+                            let id = it["id"].as_str()?;
+                            let s: Vec<&str> = id.trim_matches('/').split('/').collect();
+                            let sub = it["properties"]["customSubDomainName"].as_str();
+                            (s.len() == 10
+                                && (s[9].eq_ignore_ascii_case(&a.name)
+                                    || sub.is_some_and(|d| d.eq_ignore_ascii_case(&a.subdomain))))
+                            .then(|| {
+                                (
+                                    id.to_string(),
+                                    s[5].to_string(),
+                                    s[7].to_string(),
+                                    s[9].to_string(),
+                                )
+                            })
+                        });
+                        if let Some((deleted, location, group, name)) = elsewhere {
+                            restored_or_purged.push(a.subdomain.to_lowercase());
+                            out.push(
+                                Check::SoftDeleted,
+                                Severity::Error,
+                                &format!("openai.accounts[{i}].name"),
+                                format!("account {} cannot be created: account {name} in resource group {group} ({location}) was deleted and is soft-deleted ({deleted}), and holds the name {} until it is purged", a.name, a.subdomain),
+                                format!("purge it if it is yours: az cognitiveservices account purge --name {name} --resource-group {group} --location {location} (or `aoai-arch destroy --purge` with the blueprint that created it); it cannot be restored into {}. Or choose another name", m.resource_group),
+                            );
+                        }
                         continue;
                     };
                     let field = format!("openai.accounts[{i}].name");
@@ -806,6 +864,134 @@ fn names(
                     "Microsoft.Cdn/checkEndpointNameAvailability/action",
                 ),
             }
+        }
+    }
+}
+
+/// Every subnet the blueprint uses without creating it: it exists, has what its use needs
+/// (v2 outbound integration: delegated to Microsoft.Web/serverFarms and a network security
+/// group; classic injection: no delegation and a network security group), and its network is
+/// in the region the gateway needs, or the one the private endpoint is placed in.
+fn subnets(f: &Facts, m: &Model, out: &mut Out) {
+    use crate::blueprint::networks::{short, vnet_of, Use};
+    for u in &m.referenced_subnets {
+        let Some(answer) = f.networks.get(&u.subnet_id.to_lowercase()) else {
+            continue;
+        };
+        let vnet = vnet_of(&u.subnet_id);
+        let name = format!("{}/{}", short(&vnet), short(&u.subnet_id));
+        let doc = match answer {
+            Err(e) => {
+                out.unread(
+                    Check::Subnets,
+                    &u.field,
+                    &format!("subnet {name}"),
+                    e,
+                    "Microsoft.Network/virtualNetworks/subnets/read",
+                );
+                continue;
+            }
+            Ok(None) => {
+                out.push(
+                    Check::Subnets,
+                    Severity::Error,
+                    &u.field,
+                    format!("subnet {name} does not exist ({}): Azure refuses what is placed in it (InvalidResourceReference)", u.subnet_id),
+                    format!("create the subnet (for {}), correct the id, or let the blueprint create the network (networks[] with name, addressSpace and subnets)", u.usage.what()),
+                );
+                continue;
+            }
+            Ok(Some(doc)) => doc,
+        };
+        let p = &doc["properties"];
+        let delegations: Vec<&str> = p["delegations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["properties"]["serviceName"].as_str())
+            .collect();
+        let nsg = p["networkSecurityGroup"]["id"].as_str().is_some();
+        let mut need = |ok: bool, message: String, help: &str| {
+            if !ok {
+                out.push(
+                    Check::Subnets,
+                    Severity::Error,
+                    &u.field,
+                    message,
+                    help.to_string(),
+                );
+            }
+        };
+        match u.usage {
+            Use::Integration => {
+                need(
+                    delegations.iter().any(|d| d.eq_ignore_ascii_case("Microsoft.Web/serverFarms")),
+                    format!("subnet {name} is not delegated to Microsoft.Web/serverFarms, which API Management v2 outbound integration needs (VirtualNetworkSubnetHasIncorrectDelegation)"),
+                    "delegate the subnet to Microsoft.Web/serverFarms (az network vnet subnet update --delegations Microsoft.Web/serverFarms); it must be dedicated to this service, /27 or larger",
+                );
+                need(
+                    nsg,
+                    format!("subnet {name} has no network security group; API Management v2 outbound integration needs one associated"),
+                    "associate a network security group with the subnet (no specific rules are required)",
+                );
+            }
+            Use::Injection => {
+                need(
+                    delegations.is_empty(),
+                    format!("subnet {name} is delegated to {}; classic API Management injection needs a subnet without delegation", delegations.join(", ")),
+                    "remove the delegation, or use another subnet",
+                );
+                need(
+                    nsg,
+                    format!("subnet {name} has no network security group; classic API Management injection needs one that allows management (3443 from ApiManagement) and the load balancer (6390 from AzureLoadBalancer)"),
+                    "associate a network security group with the rules of learn.microsoft.com/azure/api-management/virtual-network-reference, or let the blueprint create the network (purpose: apimInjection renders them)",
+                );
+            }
+            Use::PrivateEndpoint => {}
+        }
+        let region = match f.networks.get(&vnet) {
+            Some(Ok(Some(v))) => v["location"]
+                .as_str()
+                .unwrap_or("")
+                .to_lowercase()
+                .replace(' ', ""),
+            Some(Err(e)) => {
+                out.unread(
+                    Check::Subnets,
+                    &u.field,
+                    &format!("the region of network {}", short(&vnet)),
+                    e,
+                    "Microsoft.Network/virtualNetworks/read",
+                );
+                continue;
+            }
+            _ => continue,
+        };
+        if let Some(want) = u
+            .region
+            .as_deref()
+            .filter(|w| !w.eq_ignore_ascii_case(&region))
+        {
+            out.push(
+                Check::Subnets,
+                Severity::Error,
+                &u.field,
+                format!("subnet {name} is in a network in {region}; API Management in {want} joins only a network of its own region ({})", u.usage.what()),
+                format!("use a subnet of a network in {want}"),
+            );
+        }
+        if let Some(at) = u
+            .placed
+            .as_deref()
+            .filter(|p| !p.eq_ignore_ascii_case(&region))
+        {
+            out.push(
+                Check::Subnets,
+                Severity::Error,
+                &u.field,
+                format!("the private endpoint would be created in {at}, but subnet {name} is in a network in {region}: a private endpoint lives in its network's region (InvalidResourceReference)"),
+                format!("declare the network with its region: networks: [ {{ id: {}, region: {region} }} ]", crate::blueprint::networks::vnet_of(&u.subnet_id)),
+            );
         }
     }
 }

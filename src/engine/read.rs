@@ -98,6 +98,26 @@ pub async fn observe(
     .await?;
     plan.orphans = orphans;
     plan.undeclared = undeclared;
+    plan.approvals = crate::engine::approvals::pending(&target.client, rendered, &live).await?;
+    let replaced: Vec<String> = plan
+        .resources
+        .iter()
+        .filter(|r| r.action == crate::engine::plan::Action::Replace)
+        .filter(|r| live.contains_key(&r.id.to_lowercase()))
+        .map(|r| r.id.clone())
+        .collect();
+    if !replaced.is_empty() {
+        plan.deleted_with_parent = crate::engine::children::undeclared_under(
+            &target.client,
+            rendered,
+            &replaced,
+            target.concurrency,
+        )
+        .await?;
+        let gone = &plan.deleted_with_parent;
+        plan.undeclared
+            .retain(|u| !gone.iter().any(|c| c.id.eq_ignore_ascii_case(u)));
+    }
     Ok((live, plan))
 }
 

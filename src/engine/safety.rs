@@ -67,7 +67,7 @@ fn refine(plan: &mut Plan, rendered: &Rendered, live: &BTreeMap<String, Value>, 
             continue;
         };
         foreign[i] = if taggable(&bodies[i]) {
-            doc["tags"][OWNER_TAG].as_str() != Some(owner)
+            crate::model::owner_tag(doc) != Some(owner)
         } else {
             ancestor(&res[i].id, &index).is_some_and(|a| foreign[a])
         };
@@ -103,7 +103,7 @@ fn refine(plan: &mut Plan, rendered: &Rendered, live: &BTreeMap<String, Value>, 
         if let (Some(want), Some(have)) = (bodies[i]["tags"].as_object(), doc["tags"].as_object()) {
             p.kept_tags = have
                 .keys()
-                .filter(|k| !want.contains_key(*k))
+                .filter(|k| !want.keys().any(|w| w.eq_ignore_ascii_case(k)))
                 .cloned()
                 .collect();
         }
@@ -180,8 +180,23 @@ pub fn refusals(plan: &Plan, allow_replace: bool, adopt: bool) -> Vec<String> {
                 .filter(|c| c.forces_replacement)
                 .map(|c| c.path.as_str())
                 .collect();
+            let children: Vec<&str> = plan
+                .deleted_with_parent
+                .iter()
+                .filter(|c| c.parent.eq_ignore_ascii_case(&p.id))
+                .map(|c| c.id.as_str())
+                .collect();
+            let also = if children.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; Azure deletes with it {} resource(s) this blueprint does not declare: {}",
+                    children.len(),
+                    children.join(", ")
+                )
+            };
             out.push(format!(
-                "{}: immutable properties changed ({}); it must be deleted and created again: re-run with --allow-replace",
+                "{}: immutable properties changed ({}); it must be deleted and created again{also}: re-run with --allow-replace",
                 p.id,
                 paths.join(", ")
             ));
@@ -210,7 +225,7 @@ pub fn with_kept_tags(body: &str, have: Option<&Value>) -> String {
     };
     let mut added = false;
     for (k, v) in live_tags {
-        if !tags.contains_key(k) {
+        if !tags.keys().any(|t| t.eq_ignore_ascii_case(k)) {
             tags.insert(k.clone(), v.clone());
             added = true;
         }
@@ -256,7 +271,7 @@ pub async fn orphans(
     };
     let top: Vec<String> = list
         .into_iter()
-        .filter(|r| r["tags"][OWNER_TAG].as_str() == Some(m.owner.as_str()))
+        .filter(|r| crate::model::owner_tag(r) == Some(m.owner.as_str()))
         .filter_map(|r| r["id"].as_str().map(str::to_string))
         .filter(|id| !declared.contains(&id.to_lowercase()))
         .collect();
@@ -363,8 +378,8 @@ pub async fn orphans(
 }
 
 fn owned_or_inherited(id: &str, doc: &Value, live: &BTreeMap<String, Value>, owner: &str) -> bool {
-    if let Some(tags) = doc["tags"].as_object() {
-        return tags.get(OWNER_TAG).and_then(Value::as_str) == Some(owner);
+    if doc["tags"].is_object() {
+        return crate::model::owner_tag(doc) == Some(owner);
     }
     // An untagged child: owned when its parent is.
     let mut cur = id.to_string();

@@ -85,14 +85,38 @@ pub fn save(
         .with_context(|| format!("writing the plan to {}", path.display()))
 }
 
-/// A saved plan when `path` holds one (`None`: it is something else, e.g. a blueprint).
+/// The largest saved plan read (16 MiB): a 1 MiB blueprint, the digests of its requests and
+/// its plan.
+pub const MAX_BYTES: usize = 16 << 20;
+
+/// How much of a file is read to tell a saved plan (whose `kind` comes first) from a blueprint.
+const SNIFF: u64 = 4096;
+
+/// A saved plan when `path` holds one (`None`: it is something else, e.g. a blueprint, read
+/// then with the blueprint's own limit). Never reads more than [`MAX_BYTES`] + 1 bytes of it
+/// (a device that never ends, `/dev/zero`, is read for its first 4 KiB).
 pub fn read(path: &Path) -> Result<Option<SavedPlan>> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else {
         return Ok(None);
     };
-    if !text.trim_start().starts_with('{') || !text.contains(KIND) {
+    let mut head = Vec::new();
+    if file.take(SNIFF).read_to_end(&mut head).is_err() {
         return Ok(None);
     }
+    let head = String::from_utf8_lossy(&head);
+    if !head.trim_start().starts_with('{') || !head.contains(KIND) {
+        return Ok(None);
+    }
+    let text = match crate::blueprint::read_text(path, MAX_BYTES) {
+        Ok(t) => t,
+        Err(crate::blueprint::ReadError::TooLarge) => anyhow::bail!(
+            "{}: a plan file larger than {} bytes (16 MiB), the limit; nothing was applied",
+            path.display(),
+            MAX_BYTES
+        ),
+        Err(e) => anyhow::bail!("reading the plan {}: {e}", path.display()),
+    };
     let saved: SavedPlan = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a plan file aoai-arch can read", path.display()))?;
     if saved.kind != KIND || saved.format_version != FORMAT_VERSION {
@@ -139,6 +163,56 @@ pub fn live_drift(saved: &SavedPlan, live: &BTreeMap<String, Value>) -> Vec<Stri
     for id in now.keys() {
         if !saved.live.contains_key(id) {
             out.push(format!("{id}: did not exist, now does"));
+        }
+    }
+    out
+}
+
+/// Where the plan recomputed now differs from the plan saved (the one reviewed): per resource
+/// its action and property changes, then the approvals and the resources deleted with their
+/// parents. A saved plan whose blueprint and digests were edited consistently, but whose plan
+/// section is not what they plan, is refused on this.
+pub fn plan_drift(saved: &SavedPlan, now: &Plan) -> Vec<String> {
+    let Ok(now) = serde_json::to_value(now) else {
+        return vec!["the plan cannot be compared".into()];
+    };
+    let shape = |plan: &Value| -> BTreeMap<String, Value> {
+        plan["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap_or("").to_lowercase(),
+                    serde_json::json!({"action": r["action"], "changes": r["changes"]}),
+                )
+            })
+            .collect()
+    };
+    let (was, is) = (shape(&saved.plan), shape(&now));
+    let mut out = Vec::new();
+    for (id, w) in &was {
+        match is.get(id) {
+            None => out.push(format!("{id}: in the reviewed plan, not planned now")),
+            Some(i) if i["action"] != w["action"] => out.push(format!(
+                "{id}: reviewed as {}, planned now as {}",
+                w["action"], i["action"]
+            )),
+            Some(i) if i["changes"] != w["changes"] => {
+                out.push(format!("{id}: its changes are not the reviewed ones"))
+            }
+            _ => {}
+        }
+    }
+    for id in is.keys().filter(|id| !was.contains_key(*id)) {
+        out.push(format!("{id}: planned now, not in the reviewed plan"));
+    }
+    for key in ["approvals", "deletedWithParent"] {
+        let none = Value::Array(Vec::new());
+        let w = saved.plan.get(key).unwrap_or(&none);
+        let i = now.get(key).unwrap_or(&none);
+        if w != i {
+            out.push(format!("{key}: not the reviewed ones"));
         }
     }
     out

@@ -24,18 +24,7 @@ pub struct Hop {
 /// A problem found while tracing: rule, blueprint field, message.
 type Problem = (&'static str, String, String);
 
-/// The virtual network id of a subnet id (`.../virtualNetworks/<vnet>`), lowercased.
-fn vnet_of(subnet: &str) -> String {
-    let lower = subnet.to_lowercase();
-    match lower.find("/subnets/") {
-        Some(i) => lower[..i].to_string(),
-        None => lower,
-    }
-}
-
-fn short(id: &str) -> &str {
-    id.rsplit('/').next().unwrap_or(id)
-}
+use crate::blueprint::networks::{short, vnet_of, Networks};
 
 /// A gateway region: its blueprint field and subnet (when the service has a virtual network).
 struct Gateway<'a> {
@@ -251,36 +240,78 @@ pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
             "the gateway adds no credential of its own: calls succeed only when callers hold account keys".into(),
         ));
     }
+    // Every member of every pool of every gateway: in afd-apim each region's pool holds its own
+    // accounts at priority 1 and the other regions' at priority 2 (round-robin: the other
+    // regions are the last retry's fallback); in apim the one pool holds every account.
+    let nets = Networks::of(b);
+    let lb = &apim.load_balancing;
     for g in &gateways {
         let gw_vnet = g.subnet.filter(|_| vnet_ok).map(vnet_of);
         for (i, acc) in b.openai.accounts.iter().enumerate() {
-            if b.pattern == Pattern::AfdApim && acc.region != g.region {
-                continue;
-            }
+            let role = match (b.pattern, lb.mode) {
+                (Pattern::AfdApim, crate::blueprint::LbMode::Pool) => format!(
+                    "priority {} in aoai-pool-{}",
+                    if acc.region == g.region { 1 } else { 2 },
+                    g.region
+                ),
+                (Pattern::AfdApim, _) if acc.region == g.region => "local round-robin".into(),
+                (Pattern::AfdApim, _) => "cross-region fallback of the last retry".into(),
+                (_, crate::blueprint::LbMode::Pool) => match lb.pool_type {
+                    crate::blueprint::PoolType::RoundRobin => "member of aoai-pool".into(),
+                    _ => format!("priority {} in aoai-pool", acc.priority.unwrap_or(1)),
+                },
+                _ => "round-robin member".into(),
+            };
             let mut facts = Vec::new();
             let pe = pe_subnet(&acc.name);
             match (&gw_vnet, pe) {
                 (Some(v), Some((pi, s))) => {
                     let pe_vnet = vnet_of(s);
-                    if pe_vnet == *v {
-                        facts.push((
+                    let field = format!("networking.privateEndpoints[{pi}].subnetId");
+                    match nets.connected(v, &pe_vnet) {
+                        _ if pe_vnet == *v => facts.push((
                             true,
                             format!("private endpoint in the gateway's network {}", short(v)),
-                        ));
-                    } else {
-                        problems.push((
-                            "AOAI019",
-                            format!("networking.privateEndpoints[{pi}].subnetId"),
-                            format!("the private endpoint of {} is in {}, the gateway ({}) in {}: reachable only if they are peered", acc.name, short(&pe_vnet), g.region, short(v)),
-                        ));
-                        facts.push((
+                        )),
+                        Some(true) => facts.push((
                             true,
                             format!(
-                                "private endpoint in {} (peering with {} assumed)",
+                                "private endpoint in {}, peered with {} (both directions rendered)",
                                 short(&pe_vnet),
                                 short(v)
                             ),
-                        ));
+                        )),
+                        Some(false) => {
+                            let gw_net = nets.find(v).map(|n| n.field.clone()).unwrap_or_default();
+                            problems.push((
+                                "AOAI056",
+                                field,
+                                format!("API Management {} ({}) cannot reach {} ({role}): its private endpoint is in {}, which is not peered with the gateway's network {}; peer them ({gw_net}.peerings: [{}]) or put a private endpoint of {} in {}", apim.name, g.region, acc.name, short(&pe_vnet), short(v), short(&pe_vnet), acc.name, short(v)),
+                            ));
+                            facts.push((
+                                false,
+                                format!(
+                                    "private endpoint in {}, not peered with {}",
+                                    short(&pe_vnet),
+                                    short(v)
+                                ),
+                            ));
+                        }
+                        None => {
+                            problems.push((
+                                "AOAI019",
+                                field,
+                                format!("the private endpoint of {} is in {}, the gateway ({}) in {}: reachable only if they are peered, which lint cannot see for a network the blueprint does not create", acc.name, short(&pe_vnet), g.region, short(v)),
+                            ));
+                            facts.push((
+                                true,
+                                format!(
+                                    "private endpoint in {} (an existing network: peering with {} assumed)",
+                                    short(&pe_vnet),
+                                    short(v)
+                                ),
+                            ));
+                        }
                     }
                     if dns_links.contains(v) {
                         facts.push((
@@ -332,7 +363,10 @@ pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
             });
             hops.push(Hop {
                 from: format!("API Management {} ({})", apim.name, g.region),
-                to: format!("openai.accounts[{i}] {} ({})", acc.name, acc.region),
+                to: format!(
+                    "openai.accounts[{i}] {} ({}) [{role}]",
+                    acc.name, acc.region
+                ),
                 facts,
             });
         }

@@ -121,7 +121,7 @@ pub const RULES: &[Rule] = &[
         help: "add the gateway's virtual network to networking.privateDns.vnetLinks",
         docs: "https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks" },
     Rule { id: "AOAI019", name: "private-endpoint-other-vnet", severity: Severity::Warning,
-        reason: "the private endpoint is in another virtual network than the gateway; it is reachable only through peering, which the blueprint does not declare",
+        reason: "the private endpoint is in another virtual network than the gateway, one the blueprint does not create, so whether the two are peered is not known to lint; it is reachable only through peering",
         help: "put the private endpoint in the gateway's virtual network, or make sure the two networks are peered",
         docs: "https://learn.microsoft.com/azure/private-link/private-endpoint-overview" },
     Rule { id: "AOAI020", name: "model-not-offered", severity: Severity::Error,
@@ -184,6 +184,14 @@ pub const RULES: &[Rule] = &[
         reason: "the gateway's inbound private endpoint registers in privatelink.azure-api.net, which aoai-arch creates with networking.privateDns; without a linked network, callers resolve <name>.azure-api.net to the public address, which public network access Disabled refuses",
         help: "set networking.privateDns.vnetLinks to the callers' networks (the zone is created and linked with the accounts' zones)",
         docs: "https://learn.microsoft.com/azure/api-management/private-endpoint#dns" },
+    Rule { id: "AOAI055", name: "network-in-other-region", severity: Severity::Error,
+        reason: "API Management joins only a virtual network of its own region (classic injection, each additional region, v2 outbound integration); Azure refuses a subnet of a network elsewhere",
+        help: "use a subnet of a network in the gateway's region (networks[].region), one per gateway region",
+        docs: "https://learn.microsoft.com/azure/api-management/virtual-network-injection-resources" },
+    Rule { id: "AOAI056", name: "backend-unreachable", severity: Severity::Error,
+        reason: "a pool member (any priority, any region's pool, a round-robin fallback) is reached through its private endpoint, whose network is neither the gateway's network nor peered with it: when the gateway turns to that member every request fails to connect",
+        help: "peer the gateway's network with the private endpoint's network (networks[].peerings; both directions are rendered), or put the account's private endpoint in the gateway's network; and link the privatelink zones to the gateway's network",
+        docs: "https://learn.microsoft.com/azure/private-link/private-endpoint-overview#network-security-of-private-endpoints" },
     Rule { id: "AOAI060", name: "model-retired", severity: Severity::Error,
         reason: "Azure OpenAI retires each model version on the date of its retirement schedule: from then every call to a deployment of it fails and no new deployment of it is accepted",
         help: "choose a version that is generally available in every account's region (data/capabilities/openai.json lifecycle; `aoai-arch plan` reads the live catalogue)",
@@ -639,9 +647,26 @@ pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered
     c.out
 }
 
+/// A policy validation diagnostic as an `APIM001` finding.
+fn apim001(c: &mut Ctx, file: &str, d: &apim_policy::Diagnostic) {
+    c.at_file(
+        "APIM001",
+        file,
+        d.line,
+        d.column,
+        format!("{} [{}]", d.message, d.code),
+        d.help.clone(),
+    );
+}
+
 /// Rules over one policy document (rendered, or passed with `lint --policy`); the rules that
 /// need the architecture run only with a model.
 fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str) {
+    // The rules walk the tree: a document nested thousands deep is reported, not walked.
+    if let Some(d) = apim_policy::too_deep(xml) {
+        apim001(c, file, &d);
+        return;
+    }
     policy_rules::policy_rules(c, m, file, xml);
     let before = c.out.len();
     xml_rules::policy_xml_rules(c, file, xml);
@@ -656,14 +681,7 @@ fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str) {
             .extend(tail.into_iter().filter(|f| f.rule != "AOAI036"));
     }
     for d in apim_policy::validate(xml) {
-        c.at_file(
-            "APIM001",
-            file,
-            d.line,
-            d.column,
-            format!("{} [{}]", d.message, d.code),
-            d.help.clone(),
-        );
+        apim001(c, file, &d);
     }
     // Region comparisons against ARM names.
     let arm: Vec<&str> = regions::all().collect();

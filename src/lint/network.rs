@@ -24,8 +24,41 @@ pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
             )
         }));
     }
+    regions(b, &mut found);
     for (id, field, message) in found {
         c.at_field(id, &field, message);
+    }
+}
+
+/// AOAI055: API Management joins only a network of its own region. Lint knows the region of
+/// every network the blueprint lists (`networks[].region`); preflight reads the others.
+fn regions(b: &Blueprint, out: &mut Vec<Problem>) {
+    let nets = crate::blueprint::networks::Networks::of(b);
+    for u in crate::blueprint::networks::uses(b) {
+        let (Some(want), Some(net)) = (
+            &u.region,
+            nets.find(&crate::blueprint::networks::vnet_of(&u.subnet_id)),
+        ) else {
+            continue;
+        };
+        // A region name that is not one is a validation error of its own.
+        if crate::blueprint::regions::display_name(want).is_none() {
+            continue;
+        }
+        if !net.region.eq_ignore_ascii_case(want) {
+            out.push((
+                "AOAI055",
+                u.field.clone(),
+                format!(
+                    "the gateway in {want} uses subnet {} of network {} ({}.region: {}): {} needs a network in {want}",
+                    crate::blueprint::networks::short(&u.subnet_id),
+                    crate::blueprint::networks::short(&net.id),
+                    net.field,
+                    net.region,
+                    u.usage.what()
+                ),
+            ));
+        }
     }
 }
 

@@ -60,6 +60,7 @@ pub(crate) fn build_accounts(
     let display = |r: &str| regions::display_name(r).unwrap_or(r).to_string();
     let networking = b.networking.as_ref();
     let zone_id = |zone: &str| zone_id(rg_id, zone);
+    let nets = crate::blueprint::networks::Networks::of(b);
     let with_dns = networking.is_some_and(|n| n.private_dns.is_some());
     b.openai
         .accounts
@@ -82,6 +83,10 @@ pub(crate) fn build_accounts(
                     let pid =
                         format!("{rg_id}/providers/Microsoft.Network/privateEndpoints/{name}");
                     PrivateEndpointM {
+                        location: nets
+                            .region_of_subnet(&p.subnet_id)
+                            .unwrap_or(&a.region)
+                            .to_string(),
                         group_id: "account",
                         zone_configs: kind
                             .private_dns_zones()

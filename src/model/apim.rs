@@ -696,6 +696,10 @@ fn inbound_private_endpoint(
             let pid = format!("{rg_id}/providers/Microsoft.Network/privateEndpoints/{name}");
             let with_dns = b.networking.as_ref().is_some_and(|n| n.private_dns.is_some());
             PrivateEndpointM {
+                location: crate::blueprint::networks::Networks::of(b)
+                    .region_of_subnet(&p.subnet_id)
+                    .unwrap_or(&b.location)
+                    .to_string(),
                 zone_group_id: format!("{pid}/privateDnsZoneGroups/default"),
                 connection_name: format!("{name}-connection"),
                 group_id: "Gateway",

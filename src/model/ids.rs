@@ -3,6 +3,21 @@
 
 pub const OWNER_TAG: &str = "aoai-arch-blueprint";
 
+/// The value of the tag `name` on a resource document. Azure treats tag names without case
+/// (`Env` and `env` are one tag; it keeps the case it was first given), so neither does this.
+pub fn tag<'a>(doc: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+    doc["tags"]
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str())
+}
+
+/// The value of the ownership tag on a resource document, whatever the case of its name.
+pub fn owner_tag(doc: &serde_json::Value) -> Option<&str> {
+    tag(doc, OWNER_TAG)
+}
+
 /// A value only Azure knows, filled in by `apply` from the response of the resource `id`.
 /// Rendered as `${after-apply:<resource id>#<json pointer>[|host]}`; documented in README.
 pub fn after_apply(id: &str, pointer: &str, host_only: bool) -> String {

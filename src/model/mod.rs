@@ -12,6 +12,7 @@ mod front_door;
 mod ids;
 mod network;
 mod private_dns;
+mod vnets;
 
 use serde::Serialize;
 
@@ -20,6 +21,7 @@ pub use apim::*;
 pub use front_door::*;
 pub use ids::*;
 pub use network::*;
+pub use vnets::*;
 
 use crate::blueprint::{self, Blueprint};
 use private_dns::build_private_dns;
@@ -37,6 +39,12 @@ pub struct Model {
     /// Tags on every taggable resource, including the ownership tag used by `plan` for pruning.
     pub tags: std::collections::BTreeMap<String, String>,
     pub deployment: DeploymentM,
+    /// The virtual networks this blueprint creates, their security groups and peerings.
+    pub networks: Vec<VnetM>,
+    pub network_security_groups: Vec<NsgM>,
+    /// Subnets the blueprint uses but does not create: preflight reads each before any write.
+    #[serde(skip)]
+    pub referenced_subnets: Vec<crate::blueprint::networks::SubnetUse>,
     pub accounts: Vec<AccountM>,
     pub private_dns: Option<PrivateDnsM>,
     pub public_network_access: &'static str,
@@ -70,6 +78,12 @@ impl Model {
         let managed_identity = b.apim.as_ref().is_some_and(|a| a.auth.managed_identity);
         let networking = b.networking.as_ref();
 
+        let nets = crate::blueprint::networks::Networks::of(b);
+        let (networks, network_security_groups) = vnets::build_networks(b, &nets);
+        let referenced_subnets = crate::blueprint::networks::uses(b)
+            .into_iter()
+            .filter(|u| !nets.creates(&u.subnet_id))
+            .collect();
         let accounts = build_accounts(b, &rg_id, apim_id.as_deref(), managed_identity);
         let private_dns = build_private_dns(b, &rg_id, &accounts);
 
@@ -128,6 +142,9 @@ impl Model {
                 capacity: d.sku.capacity,
                 version_upgrade_option: d.version_upgrade_option.unwrap_or_default().as_str(),
             },
+            networks,
+            network_security_groups,
+            referenced_subnets,
             accounts,
             private_dns,
             public_network_access,

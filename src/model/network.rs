@@ -17,6 +17,9 @@ pub struct PrivateEndpointM {
     pub name: String,
     pub id: String,
     pub subnet_id: String,
+    /// The region of the subnet's virtual network (a private endpoint lives there; the
+    /// resource it reaches may be elsewhere).
+    pub location: String,
     pub connection_name: String,
     /// `account` (Cognitive Services) or `Gateway` (API Management).
     pub group_id: &'static str,

@@ -162,6 +162,41 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
         &[],
     )?;
 
+    // Virtual networks (subnets inline, so a later PUT of the network never drops one), their
+    // security groups and peerings.
+    for g in &m.network_security_groups {
+        b.add(
+            &g.id,
+            "Microsoft.Network/networkSecurityGroups",
+            api::NETWORK,
+            "network-security-group",
+            json!({ "r": g }),
+            &[],
+        )?;
+    }
+    for v in &m.networks {
+        b.add(
+            &v.id,
+            "Microsoft.Network/virtualNetworks",
+            api::NETWORK,
+            "virtual-network",
+            json!({ "r": v }),
+            &[],
+        )?;
+    }
+    for v in &m.networks {
+        for p in &v.peerings {
+            b.add(
+                &p.id,
+                "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
+                api::NETWORK,
+                "virtual-network-peering",
+                json!({ "r": p }),
+                &[],
+            )?;
+        }
+    }
+
     // Azure OpenAI accounts, their deployment, private endpoints.
     for a in &m.accounts {
         let r = serde_json::to_value(a)?;
@@ -314,7 +349,7 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
         }
     }
 
-    let resources = order(link_dependencies(b.resources))?;
+    let resources = order(link_dependencies(after_peerings(m, b.resources)))?;
     Ok(Rendered {
         resources,
         policies,
@@ -774,6 +809,32 @@ fn render_lock_down(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
         &deps,
     )?;
     Ok(())
+}
+
+/// Private endpoints and API Management services in a network the blueprint creates wait for
+/// every peering of that network (both directions), so that what they reach across a peering
+/// is reachable once they exist.
+fn after_peerings(m: &Model, mut resources: Vec<Resource>) -> Vec<Resource> {
+    for r in resources.iter_mut().filter(|r| {
+        r.resource_type == "Microsoft.Network/privateEndpoints"
+            || r.resource_type == "Microsoft.ApiManagement/service"
+    }) {
+        let body = r.body.to_lowercase();
+        for v in m
+            .networks
+            .iter()
+            .filter(|v| body.contains(&format!("{}/", v.id.to_lowercase())))
+        {
+            for p in m.networks.iter().flat_map(|x| &x.peerings) {
+                let touches = p.id.to_lowercase().starts_with(&v.id.to_lowercase())
+                    || p.remote_id.eq_ignore_ascii_case(&v.id);
+                if touches && !r.depends_on.contains(&p.id) {
+                    r.depends_on.push(p.id.clone());
+                }
+            }
+        }
+    }
+    resources
 }
 
 /// Add implicit dependencies: the nearest managed ancestor (a child needs its parent, an

@@ -84,7 +84,9 @@ pub fn files(rendered: &Rendered) -> BTreeMap<String, String> {
     for (name, kql) in &rendered.queries {
         files.insert(format!("queries/{name}"), kql.clone());
     }
-    let index = json!({ "resources": index });
+    // What this render wrote, so that the next one deletes exactly that and nothing else.
+    let written: Vec<&String> = files.keys().collect();
+    let index = json!({ "generator": GENERATOR, "files": written, "resources": index });
     files.insert(
         "index.json".to_string(),
         serde_json::to_string_pretty(&index).unwrap_or_default() + "\n",
@@ -92,13 +94,86 @@ pub fn files(rendered: &Rendered) -> BTreeMap<String, String> {
     files
 }
 
-/// Write a render into `dir`, replacing what a previous render put there.
+/// The `generator` of `index.json`: how `render --out` recognises a folder it wrote.
+const GENERATOR: &str = "aoai-arch render";
+
+/// What a previous render wrote into `dir`, by relative path, from its `index.json`: `Ok(None)`
+/// for an empty or absent folder, an error for a folder that is not a render's.
+fn previous(dir: &Path) -> Result<Option<Vec<String>>> {
+    let Ok(mut entries) = std::fs::read_dir(dir) else {
+        return Ok(None);
+    };
+    if entries.next().is_none() {
+        return Ok(None);
+    }
+    let refuse = |why: &str| {
+        anyhow::anyhow!(
+            "refusing to render into {}: {why}, so it is not a folder `render --out` wrote, and its files may be someone else's (an APIOps repository's policies/, say). Nothing was written or deleted; render into a new or empty folder, or into one an earlier render wrote",
+            dir.display()
+        )
+    };
+    let index = dir.join("index.json");
+    let text = std::fs::read_to_string(&index)
+        .map_err(|_| refuse("it is not empty and has no index.json"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|_| refuse("its index.json is not JSON"))?;
+    let safe = |rel: &str| {
+        let p = Path::new(rel);
+        !rel.is_empty()
+            && p.components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+            && ["requests/", "policies/", "queries/"]
+                .iter()
+                .any(|d| rel.starts_with(d))
+    };
+    let listed: Vec<String> = if v["generator"] == GENERATOR {
+        v["files"]
+            .as_array()
+            .ok_or_else(|| refuse("its index.json lists no files"))?
+            .iter()
+            .filter_map(|f| f.as_str())
+            .filter(|f| safe(f))
+            .map(str::to_string)
+            .collect()
+    } else if v["resources"].as_array().is_some_and(|r| {
+        r.iter()
+            .all(|e| e["file"].is_string() && e["apiVersion"].is_string())
+    }) {
+        // An index from before renders listed their files: its requests only.
+        v["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["file"].as_str())
+            .filter(|f| safe(f) && f.starts_with("requests/"))
+            .map(str::to_string)
+            .collect()
+    } else {
+        return Err(refuse("its index.json was not written by aoai-arch render"));
+    };
+    Ok(Some(listed))
+}
+
+/// Write a render into `dir`, replacing what the previous render wrote there (the files its
+/// `index.json` lists) and nothing else. A folder that is not empty and not a render's is
+/// refused before anything is written or deleted.
 pub fn write(dir: &Path, rendered: &Rendered) -> Result<usize> {
     let files = files(rendered);
+    let before = previous(dir)?.unwrap_or_default();
+    for rel in &before {
+        if files.contains_key(rel) {
+            continue;
+        }
+        let p = dir.join(rel);
+        if p.is_file() {
+            std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+        }
+    }
+    // Folders left empty by that.
     for sub in ["requests", "policies", "queries"] {
         let d = dir.join(sub);
-        if d.exists() {
-            std::fs::remove_dir_all(&d).with_context(|| format!("clearing {}", d.display()))?;
+        if std::fs::read_dir(&d).is_ok_and(|mut e| e.next().is_none()) {
+            let _ = std::fs::remove_dir(&d);
         }
     }
     for (rel, text) in &files {

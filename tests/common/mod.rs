@@ -227,3 +227,13 @@ pub fn lint_example(
         stderr: String::from_utf8_lossy(&out.stderr).to_string(),
     }
 }
+
+/// Send a signal (`-STOP`, `-CONT`, ...) to a child process.
+pub fn signal(child: &std::process::Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}

@@ -495,7 +495,45 @@ fn levenshtein(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// How deep elements may nest in a policy document. APIM's own documents nest a few levels
+/// (`choose` in `choose` in a section); checks walk the tree, so a document nested thousands
+/// deep is refused, located, before any of them.
+pub const MAX_DEPTH: usize = 100;
+
+/// A document nested deeper than [`MAX_DEPTH`]: where the first too-deep element starts. The
+/// walk is iterative. `None` also when the document is not XML (other checks say so).
+pub fn too_deep(xml: &str) -> Option<Diagnostic> {
+    let masked = mask(xml).ok()?;
+    let doc = roxmltree::Document::parse(&masked.text).ok()?;
+    // Depth by node id, parents first (document order).
+    let mut depth: Vec<usize> = vec![0; doc.descendants().count() + 1];
+    for n in doc.descendants() {
+        let d = n.parent().map_or(0, |p| depth[p.id().get_usize()]) + usize::from(n.is_element());
+        depth[n.id().get_usize()] = d;
+        if d > MAX_DEPTH {
+            let p = doc.text_pos_at(n.range().start);
+            return Some(Diagnostic {
+                line: p.row as usize,
+                column: p.col as usize,
+                severity: Severity::Error,
+                code: "too-deep",
+                message: format!(
+                    "`<{}>` is nested deeper than {MAX_DEPTH} elements; the policy is not checked further",
+                    n.tag_name().name()
+                ),
+                help: Some(
+                    "flatten the policy (a `choose` can have many `when` branches)".into(),
+                ),
+            });
+        }
+    }
+    None
+}
+
 fn run(xml: &str, fragment: bool) -> Vec<Diagnostic> {
+    if let Some(d) = too_deep(xml) {
+        return vec![d];
+    }
     let masked = match mask(xml) {
         Ok(m) => m,
         Err(d) => return vec![d],

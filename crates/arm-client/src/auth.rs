@@ -1,5 +1,6 @@
 //! Credentials through `azure_identity`, in the order users of the Azure CLI and SDKs expect.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,6 +54,27 @@ const CHAIN: [AuthMethod; 5] = [
 /// The label of the credential that worked, and the credential.
 type Chosen = (String, Arc<dyn TokenCredential>);
 
+/// A token is used until this long before it expires, then fetched again: a request that
+/// starts with it still carries a valid token when ARM reads it.
+pub const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// A token and when it stops being used (its expiry less [`TOKEN_REFRESH_MARGIN`]).
+struct Cached {
+    secret: String,
+    use_until: azure_core::time::OffsetDateTime,
+}
+
+impl From<&azure_core::credentials::AccessToken> for Cached {
+    fn from(t: &azure_core::credentials::AccessToken) -> Cached {
+        let margin = azure_core::time::Duration::try_from(TOKEN_REFRESH_MARGIN)
+            .unwrap_or(azure_core::time::Duration::ZERO);
+        Cached {
+            secret: t.token.secret().to_string(),
+            use_until: t.expires_on - margin,
+        }
+    }
+}
+
 pub struct Authenticator {
     method: AuthMethod,
     scope: String,
@@ -60,6 +82,10 @@ pub struct Authenticator {
     cloud: Cloud,
     /// The credential that worked, chosen on first use.
     chosen: OnceCell<Result<Chosen, String>>,
+    /// Tokens by scope. The credentials of azure_identity cache nothing themselves (the Azure
+    /// CLI credential runs `az` on every call); the async mutex makes one caller fetch while
+    /// the others wait for its token.
+    cache: tokio::sync::Mutex<HashMap<String, Cached>>,
 }
 
 fn env(name: &str) -> Result<String, String> {
@@ -114,6 +140,7 @@ impl Authenticator {
             authority_host,
             cloud: cloud.clone(),
             chosen: OnceCell::new(),
+            cache: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -215,7 +242,10 @@ impl Authenticator {
                 attempt.await.map_err(|err| first_line(&err.to_string()))
             };
             match got {
-                Ok(_) => return Ok((m.label().to_string(), cred)),
+                Ok(t) => {
+                    self.remember(&self.scope, &t).await;
+                    return Ok((m.label().to_string(), cred));
+                }
                 Err(why) => tried.push(format!("{}: {why}", m.label())),
             }
         }
@@ -226,17 +256,37 @@ impl Authenticator {
         ))
     }
 
-    /// A bearer token for ARM. Errors start with "authentication:" and list every method tried.
+    async fn remember(&self, scope: &str, t: &azure_core::credentials::AccessToken) {
+        self.cache
+            .lock()
+            .await
+            .insert(scope.to_string(), Cached::from(t));
+    }
+
+    /// A bearer token for ARM, from the cache until shortly before it expires. Errors start
+    /// with "authentication:" and list every method tried.
     pub async fn token(&self) -> Result<String, String> {
         if let AuthMethod::Static(t) = &self.method {
             return Ok(t.clone());
         }
         let chosen = self.chosen.get_or_init(|| self.choose()).await;
         let (label, cred) = chosen.as_ref().map_err(|e| e.clone())?;
-        cred.get_token(&[self.scope.as_str()], None)
+        let scope = self.scope.as_str();
+        // Held while fetching: concurrent callers wait for this one's token instead of each
+        // running the credential (and `az`) themselves.
+        let mut cache = self.cache.lock().await;
+        let now = azure_core::time::OffsetDateTime::now_utc();
+        if let Some(c) = cache.get(scope).filter(|c| c.use_until > now) {
+            return Ok(c.secret.clone());
+        }
+        let t = cred
+            .get_token(&[scope], None)
             .await
-            .map(|t| t.token.secret().to_string())
-            .map_err(|e| format!("authentication: {label}: {}", first_line(&e.to_string())))
+            .map_err(|e| format!("authentication: {label}: {}", first_line(&e.to_string())))?;
+        let fresh = Cached::from(&t);
+        let secret = fresh.secret.clone();
+        cache.insert(scope.to_string(), fresh);
+        Ok(secret)
     }
 }
 

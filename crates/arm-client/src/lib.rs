@@ -64,10 +64,14 @@ pub struct ClientOptions {
     /// Give up retrying one request after this long (throttling, server errors, dropped
     /// connections, transient conflicts).
     pub max_retry_time: Duration,
-    /// Give up when ARM cannot be reached (connection refused, DNS, TLS, connect timeout) for
-    /// this long: a wrong or unreachable endpoint is an error within this time, not after
-    /// `max_retry_time`. Each connection attempt is also cut off after [`CONNECT_TIMEOUT`] (or
-    /// this budget, if shorter).
+    /// Give up when ARM cannot be reached or does not answer as ARM for this long: connection
+    /// refused, DNS, TLS, connect timeout, no answer (see [`ANSWER_TIMEOUT`]), a connection
+    /// reset or dropped before the answer, and answers that are not ARM's (not HTTP, or a body
+    /// that is not JSON, such as a proxy's HTML error page). A wrong, unreachable or silent
+    /// endpoint is an error within this time, not after `max_retry_time`; any answer from ARM
+    /// starts the budget again. Each connection attempt is also cut off after
+    /// [`CONNECT_TIMEOUT`], and each wait for an answer after [`ANSWER_TIMEOUT`] (or this
+    /// budget, if shorter).
     pub connect_budget: Duration,
     /// HTTP requests in flight at once.
     pub max_concurrency: usize,
@@ -85,6 +89,14 @@ pub const DEFAULT_CONNECT_BUDGET: Duration = Duration::from_secs(40);
 
 /// The longest one connection attempt may take (TCP and TLS handshakes).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest one request waits for ARM's whole answer once connected (or the connect budget,
+/// if shorter). ARM answers synchronous requests within seconds and long-running ones at once
+/// with 201/202 and a URL to poll.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// While a request waits for an answer, a notice every this long.
+const NOTICE_EVERY: Duration = Duration::from_secs(10);
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -140,14 +152,18 @@ pub struct Stats {
     pub retries: u64,
 }
 
-/// Why one exchange produced no response.
+/// Why one exchange produced no answer from ARM. Both kinds but `Auth` count towards the
+/// connect budget.
 enum Failed {
     /// No token: never retried.
     Auth(String),
     /// ARM could not be reached: no connection (refused, DNS, TLS, connect timeout).
     Connect(String),
-    /// Anything else (a connection dropped mid-request, a body that could not be read).
-    Other(String),
+    /// Connected, but no answer from ARM: none in time, the connection reset or dropped, a
+    /// reply that is not HTTP, or one whose body is not ARM's JSON (a proxy's HTML page).
+    NoAnswer(String),
+    /// The connect budget was spent while this request waited for its turn: not sent.
+    GaveUp(String),
 }
 
 /// ARM's reachability, shared by every request of a client: when the first connection failure
@@ -186,6 +202,28 @@ fn root_cause(e: &dyn std::error::Error) -> String {
         cur = c;
     }
     cur.to_string()
+}
+
+/// What makes an answer not ARM's, if anything: ARM's bodies are JSON (or empty). A proxy's or
+/// load balancer's HTML error page, or bytes that are not JSON, are not an answer from ARM.
+fn not_arm(headers: &reqwest::header::HeaderMap, body: &str) -> Option<String> {
+    let body = body.trim();
+    if body.is_empty() || serde_json::from_str::<Value>(body).is_ok() {
+        return None;
+    }
+    let kind = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    Some(if kind.contains("html") || body.starts_with('<') {
+        "an HTML page".to_string()
+    } else if kind.is_empty() {
+        format!("a body of {} bytes that is not JSON", body.len())
+    } else {
+        format!("a {kind} body that is not JSON")
+    })
 }
 
 /// Whether `url` is on the ARM endpoint `base` (same scheme, host and port). URLs from
@@ -437,7 +475,11 @@ impl ArmClient {
             .sem
             .acquire()
             .await
-            .map_err(|e| Failed::Other(e.to_string()))?;
+            .map_err(|e| Failed::NoAnswer(e.to_string()))?;
+        // The budget may have been spent while this request waited for a permit.
+        if let Err(e) = self.unreachable() {
+            return Err(Failed::GaveUp(e));
+        }
         let write = method != reqwest::Method::GET;
         let pacer = if write {
             &self.inner.write_pacer
@@ -466,15 +508,24 @@ impl ArmClient {
             );
             eprintln!("{}", terminal_safe(&trace));
         }
-        let resp = req.send().await.map_err(|e| {
-            if e.is_connect() {
-                Failed::Connect(root_cause(&e))
-            } else {
-                Failed::Other(chain(&e))
-            }
-        })?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
+        let limit = ANSWER_TIMEOUT.min(self.inner.opts.connect_budget.max(Duration::from_secs(1)));
+        let answer = async {
+            let resp = req.send().await.map_err(|e| {
+                if e.is_connect() {
+                    Failed::Connect(root_cause(&e))
+                } else {
+                    Failed::NoAnswer(chain(&e))
+                }
+            })?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let text = resp
+                .text()
+                .await
+                .map_err(|e| Failed::NoAnswer(format!("reading the answer: {}", chain(&e))))?;
+            Ok((status, headers, text))
+        };
+        let (status, headers, text) = self.within(limit, &method, url, answer).await?;
         let remaining = headers
             .get(if write {
                 "x-ms-ratelimit-remaining-subscription-writes"
@@ -483,13 +534,14 @@ impl ArmClient {
             })
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| Failed::Other(format!("reading the response: {}", chain(&e))))?;
         if self.inner.opts.debug_http {
             let trace = format!("<-- {status} {url}\n{}", redact(&text));
             eprintln!("{}", terminal_safe(&trace));
+        }
+        if let Some(what) = not_arm(&headers, &text) {
+            return Err(Failed::NoAnswer(format!(
+                "HTTP {status} with {what}, not an answer from ARM"
+            )));
         }
         let resp = Resp {
             status,
@@ -498,6 +550,47 @@ impl ArmClient {
         };
         pacer.observe(Instant::now(), status, remaining, resp.retry_after());
         Ok(resp)
+    }
+
+    /// Wait for `answer` at most `limit`, with a notice on stderr every [`NOTICE_EVERY`]
+    /// (at most one per client in that time) while it has not come.
+    async fn within<T>(
+        &self,
+        limit: Duration,
+        method: &reqwest::Method,
+        url: &str,
+        answer: impl std::future::Future<Output = Result<T, Failed>>,
+    ) -> Result<T, Failed> {
+        let started = Instant::now();
+        tokio::pin!(answer);
+        loop {
+            let left = limit.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return Err(Failed::NoAnswer(format!(
+                    "no answer within {:.0} s",
+                    limit.as_secs_f64()
+                )));
+            }
+            match tokio::time::timeout(left.min(NOTICE_EVERY), &mut answer).await {
+                Ok(r) => return r,
+                Err(_) if started.elapsed() < limit => {
+                    let mut reach = self.inner.reach.lock().unwrap_or_else(|p| p.into_inner());
+                    let now = Instant::now();
+                    if reach.last_notice.is_none_or(|t| now - t >= NOTICE_EVERY) {
+                        reach.last_notice = Some(now);
+                        let notice = format!(
+                            "no answer yet from ARM at {} ({method} {}) after {:.0} s; waiting up to {:.0} s",
+                            self.inner.base,
+                            url.split('?').next().unwrap_or(url).trim_start_matches(&self.inner.base),
+                            started.elapsed().as_secs_f64(),
+                            limit.as_secs_f64()
+                        );
+                        eprintln!("{}", terminal_safe(&notice));
+                    }
+                }
+                Err(_) => {}
+            }
+        }
     }
 
     /// While ARM cannot be reached, requests take turns (one connection attempt at a time, see
@@ -515,7 +608,7 @@ impl ArmClient {
         let elapsed = since.elapsed();
         if elapsed >= budget {
             let e = format!(
-                "cannot reach ARM at {}: {} ({} connection attempts over {:.1} s; the limit is {} s, --connect-budget)",
+                "cannot reach ARM at {}: {} ({} attempts without an answer over {:.1} s; the limit is {} s, --connect-budget)",
                 self.inner.base,
                 reach.last_error,
                 reach.attempts,
@@ -528,14 +621,15 @@ impl ArmClient {
         Ok(true)
     }
 
-    /// Account for a connection failure, say so on stderr (when it starts, then every 10 s),
-    /// and return how long to wait before the next attempt: exponential in the attempts of the
-    /// whole client, never past the end of the budget.
-    fn connect_failed(&self, why: &str) -> Duration {
+    /// Account for an attempt that got no answer from ARM (sent at `sent`: the time it waited
+    /// counts), say so on stderr (when it starts, then every 10 s), and return how long to
+    /// wait before the next attempt: exponential in the attempts of the whole client, never
+    /// past the end of the budget.
+    fn connect_failed(&self, why: &str, sent: Instant) -> Duration {
         let budget = self.inner.opts.connect_budget;
         let mut reach = self.inner.reach.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        let since = *reach.failing_since.get_or_insert(now);
+        let since = *reach.failing_since.get_or_insert(sent);
         reach.attempts += 1;
         reach.last_error = why.to_string();
         let left = budget.saturating_sub(now - since);
@@ -610,6 +704,7 @@ impl ArmClient {
             } else {
                 None
             };
+            let sent = Instant::now();
             let outcome = self.exchange(method.clone(), url, body).await;
             let (wait_hint, last) = match &outcome {
                 Ok(r) => {
@@ -621,18 +716,14 @@ impl ArmClient {
                     }
                     (r.retry_after(), format!("HTTP {} {code}", r.status))
                 }
-                Err(Failed::Auth(m)) => {
+                Err(Failed::Auth(m) | Failed::GaveUp(m)) => {
                     return Err(self.err(resource, method.as_str(), None, m.clone()));
                 }
-                Err(Failed::Connect(m)) => {
-                    let wait = self.connect_failed(m);
+                Err(Failed::Connect(m) | Failed::NoAnswer(m)) => {
+                    let wait = self.connect_failed(m, sent);
                     self.inner.retries.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(wait).await;
                     continue;
-                }
-                Err(Failed::Other(m)) => {
-                    self.reached();
-                    (None, m.clone())
                 }
             };
             drop(_probe);
@@ -668,20 +759,47 @@ impl ArmClient {
         }
     }
 
-    /// The result of a long-running operation that succeeded: nothing for a DELETE, the resource
-    /// as it now is for a PUT.
+    /// The result of a long-running operation that reported success: nothing for a DELETE, the
+    /// resource as it now is for a PUT. Converged means Succeeded: whatever the operation said
+    /// (a `Location` poll ends with 200 whatever became of the resource), a resource whose
+    /// provisioning state ended Failed or Canceled is a failure, and one still provisioning is
+    /// watched until its state ends.
     async fn after_success(&self, method: &str, id: &str, api: &str) -> Result<Value, ArmError> {
         if method == "DELETE" {
             return Ok(Value::Null);
         }
-        self.get(id, api).await?.ok_or_else(|| {
+        let mut doc = self.get(id, api).await?.ok_or_else(|| {
             self.err(
                 id,
                 "GET",
                 None,
                 "the operation succeeded but the resource is not there".into(),
             )
-        })
+        })?;
+        let start = Instant::now();
+        loop {
+            let state = doc["properties"]["provisioningState"]
+                .as_str()
+                .map(str::to_string);
+            match state {
+                Some(s) if !is_terminal(&s) && start.elapsed() < self.inner.opts.max_retry_time => {
+                    tokio::time::sleep(self.poll_interval_floor().max(Duration::from_millis(20)))
+                        .await;
+                    self.inner.polls.fetch_add(1, Ordering::Relaxed);
+                    doc = self.get(id, api).await?.unwrap_or(Value::Null);
+                }
+                Some(s) if !s.eq_ignore_ascii_case("succeeded") => {
+                    let how = if is_terminal(&s) { "ended" } else { "is still" };
+                    return Err(self.err(
+                        id,
+                        method,
+                        None,
+                        format!("the operation reported done, but the resource's provisioning {how} in state {s}"),
+                    ));
+                }
+                _ => return Ok(doc),
+            }
+        }
     }
 
     /// Get a token once, before any request, so that a missing sign-in is reported once (with
@@ -746,6 +864,31 @@ impl ArmClient {
             return Err(self.err(id, "PUT", Some(&r), format!("unexpected HTTP {}", r.status)));
         }
         self.complete(id, api_version, "PUT", r, progress).await
+    }
+
+    /// PUT a JSON value and return as soon as ARM has accepted it (2xx), without following the
+    /// operation it starts: for a write whose effect is the resource document itself (the apply
+    /// lock's tags), not what provisioning makes of it.
+    pub async fn put_accepted(
+        &self,
+        id: &str,
+        api_version: &str,
+        body: &Value,
+    ) -> Result<(), ArmError> {
+        self.inner.writes.fetch_add(1, Ordering::Relaxed);
+        let text = serde_json::to_string(body).unwrap_or_default();
+        let r = self
+            .call(
+                reqwest::Method::PUT,
+                &self.url(id, api_version),
+                Some(&text),
+                id,
+            )
+            .await?;
+        if !(200..300).contains(&r.status) {
+            return Err(self.err(id, "PUT", Some(&r), format!("unexpected HTTP {}", r.status)));
+        }
+        Ok(())
     }
 
     /// DELETE and wait; a resource that is already gone is success.

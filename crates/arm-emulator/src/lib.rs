@@ -58,6 +58,9 @@ impl Default for Config {
 }
 
 /// Shares of requests that fail on purpose, e.g. `429=0.05,500=0.02,503=0.02,drop=0.01,slow=0.05,lro-fail=0.02`.
+/// `location-failed` is the share of `Location`-style operations (202 + Location) whose poll
+/// ends 200 while the resource ends with `provisioningState: Failed`, as Azure reports some
+/// provider failures.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FaultSpec {
     pub throttle: f64,
@@ -66,6 +69,11 @@ pub struct FaultSpec {
     pub drop: f64,
     pub slow: f64,
     pub lro_fail: f64,
+    pub location_failed: f64,
+    /// The share of approvals (PUT of a private endpoint connection) whose connection is
+    /// dropped before the emulator handles them: nothing approved, no answer. With 1, an apply
+    /// stays at its first approval until it gives up or is killed.
+    pub drop_approvals: f64,
 }
 
 impl FromStr for FaultSpec {
@@ -94,9 +102,11 @@ impl FromStr for FaultSpec {
                 "drop" => f.drop = share,
                 "slow" => f.slow = share,
                 "lro-fail" => f.lro_fail = share,
+                "location-failed" => f.location_failed = share,
+                "drop-approvals" => f.drop_approvals = share,
                 other => {
                     return Err(format!(
-                        "unknown fault `{other}` (known: 429, 500, 503, drop, slow, lro-fail)"
+                        "unknown fault `{other}` (known: 429, 500, 503, drop, slow, lro-fail, location-failed, drop-approvals)"
                     ))
                 }
             }
@@ -125,6 +135,10 @@ pub struct LogEntry {
     /// For a poll: the lower-case id of the resource whose operation it polls.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operation_of: Option<String>,
+    /// The request's `x-ms-correlation-request-id`: aoai-arch sends one per run, so the log
+    /// tells which run sent what.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]

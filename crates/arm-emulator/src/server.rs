@@ -150,6 +150,7 @@ async fn serve(
         resource_id: (!is_poll && lower.starts_with("/subscriptions/")).then(|| lower.clone()),
         is_poll,
         operation_of,
+        correlation: correlation.clone(),
     };
     if print {
         eprintln!(

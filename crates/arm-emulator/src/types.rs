@@ -64,6 +64,24 @@ const TRACKED: &[&str] = &[
     "zones",
 ];
 const PROXY: &[&str] = &["properties", "name", "type", "id", "etag"];
+const TRACKED_NET: &[&str] = &[
+    "location",
+    "tags",
+    "properties",
+    "extendedLocation",
+    "name",
+    "type",
+    "id",
+    "etag",
+];
+/// Microsoft.Network api-versions served for the network types (newest first).
+const NETWORK_VERSIONS: &[&str] = &[
+    "2025-07-01",
+    "2025-05-01",
+    "2024-07-01",
+    "2024-05-01",
+    "2023-11-01",
+];
 const PROXY_SKU: &[&str] = &["properties", "sku", "name", "type", "id", "etag"];
 
 use Rule::*;
@@ -243,6 +261,86 @@ pub const TYPES: &[TypeSpec] = &[
             ),
         ],
         immutable: &["location", "properties.subnet.id"],
+        busy_state: "Updating",
+    },
+    // Virtual networks, subnets (inline in the network and as children), peerings, network
+    // security groups (rules inline), as Microsoft.Network 2025-07-01 publishes them.
+    TypeSpec {
+        name: "microsoft.network/virtualnetworks",
+        versions: NETWORK_VERSIONS,
+        style: Style::AsyncOperation,
+        create_secs: (5, 15),
+        top: TRACKED_NET,
+        rules: &[
+            ("location", Required),
+            ("properties.addressSpace.addressPrefixes", Array),
+            ("properties.subnets", Array),
+            ("properties.subnets[].name", Required),
+            ("properties.subnets[].properties.delegations", Array),
+            (
+                "properties.subnets[].properties.delegations[].properties.serviceName",
+                Str,
+            ),
+        ],
+        immutable: &["location"],
+        busy_state: "Updating",
+    },
+    TypeSpec {
+        name: "microsoft.network/virtualnetworks/subnets",
+        versions: NETWORK_VERSIONS,
+        style: Style::AsyncOperation,
+        create_secs: (5, 15),
+        top: PROXY,
+        rules: &[
+            ("properties.delegations", Array),
+            ("properties.delegations[].properties.serviceName", Str),
+        ],
+        immutable: &[],
+        busy_state: "Updating",
+    },
+    TypeSpec {
+        name: "microsoft.network/virtualnetworks/virtualnetworkpeerings",
+        versions: NETWORK_VERSIONS,
+        style: Style::AsyncOperation,
+        create_secs: (10, 30),
+        top: PROXY,
+        rules: &[
+            ("properties.remoteVirtualNetwork", Required),
+            ("properties.remoteVirtualNetwork.id", Required),
+            ("properties.remoteVirtualNetwork.id", Str),
+            ("properties.allowVirtualNetworkAccess", Bool),
+            ("properties.allowForwardedTraffic", Bool),
+            ("properties.allowGatewayTransit", Bool),
+            ("properties.useRemoteGateways", Bool),
+        ],
+        immutable: &[],
+        busy_state: "Updating",
+    },
+    TypeSpec {
+        name: "microsoft.network/networksecuritygroups",
+        versions: NETWORK_VERSIONS,
+        style: Style::AsyncOperation,
+        create_secs: (5, 15),
+        top: TRACKED_NET,
+        rules: &[
+            ("location", Required),
+            ("properties.securityRules", Array),
+            ("properties.securityRules[].name", Required),
+            (
+                "properties.securityRules[].properties.protocol",
+                Enum(&["Tcp", "Udp", "Icmp", "Esp", "*", "Ah"]),
+            ),
+            (
+                "properties.securityRules[].properties.access",
+                Enum(&["Allow", "Deny"]),
+            ),
+            (
+                "properties.securityRules[].properties.direction",
+                Enum(&["Inbound", "Outbound"]),
+            ),
+            ("properties.securityRules[].properties.priority", Int),
+        ],
+        immutable: &["location"],
         busy_state: "Updating",
     },
     TypeSpec {

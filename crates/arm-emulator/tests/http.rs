@@ -859,6 +859,19 @@ async fn capability_refusals() {
 
     // A classic Premium injected in a virtual network accepts no inbound private endpoint,
     // neither a private endpoint nor Front Door's Private Link.
+    let net_rg = format!("/subscriptions/{SUB}/resourceGroups/net");
+    env.create(&net_rg, "2025-04-01", json!({ "location": "westeurope" }))
+        .await;
+    env.create(
+        &format!("{net_rg}/providers/Microsoft.Network/virtualNetworks/v"),
+        "2025-07-01",
+        json!({ "location": "westeurope", "properties": {
+            "addressSpace": { "addressPrefixes": ["10.0.0.0/16"] },
+            "subnets": [
+                { "name": "apim", "properties": { "addressPrefix": "10.0.1.0/27" } },
+                { "name": "pe", "properties": { "addressPrefix": "10.0.2.0/24" } } ] } }),
+    )
+    .await;
     let (inj, mut body) = apim("apiminj");
     body["properties"]["virtualNetworkType"] = json!("External");
     body["properties"]["virtualNetworkConfiguration"] = json!({ "subnetResourceId": format!("/subscriptions/{SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/apim") });

@@ -402,6 +402,19 @@ impl Engine {
         } else {
             "x-ms-ratelimit-remaining-subscription-reads"
         };
+        // Approvals dropped on demand (drawn only when asked for: other seeded runs see the
+        // same draws as before).
+        if method == "PUT"
+            && self.config.faults.drop_approvals > 0.0
+            && raw_path
+                .to_lowercase()
+                .contains("/privateendpointconnections/")
+            && self.rng.gen::<f64>() < self.config.faults.drop_approvals
+        {
+            let mut r = Reply::empty(0);
+            r.drop = true;
+            return r;
+        }
         // Faults on demand, drawn in request order.
         let f = &self.config.faults;
         let (p429, p500, p503, pdrop, pslow) =
@@ -912,6 +925,14 @@ impl Engine {
         };
         let fail = (spec.style != Style::Sync && spec.style != Style::SyncBusy && self.rng.gen::<f64>() < self.config.faults.lro_fail)
             .then(|| json!({ "code": "ProvisioningFailed", "message": format!("Injected fault: provisioning of '{}' failed.", path.id) }));
+        // A Location-style operation that ends "done" (200) with the resource Failed: only its
+        // provisioning state says so. Drawn only when asked for, so seeded runs without this
+        // fault see the same draws as before.
+        let quiet_fail = (fail.is_none()
+            && spec.style == Style::Location
+            && self.config.faults.location_failed > 0.0
+            && self.rng.gen::<f64>() < self.config.faults.location_failed)
+            .then(|| json!({ "code": "ProvisioningFailed", "message": format!("Injected fault: provisioning of '{}' failed (the operation reported done).", path.id) }));
         // An update of an existing resource is kept apart from its creation (`<id>#update`).
         let dur_key = if created {
             key.clone()
@@ -938,7 +959,7 @@ impl Engine {
                     } else {
                         dur
                     },
-                fail: fail.clone(),
+                fail: fail.clone().or(quiet_fail),
                 hidden: created && spec.style == Style::Location,
                 deleting: false,
                 busy_state: busy_state.clone(),
