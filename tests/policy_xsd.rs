@@ -125,8 +125,8 @@ fn rendered_policies_validate_against_the_xsds() {
         }
     }
     assert_eq!(
-        checked, 8,
-        "apim and multi-deployment render one policy each; afd-apim the API's and the health operation's; afd-apim-private both per service (2 services)"
+        checked, 12,
+        "apim, multi-deployment and teams render one API policy each, teams one product policy per team (3 teams); afd-apim the API's and the health operation's; afd-apim-private both per service (2 services)"
     );
 }
 

@@ -59,6 +59,98 @@ pub struct Blueprint {
     /// Lint rules allowed for this blueprint, each with a reason.
     #[serde(default)]
     pub lint: Option<LintSettings>,
+    /// Teams calling the gateway (patterns `apim` and `afd-apim`): one API Management product
+    /// each, with a subscription per app (or one for the team), token limits and a model
+    /// allow-list in the product policy.
+    #[serde(default)]
+    pub teams: Vec<Team>,
+    /// Prices per deployment, for the chargeback query: `{ <deployment>: { inputPer1M,
+    /// outputPer1M } }` in the currency of your bill.
+    #[serde(default)]
+    pub pricing: BTreeMap<String, Price>,
+}
+
+/// One team: an API Management product (`name` is the product id).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Team {
+    /// Product id and subscription name (letters, digits and `-`, at most 80 characters).
+    pub name: String,
+    /// Tokens per minute for the whole team (prompt + completion), counted by each gateway
+    /// region on its own.
+    pub tokens_per_minute: u32,
+    /// Tokens per fixed calendar window (UTC); over it callers get 403 until the next window.
+    #[serde(default)]
+    pub token_quota: Option<TokenQuota>,
+    /// Deployment names the team may call; any other gets 403.
+    pub models: Vec<String>,
+    /// Applications of the team: one subscription each with its own limit. Absent: one
+    /// subscription for the team.
+    #[serde(default)]
+    pub apps: Vec<TeamApp>,
+    /// Microsoft Entra client application ids (`azp` of v2.0 tokens, `appid` of v1.0) whose
+    /// calls count as this team's when `apim.jwt` is set (tokens carry no product).
+    #[serde(default)]
+    pub client_applications: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TokenQuota {
+    pub tokens: u64,
+    pub period: QuotaPeriod,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum QuotaPeriod {
+    Hourly,
+    Daily,
+    Weekly,
+    Monthly,
+    Yearly,
+}
+
+impl QuotaPeriod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuotaPeriod::Hourly => "Hourly",
+            QuotaPeriod::Daily => "Daily",
+            QuotaPeriod::Weekly => "Weekly",
+            QuotaPeriod::Monthly => "Monthly",
+            QuotaPeriod::Yearly => "Yearly",
+        }
+    }
+    /// The shortest window of the period, in minutes (a 28-day month, a 365-day year).
+    pub fn min_minutes(self) -> u64 {
+        match self {
+            QuotaPeriod::Hourly => 60,
+            QuotaPeriod::Daily => 1440,
+            QuotaPeriod::Weekly => 7 * 1440,
+            QuotaPeriod::Monthly => 28 * 1440,
+            QuotaPeriod::Yearly => 365 * 1440,
+        }
+    }
+}
+
+/// One application of a team: a subscription of the team's product with its own limit.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TeamApp {
+    pub name: String,
+    /// Tokens per minute for this app's subscription (within the team's).
+    pub tokens_per_minute: u32,
+}
+
+/// Price of one deployment's tokens.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Price {
+    /// Price of one million prompt tokens.
+    #[serde(rename = "inputPer1M")]
+    pub input_per_1m: f64,
+    /// Price of one million completion tokens.
+    #[serde(rename = "outputPer1M")]
+    pub output_per_1m: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

@@ -24,6 +24,13 @@ pub struct OutputArgs {
     /// Write the outputs as JSON (with `formatVersion`).
     #[arg(long)]
     json: bool,
+    /// One team of `teams:`: its subscriptions (names and states, never their keys).
+    #[arg(long, value_name = "NAME")]
+    team: Option<String>,
+    /// With `--team`: also read and print the team's subscription keys (`listSecrets`). Keys
+    /// are printed nowhere else.
+    #[arg(long, requires = "team")]
+    show_key: bool,
     #[command(flatten)]
     target: TargetArgs,
     #[command(flatten)]
@@ -33,7 +40,139 @@ pub struct OutputArgs {
 pub fn run(args: OutputArgs, vars: &Vars) -> Result<ExitCode> {
     let loaded = load(&args.blueprint, vars)?;
     let (model, _) = crate::render::render_file(&loaded, args.templates.templates.as_deref())?;
+    if let Some(team) = &args.team {
+        return runtime()?.block_on(team_output(
+            &model,
+            &args.target.to_options(),
+            team,
+            args.show_key,
+            args.json,
+        ));
+    }
     runtime()?.block_on(execute(&model, &args.target.to_options(), args.json))
+}
+
+/// One subscription of a team, as `output --team` shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamSubscriptionOut {
+    pub name: String,
+    pub display_name: String,
+    /// `None`: not deployed.
+    pub state: Option<String>,
+    /// Only with `--show-key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secondary_key: Option<String>,
+}
+
+/// `aoai-arch output BLUEPRINT --team NAME [--show-key]`: the team's subscriptions, and their
+/// keys (POST `listSecrets`) only when asked for.
+async fn team_output(
+    m: &Model,
+    opts: &TargetOptions,
+    team: &str,
+    show_key: bool,
+    json: bool,
+) -> Result<ExitCode> {
+    let Some(t) = m
+        .apim
+        .as_ref()
+        .and_then(|a| a.teams.iter().find(|t| t.name == team))
+    else {
+        let names: Vec<&str> = m
+            .apim
+            .iter()
+            .flat_map(|a| a.teams.iter().map(|t| t.name.as_str()))
+            .collect();
+        anyhow::bail!(
+            "no team `{team}` in the blueprint (teams: {})",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        );
+    };
+    let target = crate::engine::target::connect(opts).await?;
+    let mut subs = Vec::new();
+    let mut missing = false;
+    for sub in &t.subscriptions {
+        let doc = match target.client.get(&sub.id, api::APIM).await {
+            Ok(d) => d,
+            Err(e) => {
+                target.close().await;
+                anyhow::bail!("reading {}: {e}", sub.id);
+            }
+        };
+        let mut out = TeamSubscriptionOut {
+            name: sub.name.clone(),
+            display_name: sub.display_name.clone(),
+            state: doc.as_ref().and_then(|d| s(&d["properties"]["state"])),
+            primary_key: None,
+            secondary_key: None,
+        };
+        missing |= doc.is_none();
+        if show_key && doc.is_some() {
+            let keys = target
+                .client
+                .post_action(
+                    &format!("{}/listSecrets", sub.id),
+                    api::APIM,
+                    &serde_json::json!({}),
+                )
+                .await;
+            match keys {
+                Ok(k) => {
+                    out.primary_key = s(&k["primaryKey"]);
+                    out.secondary_key = s(&k["secondaryKey"]);
+                }
+                Err(e) => {
+                    target.close().await;
+                    anyhow::bail!("reading the keys of {}: {e}", sub.id);
+                }
+            }
+        }
+        subs.push(out);
+    }
+    target.close().await;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "formatVersion": 1,
+                "team": t.name,
+                "product": t.product_id,
+                "subscriptions": subs,
+            }))?
+        );
+    } else {
+        let mut text = format!("Team {}: product {}\n", t.name, t.product_id);
+        for sub in &subs {
+            text.push_str(&format!(
+                "  subscription {} ({}) = {}\n",
+                sub.name,
+                sub.display_name,
+                sub.state.as_deref().unwrap_or("(not deployed)")
+            ));
+            if let Some(k) = &sub.primary_key {
+                text.push_str(&format!("    primary key   = {k}\n"));
+            }
+            if let Some(k) = &sub.secondary_key {
+                text.push_str(&format!("    secondary key = {k}\n"));
+            }
+        }
+        if !show_key {
+            text.push_str("  (keys: add --show-key to print them)\n");
+        }
+        print!("{}", crate::engine::terminal::safe(&text));
+    }
+    if missing {
+        eprintln!("a subscription of team {team} is not deployed yet: run `aoai-arch apply` first");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// What `output --json` prints (`formatVersion` changes when a field changes meaning).

@@ -321,6 +321,34 @@ pub async fn orphans(
             ));
         }
     }
+    // Teams: the products and subscriptions of each owned API Management service, listed even
+    // when the blueprint declares none any more. Products carry no tags; a product whose
+    // description carries this blueprint's mark is its own (a removed team), and so are the
+    // subscriptions scoped to it. Nothing else found there is reported.
+    let mut implicit = BTreeSet::new();
+    for service in m
+        .apim
+        .iter()
+        .chain(m.apim_instances.iter().map(|i| &i.apim))
+    {
+        let lower = service.id.to_lowercase();
+        let owned = live
+            .get(&lower)
+            .is_some_and(|doc| owned_or_inherited(&lower, doc, live, &m.owner));
+        if !owned {
+            continue;
+        }
+        for child in ["products", "subscriptions"] {
+            let collection = format!("{}/{child}", service.id);
+            if !collections
+                .iter()
+                .any(|(c, _)| c.eq_ignore_ascii_case(&collection))
+            {
+                implicit.insert(collection.to_lowercase());
+                collections.insert((collection, api::APIM));
+            }
+        }
+    }
     // One list per collection not listed yet, a bounded number at once.
     let mut found: Vec<Value> = Vec::new();
     let collections: Vec<(String, &'static str)> = collections
@@ -351,6 +379,23 @@ pub async fn orphans(
             Err(e) => return Err(anyhow::anyhow!("listing {collection}: {e}")),
         }
     }
+    let team_mark = crate::model::teams::owner_mark(&m.owner);
+    let mut team_products = Vec::new();
+    for item in &found {
+        let Some(id) = item["id"].as_str() else {
+            continue;
+        };
+        let is_product = item["type"]
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.ApiManagement/service/products"));
+        let ours = item["properties"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains(&team_mark));
+        if is_product && ours && !declared.contains(&id.to_lowercase()) {
+            marks.push(id.to_lowercase());
+            team_products.push(id.to_string());
+        }
+    }
     let mut doomed = Vec::new();
     let mut undeclared = Vec::new();
     for item in found {
@@ -360,15 +405,25 @@ pub async fn orphans(
         if declared.contains(&id.to_lowercase()) {
             continue;
         }
+        if team_products.iter().any(|p| p == id) {
+            continue;
+        }
+        let in_implicit = id
+            .to_lowercase()
+            .rsplit_once('/')
+            .is_some_and(|(c, _)| implicit.contains(c));
         let text = item.to_string().to_lowercase();
         if marks.iter().any(|m| refers(&text, m)) {
             doomed.push(id.to_string());
-        } else {
+        } else if !in_implicit {
             undeclared.push(id.to_string());
         }
     }
     doomed.sort();
     undeclared.sort();
+    // A removed team's product goes after its subscriptions (which refer to it).
+    team_products.sort();
+    doomed.extend(team_products);
     // Referring children first, then the rest deepest first (children before parents).
     let depth = |id: &String| id.matches('/').count();
     let mut top = top;

@@ -9,6 +9,7 @@ mod edge_rules;
 mod network;
 mod policy_rules;
 pub mod report;
+mod teams;
 mod xml_rules;
 
 pub use capability::explain;
@@ -325,6 +326,34 @@ pub const RULES: &[Rule] = &[
         reason: "a cache-counter round robin that does not remember which backend answered 429 or 5xx sends the next requests to it again, before its Retry-After has passed",
         help: "remember a failed backend with its Retry-After (cache-store-value) and skip it while selecting, as the rendered round-robin policy does; or use a backend pool, whose circuit breaker does this",
         docs: "https://learn.microsoft.com/azure/api-management/backends#circuit-breaker" },
+    Rule { id: "AOAI090", name: "team-quota-below-rate", severity: Severity::Warning,
+        reason: "a quota smaller than one minute of the team's rate is used up by its first minute of traffic; every caller then gets 403 until the next calendar window",
+        help: "raise tokenQuota.tokens, lengthen its period, or lower tokensPerMinute",
+        docs: "https://learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy" },
+    Rule { id: "AOAI091", name: "team-model-not-deployed", severity: Severity::Error,
+        reason: "a team's model allow-list names a deployment no account serves: the team's calls to it pass the gateway and fail at Azure OpenAI",
+        help: "name a deployment of openai.deployment (or deploy the model)",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/create-resource" },
+    Rule { id: "AOAI092", name: "team-rate-above-capacity", severity: Severity::Warning,
+        reason: "a pay-per-token deployment serves its capacity in thousands of tokens per minute; a team allowed more than every account serves together gets Azure OpenAI's 429s instead of the gateway's",
+        help: "lower the team's tokensPerMinute or raise the deployment's capacity (1 unit = 1,000 TPM for Standard, GlobalStandard and DataZoneStandard)",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/quota" },
+    Rule { id: "AOAI093", name: "team-limit-per-gateway", severity: Severity::Warning,
+        reason: "token limits and quotas are counted by each gateway on its own (each region of a multi-region service, each service of apim.instances): a team may use up to N times its limit across N gateways",
+        help: "divide the limit by the number of gateways if it must hold in total, or allow this rule with a reason",
+        docs: "https://learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy" },
+    Rule { id: "AOAI094", name: "subscription-key-without-subscription", severity: Severity::Error,
+        reason: "without apim.jwt the API requires a subscription key; with no team there is no subscription, and only the service's built-in all-access subscription would work, which Microsoft says not to use for routine access",
+        help: "add teams (a product and subscription each), or validate Microsoft Entra tokens with apim.jwt",
+        docs: "https://learn.microsoft.com/azure/api-management/api-management-subscriptions" },
+    Rule { id: "AOAI095", name: "product-policy-without-base", severity: Severity::Error,
+        reason: "a product policy section without <base /> does not run the global policy's section: what every API must pass (protections, logging) is skipped for this product",
+        help: "put <base /> first in every section of the product policy",
+        docs: "https://learn.microsoft.com/azure/api-management/set-edit-policies#use-base-element-to-set-policy-evaluation-order" },
+    Rule { id: "AOAI096", name: "product-limit-keyed-on-token", severity: Severity::Error,
+        reason: "the product policy runs before the API policy, so a token validated there is not validated yet: a limit keyed on its claims counts what the caller claims, or fails when there is no token",
+        help: "key product limits on the subscription or product; map Entra callers to a team in the API policy after validate-azure-ad-token (teams[].clientApplications)",
+        docs: "https://learn.microsoft.com/azure/api-management/api-management-howto-policies#scopes" },
 ];
 
 pub fn rule(id: &str) -> &'static Rule {
@@ -453,6 +482,7 @@ pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
     capability::check(&mut c, &loaded.blueprint);
     network::check(&mut c, &loaded.blueprint);
     deployments::check(&mut c, &loaded.blueprint);
+    teams::blueprint_rules(&mut c, &loaded.blueprint);
     c.out
 }
 
@@ -597,6 +627,10 @@ pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered
     };
     for (name, xml) in &rendered.policies {
         let file = format!("policies/{name}");
+        if teams::is_product_policy(name) {
+            product_policy(&mut c, &file, xml);
+            continue;
+        }
         // The health operation answers Front Door's probes, which carry no caller token and
         // are not documented to carry X-Azure-FDID: the gateway-policy rules do not apply to
         // it (it returns a status only, and its cache bounds what it costs the accounts).
@@ -665,6 +699,20 @@ pub fn check_rendered(loaded: &blueprint::Loaded, m: &Model, rendered: &Rendered
         }
     }
     c.out
+}
+
+/// A product policy: the product rules, the XML rules and validation (the gateway rules of the
+/// API policy, which forwards to Azure OpenAI, do not apply to it).
+fn product_policy(c: &mut Ctx, file: &str, xml: &str) {
+    if let Some(d) = apim_policy::too_deep(xml) {
+        apim001(c, file, &d);
+        return;
+    }
+    teams::product_policy_rules(c, file, xml);
+    xml_rules::policy_xml_rules(c, file, xml);
+    for d in apim_policy::validate(xml) {
+        apim001(c, file, &d);
+    }
 }
 
 /// A policy validation diagnostic as an `APIM001` finding.
@@ -797,7 +845,11 @@ pub fn check_policy_alone(file: &str, xml: &str) -> Vec<Finding> {
         loaded: None,
         out: Vec::new(),
     };
-    policy_rules(&mut c, None, file, xml);
+    if teams::is_product_policy(file) {
+        product_policy(&mut c, file, xml);
+    } else {
+        policy_rules(&mut c, None, file, xml);
+    }
     c.out
         .sort_by_key(|f| (f.location.line, f.location.column, f.rule));
     c.out

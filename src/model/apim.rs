@@ -107,6 +107,10 @@ pub struct ApimM {
     /// Request headers the API diagnostics log besides the caller id: Front Door's client
     /// address headers behind Front Door.
     pub client_ip_headers: Vec<String>,
+    /// `teams`: a product each, with subscriptions, limits and a model allow-list.
+    pub teams: Vec<super::teams::TeamM>,
+    /// Teams with Entra client applications (`apim.jwt`): mapped in the API policy.
+    pub entra_teams: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -445,6 +449,13 @@ pub(crate) fn build_apim(
         } else {
             Vec::new()
         },
+        teams: super::teams::build_teams(
+            b,
+            &id,
+            &format!("{id}/apis/azure-openai"),
+            &blueprint::owner_id(b),
+        ),
+        entra_teams: a.jwt.is_some() && b.teams.iter().any(|t| !t.client_applications.is_empty()),
         name: a.name.clone(),
         id,
     }

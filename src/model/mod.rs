@@ -13,6 +13,7 @@ mod front_door;
 mod ids;
 mod network;
 mod private_dns;
+pub mod teams;
 mod vnets;
 
 use serde::Serialize;
@@ -64,6 +65,8 @@ pub struct Model {
     pub diagnostics: Option<edge::DiagnosticsM>,
     /// `afd`: the callers' data-plane role on every account.
     pub caller_roles: Vec<edge::CallerRoleM>,
+    /// `pricing`: the chargeback query's price table.
+    pub pricing: Vec<teams::PriceM>,
 }
 
 impl Model {
@@ -163,6 +166,7 @@ impl Model {
             front_door,
             diagnostics,
             caller_roles,
+            pricing: teams::pricing(b),
         }
     }
 }

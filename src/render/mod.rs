@@ -66,6 +66,8 @@ struct Builder<'a> {
     policy: Option<String>,
     /// The health operation's API policy (`afd-apim`).
     health_policy: Option<String>,
+    /// `(file name, XML)` of each team's product policy.
+    team_policies: Vec<(String, String)>,
 }
 
 /// A private endpoint and, when it registers in private DNS zones, its zone group; `r` is the
@@ -151,6 +153,7 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
         resources: Vec::new(),
         policy: None,
         health_policy: None,
+        team_policies: Vec::new(),
     };
     let m = model;
     b.add(
@@ -343,6 +346,7 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
             resources: Vec::new(),
             policy: None,
             health_policy: None,
+            team_policies: Vec::new(),
         };
         render_apim(&mut bi, &inst.apim, false)?;
         render_lock_down(&mut bi, &inst.apim)?;
@@ -364,9 +368,14 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
         if let (Some(policy), Some(h)) = (b.health_policy.take(), &apim.health) {
             policies.push((format!("{}.xml", h.api_name), policy));
         }
+        policies.append(&mut b.team_policies);
         policies.extend(instance_policies);
         if apim.logging.is_some() {
-            for q in ["token-usage", "prompts-and-responses"] {
+            let mut names = vec!["token-usage", "prompts-and-responses"];
+            if !apim.teams.is_empty() && apim.logging.as_ref().is_some_and(|l| l.token_metrics) {
+                names.push("team-usage");
+            }
+            for q in names {
                 let text = templates.render_context(&format!("queries/{q}.kql.hbs"), &b.ctx)?;
                 queries.push((format!("{q}.kql"), text));
             }
@@ -399,6 +408,60 @@ pub fn render(model: &Model, templates: &Templates) -> Result<Rendered> {
 /// The API policy XML (also embedded in the `apis/policies` body).
 pub fn render_policy(templates: &Templates, m: &Model) -> Result<String> {
     templates.render("policies/api.xml.hbs", &json!({ "m": m }))
+}
+
+/// A team's product policy.
+pub fn render_product_policy(
+    templates: &Templates,
+    m: &Model,
+    t: &model::teams::TeamM,
+) -> Result<String> {
+    templates.render("policies/product.xml.hbs", &json!({ "m": m, "t": t }))
+}
+
+/// Each team: its product, the product's link to the API and policy, its subscriptions (no
+/// keys: API Management generates them, `output --team --show-key` reads one).
+fn render_teams(b: &mut Builder, apim: &model::ApimM) -> Result<()> {
+    for t in &apim.teams {
+        b.add(
+            &t.product_id,
+            "Microsoft.ApiManagement/service/products",
+            api::APIM,
+            "apim-product",
+            json!({ "t": t }),
+            &[&apim.id],
+        )?;
+        b.add(
+            &t.api_link_id,
+            "Microsoft.ApiManagement/service/products/apiLinks",
+            api::APIM,
+            "apim-product-api-link",
+            json!({ "t": t }),
+            &[&t.product_id, &apim.api_id],
+        )?;
+        let policy = render_product_policy(b.templates, b.model, t)?;
+        b.add(
+            &t.policy_id,
+            "Microsoft.ApiManagement/service/products/policies",
+            api::APIM,
+            "apim-product-policy",
+            json!({ "policy": policy }),
+            &[&t.product_id],
+        )?;
+        b.team_policies
+            .push((format!("product-{}.xml", t.name), policy));
+        for s in &t.subscriptions {
+            b.add(
+                &s.id,
+                "Microsoft.ApiManagement/service/subscriptions",
+                api::APIM,
+                "apim-subscription",
+                json!({ "t": t, "s": s }),
+                &[&t.product_id, &t.api_link_id],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// One API Management service and everything under it. `primary`: also the resources its
@@ -640,6 +703,7 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM, primary: bool) -> Result<()
         &deps,
     )?;
     previous = apim.policy_id.clone();
+    render_teams(b, apim)?;
     if let Some(l) = &apim.logging {
         // The caller id as the gateway sent it (backend request); Front Door's client address
         // headers as Front Door sent them (frontend request).

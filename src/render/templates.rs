@@ -59,6 +59,12 @@ pub const EMBEDDED: &[(&str, &str)] = embedded![
     "arm/diagnostic-setting.json.hbs",
     "arm/apim-azuremonitor-diagnostic.json.hbs",
     "arm/apim-health-api.json.hbs",
+    "arm/apim-product.json.hbs",
+    "arm/apim-product-api-link.json.hbs",
+    "arm/apim-product-policy.json.hbs",
+    "arm/apim-subscription.json.hbs",
+    "policies/team-limits.xml.hbs",
+    "policies/product.xml.hbs",
     "policies/api.xml.hbs",
     "policies/health.xml.hbs",
     "queries/token-usage.kql.hbs",
@@ -66,6 +72,7 @@ pub const EMBEDDED: &[(&str, &str)] = embedded![
     "queries/gateway-logs.kql.hbs",
     "queries/front-door.kql.hbs",
     "queries/accounts.kql.hbs",
+    "queries/team-usage.kql.hbs",
 ];
 
 /// The three registries; a template is registered in the one matching its extension.

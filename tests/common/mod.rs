@@ -22,12 +22,13 @@ pub fn bin() -> Command {
     c
 }
 
-pub const EXAMPLES: [&str; 5] = [
+pub const EXAMPLES: [&str; 6] = [
     "afd",
     "apim",
     "afd-apim",
     "afd-apim-private",
     "multi-deployment",
+    "teams",
 ];
 
 pub fn example(name: &str) -> PathBuf {

@@ -595,6 +595,61 @@ pub const TYPES: &[TypeSpec] = &[
         ],
     ),
     apim_child(
+        "microsoft.apimanagement/service/products",
+        Style::Sync,
+        &[
+            ("properties.displayName", Required),
+            ("properties.displayName", Str),
+            ("properties.description", Str),
+            ("properties.subscriptionRequired", Bool),
+            ("properties.approvalRequired", Bool),
+            ("properties.subscriptionsLimit", Int),
+            ("properties.state", Enum(&["notPublished", "published"])),
+        ],
+    ),
+    apim_child(
+        "microsoft.apimanagement/service/products/apilinks",
+        Style::Sync,
+        &[("properties.apiId", Required), ("properties.apiId", Str)],
+    ),
+    apim_child(
+        "microsoft.apimanagement/service/products/policies",
+        Style::Sync,
+        &[
+            ("properties.value", Required),
+            ("properties.value", Str),
+            (
+                "properties.format",
+                Enum(&["xml", "xml-link", "rawxml", "rawxml-link"]),
+            ),
+        ],
+    ),
+    apim_child(
+        "microsoft.apimanagement/service/subscriptions",
+        Style::Sync,
+        &[
+            ("properties.scope", Required),
+            ("properties.scope", Str),
+            ("properties.displayName", Required),
+            ("properties.displayName", Str),
+            ("properties.ownerId", Str),
+            ("properties.primaryKey", Str),
+            ("properties.secondaryKey", Str),
+            ("properties.allowTracing", Bool),
+            (
+                "properties.state",
+                Enum(&[
+                    "suspended",
+                    "active",
+                    "expired",
+                    "submitted",
+                    "rejected",
+                    "cancelled",
+                ]),
+            ),
+        ],
+    ),
+    apim_child(
         "microsoft.apimanagement/service/privateendpointconnections",
         Style::Sync,
         &[(

@@ -155,6 +155,9 @@ pub struct Engine {
     providers: &'static [&'static dyn Provider],
     /// The request's query string (a list's page).
     query: String,
+    /// Values a resource holds that no GET returns, by lower-case id (API Management
+    /// subscription keys, read by `listSecrets`).
+    pub secrets: BTreeMap<String, Value>,
 }
 
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -191,6 +194,7 @@ impl Engine {
             providers,
             deleted: BTreeMap::new(),
             query: String::new(),
+            secrets: BTreeMap::new(),
         }
     }
 
@@ -1099,7 +1103,7 @@ impl Engine {
         for k in keys {
             self.settle(&k);
         }
-        json!({ "resources": self.resources, "principals": self.principals, "preflight": self.preflight, "deleted": self.deleted })
+        json!({ "resources": self.resources, "principals": self.principals, "preflight": self.preflight, "deleted": self.deleted, "secrets": self.secrets })
     }
 
     pub fn restore(&mut self, v: &Value) {
@@ -1124,6 +1128,9 @@ impl Engine {
         }
         if let Ok(d) = serde_json::from_value::<BTreeMap<String, Value>>(v["deleted"].clone()) {
             self.deleted = d;
+        }
+        if let Ok(d) = serde_json::from_value::<BTreeMap<String, Value>>(v["secrets"].clone()) {
+            self.secrets = d;
         }
         if let Ok(p) = serde_json::from_value::<HashMap<String, f64>>(v["principals"].clone()) {
             // Principals loaded from a state file have long replicated.

@@ -1,6 +1,7 @@
 //! Microsoft.ApiManagement: the service (tier features: virtual network, multi-region, inbound
 //! private endpoints, public network access; gateway URLs; managed identity) and its APIs (one
-//! write at a time per API).
+//! write at a time per API), products (their API links and policies) and subscriptions, whose
+//! keys the emulator generates and returns only to `listSecrets`.
 
 use serde_json::{json, Map, Value};
 
@@ -20,8 +21,53 @@ impl Provider for Apim {
     fn check(&self, e: &mut Engine, put: &Put) -> Option<Reply> {
         match put.spec.name {
             s if s.starts_with("microsoft.apimanagement/service/apis") => api_not_locked(e, put),
+            "microsoft.apimanagement/service/products/apilinks" => api_link_target(e, put),
+            "microsoft.apimanagement/service/subscriptions" => subscription_scope(e, put),
             _ => None,
         }
+    }
+
+    fn route(
+        &self,
+        e: &mut Engine,
+        method: &str,
+        id: &str,
+        _sub: &str,
+        _api_version: &str,
+    ) -> Option<Reply> {
+        let lower = id.to_lowercase();
+        let sid = lower.strip_suffix("/listsecrets")?;
+        if !sid.contains("/providers/microsoft.apimanagement/service/") {
+            return None;
+        }
+        if method != "POST" {
+            return Some(error(
+                405,
+                "MethodNotAllowed",
+                format!("{method} is not supported."),
+                "",
+            ));
+        }
+        if !e.exists_ready(sid) {
+            return Some(error(
+                404,
+                "ResourceNotFound",
+                "Subscription not found.",
+                "",
+            ));
+        }
+        let keys = e.secrets.get(sid).cloned().unwrap_or(Value::Null);
+        Some(Reply::json(
+            200,
+            json!({
+                "primaryKey": keys["primaryKey"],
+                "secondaryKey": keys["secondaryKey"],
+            }),
+        ))
+    }
+
+    fn removed(&self, e: &mut Engine, key: &str, _r: &Stored) {
+        e.secrets.remove(key);
     }
 
     fn fill(
@@ -33,6 +79,9 @@ impl Provider for Apim {
     ) {
         if put.spec.name == "microsoft.apimanagement/service" {
             service_urls_and_identity(e, put, doc, props);
+        }
+        if put.spec.name == "microsoft.apimanagement/service/subscriptions" {
+            subscription_keys(e, put, props);
         }
     }
 }
@@ -161,4 +210,92 @@ pub fn injected_classic_apim(e: &Engine, id: &str) -> bool {
     let sku = r.doc["sku"]["name"].as_str().unwrap_or("");
     let t = capabilities::get().apim_tier(sku);
     vnet != "None" && t.is_some_and(|t| t.vnet_injection && !t.outbound_vnet_integration)
+}
+
+/// A product's API link names an API of the same service that exists.
+fn api_link_target(e: &mut Engine, put: &Put) -> Option<Reply> {
+    let api = put.body["properties"]["apiId"].as_str().unwrap_or("");
+    let service = service_of(&put.path.id);
+    let full = if api.starts_with("/apis/") {
+        format!("{service}{api}")
+    } else {
+        api.to_lowercase()
+    };
+    if !full.starts_with(&format!("{service}/apis/")) || !e.exists_ready(&full) {
+        return Some(error(
+            400,
+            "ValidationError",
+            format!("API '{api}' not found in service {service}."),
+            "properties.apiId",
+        ));
+    }
+    None
+}
+
+/// A subscription's scope: every API (`/apis`), one API or one product of the same service,
+/// which must exist.
+fn subscription_scope(e: &mut Engine, put: &Put) -> Option<Reply> {
+    let scope = put.body["properties"]["scope"].as_str().unwrap_or("");
+    let service = service_of(&put.path.id);
+    let lower = scope.to_lowercase();
+    let full = if lower.starts_with('/') && !lower.starts_with("/subscriptions/") {
+        format!("{service}{lower}")
+    } else {
+        lower
+    };
+    let ok = full == format!("{service}/apis")
+        || ((full.starts_with(&format!("{service}/products/"))
+            || full.starts_with(&format!("{service}/apis/")))
+            && full.matches('/').count() == service.matches('/').count() + 2
+            && e.exists_ready(&full));
+    if !ok {
+        return Some(error(
+            400,
+            "ValidationError",
+            format!("Subscription scope '{scope}' is not a product or API of service {service}."),
+            "properties.scope",
+        ));
+    }
+    None
+}
+
+/// The service id (lower case) of one of its children.
+fn service_of(id: &str) -> String {
+    let lower = id.to_lowercase();
+    let marker = "/providers/microsoft.apimanagement/service/";
+    match lower.find(marker) {
+        Some(at) => {
+            let rest = &lower[at + marker.len()..];
+            let name = rest.split('/').next().unwrap_or("");
+            format!("{}{marker}{name}", &lower[..at])
+        }
+        None => lower,
+    }
+}
+
+/// A subscription's keys: the ones the request sets, else the ones it has, else new ones. Kept
+/// out of the document (GET never returns them); `listSecrets` does.
+fn subscription_keys(e: &mut Engine, put: &Put, props: &mut Map<String, Value>) {
+    let key = put.path.id.to_lowercase();
+    let old = e.secrets.get(&key).cloned().unwrap_or(Value::Null);
+    let mut keys = Map::new();
+    for (i, k) in ["primaryKey", "secondaryKey"].iter().enumerate() {
+        let value = props
+            .remove(*k)
+            .and_then(|v| v.as_str().map(str::to_string))
+            .or_else(|| old[*k].as_str().map(str::to_string))
+            .unwrap_or_else(|| {
+                let a = e
+                    .stable_uuid(&put.path.id, &format!("key-{i}-a"))
+                    .simple()
+                    .to_string();
+                let b = e
+                    .stable_uuid(&put.path.id, &format!("key-{i}-b"))
+                    .simple()
+                    .to_string();
+                format!("{a}{b}")
+            });
+        keys.insert((*k).into(), json!(value));
+    }
+    e.secrets.insert(key, Value::Object(keys));
 }

@@ -1,0 +1,177 @@
+//! The team rules (AOAI090-AOAI096), each triggered through the binary with its location, and
+//! quiet on the example.
+
+mod common;
+
+use serde_json::Value;
+
+use common::{lint_example as lint, LintRun as Run};
+
+fn finding<'a>(r: &'a Run, rule: &str) -> Option<&'a Value> {
+    r.findings
+        .iter()
+        .find(|f| f["rule"] == rule && f["allowed"].is_null())
+}
+
+fn field(r: &Run, rule: &str) -> String {
+    finding(r, rule).unwrap_or_else(|| panic!("no {rule}: {:#?}\n{}", r.findings, r.stderr))
+        ["location"]["field"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn the_teams_example_lints_clean() {
+    let r = lint("teams", &[], &[], &[]);
+    for rule in [
+        "AOAI090", "AOAI091", "AOAI092", "AOAI093", "AOAI094", "AOAI095", "AOAI096",
+    ] {
+        assert!(finding(&r, rule).is_none(), "{rule}: {:#?}", r.findings);
+    }
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+}
+
+#[test]
+fn a_quota_below_one_minute_of_the_rate() {
+    let r = lint(
+        "teams",
+        &[(
+            "{ tokens: 500000, period: Weekly }",
+            "{ tokens: 5000, period: Weekly }",
+        )],
+        &[],
+        &[],
+    );
+    assert_eq!(field(&r, "AOAI090"), "teams[2].tokenQuota.tokens");
+    let m = finding(&r, "AOAI090").unwrap()["message"].as_str().unwrap();
+    assert!(
+        m.contains("research") && m.contains("10000 tokens per minute"),
+        "{m}"
+    );
+}
+
+#[test]
+fn a_model_no_deployment_serves() {
+    let r = lint(
+        "teams",
+        &[(
+            "    models: [chat]\n  - name: research",
+            "    models: [chat, gpt-5]\n  - name: research",
+        )],
+        &[],
+        &[],
+    );
+    assert_eq!(field(&r, "AOAI091"), "teams[1].models[1]");
+    assert_eq!(r.code, Some(1), "AOAI091 is an error");
+}
+
+#[test]
+fn a_rate_above_what_the_deployments_serve() {
+    // 100 GlobalStandard units on one account: 100,000 tokens per minute.
+    let r = lint(
+        "teams",
+        &[("tokensPerMinute: 40000", "tokensPerMinute: 150000")],
+        &[],
+        &[],
+    );
+    assert_eq!(field(&r, "AOAI092"), "teams[0].tokensPerMinute");
+    let m = finding(&r, "AOAI092").unwrap()["message"].as_str().unwrap();
+    assert!(m.contains("100000"), "{m}");
+    let r = lint(
+        "teams",
+        &[("tokensPerMinute: 40000", "tokensPerMinute: 100000")],
+        &[],
+        &[],
+    );
+    assert!(
+        finding(&r, "AOAI092").is_none(),
+        "exactly the capacity is servable"
+    );
+}
+
+#[test]
+fn limits_behind_several_gateways_say_how_much_more() {
+    let r = lint(
+        "teams",
+        &[
+            ("sku: { name: StandardV2, capacity: 1 }", "sku: { name: Premium, capacity: 1 }\n  additionalRegions: [ { region: norwayeast, capacity: 1 } ]"),
+        ],
+        &[],
+        &[],
+    );
+    let f = finding(&r, "AOAI093").unwrap_or_else(|| panic!("{:#?}", r.findings));
+    let m = f["message"].as_str().unwrap();
+    assert!(m.contains("2 gateways") && m.contains("up to 80000"), "{m}");
+}
+
+#[test]
+fn a_subscription_required_api_without_teams_or_jwt() {
+    let text = common::read(&common::example("teams"));
+    let cut = text.find("teams:\n").unwrap();
+    let end = text.find("pricing:\n").unwrap();
+    let without = format!("{}{}", &text[..cut], &text[end..]);
+    let r = lint("teams", &[(&text, &without)], &[], &[]);
+    assert_eq!(field(&r, "AOAI094"), "apim");
+    assert_eq!(r.code, Some(1));
+    // The jwt example without teams: tokens, no key needed.
+    let r = lint("apim", &[], &[], &[]);
+    assert!(finding(&r, "AOAI094").is_none());
+}
+
+fn lint_policy(name: &str, xml: &str) -> (Option<i32>, Vec<Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, xml).unwrap();
+    let out = common::bin()
+        .current_dir(dir.path())
+        .args(["lint", "--format", "json", "--policy", name])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (
+        out.status.code(),
+        v["findings"].as_array().cloned().unwrap_or_default(),
+    )
+}
+
+const PRODUCT_OK: &str = "<policies>\n  <inbound>\n    <base />\n    <azure-openai-token-limit counter-key=\"@(&quot;app:&quot; + context.Subscription.Id)\" tokens-per-minute=\"1000\" estimate-prompt-tokens=\"false\" />\n  </inbound>\n  <backend>\n    <base />\n  </backend>\n  <outbound>\n    <base />\n  </outbound>\n  <on-error>\n    <base />\n  </on-error>\n</policies>\n";
+
+#[test]
+fn a_product_policy_without_base_with_lint_policy() {
+    let (code, f) = lint_policy("products/retail/policy.xml", PRODUCT_OK);
+    assert!(
+        f.iter()
+            .all(|f| f["rule"] != "AOAI095" && f["rule"] != "AOAI096"),
+        "{f:#?}"
+    );
+    assert_eq!(code, Some(0), "{f:#?}");
+    let no_base = PRODUCT_OK.replacen("  <outbound>\n    <base />\n", "  <outbound>\n", 1);
+    let (code, f) = lint_policy("products/retail/policy.xml", &no_base);
+    let hit = f
+        .iter()
+        .find(|f| f["rule"] == "AOAI095")
+        .unwrap_or_else(|| panic!("{f:#?}"));
+    assert_eq!(hit["location"]["line"], 9, "{hit}");
+    assert!(hit["message"].as_str().unwrap().contains("`outbound`"));
+    assert_eq!(code, Some(1));
+    // The same file as an API policy: not a product's, no AOAI095.
+    let (_, f) = lint_policy("apis/azure-openai/policy.xml", &no_base);
+    assert!(f.iter().all(|f| f["rule"] != "AOAI095"), "{f:#?}");
+}
+
+#[test]
+fn a_product_limit_keyed_on_token_claims() {
+    let claims = PRODUCT_OK.replace(
+        "counter-key=\"@(&quot;app:&quot; + context.Subscription.Id)\"",
+        "counter-key=\"@(context.Request.Headers.GetValueOrDefault(&quot;Authorization&quot;,&quot;&quot;).AsJwt()?.Claims.GetValueOrDefault(&quot;azp&quot;, &quot;&quot;))\"",
+    );
+    let (code, f) = lint_policy("product-retail.xml", &claims);
+    let hit = f
+        .iter()
+        .find(|f| f["rule"] == "AOAI096")
+        .unwrap_or_else(|| panic!("{f:#?}"));
+    assert_eq!(hit["location"]["line"], 4, "{hit}");
+    assert_eq!(code, Some(1));
+}
