@@ -30,6 +30,16 @@
 
 use serde_json::Value;
 
+/// How `plan` reads live state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// One GET per resource.
+    Get,
+    /// One list per collection, a GET where no list gives the same document.
+    #[default]
+    List,
+}
+
 /// Where one list of a type is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {

@@ -21,15 +21,7 @@ use crate::model::Model;
 use crate::render::Rendered;
 use arm_client::{ArmClient, ArmError};
 
-/// How `plan` reads live state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    /// One GET per resource.
-    Get,
-    /// One list per collection, a GET where no list gives the same document.
-    #[default]
-    List,
-}
+pub use crate::engine::collections::Mode;
 
 /// What a read of live state found.
 #[derive(Debug, Default)]

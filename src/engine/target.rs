@@ -20,7 +20,7 @@ pub struct TargetOptions {
     /// How long ARM may be unreachable before the run fails; `None`: the client's default.
     pub connect_budget: Option<Duration>,
     /// How plan reads live state.
-    pub read_mode: crate::engine::read::Mode,
+    pub read_mode: crate::engine::collections::Mode,
 }
 
 pub struct Target {
@@ -28,7 +28,7 @@ pub struct Target {
     pub concurrency: usize,
     /// For the confirmation prompt: "Azure (public cloud)", "the in-process ARM emulator", ...
     pub description: String,
-    pub read_mode: crate::engine::read::Mode,
+    pub read_mode: crate::engine::collections::Mode,
     emulator: Option<arm_emulator::Running>,
 }
 
