@@ -1232,8 +1232,9 @@ async fn spillover_needs_a_standard_deployment_of_the_same_account_and_level() {
     let (acc, body) = account("a1");
     env.create(&acc, "2026-05-01", body).await;
     let dep = |n: &str| format!("{acc}/deployments/{n}");
+    // A version the lifecycle table does not know: this test is about spillover, not retirement.
     let body = |sku: &str, spill: Option<&str>| {
-        let mut b = json!({ "sku": { "name": sku, "capacity": 1 }, "properties": { "model": { "format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20" } } });
+        let mut b = json!({ "sku": { "name": sku, "capacity": 1 }, "properties": { "model": { "format": "OpenAI", "name": "gpt-4o", "version": "1" } } });
         if let Some(s) = spill {
             b["properties"]["spilloverDeploymentName"] = json!(s);
         }
