@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aoai_arch::blueprint::{self, regions};
-use aoai_arch::engine::{apply, plan, progress};
+use aoai_arch::engine::{apply, plan, progress, read};
 use aoai_arch::render;
 use arm_client::{ArmClient, AuthMethod, ClientOptions, Cloud};
 
@@ -240,9 +240,15 @@ struct Row {
     plan_ratio: f64,
     /// Plan time over the bound that ARM's read throttling sets (see `throttle_bound`).
     plan_throttle_ratio: f64,
-    /// Plan with the preflight reads (same round) / plan without them.
+    /// Plan by lists with the preflight reads (same round) / plan by lists without them, of
+    /// the deployed blueprint.
     preflight_ratio: f64,
+    /// GETs per resource of a plan of the deployed blueprint: by single GETs, by lists.
     reads_per_resource: f64,
+    list_reads_per_resource: f64,
+    /// Plan of the deployed blueprint under ARM's read throttle: by single GETs, by lists.
+    plan_gets: Duration,
+    plan_lists: Duration,
     writes: usize,
     approvals: usize,
     polls: usize,
@@ -333,9 +339,17 @@ async fn measure(label: String, file: &Path, text: &str) -> Row {
     let render_time = t.elapsed();
     let resources = rendered.resources.len();
 
-    // apply against a time-scaled emulator.
+    // apply against a time-scaled emulator, whose state the plans of the deployed blueprint
+    // start from.
+    let state = std::env::temp_dir().join(format!(
+        "aoai-arch-bench-{}-{}.json",
+        std::process::id(),
+        label.replace(' ', "-")
+    ));
+    let _ = std::fs::remove_file(&state);
     let (emu, client) = emulator(arm_emulator::Config {
         time_scale: TIME_SCALE,
+        state_file: Some(state.clone()),
         ..Default::default()
     })
     .await;
@@ -385,7 +399,7 @@ async fn measure(label: String, file: &Path, text: &str) -> Row {
     assert!(!p.has_changes(), "plan after apply shows changes");
     emu.shutdown().await;
 
-    // plan against an emulator with read latency.
+    // plan against an emulator with read latency, nothing deployed (one GET per resource).
     let (emu, client) = emulator(arm_emulator::Config {
         latency: READ_LATENCY,
         ..Default::default()
@@ -399,35 +413,17 @@ async fn measure(label: String, file: &Path, text: &str) -> Row {
     let plan_time = t.elapsed();
     let ideal = READ_LATENCY.as_secs_f64() * (resources as f64 / CONCURRENCY as f64).ceil();
     let bound = ideal.max(throttle_bound(resources));
-    let reads = emu
-        .log()
-        .iter()
-        .filter(|e| e.method == "GET" && !e.is_poll)
-        .count();
     emu.shutdown().await;
 
-    // The same plan with the preflight, on a fresh emulator (a fresh read bucket): its reads
-    // go out beside the resource reads, as `ops::plan::observe` sends them.
-    let (emu, client) = emulator(arm_emulator::Config {
-        latency: READ_LATENCY,
-        ..Default::default()
-    })
-    .await;
-    let pre = aoai_arch::engine::preflight::Options::default();
-    let t = Instant::now();
-    let (live, facts) = tokio::join!(
-        apply::read_all(&client, &rendered, CONCURRENCY),
-        aoai_arch::engine::preflight::gather(&client, &model, &rendered, &pre, CONCURRENCY)
-    );
-    let live = live.expect("read");
-    let _ = aoai_arch::engine::safety::plan(&rendered, &live, &model.owner);
-    let (found, _) = aoai_arch::engine::preflight::evaluate(&facts, &model, &live, &pre);
-    let preflight_time = t.elapsed();
-    assert!(
-        found.is_empty(),
-        "preflight findings on the emulator's defaults: {found:?}"
-    );
-    emu.shutdown().await;
+    // Plans of the deployed blueprint, each on a fresh emulator restored from the apply's state
+    // (a fresh read bucket, ARM's: 250 reads, refilled at 25 per second in real time) with the
+    // same read latency: by single GETs, by lists, by lists with the preflight reads.
+    let (plan_gets, gets) = plan_deployed(&state, &model, &rendered, read::Mode::Get, false).await;
+    let (plan_lists, lists) =
+        plan_deployed(&state, &model, &rendered, read::Mode::List, false).await;
+    let (preflight_time, _) =
+        plan_deployed(&state, &model, &rendered, read::Mode::List, true).await;
+    let _ = std::fs::remove_file(&state);
 
     Row {
         label,
@@ -436,8 +432,11 @@ async fn measure(label: String, file: &Path, text: &str) -> Row {
         apply: apply_time,
         plan_ratio: plan_time.as_secs_f64() / ideal,
         plan_throttle_ratio: plan_time.as_secs_f64() / bound,
-        preflight_ratio: preflight_time.as_secs_f64() / plan_time.as_secs_f64(),
-        reads_per_resource: reads as f64 / resources as f64,
+        preflight_ratio: preflight_time.as_secs_f64() / plan_lists.as_secs_f64(),
+        reads_per_resource: gets as f64 / resources as f64,
+        list_reads_per_resource: lists as f64 / resources as f64,
+        plan_gets,
+        plan_lists,
         writes,
         approvals,
         polls,
@@ -445,6 +444,83 @@ async fn measure(label: String, file: &Path, text: &str) -> Row {
         noop_writes,
         render: render_time,
     }
+}
+
+/// What `aoai-arch plan` does against the deployed blueprint (the state file of its apply), on a
+/// fresh emulator: read (`mode`), the safety rules, the orphan search, and the preflight reads
+/// beside the reads when `preflight`. Returns the time and the GETs the emulator saw.
+async fn plan_deployed(
+    state: &Path,
+    model: &aoai_arch::model::Model,
+    rendered: &render::Rendered,
+    mode: read::Mode,
+    preflight: bool,
+) -> (Duration, usize) {
+    let copy = state.with_extension(format!("{mode:?}-{preflight}.json"));
+    std::fs::copy(state, &copy).expect("copying the emulator state");
+    let (emu, client) = emulator(arm_emulator::Config {
+        latency: READ_LATENCY,
+        state_file: Some(copy.clone()),
+        ..Default::default()
+    })
+    .await;
+    let pre = aoai_arch::engine::preflight::Options::default();
+    let t = Instant::now();
+    let (live, facts) = tokio::join!(
+        read::read(&client, rendered, &model.rg_id, CONCURRENCY, mode),
+        async {
+            if preflight {
+                Some(
+                    aoai_arch::engine::preflight::gather(
+                        &client,
+                        model,
+                        rendered,
+                        &pre,
+                        CONCURRENCY,
+                    )
+                    .await,
+                )
+            } else {
+                None
+            }
+        }
+    );
+    let live = live.expect("read");
+    let p = aoai_arch::engine::safety::plan(rendered, &live.docs, &model.owner);
+    if let Some(facts) = facts {
+        let (found, _) = aoai_arch::engine::preflight::evaluate(&facts, model, &live.docs, &pre);
+        let errors: Vec<_> = found
+            .iter()
+            .filter(|f| f.severity == aoai_arch::lint::Severity::Error)
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "preflight errors on the emulator: {errors:?}"
+        );
+    }
+    let (orphans, _) = aoai_arch::engine::safety::orphans(
+        &client,
+        model,
+        rendered,
+        &live.docs,
+        &live.listed,
+        CONCURRENCY,
+    )
+    .await
+    .expect("orphans");
+    let took = t.elapsed();
+    assert!(
+        !p.has_changes() && orphans.is_empty(),
+        "the plan of the deployed blueprint shows changes ({mode:?})"
+    );
+    let reads = emu
+        .log()
+        .iter()
+        .filter(|e| e.method == "GET" && !e.is_poll)
+        .count();
+    emu.shutdown().await;
+    let _ = std::fs::remove_file(&copy);
+    (took, reads)
 }
 
 /// ARM's per-subscription read bucket (250 reads, refilled at 25 per second, which the emulator
@@ -601,7 +677,7 @@ fn main() {
     for (label, path, text) in &inputs {
         let row = rt.block_on(measure(label.clone(), path, text));
         println!(
-            "{:<18} resources={:>4} apply/critical-path={:.3} plan/ideal={:.3} plan/throttle-bound={:.3} plan-with-preflight/plan={:.3} reads/resource={:.2} writes={} (approvals {}, redundant {}) polls={} worst-polls-over-bound={} noop-writes={} render={:.1}ms",
+            "{:<18} resources={:>4} apply/critical-path={:.3} plan/ideal={:.3} plan/throttle-bound={:.3} plan-with-preflight/plan={:.3} deployed: reads/resource by GETs={:.2} by lists={:.3} plan by GETs={:.2}s by lists={:.2}s writes={} (approvals {}, redundant {}) polls={} worst-polls-over-bound={} noop-writes={} render={:.1}ms",
             row.label,
             row.resources,
             row.apply.as_secs_f64() / row.critical.as_secs_f64(),
@@ -609,6 +685,9 @@ fn main() {
             row.plan_throttle_ratio,
             row.preflight_ratio,
             row.reads_per_resource,
+            row.list_reads_per_resource,
+            row.plan_gets.as_secs_f64(),
+            row.plan_lists.as_secs_f64(),
             row.writes,
             row.approvals,
             row.writes as i64 - row.resources as i64 - row.approvals as i64,
@@ -631,19 +710,22 @@ fn main() {
     );
 
     let mut table = String::from(
-        "| blueprint | resources | apply / critical path | critical path (s) | plan / ideal | plan / read-throttle bound | plan with preflight / without | reads per resource | writes (of which approvals) | redundant writes | polls | worst polls over bound | no-op apply writes | render (ms) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| blueprint | resources | apply / critical path | critical path (s) | plan / ideal | plan / read-throttle bound | reads per resource, by GETs | reads per resource, by lists | plan by GETs (s) | plan by lists (s) | plan with preflight / without | writes (of which approvals) | redundant writes | polls | worst polls over bound | no-op apply writes | render (ms) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in &rows {
         table.push_str(&format!(
-            "| {} | {} | {:.3} | {:.2} | {:.3} | {:.3} | {:.3} | {:.2} | {} ({}) | {} | {} | {} | {} | {:.1} |\n",
+            "| {} | {} | {:.3} | {:.2} | {:.3} | {:.3} | {:.2} | {:.3} | {:.2} | {:.2} | {:.3} | {} ({}) | {} | {} | {} | {} | {:.1} |\n",
             r.label,
             r.resources,
             r.apply.as_secs_f64() / r.critical.as_secs_f64(),
             r.critical.as_secs_f64(),
             r.plan_ratio,
             r.plan_throttle_ratio,
-            r.preflight_ratio,
             r.reads_per_resource,
+            r.list_reads_per_resource,
+            r.plan_gets.as_secs_f64(),
+            r.plan_lists.as_secs_f64(),
+            r.preflight_ratio,
             r.writes,
             r.approvals,
             r.writes as i64 - r.resources as i64 - r.approvals as i64,

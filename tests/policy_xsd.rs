@@ -126,7 +126,7 @@ fn rendered_policies_validate_against_the_xsds() {
     }
     assert_eq!(
         checked, 12,
-        "apim and multi-deployment render one policy each; afd-apim the API's and the health operation's; afd-apim-private both per service (2 services); teams the API's and one product policy per team (3 teams)"
+        "apim, multi-deployment and teams render one API policy each, teams one product policy per team (3 teams); afd-apim the API's and the health operation's; afd-apim-private both per service (2 services)"
     );
 }
 

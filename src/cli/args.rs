@@ -105,6 +105,16 @@ pub struct TargetArgs {
     /// Give up when ARM cannot be reached or does not answer as ARM (refused, DNS, TLS, no answer, reset, HTML or garbage) for this long [default: 40].
     #[arg(long, env = "AOAI_ARCH_CONNECT_BUDGET", value_name = "SECONDS")]
     pub connect_budget: Option<f64>,
+    /// How plan reads live state: `list` (one request per collection) or `get` (one per
+    /// resource, for a role that may read resources but not list them).
+    #[arg(long, value_enum, env = "AOAI_ARCH_READ_MODE", default_value_t = ReadMode::List, hide = true)]
+    pub read_mode: ReadMode,
+}
+
+#[derive(Copy, Clone, ValueEnum, PartialEq, Eq)]
+pub enum ReadMode {
+    Get,
+    List,
 }
 
 #[derive(Copy, Clone, ValueEnum, PartialEq, Eq)]
@@ -155,6 +165,10 @@ impl TargetArgs {
                 std::time::Duration::try_from_secs_f64(s.max(0.0))
                     .unwrap_or(std::time::Duration::MAX)
             }),
+            read_mode: match self.read_mode {
+                ReadMode::Get => crate::engine::read::Mode::Get,
+                ReadMode::List => crate::engine::read::Mode::List,
+            },
         }
     }
 }

@@ -28,6 +28,9 @@ pub struct EmulatorArgs {
     /// Latency added to every response, in milliseconds (for benchmarks).
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Items per page of every list (the rest follows `nextLink`); by default one page.
+    #[arg(long, value_name = "N")]
+    page_size: Option<usize>,
 }
 
 pub fn run(args: EmulatorArgs) -> Result<ExitCode> {
@@ -38,6 +41,7 @@ pub fn run(args: EmulatorArgs) -> Result<ExitCode> {
         seed,
         state,
         latency_ms,
+        page_size,
     } = args;
     let rt = runtime()?;
     rt.block_on(async {
@@ -50,6 +54,7 @@ pub fn run(args: EmulatorArgs) -> Result<ExitCode> {
             state_file: state,
             latency: std::time::Duration::from_millis(latency_ms),
             log_requests: true,
+            page_size,
         };
         let running = arm_emulator::start(config, port).await?;
         println!("ARM emulator listening on {}", running.url());

@@ -1,4 +1,4 @@
-//! What talks to ARM: read live state ([`read`]), plan property diffs ([`plan`]) and present them
+//! What talks to ARM: read live state ([`read`], by the lists of [`collections`]), plan property diffs ([`plan`]) and present them
 //! ([`plan_text`]), keep plans ([`saved`]), decide what is allowed ([`safety`]), read the
 //! subscription's facts ([`preflight`]), converge ([`apply`]) under a lock ([`lock`]) while
 //! reporting [`progress`]; [`target`] connects to Azure or the emulator.
@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod approvals;
 pub mod children;
+pub mod collections;
 pub mod lock;
 pub mod plan;
 pub mod plan_text;

@@ -244,11 +244,15 @@ pub fn with_kept_tags(body: &str, have: Option<&Value>) -> String {
 /// Door origin or an API Management backend pointing at a pruned account): left in place it
 /// would send traffic nowhere. Children come before their parents and referrers before what
 /// they refer to.
+///
+/// `listed` holds the collections the plan has already listed (by lower-case path): they are
+/// not asked again.
 pub async fn orphans(
     client: &ArmClient,
     m: &Model,
     rendered: &Rendered,
     live: &BTreeMap<String, Value>,
+    listed: &BTreeMap<String, Vec<Value>>,
     concurrency: usize,
 ) -> Result<(Vec<String>, Vec<String>)> {
     let declared: BTreeSet<String> = rendered
@@ -275,7 +279,15 @@ pub async fn orphans(
     let mut marks: Vec<String> = Vec::new();
     for id in &top {
         marks.push(id.to_lowercase());
-        if let Some(version) = api_version_for(id) {
+        let collection = id.rsplit_once('/').map(|(c, _)| c.to_lowercase());
+        let known = collection.and_then(|c| listed.get(&c)).and_then(|items| {
+            items
+                .iter()
+                .find(|d| d["id"].as_str().is_some_and(|i| i.eq_ignore_ascii_case(id)))
+        });
+        if let Some(doc) = known {
+            marks.extend(hosts(doc));
+        } else if let Some(version) = api_version_for(id) {
             if let Ok(Some(doc)) = client.get(id, version).await {
                 for host in hosts(&doc) {
                     marks.push(host);
@@ -337,7 +349,18 @@ pub async fn orphans(
             }
         }
     }
-    // One list per collection, a bounded number at once.
+    // One list per collection not listed yet, a bounded number at once.
+    let mut found: Vec<Value> = Vec::new();
+    let collections: Vec<(String, &'static str)> = collections
+        .into_iter()
+        .filter(|(c, _)| match listed.get(&c.to_lowercase()) {
+            Some(items) => {
+                found.extend(items.iter().cloned());
+                false
+            }
+            None => true,
+        })
+        .collect();
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (collection, version) in collections {
@@ -348,7 +371,6 @@ pub async fn orphans(
             (collection, res)
         });
     }
-    let mut found = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let (collection, res) = joined?;
         match res {

@@ -19,6 +19,8 @@ pub struct TargetOptions {
     pub debug: bool,
     /// How long ARM may be unreachable before the run fails; `None`: the client's default.
     pub connect_budget: Option<Duration>,
+    /// How plan reads live state.
+    pub read_mode: crate::engine::collections::Mode,
 }
 
 pub struct Target {
@@ -26,6 +28,7 @@ pub struct Target {
     pub concurrency: usize,
     /// For the confirmation prompt: "Azure (public cloud)", "the in-process ARM emulator", ...
     pub description: String,
+    pub read_mode: crate::engine::collections::Mode,
     emulator: Option<arm_emulator::Running>,
 }
 
@@ -51,6 +54,7 @@ pub async fn connect(o: &TargetOptions) -> Result<Target> {
             state_file: o.emulator_state.clone(),
             latency: Duration::ZERO,
             log_requests: false,
+            page_size: None,
         };
         let running = arm_emulator::start(config, 0)
             .await
@@ -123,6 +127,7 @@ pub async fn connect(o: &TargetOptions) -> Result<Target> {
         client,
         concurrency: o.concurrency.max(1),
         description,
+        read_mode: o.read_mode,
         emulator,
     })
 }

@@ -65,31 +65,45 @@ pub(super) fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
             }
         }
         // AOAI092: more tokens per minute than the deployments it may call serve together
-        // (each account's share of each allowed deployment); not with provisioned ones.
-        let mut capacity = 0u64;
-        let mut per_token = true;
-        let mut allowed_somewhere = false;
-        for a in &b.openai.accounts {
-            for d in b.openai.deployments_of(a) {
-                if !t.models.contains(&d.name) {
-                    continue;
-                }
-                allowed_somewhere = true;
-                match tpm_per_unit(&d.sku.name) {
-                    Some(per_unit) => capacity += u64::from(d.sku.capacity) * per_unit,
-                    None => per_token = false,
-                }
+        // (each deployment's capacity on every account that serves it; provisioned types
+        // have no fixed tokens per unit, so a team that may call one is not judged).
+        let callable: Vec<_> = b
+            .openai
+            .all_deployments()
+            .into_iter()
+            .filter(|d| t.models.contains(&d.name))
+            .collect();
+        let per_units: Option<Vec<u64>> =
+            callable.iter().map(|d| tpm_per_unit(&d.sku.name)).collect();
+        if let (false, Some(per_units)) = (callable.is_empty(), per_units) {
+            let mut capacity = 0u64;
+            let mut parts = Vec::new();
+            for (d, per_unit) in callable.iter().zip(per_units) {
+                let serving = b
+                    .openai
+                    .accounts
+                    .iter()
+                    .filter(|a| a.deployments.as_ref().is_none_or(|l| l.contains(&d.name)))
+                    .count()
+                    .max(1) as u64;
+                capacity += u64::from(d.sku.capacity) * per_unit * serving;
+                parts.push(format!(
+                    "{} {} {} units x {per_unit} TPM x {serving} accounts",
+                    d.name, d.sku.capacity, d.sku.name
+                ));
             }
-        }
-        if allowed_somewhere && per_token && u64::from(t.tokens_per_minute) > capacity {
-            c.at_field(
-                "AOAI092",
-                &format!("{at}.tokensPerMinute"),
-                format!(
-                    "team {} may use {} tokens per minute, but the deployments it may call serve {capacity} together (capacity units x 1,000 TPM, over every account): callers get the accounts' 429s before the gateway's",
-                    t.name, t.tokens_per_minute
-                ),
-            );
+            if u64::from(t.tokens_per_minute) > capacity {
+                c.at_field(
+                    "AOAI092",
+                    &format!("{at}.tokensPerMinute"),
+                    format!(
+                        "team {} may use {} tokens per minute, but its deployments serve {capacity} together ({}): callers get the accounts' 429s before the gateway's",
+                        t.name,
+                        t.tokens_per_minute,
+                        parts.join(" + ")
+                    ),
+                );
+            }
         }
         // AOAI090: a quota smaller than one minute of the rate.
         if let Some(q) = &t.token_quota {

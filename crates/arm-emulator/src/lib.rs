@@ -39,6 +39,8 @@ pub struct Config {
     /// Print a line per request to stderr (the standalone emulator); the in-memory log is
     /// always kept.
     pub log_requests: bool,
+    /// Items per page of a list (`nextLink` to the next page); `None`: one page.
+    pub page_size: Option<usize>,
 }
 
 impl Default for Config {
@@ -50,6 +52,7 @@ impl Default for Config {
             state_file: None,
             latency: Duration::ZERO,
             log_requests: true,
+            page_size: None,
         }
     }
 }

@@ -1232,8 +1232,9 @@ async fn spillover_needs_a_standard_deployment_of_the_same_account_and_level() {
     let (acc, body) = account("a1");
     env.create(&acc, "2026-05-01", body).await;
     let dep = |n: &str| format!("{acc}/deployments/{n}");
+    // A version the lifecycle table does not know: this test is about spillover, not retirement.
     let body = |sku: &str, spill: Option<&str>| {
-        let mut b = json!({ "sku": { "name": sku, "capacity": 1 }, "properties": { "model": { "format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20" } } });
+        let mut b = json!({ "sku": { "name": sku, "capacity": 1 }, "properties": { "model": { "format": "OpenAI", "name": "gpt-4o", "version": "1" } } });
         if let Some(s) = spill {
             b["properties"]["spilloverDeploymentName"] = json!(s);
         }
@@ -1275,4 +1276,89 @@ async fn spillover_needs_a_standard_deployment_of_the_same_account_and_level() {
     // Same account, same level, standard: accepted.
     let (s, _, v) = env.put(&dep("ptu"), "2026-05-01", ptu("paygo")).await;
     assert!(s.is_success(), "{v}");
+}
+
+#[tokio::test]
+async fn lists_come_in_pages_with_the_list_forms_of_arm() {
+    let env = Env::new(Config {
+        time_scale: 100_000.0,
+        page_size: Some(2),
+        ..Config::default()
+    })
+    .await
+    .with_rg()
+    .await;
+    for name in ["a1", "a2", "a3"] {
+        let (id, body) = account(name);
+        env.create(&id, "2026-05-01", body).await;
+    }
+    // Three accounts, two a page: the first page links to the second.
+    let list = format!("{}/providers/Microsoft.CognitiveServices/accounts", rg());
+    let (s, page) = env.get(&list, "2026-05-01").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(page["value"].as_array().unwrap().len(), 2);
+    let next = page["nextLink"].as_str().unwrap().to_string();
+    assert!(next.starts_with(&env.emu.url()), "{next}");
+    let last: Value = env
+        .http
+        .get(&next)
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(last["value"].as_array().unwrap().len(), 1);
+    assert!(last.get("nextLink").is_none(), "{last}");
+    let (_, a3) = env.get(&account("a3").0, "2026-05-01").await;
+    assert_eq!(
+        last["value"][0], a3,
+        "a list item is the document its GET returns"
+    );
+
+    // Role assignments on a resource of the group: in the group's list unless atScope().
+    let (acc, _) = account("a1");
+    let ra = format!("{acc}/providers/Microsoft.Authorization/roleAssignments/11111111-1111-1111-1111-111111111111");
+    let role = "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/5e0bd9bd-7b93-4f28-af87-19fc36ad61bd";
+    env.create(&ra, "2022-04-01", json!({ "properties": { "roleDefinitionId": role, "principalId": "22222222-2222-2222-2222-222222222222", "principalType": "ServicePrincipal" } })).await;
+    let at_rg = format!("{}/providers/Microsoft.Authorization/roleAssignments", rg());
+    let (s, v) = env.get(&at_rg, "2022-04-01").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["value"][0]["id"], ra);
+    let (_, _, v) = env
+        .send(
+            Method::GET,
+            &format!("{at_rg}?$filter=atScope()&api-version=2022-04-01"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(v["value"].as_array().map(Vec::len), Some(0), "{v}");
+
+    // A secret named value: its list item leaves the value out (plan reads it with its GET).
+    let svc = format!("{}/providers/Microsoft.ApiManagement/service/apim1", rg());
+    let (s, _, _) = env.put(&svc, "2024-05-01", apim("apim1").1).await;
+    assert!(s.is_success());
+    for _ in 0..100 {
+        let (_, v) = env.get(&svc, "2024-05-01").await;
+        if v["properties"]["provisioningState"] == "Succeeded" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let nv = format!("{svc}/namedValues/key");
+    env.create(
+        &nv,
+        "2024-05-01",
+        json!({ "properties": { "displayName": "key", "value": "s3cret", "secret": true } }),
+    )
+    .await;
+    let (_, got) = env.get(&nv, "2024-05-01").await;
+    assert_eq!(got["properties"]["value"], "s3cret");
+    let (_, listed) = env.get(&format!("{svc}/namedValues"), "2024-05-01").await;
+    assert!(
+        listed["value"][0]["properties"].get("value").is_none(),
+        "{listed}"
+    );
 }

@@ -153,6 +153,8 @@ pub struct Engine {
     pub deleted: BTreeMap<String, Value>,
     /// What the resource providers add to the protocol, in the order they are asked.
     providers: &'static [&'static dyn Provider],
+    /// The request's query string (a list's page).
+    query: String,
     /// Values a resource holds that no GET returns, by lower-case id (API Management
     /// subscription keys, read by `listSecrets`).
     pub secrets: BTreeMap<String, Value>,
@@ -191,6 +193,7 @@ impl Engine {
             preflight: Data::default(),
             providers,
             deleted: BTreeMap::new(),
+            query: String::new(),
             secrets: BTreeMap::new(),
         }
     }
@@ -450,6 +453,7 @@ impl Engine {
             slow = Duration::from_millis(300);
         }
 
+        self.query = query.to_string();
         let intercepted = self
             .providers()
             .iter()
@@ -581,22 +585,62 @@ impl Engine {
         if !is_rg && !self.exists_ready(&parent) {
             return error(404, "ParentResourceNotFound", format!("Can not perform requested operation on nested resource. Parent resource '{parent}' not found."), "");
         }
+        // Role assignments listed at a scope without `$filter=atScope()` include those of
+        // every scope below it (https://learn.microsoft.com/azure/role-based-access-control/role-assignments-list-rest).
+        let below = spec.name == "microsoft.authorization/roleassignments"
+            && !self.query.contains("atScope");
         let keys: Vec<String> = self
             .resources
             .iter()
             .filter(|(k, r)| {
                 r.spec == spec.name
-                    && parse_path(k).and_then(|p| p.parent).as_deref() == Some(parent.as_str())
+                    && parse_path(k).and_then(|p| p.parent).is_some_and(|p| {
+                        p == parent || (below && p.starts_with(&format!("{parent}/")))
+                    })
             })
             .map(|(k, _)| k.clone())
             .collect();
         let mut value = Vec::new();
         for k in keys {
             if let Some(d) = self.visible(&k) {
-                value.push(d);
+                value.push(list_form(spec.name, d));
             }
         }
-        Reply::json(200, json!({ "value": value }))
+        self.page(path, value)
+    }
+
+    /// One page of a list: `Config::page_size` items from `$skiptoken`, and the `nextLink` to
+    /// the rest.
+    fn page(&self, path: &Path, value: Vec<Value>) -> Reply {
+        let skip: usize = self
+            .query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("$skiptoken="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let Some(size) = self.config.page_size.filter(|n| *n > 0) else {
+            return Reply::json(200, json!({ "value": value }));
+        };
+        let end = (skip + size).min(value.len());
+        let items: Vec<Value> = value
+            .get(skip..end)
+            .map(<[Value]>::to_vec)
+            .unwrap_or_default();
+        if end >= value.len() {
+            return Reply::json(200, json!({ "value": items }));
+        }
+        let rest: Vec<&str> = self
+            .query
+            .split('&')
+            .filter(|kv| !kv.starts_with("$skiptoken=") && !kv.is_empty())
+            .collect();
+        let next = format!(
+            "{}{}?{}&$skiptoken={end}",
+            self.base,
+            path.id,
+            rest.join("&")
+        );
+        Reply::json(200, json!({ "value": items, "nextLink": next }))
     }
 
     fn list_rg(&mut self, path: &Path, _api: &str) -> Reply {
@@ -626,7 +670,7 @@ impl Engine {
                 value.push(json!({ "id": d["id"], "name": d["name"], "type": d["type"], "location": d["location"], "tags": d.get("tags").cloned().unwrap_or(json!({})) }));
             }
         }
-        Reply::json(200, json!({ "value": value }))
+        self.page(path, value)
     }
 
     /// The lower-case id of the resource an operation-status path belongs to.
@@ -1093,6 +1137,26 @@ impl Engine {
             self.principals = p.into_keys().map(|k| (k, f64::MIN / 2.0)).collect();
         }
     }
+}
+
+/// An item as a list shows it, where that differs from its GET: API Management leaves the
+/// value of a secret named value out (azure-rest-api-specs apimanagement 2024-05-01
+/// `ApiManagementListNamedValues.json`) and the `format` of a policy
+/// (`ApiManagementListApiPolicies.json`).
+fn list_form(spec: &str, mut doc: Value) -> Value {
+    let props = doc.get_mut("properties").and_then(Value::as_object_mut);
+    match (spec, props) {
+        ("microsoft.apimanagement/service/namedvalues", Some(p))
+            if p.get("secret").and_then(Value::as_bool) == Some(true) =>
+        {
+            p.remove("value");
+        }
+        (s, Some(p)) if s.ends_with("/policies") && s.starts_with("microsoft.apimanagement/") => {
+            p.remove("format");
+        }
+        _ => {}
+    }
+    doc
 }
 
 /// The lock scope of an APIM API write: the API itself.
