@@ -606,12 +606,22 @@ fn the_emulator_refuses_what_the_network_provider_refuses() {
     );
     assert_eq!(s, 200);
     assert_eq!(sub["properties"]["addressPrefix"], "10.9.1.0/24");
-    let (s, e) = put(
-        &emu.url,
-        &format!("{net}/subnets/more"),
-        "2025-07-01",
-        json!({ "properties": { "addressPrefix": "10.9.3.0/24" } }),
-    );
+    // The network may still be provisioning from the service writes above: like ARM, the emulator
+    // answers AnotherOperationInProgress until it is done, and a client tries again (bounded).
+    let mut tries = 0;
+    let (s, e) = loop {
+        let (s, e) = put(
+            &emu.url,
+            &format!("{net}/subnets/more"),
+            "2025-07-01",
+            json!({ "properties": { "addressPrefix": "10.9.3.0/24" } }),
+        );
+        tries += 1;
+        if s < 300 || e["error"]["code"] != "AnotherOperationInProgress" || tries == 500 {
+            break (s, e);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     assert!(s < 300, "{e}");
     let other = format!("{rg}/providers/Microsoft.Network/virtualNetworks/vnet-two");
     let (s, e) = put(
