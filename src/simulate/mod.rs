@@ -142,8 +142,16 @@ impl Simulation {
             out.extend(regions.iter().map(|r| Scenario::RegionDown(r.clone())));
         }
         out.push(Scenario::AccountDown(None));
-        if t.accounts.len() > 1 {
-            out.extend(t.accounts.keys().map(|a| Scenario::Throttle(a.clone())));
+        // Accounts that serve deployments (a Content Safety account serves none: its calls
+        // are not what a throttle scenario asks about).
+        let serving: Vec<&String> = t
+            .accounts
+            .iter()
+            .filter(|(_, a)| !a.deployments.is_empty())
+            .map(|(n, _)| n)
+            .collect();
+        if serving.len() > 1 {
+            out.extend(serving.into_iter().map(|a| Scenario::Throttle(a.clone())));
         }
         for team in teams(t) {
             out.push(Scenario::TeamBurst(team.clone()));
@@ -221,6 +229,8 @@ struct Request {
     t: f64,
     client: String,
     team: Option<String>,
+    /// The team's subscription the request is sent with (its apps', or the team's own).
+    subscription: Option<String>,
     tokens: u64,
     deployment: String,
     streaming: bool,
@@ -335,6 +345,7 @@ fn traffic(t: &Topology, s: &Scenario, n: usize, rng: &mut StdRng) -> Vec<Reques
                     .unwrap_or_default(),
                 team: (!teams.is_empty())
                     .then(|| teams[(i / clients.len().max(1)) % teams.len()].clone()),
+                subscription: None,
                 tokens: prompt + completion,
                 deployment: deployments
                     .get(i % deployments.len().max(1))
@@ -344,26 +355,84 @@ fn traffic(t: &Topology, s: &Scenario, n: usize, rng: &mut StdRng) -> Vec<Reques
             }
         })
         .collect();
-    if let Scenario::TeamBurst(team) = s {
-        // Twice the team's tokens per minute, each minute, from each client region.
-        let tpm = t
-            .products
-            .values()
-            .filter_map(|p| p.get(team))
-            .flatten()
-            .filter_map(|l| l.tokens_per_minute)
-            .min()
-            .unwrap_or(0);
-        let mut per: HashMap<(String, i64), u64> = HashMap::new();
-        for r in out.iter().filter(|r| r.team.as_ref() == Some(team)) {
-            *per.entry((r.client.clone(), (r.t / 60.0) as i64))
-                .or_default() += 1;
-        }
-        for r in out.iter_mut().filter(|r| r.team.as_ref() == Some(team)) {
-            let k = per[&(r.client.clone(), (r.t / 60.0) as i64)].max(1);
-            r.tokens = (2 * tpm).div_ceil(k).max(1);
+    // Each team's calls go through its subscriptions in turn (one per app, or the team's own).
+    let mut turn: HashMap<String, usize> = HashMap::new();
+    for r in out.iter_mut() {
+        let Some(team) = &r.team else { continue };
+        let subs = team_subscriptions(t, team);
+        if !subs.is_empty() {
+            let k = turn.entry(team.clone()).or_default();
+            r.subscription = Some(subs[*k % subs.len()].clone());
+            *k += 1;
         }
     }
+    // Token sizes of team traffic, per client region and minute: in `normal`, half of what its
+    // limits allow (a subscription's own limit, or its share of the team's); in `team-burst`,
+    // the bursting team sends twice its team limit.
+    let mut per: HashMap<(String, Option<String>, String, i64), u64> = HashMap::new();
+    for r in out.iter().filter(|r| r.team.is_some()) {
+        *per.entry((
+            r.team.clone().unwrap_or_default(),
+            r.subscription.clone(),
+            r.client.clone(),
+            (r.t / 60.0) as i64,
+        ))
+        .or_default() += 1;
+    }
+    let n_clients = clients.len().max(1) as u64;
+    for r in out.iter_mut() {
+        let Some(team) = r.team.clone() else { continue };
+        let limits: Vec<&policy::TokenLimit> = t
+            .products
+            .values()
+            .filter_map(|p| p.get(&team))
+            .flatten()
+            .collect();
+        let team_tpm = limits
+            .iter()
+            .filter(|l| l.subscription.is_none())
+            .filter_map(|l| l.tokens_per_minute)
+            .min();
+        let subs = team_subscriptions(t, &team).len().max(1) as u64;
+        let budget = if matches!(s, Scenario::TeamBurst(b) if *b == team) {
+            team_tpm.map(|tpm| 2 * tpm / subs)
+        } else {
+            let own = limits
+                .iter()
+                .filter(|l| l.subscription.is_some() && l.subscription == r.subscription)
+                .filter_map(|l| l.tokens_per_minute)
+                .min();
+            let share = team_tpm.map(|tpm| tpm / subs);
+            let tightest = match (own, share) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            tightest.map(|tpm| tpm / 2 / n_clients)
+        };
+        let Some(budget) = budget else { continue };
+        let k = per[&(
+            team.clone(),
+            r.subscription.clone(),
+            r.client.clone(),
+            (r.t / 60.0) as i64,
+        )]
+            .max(1);
+        r.tokens = budget.div_ceil(k).max(1);
+    }
+    out
+}
+
+/// The subscriptions scoped to a team's product, on any service.
+fn team_subscriptions(t: &Topology, team: &str) -> Vec<String> {
+    let mut out: Vec<String> = t
+        .subscriptions
+        .values()
+        .filter_map(|p| p.get(team))
+        .flatten()
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
     out
 }
 
@@ -500,21 +569,34 @@ impl<'a> Run<'a> {
         let Some(api) = topo.traffic_api(&g.service) else {
             return (404, None, 0.0);
         };
-        // Token limits, per gateway: the API's and the team's product's.
+        // Token limits, per gateway: the API's and the team's product's, each on its own
+        // counter (one counter per key: the team's, or an app subscription's); a limit inside
+        // a `when` on a subscription counts only that subscription's calls.
         let team = req.team.clone().unwrap_or_else(|| "api".into());
         let mut limits: Vec<&policy::TokenLimit> = api.policy.token_limits.iter().collect();
         if let Some(l) = topo.products.get(&g.service).and_then(|p| p.get(&team)) {
-            limits.extend(l);
+            limits.extend(
+                l.iter()
+                    .filter(|l| l.subscription.is_none() || l.subscription == req.subscription),
+            );
         }
         if !limits.is_empty() {
             let minute = (req.t / 60.0) as i64;
             let spent = matches!(self.scenario, Scenario::Quota(q) if *q == team);
-            let c = self.counters.entry((gi, team.clone())).or_default();
-            if c.minute != minute {
-                c.minute = minute;
-                c.used_minute = 0;
-            }
+            // A key that is an expression (per subscription, per caller) is counted per team.
+            let key = |l: &policy::TokenLimit| {
+                if l.counter_key.contains('@') {
+                    format!("{team}|{}", l.counter_key)
+                } else {
+                    l.counter_key.clone()
+                }
+            };
             for l in &limits {
+                let c = self.counters.entry((gi, key(l))).or_default();
+                if c.minute != minute {
+                    c.minute = minute;
+                    c.used_minute = 0;
+                }
                 if let Some(q) = l.quota {
                     if spent || c.used_quota + req.tokens > q {
                         return (403, None, 0.0);
@@ -526,10 +608,15 @@ impl<'a> Run<'a> {
                     }
                 }
             }
-            c.used_minute += req.tokens;
-            c.used_quota += req.tokens;
+            let mut keys: Vec<String> = limits.iter().map(|l| key(l)).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let c = self.counters.entry((gi, k)).or_default();
+                c.used_minute += req.tokens;
+                c.used_quota += req.tokens;
+            }
         }
-        let region = Some(g.region.clone());
         let retry = api.policy.retry.clone();
         let max_attempts = 1 + retry.as_ref().map_or(0, |r| r.count);
         let mut added = 0.0;
@@ -539,7 +626,8 @@ impl<'a> Run<'a> {
             // Which backend this attempt goes to.
             let (backend, target, pool503) = match &api.policy.route {
                 Route::Backend(m) => {
-                    let Some(target) = m.get(&region).or_else(|| m.get(&None)).cloned() else {
+                    let Some(target) = policy::lookup(m, &g.region, &req.deployment).cloned()
+                    else {
                         return (500, None, added);
                     };
                     match self.pick(gi, &g.service, &target, now) {
@@ -548,7 +636,8 @@ impl<'a> Run<'a> {
                     }
                 }
                 Route::RoundRobin(m) => {
-                    let Some((local, other)) = m.get(&region).or_else(|| m.get(&None)).cloned()
+                    let Some((local, other)) =
+                        policy::lookup(m, &g.region, &req.deployment).cloned()
                     else {
                         return (500, None, added);
                     };
@@ -642,6 +731,7 @@ impl<'a> Run<'a> {
             t: now,
             client: String::new(),
             team: None,
+            subscription: None,
             tokens: 0,
             deployment: String::new(),
             streaming: false,
@@ -682,10 +772,7 @@ impl<'a> Run<'a> {
                     return true;
                 };
                 let target = match &h.policy.route {
-                    Route::Backend(m) => m
-                        .get(&Some(region.clone()))
-                        .or_else(|| m.get(&None))
-                        .cloned(),
+                    Route::Backend(m) => policy::lookup(m, region, "").cloned(),
                     _ => None,
                 };
                 let Some(target) = target else { return false };
@@ -959,9 +1046,19 @@ fn verdict(t: &Topology, s: &Scenario, o: &Outcome) -> (bool, String) {
                 .map(|(_, v)| v)
                 .sum();
             let (ok, why) = holds("shift to the rest of the pool");
+            // Front Door takes an origin out of rotation by its health probes only
+            // (learn.microsoft.com/azure/frontdoor/health-probes, read 2026-12-06: health is
+            // the probe's answer) and its routing pages name no retry on an origin's status:
+            // the account's 429 and Retry-After reach the client, while its probe, not an
+            // inference call, still succeeds.
+            let afd = if origins_are_accounts(t) && !ok {
+                ": Front Door does not move a request off an origin that answers 429 (only its health probes take an origin out, and a throttled account's probe succeeds), so clients get the 429 and its Retry-After; a gateway pool with a circuit breaker and retry (patterns apim, afd-apim) shifts it"
+            } else {
+                ""
+            };
             (
                 ok && by_throttled == 0,
-                format!("{why}; {a} served {by_throttled}"),
+                format!("{why}; {a} served {by_throttled}{afd}"),
             )
         }
         Scenario::TeamBurst(team) | Scenario::Quota(team) => {

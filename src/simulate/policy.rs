@@ -15,13 +15,34 @@ pub fn region_key(s: &str) -> String {
         .collect()
 }
 
+/// Where a route applies: `(gateway region, deployment the request names)`, each `None` for
+/// any (the `otherwise` of its `choose`). Deployments are lower case, as the policy compares them.
+pub type RouteKey = (Option<String>, Option<String>);
+
 #[derive(Debug, Clone)]
 pub enum Route {
-    /// A backend or pool, per gateway region (`None`: every region, the `otherwise`).
-    Backend(BTreeMap<Option<String>, String>),
-    /// The rendered round-robin rotation: per region, `(local backends, other regions' ones)`.
-    RoundRobin(BTreeMap<Option<String>, (Vec<String>, Vec<String>)>),
+    /// A backend or pool, per gateway region and deployment.
+    Backend(BTreeMap<RouteKey, String>),
+    /// The rendered round-robin rotation: per region and deployment, `(local backends, other
+    /// regions' ones)`.
+    RoundRobin(BTreeMap<RouteKey, (Vec<String>, Vec<String>)>),
     None,
+}
+
+/// The route a request of `deployment` takes at a gateway of `region`, as the rendered
+/// `choose` decides it: the deployment's `when` (its region's, else its `otherwise`), else the
+/// `otherwise` of the deployments (its region's, else its own `otherwise`).
+pub fn lookup<'a, V>(
+    m: &'a BTreeMap<RouteKey, V>,
+    region: &str,
+    deployment: &str,
+) -> Option<&'a V> {
+    let r = Some(region_key(region));
+    let d = (!deployment.is_empty()).then(|| deployment.to_lowercase());
+    m.get(&(r.clone(), d.clone()))
+        .or_else(|| m.get(&(None, d)))
+        .or_else(|| m.get(&(r, None)))
+        .or_else(|| m.get(&(None, None)))
 }
 
 /// Which answers `retry` retries.
@@ -50,6 +71,18 @@ pub struct TokenLimit {
     /// Seconds of the quota period.
     pub quota_period_s: f64,
     pub counter_key: String,
+    /// The subscription a `when` around the limit requires
+    /// (`context.Subscription?.Id == "retail-chat-storefront"`): the limit counts only its calls.
+    pub subscription: Option<String>,
+}
+
+/// The subscription in `context.Subscription?.Id == "x"` (or `context.Subscription.Id`).
+fn subscription_of(condition: &str) -> Option<String> {
+    let rest = condition
+        .split("context.Subscription?.Id == \"")
+        .nth(1)
+        .or_else(|| condition.split("context.Subscription.Id == \"").nth(1))?;
+    Some(rest.split('"').next()?.to_string())
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +107,16 @@ fn region_of(condition: &str) -> Option<String> {
         .split("context.Deployment.Region.Equals(\"")
         .nth(1)?;
     Some(region_key(rest.split('"').next()?))
+}
+
+/// The deployment in `context.Variables.GetValueOrDefault<string>("deployment", "") == "chat"`
+/// (or `deployment == "chat"` inside an expression).
+fn deployment_of(condition: &str) -> Option<String> {
+    let rest = condition
+        .split("GetValueOrDefault<string>(\"deployment\", \"\") == \"")
+        .nth(1)
+        .or_else(|| condition.split("deployment == \"").nth(1))?;
+    Some(rest.split('"').next()?.to_lowercase())
 }
 
 /// `"a,b|c"` -> `(["a","b"], ["c"])`.
@@ -109,8 +152,8 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
         }
     };
     let exprs = &masked.expressions;
-    let mut backends: BTreeMap<Option<String>, String> = BTreeMap::new();
-    let mut backend_list: BTreeMap<Option<String>, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    let mut backends: BTreeMap<RouteKey, String> = BTreeMap::new();
+    let mut backend_list: BTreeMap<RouteKey, (Vec<String>, Vec<String>)> = BTreeMap::new();
     let mut rotation = false;
     for n in doc.descendants().filter(|n| n.is_element()) {
         match n.tag_name().name() {
@@ -130,37 +173,59 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
                 let Some(id) = n.attribute("backend-id") else {
                     continue;
                 };
-                // The region a `when` around it names, or every region.
-                let region = n
-                    .ancestors()
-                    .find(|a| a.tag_name().name() == "when")
-                    .map(|w| attr_expr(w, exprs, "condition").and_then(|e| region_of(&e.source)));
-                match region {
-                    Some(Some(r)) => {
-                        backends.insert(Some(r), id.to_string());
+                // The region and the deployment the `when`s around it name; an `otherwise`
+                // names neither (every other region or deployment).
+                let (mut region, mut deployment, mut unknown) = (None, None, false);
+                for a in n.ancestors() {
+                    match a.tag_name().name() {
+                        "when" => {
+                            let c = attr_expr(a, exprs, "condition")
+                                .map(|e| e.source.as_str())
+                                .unwrap_or("");
+                            if let Some(r) = region_of(c) {
+                                region.get_or_insert(r);
+                            } else if let Some(d) = deployment_of(c) {
+                                deployment.get_or_insert(d);
+                            } else {
+                                unknown = true;
+                            }
+                        }
+                        "inbound" | "backend" => break,
+                        _ => {}
                     }
-                    Some(None) => notes.push(format!(
+                }
+                if unknown {
+                    notes.push(format!(
                         "{label}: the condition around set-backend-service {id} not interpreted"
-                    )),
-                    None => {
-                        backends.insert(None, id.to_string());
-                    }
+                    ));
+                } else {
+                    backends.insert((region, deployment), id.to_string());
                 }
             }
             "set-variable" if n.attribute("name") == Some("backendList") => {
                 if let Some(e) = attr_expr(n, exprs, "value") {
+                    // `if (deployment == "chat") {` opens a deployment's block, which ends
+                    // with its unconditional `return`.
+                    let mut deployment = None;
                     for line in e.source.lines() {
+                        if line.contains("if (deployment == \"") {
+                            deployment = deployment_of(line);
+                            continue;
+                        }
                         let region = region_of(line);
                         if let Some(v) = line
                             .split("return \"")
                             .nth(1)
                             .and_then(|r| r.split('"').next())
                         {
-                            backend_list.insert(region, lists(v));
+                            backend_list.insert((region.clone(), deployment.clone()), lists(v));
+                            if region.is_none() {
+                                deployment = None;
+                            }
                         }
                     }
                 } else if let Some(v) = n.attribute("value") {
-                    backend_list.insert(None, lists(v));
+                    backend_list.insert((None, None), lists(v));
                 }
             }
             "retry" => {
@@ -248,12 +313,38 @@ pub fn token_limits(xml: &str, label: &str, notes: &mut Vec<String>) -> Vec<Toke
             .map(|e| e.source.clone())
             .or_else(|| n.attribute("counter-key").map(str::to_string))
             .unwrap_or_default();
-        out.push(TokenLimit {
+        // A `when` around it: for one subscription, or for the v1 or the Azure OpenAI paths
+        // (the renderer writes the same limit on the same counter for both: one limit).
+        let subscription = n
+            .ancestors()
+            .filter(|a| a.tag_name().name() == "when")
+            .find_map(|w| {
+                attr_expr(w, &masked.expressions, "condition")
+                    .and_then(|e| subscription_of(&e.source))
+            });
+        let limit = TokenLimit {
             tokens_per_minute: tpm,
             quota,
             quota_period_s: period,
             counter_key,
-        });
+            subscription,
+        };
+        let same = |l: &TokenLimit| {
+            (
+                l.tokens_per_minute,
+                l.quota,
+                &l.counter_key,
+                &l.subscription,
+            ) == (
+                limit.tokens_per_minute,
+                limit.quota,
+                &limit.counter_key,
+                &limit.subscription,
+            )
+        };
+        if !out.iter().any(same) {
+            out.push(limit);
+        }
     }
     out
 }
@@ -280,7 +371,7 @@ mod tests {
             (r.on, r.count, r.interval_s, r.first_fast, r.not_pool_503),
             (RetryOn::Transient, 2, 1.0, true, true)
         );
-        assert!(matches!(p.route, Route::Backend(m) if m[&None] == "aoai-pool"));
+        assert!(matches!(p.route, Route::Backend(m) if m[&(None, None)] == "aoai-pool"));
     }
 
     #[test]
@@ -307,8 +398,8 @@ mod tests {
         let mut notes = Vec::new();
         let p = parse(&xml, "t", &mut notes);
         let Route::Backend(m) = p.route else { panic!() };
-        assert_eq!(m[&Some("eastus2".to_string())], "pool-eus2");
-        assert_eq!(m[&None], "pool");
+        assert_eq!(m[&(Some("eastus2".to_string()), None)], "pool-eus2");
+        assert_eq!(m[&(None, None)], "pool");
         assert!(notes
             .iter()
             .any(|n| n.contains("set-backend-service") && n.contains("not interpreted")));

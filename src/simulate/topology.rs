@@ -111,6 +111,8 @@ pub struct Topology {
     pub apis: BTreeMap<String, Vec<Api>>,
     /// Per service: product (team) -> token limits of its policy.
     pub products: BTreeMap<String, BTreeMap<String, Vec<TokenLimit>>>,
+    /// Per service: product (team) -> the subscriptions scoped to it (their ids, `sid`).
+    pub subscriptions: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     /// Directed peerings `(from vnet, to vnet)`, lowercase ids.
     pub peerings: BTreeSet<(String, String)>,
     /// Private DNS zone -> linked networks (lowercase ids).
@@ -388,6 +390,21 @@ impl Topology {
                         .unwrap_or("")
                         .to_string();
                     api_policies.push((service, api, xml));
+                }
+                "microsoft.apimanagement/service/subscriptions" => {
+                    let service = segment(&r.id, "service").unwrap_or("").to_string();
+                    let scope = b
+                        .pointer("/properties/scope")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    if let Some(product) = segment(scope, "products") {
+                        t.subscriptions
+                            .entry(service)
+                            .or_default()
+                            .entry(product.to_string())
+                            .or_default()
+                            .push(last(&r.id));
+                    }
                 }
                 "microsoft.apimanagement/service/products/policies" => {
                     let service = segment(&r.id, "service").unwrap_or("").to_string();
