@@ -547,3 +547,61 @@ fn a_scenario_naming_nothing_in_the_render_is_an_error() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("no team"));
 }
+
+/// Streaming: a third of the requests stream. Through the apim example the first byte leaves
+/// with the first token; the same render whose forward-request buffers the response holds
+/// every stream until it is complete, and `normal` does not hold.
+#[test]
+fn a_gateway_that_buffers_holds_streams_until_complete() {
+    let (code, doc) = simulate(&example("apim"), &["--scenario", "normal"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let st = &scenario(&doc, "normal")["streaming"];
+    assert!(st["requests"].as_u64().unwrap() > 500, "{st:#}");
+    assert!(st["heldUntilComplete"].is_null(), "{st:#}");
+    let first = st["firstByteMs"]["p50"].as_f64().unwrap();
+    let whole = st["wholeResponseMs"]["p50"].as_f64().unwrap();
+    assert!(
+        first * 5.0 < whole,
+        "first byte well before the whole response: {st:#}"
+    );
+
+    let r = Render::of("apim");
+    let policies = r.find(
+        "Microsoft.ApiManagement/service/apis/policies",
+        "/policies/policy",
+    );
+    let mut edited = 0;
+    for (file, _) in policies {
+        r.edit(&file, |b| {
+            let v = b["properties"]["value"].as_str().unwrap().to_string();
+            if v.contains("buffer-response=\"false\"") {
+                edited += 1;
+                b["properties"]["value"] =
+                    json!(v.replace("buffer-response=\"false\"", "buffer-response=\"true\""));
+            }
+        });
+    }
+    assert_eq!(edited, 1, "the API policy streams");
+    let (code, doc) = simulate(r.path(), &["--scenario", "normal"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let s = scenario(&doc, "normal");
+    assert_eq!(s["ok"], false);
+    assert!(
+        s["why"].as_str().unwrap().contains("held until complete"),
+        "{s:#}"
+    );
+    let st = &s["streaming"];
+    assert!(
+        st["heldUntilComplete"]
+            .as_str()
+            .unwrap()
+            .contains("buffer-response"),
+        "{st:#}"
+    );
+    assert_eq!(
+        st["firstByteMs"]["p50"], st["wholeResponseMs"]["p50"],
+        "{st:#}"
+    );
+    // Served all the same: what fails is the promise of streaming.
+    assert_eq!(s["status"], json!({ "200": 2000 }), "{s:#}");
+}

@@ -46,6 +46,17 @@ pub const DURATION_S: f64 = 120.0;
 /// Share of requests that must be served for a failover to hold.
 const HOLDS: f64 = 0.99;
 
+/// The model's own timing. Microsoft documents no fixed figures (latency depends on model,
+/// load and deployment type: learn.microsoft.com/azure/ai-foundry/openai/how-to/latency, read
+/// 2026-12-06), so these are the simulation's assumptions, the same for every backend: the
+/// first token after 250 ms plus 0.1 ms per prompt token, then 50 completion tokens per
+/// second. They set the scale of `streaming` in the output; what the verdict judges is the
+/// difference a gateway makes (a stream held until complete shows its first byte only when
+/// the whole response is there).
+const FIRST_TOKEN_S: f64 = 0.25;
+const PROMPT_S_PER_TOKEN: f64 = 0.0001;
+const COMPLETION_TOKENS_PER_S: f64 = 50.0;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scenario {
     Normal,
@@ -232,6 +243,8 @@ struct Request {
     /// The team's subscription the request is sent with (its apps', or the team's own).
     subscription: Option<String>,
     tokens: u64,
+    /// The completion's share of `tokens`.
+    completion_share: f64,
     deployment: String,
     streaming: bool,
 }
@@ -284,6 +297,13 @@ pub struct Outcome {
     pub p99_ms: f64,
     /// Requests after Front Door's probe window, and how many of them were served.
     pub late: (usize, usize),
+    /// Served streamed requests.
+    pub streamed: usize,
+    /// Why the gateway holds streams until complete, if it does.
+    pub holds_streams: Option<String>,
+    /// Streamed requests: first byte and whole response, p50 and p99 (ms).
+    pub first_byte_ms: (f64, f64),
+    pub whole_ms: (f64, f64),
     pub ok: bool,
     pub why: String,
 }
@@ -347,6 +367,7 @@ fn traffic(t: &Topology, s: &Scenario, n: usize, rng: &mut StdRng) -> Vec<Reques
                     .then(|| teams[(i / clients.len().max(1)) % teams.len()].clone()),
                 subscription: None,
                 tokens: prompt + completion,
+                completion_share: completion as f64 / (prompt + completion) as f64,
                 deployment: deployments
                     .get(i % deployments.len().max(1))
                     .cloned()
@@ -733,6 +754,7 @@ impl<'a> Run<'a> {
             team: None,
             subscription: None,
             tokens: 0,
+            completion_share: 0.0,
             deployment: String::new(),
             streaming: false,
         };
@@ -922,6 +944,13 @@ pub fn run(sim: &Simulation, scenario: &Scenario, n: usize, seed: u64) -> Outcom
         p50_ms: 0.0,
         p99_ms: 0.0,
         late: (0, 0),
+        streamed: 0,
+        holds_streams: topo.gateways.iter().find_map(|g| {
+            topo.traffic_api(&g.service)
+                .and_then(|a| a.policy.holds_streams.clone())
+        }),
+        first_byte_ms: (0.0, 0.0),
+        whole_ms: (0.0, 0.0),
         ok: false,
         why: String::new(),
     };
@@ -930,6 +959,7 @@ pub fn run(sim: &Simulation, scenario: &Scenario, n: usize, seed: u64) -> Outcom
             * (fd.sample_size + 1 - fd.successful_required.min(fd.sample_size)) as f64
     });
     let mut lat = Vec::with_capacity(reqs.len());
+    let (mut first, mut whole) = (Vec::new(), Vec::new());
     for req in &reqs {
         let (status, by, region, added) = run.request(req);
         if req.t >= window {
@@ -954,12 +984,27 @@ pub fn run(sim: &Simulation, scenario: &Scenario, n: usize, seed: u64) -> Outcom
             let minute = ((req.t / 60.0) as usize).min(1);
             out.tokens.entry(team).or_default()[minute] += req.tokens;
         }
-        let _ = req.streaming;
+        if status == 200 && req.streaming {
+            // Streamed: the first byte leaves with the first token, or with the whole response
+            // when the gateway holds the stream.
+            let completion = (req.tokens as f64 * req.completion_share).round();
+            let prompt = req.tokens as f64 - completion;
+            let first_token = added + FIRST_TOKEN_S + prompt * PROMPT_S_PER_TOKEN;
+            let all = first_token + completion / COMPLETION_TOKENS_PER_S;
+            let held = out.holds_streams.is_some();
+            first.push(if held { all } else { first_token } * 1000.0);
+            whole.push(all * 1000.0);
+        }
         lat.push(added * 1000.0);
     }
     lat.sort_by(f64::total_cmp);
     out.p50_ms = percentile(&lat, 0.5);
     out.p99_ms = percentile(&lat, 0.99);
+    first.sort_by(f64::total_cmp);
+    whole.sort_by(f64::total_cmp);
+    out.streamed = first.len();
+    out.first_byte_ms = (percentile(&first, 0.5), percentile(&first, 0.99));
+    out.whole_ms = (percentile(&whole, 0.5), percentile(&whole, 0.99));
     let (ok, why) = verdict(topo, scenario, &out);
     out.ok = ok;
     out.why = why;
@@ -1005,7 +1050,16 @@ fn verdict(t: &Topology, s: &Scenario, o: &Outcome) -> (bool, String) {
         }
     };
     match s {
-        Scenario::Normal => holds("normal service"),
+        Scenario::Normal => match &o.holds_streams {
+            Some(reason) if o.streamed > 0 => (
+                false,
+                format!(
+                    "{} streamed requests are held until complete ({reason}): first byte p50 {:.0} ms, as late as the whole response; streaming does not hold",
+                    o.streamed, o.first_byte_ms.0
+                ),
+            ),
+            _ => holds("normal service"),
+        },
         Scenario::RegionDown(r) => {
             if regions(t).iter().all(|x| x == r) {
                 (
@@ -1177,6 +1231,12 @@ pub fn to_json(outcomes: &[Outcome], notes: &[String], seed: u64) -> Value {
                 "regions": o.regions,
                 "tokens": o.tokens.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
                 "addedLatencyMs": { "p50": o.p50_ms, "p99": o.p99_ms },
+                "streaming": {
+                    "requests": o.streamed,
+                    "heldUntilComplete": o.holds_streams,
+                    "firstByteMs": { "p50": o.first_byte_ms.0, "p99": o.first_byte_ms.1 },
+                    "wholeResponseMs": { "p50": o.whole_ms.0, "p99": o.whole_ms.1 },
+                },
                 "ok": o.ok,
                 "why": o.why,
             })
@@ -1200,7 +1260,7 @@ pub fn to_text(outcomes: &[Outcome], notes: &[String]) -> String {
             .collect();
         let regions: Vec<String> = o.regions.iter().map(|(k, v)| format!("{k} {v}")).collect();
         s.push_str(&format!(
-            "\n{}\n  requests     {}\n  served       {} ({})\n  statuses     {}\n  backends     {}\n  regions      {}\n  added p50/p99 {:.0} ms / {:.0} ms\n  verdict      {}: {}\n",
+            "\n{}\n  requests     {}\n  served       {} ({})\n  statuses     {}\n  backends     {}\n  regions      {}\n  added p50/p99 {:.0} ms / {:.0} ms\n  streamed     {}: first byte p50/p99 {:.0} ms / {:.0} ms, whole response p50 {:.0} ms{}\n  verdict      {}: {}\n",
             o.name,
             o.requests,
             o.served,
@@ -1210,6 +1270,14 @@ pub fn to_text(outcomes: &[Outcome], notes: &[String]) -> String {
             if regions.is_empty() { "-".into() } else { regions.join(", ") },
             o.p50_ms,
             o.p99_ms,
+            o.streamed,
+            o.first_byte_ms.0,
+            o.first_byte_ms.1,
+            o.whole_ms.0,
+            o.holds_streams
+                .as_ref()
+                .map(|r| format!(" (held until complete: {r})"))
+                .unwrap_or_default(),
             if o.ok { "holds" } else { "DOES NOT HOLD" },
             o.why
         ));

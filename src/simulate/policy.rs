@@ -90,6 +90,55 @@ pub struct ApiPolicy {
     pub route: Route,
     pub retry: Option<Retry>,
     pub token_limits: Vec<TokenLimit>,
+    /// Why the gateway holds a streamed response until it is complete, if it does: a
+    /// `forward-request` that buffers the response, or an outbound that caches, validates or
+    /// reads the body of every response, a stream included
+    /// (learn.microsoft.com/azure/api-management/how-to-server-sent-events: "set
+    /// buffer-response to false", do not log or cache response bodies of streams; read
+    /// 2026-12-06). `forward-request`'s `buffer-response` defaults to true
+    /// (learn.microsoft.com/azure/api-management/forward-request-policy, read 2026-12-06).
+    pub holds_streams: Option<String>,
+}
+
+/// Why the policy holds streamed responses until complete (see `ApiPolicy::holds_streams`).
+fn holds_streams(doc: &roxmltree::Document, exprs: &[Expr]) -> Option<String> {
+    for n in doc
+        .descendants()
+        .filter(|n| n.has_tag_name("forward-request"))
+    {
+        if n.attribute("buffer-response").map(str::trim) != Some("false") {
+            return Some(
+                "forward-request buffers the response (buffer-response is not false)".into(),
+            );
+        }
+    }
+    let outbound = doc.descendants().find(|n| n.has_tag_name("outbound"))?;
+    if let Some(n) = outbound
+        .descendants()
+        .find(|n| n.has_tag_name("cache-store") || n.has_tag_name("validate-content"))
+    {
+        return Some(format!(
+            "outbound `{}` reads every response whole",
+            n.tag_name().name()
+        ));
+    }
+    let range = outbound.range();
+    let guarded = |e: &Expr| {
+        e.source.contains("text/event-stream")
+            || doc
+                .descendants()
+                .filter(|n| n.has_tag_name("when") && n.range().contains(&e.start))
+                .any(|w| {
+                    attr_expr(w, exprs, "condition")
+                        .is_some_and(|c| c.source.contains("text/event-stream"))
+                })
+    };
+    exprs
+        .iter()
+        .find(|e| {
+            range.contains(&e.start) && e.source.contains("context.Response.Body") && !guarded(e)
+        })
+        .map(|_| "outbound reads the body of every response, a stream included".to_string())
 }
 
 /// The expression that is the value of attribute `name` (masked text keeps byte offsets).
@@ -136,6 +185,7 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
         route: Route::None,
         retry: None,
         token_limits: Vec::new(),
+        holds_streams: None,
     };
     let masked = match mask(xml) {
         Ok(m) => m,
@@ -262,6 +312,7 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
         }
     }
     out.token_limits = token_limits(xml, label, notes);
+    out.holds_streams = holds_streams(&doc, exprs);
     out.route = if rotation {
         Route::RoundRobin(backend_list)
     } else if !backends.is_empty() {
