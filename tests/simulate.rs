@@ -605,3 +605,50 @@ fn a_gateway_that_buffers_holds_streams_until_complete() {
     // Served all the same: what fails is the promise of streaming.
     assert_eq!(s["status"], json!({ "200": 2000 }), "{s:#}");
 }
+
+/// Responses API follow-ups: where the render serves them (multi-deployment), one request in
+/// ten follows up on an earlier response, which lives in the account that created it. The
+/// rendered policy sends it there (the remembered account, else each in turn): all served.
+/// The same render routing follow-ups like any request reaches the wrong account for many.
+#[test]
+fn responses_follow_ups_reach_the_account_holding_their_response() {
+    let (code, doc) = simulate(&example("multi-deployment"), &["--scenario", "normal"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let f = &scenario(&doc, "normal")["followUps"];
+    assert!(f["requests"].as_u64().unwrap() >= 150, "{f:#}");
+    assert_eq!(f["served"], f["requests"], "{f:#}");
+
+    let r = Render::of("multi-deployment");
+    let affinity = "<set-backend-service backend-id=\"@(context.Variables.GetValueOrDefault<string>(\"stateBackend\"))\" />";
+    let mut edited = 0;
+    for (file, _) in r.find(
+        "Microsoft.ApiManagement/service/apis/policies",
+        "/policies/policy",
+    ) {
+        r.edit(&file, |b| {
+            let v = b["properties"]["value"].as_str().unwrap().to_string();
+            if v.contains(affinity) {
+                edited += 1;
+                b["properties"]["value"] = json!(v.replace(affinity, ""));
+            }
+        });
+    }
+    assert_eq!(edited, 1);
+    let (code, doc) = simulate(r.path(), &["--scenario", "normal"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let s = scenario(&doc, "normal");
+    let f = &s["followUps"];
+    let (sent, ok) = (
+        f["requests"].as_u64().unwrap(),
+        f["served"].as_u64().unwrap(),
+    );
+    assert!(ok < sent * 9 / 10 && ok > 0, "{f:#}");
+    assert!(
+        s["why"]
+            .as_str()
+            .unwrap()
+            .contains("follow-ups do not hold"),
+        "{s:#}"
+    );
+    assert!(s["status"]["404"].as_u64().unwrap() > 0, "{s:#}");
+}

@@ -247,6 +247,10 @@ struct Request {
     completion_share: f64,
     deployment: String,
     streaming: bool,
+    /// A Responses API follow-up of the request with this index (`previous_response_id`).
+    follow_up_of: Option<usize>,
+    /// The account holding the response a follow-up refers to (the one that served it).
+    holder: Option<String>,
 }
 
 /// What an account answers.
@@ -297,6 +301,8 @@ pub struct Outcome {
     pub p99_ms: f64,
     /// Requests after Front Door's probe window, and how many of them were served.
     pub late: (usize, usize),
+    /// Responses API follow-ups: sent, and served by the account holding their response.
+    pub follow_ups: (usize, usize),
     /// Served streamed requests.
     pub streamed: usize,
     /// Why the gateway holds streams until complete, if it does.
@@ -373,9 +379,20 @@ fn traffic(t: &Topology, s: &Scenario, n: usize, rng: &mut StdRng) -> Vec<Reques
                     .cloned()
                     .unwrap_or_default(),
                 streaming: rng.gen_bool(1.0 / 3.0),
+                follow_up_of: None,
+                holder: None,
             }
         })
         .collect();
+    // Where the render serves the Responses API, one request in ten is a follow-up of the
+    // same client's response five requests earlier, on the same deployment.
+    if !t.responses.is_empty() {
+        let back = 5 * clients.len().max(1);
+        for i in (back..out.len()).filter(|i| i % 10 == 9) {
+            out[i].follow_up_of = Some(i - back);
+            out[i].deployment = out[i - back].deployment.clone();
+        }
+    }
     // Each team's calls go through its subscriptions in turn (one per app, or the team's own).
     let mut turn: HashMap<String, usize> = HashMap::new();
     for r in out.iter_mut() {
@@ -480,6 +497,12 @@ impl<'a> Run<'a> {
             }
             Scenario::Throttle(a) if *a == account.name => return Answer::Status(429, Some(10.0)),
             _ => {}
+        }
+        // A stored response lives in the account that created it: it is retrieved by its id
+        // at that resource's endpoint (learn.microsoft.com/azure/ai-foundry/openai/how-to/responses,
+        // read 2026-12-06), so another account does not know the id (404).
+        if req.holder.as_ref().is_some_and(|h| *h != account.name) {
+            return Answer::Status(404, None);
         }
         let Some(d) = account
             .deployments
@@ -638,6 +661,22 @@ impl<'a> Run<'a> {
                 c.used_quota += req.tokens;
             }
         }
+        // A follow-up, where the policy routes it to the account holding its response (the
+        // remembered one, else each in turn until one knows it): that account answers.
+        if let (Some(h), true) = (&req.holder, api.policy.follow_up_routing) {
+            let known = topo
+                .backends
+                .iter()
+                .any(|((svc, _), b)| *svc == g.service && b.account.as_deref() == Some(h));
+            let Some(account) = topo.accounts.get(h).filter(|_| known) else {
+                return (404, None, 0.0);
+            };
+            return match self.account_answer(account, Some(g), req) {
+                Answer::Served(by) => (200, Some(by), 0.0),
+                Answer::Status(s, _) => (s, None, 0.0),
+                Answer::Unreachable => (500, None, 0.05),
+            };
+        }
         let retry = api.policy.retry.clone();
         let max_attempts = 1 + retry.as_ref().map_or(0, |r| r.count);
         let mut added = 0.0;
@@ -757,6 +796,8 @@ impl<'a> Run<'a> {
             completion_share: 0.0,
             deployment: String::new(),
             streaming: false,
+            follow_up_of: None,
+            holder: None,
         };
         match &fd.origins[o].target {
             OriginTarget::Account(a) => {
@@ -944,6 +985,7 @@ pub fn run(sim: &Simulation, scenario: &Scenario, n: usize, seed: u64) -> Outcom
         p50_ms: 0.0,
         p99_ms: 0.0,
         late: (0, 0),
+        follow_ups: (0, 0),
         streamed: 0,
         holds_streams: topo.gateways.iter().find_map(|g| {
             topo.traffic_api(&g.service)
@@ -960,8 +1002,33 @@ pub fn run(sim: &Simulation, scenario: &Scenario, n: usize, seed: u64) -> Outcom
     });
     let mut lat = Vec::with_capacity(reqs.len());
     let (mut first, mut whole) = (Vec::new(), Vec::new());
-    for req in &reqs {
+    let mut holders: Vec<Option<String>> = Vec::with_capacity(reqs.len());
+    for r in &reqs {
+        let follow_up;
+        let req = match r.follow_up_of {
+            Some(j) => {
+                let mut x = r.clone();
+                x.holder = holders.get(j).cloned().flatten();
+                // A client follows up only on a response it got.
+                if x.holder.is_none() {
+                    x.follow_up_of = None;
+                }
+                follow_up = x;
+                &follow_up
+            }
+            None => r,
+        };
         let (status, by, region, added) = run.request(req);
+        holders.push(
+            by.as_ref()
+                .filter(|_| status == 200)
+                .and_then(|b| b.split('/').next())
+                .map(str::to_string),
+        );
+        if req.holder.is_some() {
+            out.follow_ups.0 += 1;
+            out.follow_ups.1 += usize::from(status == 200);
+        }
         if req.t >= window {
             out.late.0 += 1;
             out.late.1 += usize::from(status == 200);
@@ -1056,6 +1123,15 @@ fn verdict(t: &Topology, s: &Scenario, o: &Outcome) -> (bool, String) {
                 format!(
                     "{} streamed requests are held until complete ({reason}): first byte p50 {:.0} ms, as late as the whole response; streaming does not hold",
                     o.streamed, o.first_byte_ms.0
+                ),
+            ),
+            _ if share(o.follow_ups.1, o.follow_ups.0) < HOLDS && o.follow_ups.0 > 0 => (
+                false,
+                format!(
+                    "{} of {} Responses API follow-ups reached the account holding their response ({}): follow-ups do not hold",
+                    o.follow_ups.1,
+                    o.follow_ups.0,
+                    pct(share(o.follow_ups.1, o.follow_ups.0))
                 ),
             ),
             _ => holds("normal service"),
@@ -1231,6 +1307,7 @@ pub fn to_json(outcomes: &[Outcome], notes: &[String], seed: u64) -> Value {
                 "regions": o.regions,
                 "tokens": o.tokens.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
                 "addedLatencyMs": { "p50": o.p50_ms, "p99": o.p99_ms },
+                "followUps": { "requests": o.follow_ups.0, "served": o.follow_ups.1 },
                 "streaming": {
                     "requests": o.streamed,
                     "heldUntilComplete": o.holds_streams,

@@ -98,6 +98,10 @@ pub struct ApiPolicy {
     /// 2026-12-06). `forward-request`'s `buffer-response` defaults to true
     /// (learn.microsoft.com/azure/api-management/forward-request-policy, read 2026-12-06).
     pub holds_streams: Option<String>,
+    /// Responses API follow-ups go to the account that holds their response: the backend is
+    /// the remembered one (`stateBackend`), and `retry` moves on to the next account on 404 /
+    /// 400 `previous_response_not_found`, as the renderer writes it.
+    pub follow_up_routing: bool,
 }
 
 /// Why the policy holds streamed responses until complete (see `ApiPolicy::holds_streams`).
@@ -186,6 +190,7 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
         retry: None,
         token_limits: Vec::new(),
         holds_streams: None,
+        follow_up_routing: false,
     };
     let masked = match mask(xml) {
         Ok(m) => m,
@@ -205,6 +210,8 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
     let mut backends: BTreeMap<RouteKey, String> = BTreeMap::new();
     let mut backend_list: BTreeMap<RouteKey, (Vec<String>, Vec<String>)> = BTreeMap::new();
     let mut rotation = false;
+    let mut state_backend = false;
+    let mut retry_follow_ups = false;
     for n in doc.descendants().filter(|n| n.is_element()) {
         match n.tag_name().name() {
             "set-backend-service" => {
@@ -212,7 +219,9 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
                 if let Some(e) = attr_expr(n, exprs, "backend-id") {
                     if e.source.contains("rrBackend") && in_backend {
                         rotation = true;
-                    } else if !e.source.contains("stateBackend") {
+                    } else if e.source.contains("stateBackend") {
+                        state_backend = true;
+                    } else {
                         notes.push(format!(
                             "{label}: set-backend-service {} not interpreted",
                             e.source
@@ -291,6 +300,7 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
                 } else {
                     None
                 };
+                retry_follow_ups = cond.contains("\"responseId\"") && cond.contains("404");
                 let count = n.attribute("count").and_then(|c| c.parse().ok());
                 let interval = n.attribute("interval").and_then(|c| c.parse().ok());
                 match (on, count, interval) {
@@ -313,6 +323,7 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
     }
     out.token_limits = token_limits(xml, label, notes);
     out.holds_streams = holds_streams(&doc, exprs);
+    out.follow_up_routing = state_backend && retry_follow_ups;
     out.route = if rotation {
         Route::RoundRobin(backend_list)
     } else if !backends.is_empty() {
