@@ -220,6 +220,19 @@ fn team_and_app_names_follow_the_product_and_subscription_id_rules() {
         err.contains("257 characters long (allowed: 1-256)"),
         "{err}"
     );
+    // `lint` refuses it the same way, located.
+    let r = lint(
+        "teams",
+        &[("- name: finance", "- name: finance/eu")],
+        &[],
+        &[],
+    );
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("= field: teams[1].name") && r.stderr.contains("teams.yaml:36:"),
+        "{}",
+        r.stderr
+    );
     // The example itself renders.
     let (code, err) = render_edited("- name: research", "- name: research");
     assert_eq!(code, Some(0), "{err}");

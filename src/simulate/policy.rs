@@ -468,6 +468,64 @@ mod tests {
     }
 
     #[test]
+    fn routes_per_deployment_and_region() {
+        let xml = wrap(
+            r#"<choose><when condition="@(context.Variables.GetValueOrDefault<string>("deployment", "") == "chat")"><choose><when condition="@(context.Deployment.Region.Equals("East US 2", StringComparison.OrdinalIgnoreCase))"><set-backend-service backend-id="pool-chat-eus2" /></when><otherwise><set-backend-service backend-id="pool-chat" /></otherwise></choose></when><when condition="@(context.Variables.GetValueOrDefault<string>("deployment", "") == "embeddings")"><set-backend-service backend-id="pool-emb" /></when><otherwise><set-backend-service backend-id="pool" /></otherwise></choose>"#,
+            "<forward-request />",
+        );
+        let mut notes = Vec::new();
+        let p = parse(&xml, "t", &mut notes);
+        assert!(notes.is_empty(), "{notes:?}");
+        let Route::Backend(m) = p.route else { panic!() };
+        assert_eq!(lookup(&m, "eastus2", "Chat").unwrap(), "pool-chat-eus2");
+        assert_eq!(lookup(&m, "westeurope", "chat").unwrap(), "pool-chat");
+        assert_eq!(lookup(&m, "eastus2", "embeddings").unwrap(), "pool-emb");
+        assert_eq!(lookup(&m, "eastus2", "other").unwrap(), "pool");
+        assert_eq!(lookup(&m, "eastus2", "").unwrap(), "pool");
+    }
+
+    #[test]
+    fn backend_lists_per_deployment() {
+        let list = r#"@{
+        var deployment = context.Variables.GetValueOrDefault<string>("deployment", "");
+        if (deployment == "chat") {
+            if (context.Deployment.Region.Equals("East US 2", StringComparison.OrdinalIgnoreCase)) { return "a|b"; }
+            return "a,b|";
+        }
+        return "a,b,c|";
+    }"#;
+        let xml = wrap(
+            &format!(r#"<set-variable name="backendList" value="{list}" />"#),
+            r#"<set-backend-service backend-id="@(context.Variables.GetValueOrDefault<string>("rrBackend"))" /><forward-request />"#,
+        );
+        let mut notes = Vec::new();
+        let p = parse(&xml, "t", &mut notes);
+        let Route::RoundRobin(m) = p.route else {
+            panic!("{notes:?}")
+        };
+        assert_eq!(lookup(&m, "eastus2", "chat").unwrap().0, vec!["a"]);
+        assert_eq!(lookup(&m, "westeurope", "chat").unwrap().0, vec!["a", "b"]);
+        assert_eq!(
+            lookup(&m, "westeurope", "embeddings").unwrap().0,
+            vec!["a", "b", "c"]
+        );
+    }
+
+    #[test]
+    fn limits_on_one_subscription_and_duplicate_branches() {
+        let xml = wrap(
+            r#"<choose><when condition="@(context.Subscription?.Id == "t-app" && context.Operation.UrlTemplate.StartsWith("/v1/"))"><llm-token-limit counter-key="app:t-app" tokens-per-minute="100" /></when><when condition="@(context.Subscription?.Id == "t-app")"><azure-openai-token-limit counter-key="app:t-app" tokens-per-minute="100" /></when></choose><choose><when condition="@(context.Operation.UrlTemplate.StartsWith("/v1/"))"><llm-token-limit counter-key="team:t" tokens-per-minute="500" /></when><otherwise><azure-openai-token-limit counter-key="team:t" tokens-per-minute="500" /></otherwise></choose>"#,
+            "",
+        );
+        let mut notes = Vec::new();
+        let l = token_limits(&xml, "t", &mut notes);
+        assert_eq!(l.len(), 2, "{l:?}");
+        assert_eq!(l[0].subscription.as_deref(), Some("t-app"));
+        assert_eq!(l[1].subscription, None);
+        assert_eq!(l[1].tokens_per_minute, Some(500));
+    }
+
+    #[test]
     fn token_limits_read_their_attributes() {
         let xml = wrap(
             r#"<llm-token-limit counter-key="@(context.Subscription.Id)" tokens-per-minute="5000" token-quota="100000" token-quota-period="Daily" />"#,
