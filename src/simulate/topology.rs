@@ -384,14 +384,13 @@ impl Topology {
                         .to_string();
                     api_paths.insert((service, last(&r.id)), path);
                 }
-                "microsoft.apimanagement/service/apis/operations" => {
+                "microsoft.apimanagement/service/apis/operations"
                     if b.pointer("/properties/urlTemplate")
                         .and_then(Value::as_str)
-                        .is_some_and(|u| u.contains("{response_id}"))
-                    {
-                        t.responses
-                            .insert(segment(&r.id, "service").unwrap_or("").to_string());
-                    }
+                        .is_some_and(|u| u.contains("{response_id}")) =>
+                {
+                    t.responses
+                        .insert(segment(&r.id, "service").unwrap_or("").to_string());
                 }
                 "microsoft.apimanagement/service/apis/policies" => {
                     let service = segment(&r.id, "service").unwrap_or("").to_string();
