@@ -257,7 +257,7 @@ fn the_whole_responses_api_is_imported_and_follow_ups_reach_their_account() {
             .collect();
         let has = ops
             .iter()
-            .any(|(k, _)| k.ends_with("-operations-v1-responses.http"));
+            .any(|(k, _)| k.ends_with(".operations-v1-responses.http"));
         if !has {
             // Classic accounts: no v1 operations, and no follow-up routing in the policy.
             assert!(
@@ -270,7 +270,7 @@ fn the_whole_responses_api_is_imported_and_follow_ups_reach_their_account() {
         for (op, method, url) in want {
             let (_, b) = ops
                 .iter()
-                .find(|(k, _)| k.ends_with(&format!("-operations-{op}.http")))
+                .find(|(k, _)| k.ends_with(&format!(".operations-{op}.http")))
                 .unwrap_or_else(|| panic!("{name}: no operation {op}"));
             assert_eq!(b["properties"]["method"], method, "{name} {op}");
             assert_eq!(b["properties"]["urlTemplate"], url, "{name} {op}");
