@@ -251,7 +251,7 @@ fn the_whole_responses_api_is_imported_and_follow_ups_reach_their_account() {
     let mut with_responses = 0;
     for (name, r) in all() {
         let ops: Vec<(String, Value)> = r
-            .bodies("-operations-")
+            .bodies(".operations-")
             .into_iter()
             .map(|(k, v)| (k.clone(), v))
             .collect();
@@ -284,7 +284,7 @@ fn the_whole_responses_api_is_imported_and_follow_ups_reach_their_account() {
             }
         }
         let backends = r
-            .bodies("-backends-")
+            .bodies(".backends-")
             .into_iter()
             .filter(|(_, b)| b["properties"]["type"] != "Pool")
             .count()
@@ -355,7 +355,12 @@ fn the_gateway_gives_up_before_front_door() {
                 "{name}/{file}"
             );
         }
-        if let Some((_, profile)) = r.bodies("-profiles-").into_iter().next() {
+        // The profile itself (`profiles-<name>.http`), not one of its children.
+        if let Some((_, profile)) = r
+            .bodies("profiles-")
+            .into_iter()
+            .find(|(k, _)| k.starts_with("profiles-") && k.matches('.').count() == 1)
+        {
             let afd = profile["properties"]["originResponseTimeoutSeconds"]
                 .as_u64()
                 .unwrap();
@@ -515,7 +520,7 @@ fn retries_leave_the_pools_own_503_alone_and_transient_is_429_and_5xx() {
                 "{name}/{file}: {line}"
             );
             let pools = r
-                .bodies("-backends-")
+                .bodies(".backends-")
                 .iter()
                 .any(|(_, b)| b["properties"]["type"] == "Pool");
             let p503 = "&& !(context.Response.StatusCode == 503 && ((context.Response.StatusReason ?? \"\").Contains(\"Backend pool\") || (context.Response.StatusReason ?? \"\").Contains(\"is temporarily unavailable\")))";
