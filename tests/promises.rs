@@ -505,7 +505,7 @@ fn the_round_robin_skips_backends_that_answered_429_or_5xx() {
 
 #[test]
 fn retries_leave_the_pools_own_503_alone_and_transient_is_429_and_5xx() {
-    let readme = common::read(&common::root().join("README.md"));
+    let readme = common::read(&common::root().join("docs/reference.md"));
     assert!(
         readme.contains("`on: transient` retries 429 and every 5xx a backend answers"),
         "README promise"
