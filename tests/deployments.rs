@@ -396,3 +396,46 @@ fn lint_locates_spillover_mistakes_and_warns_about_pooled_ptus() {
         "{f:?}"
     );
 }
+
+/// A deployment taken out of the blueprint stays deployed; plan names it under its owned
+/// account as no longer declared, on every account that has it, instead of keeping quiet.
+#[test]
+fn a_removed_deployment_is_named_by_plan() {
+    let emu = Emulator::start("3000", "none", 23);
+    let bp = common::example("multi-deployment");
+    let out = run(&["apply", "--auto-approve"], &bp, &emu.url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let fewer = common::edited_example("multi-deployment", dir.path(), "multi.yaml", |v| {
+        let deps = v["openai"]["deployments"].as_sequence_mut().unwrap();
+        deps.retain(|d| d["name"].as_str() != Some("embeddings"));
+        v["openai"]["accounts"][1]["deployments"] =
+            serde_norway::Value::Sequence(vec!["chat".into()]);
+    });
+    let out = run(&["plan", "--json"], &fewer, &emu.url);
+    let plan: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let listed: Vec<String> = ["undeclared", "orphans"]
+        .iter()
+        .flat_map(|k| plan[*k].as_array().cloned().unwrap_or_default())
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    for acc in ["aoai-multi-swc", "aoai-multi-gwc"] {
+        assert!(
+            listed
+                .iter()
+                .any(|id| id.ends_with(&format!("/accounts/{acc}/deployments/embeddings"))),
+            "{acc}: {plan:#}"
+        );
+    }
+    let out = run(&["plan"], &fewer, &emu.url);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("accounts/aoai-multi-swc/deployments/embeddings"),
+        "{text}"
+    );
+}

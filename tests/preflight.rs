@@ -1276,3 +1276,42 @@ fn an_auto_upgraded_deployment_is_converged_and_judged_by_its_live_version() {
     assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(t.contains("properties.model.version"), "{t}");
 }
+
+/// Preflight checks every deployment of every account, not only the first: in a blueprint with
+/// chat, a provisioned chat and embeddings, an embeddings model the region does not offer as
+/// its type and a deprecated embeddings version are found, each at its own deployment.
+#[test]
+fn every_deployment_is_checked_not_only_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = state(
+        dir.path(),
+        json!({ "models": { "swedencentral": [
+            { "name": "gpt-5.4-mini", "version": "2026-03-17", "skus": ["GlobalStandard", "GlobalProvisionedManaged"],
+              "lifecycleStatus": "GenerallyAvailable" },
+            { "name": "text-embedding-3-large", "version": "1", "skus": ["Standard"],
+              "lifecycleStatus": "Deprecating", "deprecationInference": "2027-01-15T00:00:00Z" },
+        ] } }),
+    );
+    let emu = emulator(&st);
+    let bp = example("multi-deployment");
+    let plan = plan_json(&bp, &emu.url, &[]);
+    let m = findings(&plan, "models");
+    assert_eq!(m.len(), 1, "{plan:#}");
+    assert_eq!(m[0]["field"], "openai.accounts[0].region");
+    assert_eq!(
+        m[0]["message"],
+        "text-embedding-3-large 1 is not offered as GlobalStandard in swedencentral (deployment embeddings)"
+    );
+    let l = findings(&plan, "lifecycle");
+    assert_eq!(l.len(), 1, "{plan:#}");
+    assert_eq!(l[0]["field"], "openai.deployments[2].model.version");
+    assert_eq!(l[0]["line"], line_of(&bp, "name: text-embedding-3-large"));
+    assert!(
+        l[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("text-embedding-3-large 1 is deprecated in swedencentral, retiring on 2027-01-15 (per the model catalogue of the region): Azure refuses new deployments of it (ServiceModelDeprecating), here on aoai-multi-swc"),
+        "{plan:#}"
+    );
+    apply_refused(&bp, &emu, &[], "is not offered");
+}
