@@ -396,8 +396,9 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
             continue;
         }
         for d in b.openai.deployments_of(acc) {
+            let sku = crate::blueprint::OpenAi::sku_on(acc, d);
             let unconfirmed = caps.unconfirmed_data_zone(&region);
-            if d.sku.name.starts_with("DataZone") && caps.data_zone(&region).is_none() {
+            if sku.name.starts_with("DataZone") && caps.data_zone(&region).is_none() {
                 if let Some(zone) = unconfirmed {
                     // Learn names no member region of this zone: not refused, not confirmed;
                     // the offer check below still applies to a model the data records.
@@ -406,7 +407,7 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
                         field.clone(),
                         format!(
                             "{} would be in the {zone} data zone, which Learn does not confirm (its tables list no {zone} region for data-zone types): whether {} can be deployed there is not checked",
-                            acc.region, d.sku.name
+                            acc.region, sku.name
                         ),
                     ));
                 } else {
@@ -424,14 +425,14 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
                         format!(
                         "{} is in no data zone, so {} cannot be deployed there (data zones: {})",
                         acc.region,
-                        d.sku.name,
+                        sku.name,
                         zones.join("; ")
                     ),
                     ));
                     continue;
                 }
             }
-            match caps.deployment(&d.model.name, &d.model.version, &d.sku.name, &region) {
+            match caps.deployment(&d.model.name, &d.model.version, &sku.name, &region) {
                 Offer::Offered => {}
                 Offer::NotOffered(where_) => problems.push((
                     "AOAI020",
@@ -440,7 +441,7 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
                         "{} {} is not offered as {} in {} (offered in: {})",
                         d.model.name,
                         d.model.version,
-                        d.sku.name,
+                        sku.name,
                         acc.region,
                         where_.join(", ")
                     ),
