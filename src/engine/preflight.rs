@@ -1086,7 +1086,7 @@ fn lifecycle(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>
                         "model": { "name": d.model_name, "version": d.model_version },
                         "versionUpgradeOption": d.version_upgrade_option,
                     } });
-                    crate::engine::plan::upgraded_version(
+                    crate::engine::upgrades::upgraded_version(
                         &d.id,
                         "Microsoft.CognitiveServices/accounts/deployments",
                         &want,
