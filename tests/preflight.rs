@@ -1132,9 +1132,9 @@ fn quota_is_counted_per_deployment_type_and_model_ptu_included() {
     let st = state(
         dir.path(),
         json!({ "quota": { "swedencentral": {
-            "OpenAI.GlobalStandard.gpt-5.4-mini": { "limit": 1000, "used": 0 },
+            "OpenAI.GlobalStandard.gpt-5.4": { "limit": 1000, "used": 0 },
             "OpenAI.GlobalStandard.text-embedding-3-large": { "limit": 100, "used": 0 },
-            "OpenAI.GlobalProvisionedManaged.gpt-5.4-mini": { "limit": 20, "used": 10 }
+            "OpenAI.GlobalProvisionedManaged.gpt-5.4": { "limit": 20, "used": 10 }
         } } }),
     );
     let emu = emulator(&st);
@@ -1152,7 +1152,7 @@ fn quota_is_counted_per_deployment_type_and_model_ptu_included() {
             f["message"]
                 .as_str()
                 .unwrap()
-                .contains("OpenAI.GlobalProvisionedManaged.gpt-5.4-mini in swedencentral")
+                .contains("OpenAI.GlobalProvisionedManaged.gpt-5.4 in swedencentral")
         })
         .expect("the PTU quota");
     assert!(
@@ -1286,7 +1286,7 @@ fn every_deployment_is_checked_not_only_the_first() {
     let st = state(
         dir.path(),
         json!({ "models": { "swedencentral": [
-            { "name": "gpt-5.4-mini", "version": "2026-03-17", "skus": ["GlobalStandard", "GlobalProvisionedManaged"],
+            { "name": "gpt-5.4", "version": "2026-03-05", "skus": ["GlobalStandard", "GlobalProvisionedManaged"],
               "lifecycleStatus": "GenerallyAvailable" },
             { "name": "text-embedding-3-large", "version": "1", "skus": ["Standard"],
               "lifecycleStatus": "Deprecating", "deprecationInference": "2027-01-15T00:00:00Z" },
