@@ -91,7 +91,7 @@ fn generate(n: usize) -> String {
     if n == 1 {
         y = y.replace("  additionalRegions:\n", "");
     }
-    y.push_str("  loadBalancing: { mode: pool, retry: { count: 3 } }\n  jwt: { tenantId: 00000000-0000-0000-0000-00000000bbbb, clientId: 00000000-0000-0000-0000-0000000b0001 }\n  logging: { appInsights: appi-bench, logAnalytics: log-bench }\n");
+    y.push_str("  loadBalancing: { mode: pool, retry: { count: 3 } }\n  jwt: { tenantId: 00000000-0000-0000-0000-00000000bbbb, clientId: 00000000-0000-0000-0000-0000000b0001, requiredRoles: [Gateway.Invoke] }\n  logging: { appInsights: appi-bench, logAnalytics: log-bench }\n");
     y.push_str(&format!(
         "frontDoor:\n  profile: afd-bench-{n}\n  endpoint: bench-{n}\n  waf: {{ name: wafbench{n} }}\n"
     ));
@@ -151,7 +151,7 @@ fn generate_v2(n: usize) -> String {
             ));
         }
     }
-    y.push_str("  loadBalancing: { mode: pool, retry: { count: 3 } }\n  jwt: { tenantId: 00000000-0000-0000-0000-00000000bbbb, clientId: 00000000-0000-0000-0000-0000000b0002 }\n  logging: { appInsights: appi-bench, logAnalytics: log-bench }\n");
+    y.push_str("  loadBalancing: { mode: pool, retry: { count: 3 } }\n  jwt: { tenantId: 00000000-0000-0000-0000-00000000bbbb, clientId: 00000000-0000-0000-0000-0000000b0002, requiredRoles: [Gateway.Invoke] }\n  logging: { appInsights: appi-bench, logAnalytics: log-bench }\n");
     y.push_str(&format!(
         "frontDoor:\n  profile: afd-bench-v2-{n}\n  endpoint: bench-v2-{n}\n  privateLink: true\n  waf: {{ name: wafbenchv2{n} }}\n"
     ));
@@ -159,17 +159,51 @@ fn generate_v2(n: usize) -> String {
 }
 
 /// One network per region, created by the blueprint: a private-endpoint subnet and the
-/// gateway's subnet (`purpose`). They are not peered, so lint would report the cross-region
-/// pool members as unreachable (AOAI056); the bench measures apply and plan, not lint, and a
-/// full mesh of 25 networks would add 600 peerings to the graph it compares over time.
+/// gateway's subnet (`purpose`), every network peered with every other (each pair listed once,
+/// rendered in both directions): each region's gateway reaches the private endpoints of the
+/// other regions' accounts, its pool's fallback members (lint AOAI056 otherwise). At 25 regions
+/// that is 300 pairs, 600 peerings in the graph.
 fn networks(regions: &[&str], purpose: &str) -> String {
     let mut y = String::from("networks:\n");
     for (i, r) in regions.iter().enumerate() {
         y.push_str(&format!(
             "  - name: vnet-{r}\n    region: {r}\n    addressSpace: [10.{i}.0.0/16]\n    subnets:\n      - {{ name: pe, addressPrefix: 10.{i}.1.0/24, purpose: privateEndpoints }}\n      - {{ name: apim, addressPrefix: 10.{i}.2.0/27, purpose: {purpose} }}\n"
         ));
+        let later: Vec<String> = regions[i + 1..]
+            .iter()
+            .map(|o| format!("vnet-{o}"))
+            .collect();
+        if !later.is_empty() {
+            y.push_str(&format!("    peerings: [{}]\n", later.join(", ")));
+        }
     }
     y
+}
+
+/// A generated blueprint must be one a user could deploy: no lint error (an unreachable
+/// backend, a model not offered, ...), or the bench would time a design Azure refuses.
+fn assert_lints_clean(
+    loaded: &blueprint::Loaded,
+    model: &aoai_arch::model::Model,
+    rendered: &render::Rendered,
+) {
+    let errors: Vec<String> = aoai_arch::lint::all(loaded, model, rendered)
+        .into_iter()
+        .filter(|f| f.severity == aoai_arch::lint::Severity::Error && f.allowed.is_none())
+        .map(|f| {
+            format!(
+                "{} {}: {}",
+                f.rule,
+                f.location.field.as_deref().unwrap_or(""),
+                f.message
+            )
+        })
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the generated blueprint does not lint clean:\n{}",
+        errors.join("\n")
+    );
 }
 
 /// The serialisation Azure imposes: one write at a time under one AOAI account (deployments).
@@ -337,6 +371,7 @@ async fn measure(label: String, file: &Path, text: &str) -> Row {
     let loaded = blueprint::parse(file, text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let (model, rendered) = render::render_file(&loaded, None).expect("render");
     let render_time = t.elapsed();
+    assert_lints_clean(&loaded, &model, &rendered);
     let resources = rendered.resources.len();
 
     // apply against a time-scaled emulator, whose state the plans of the deployed blueprint

@@ -222,7 +222,10 @@ fn data_zone_standard_outside_a_data_zone() {
     assert_eq!(f["location"]["line"], line_of(&r, "region: brazilsouth,"));
     let m = f["message"].as_str().unwrap();
     assert!(m.starts_with("brazilsouth is in no data zone"), "{m}");
-    assert!(m.contains("APAC: australiaeast, japaneast"), "{m}");
+    assert!(
+        m.contains("APAC (not confirmed): australiaeast, japaneast"),
+        "{m}"
+    );
     assert_eq!(
         r.findings.iter().filter(|f| f["rule"] == "AOAI021").count(),
         1,
@@ -244,8 +247,9 @@ fn data_zone_standard_outside_a_data_zone() {
 
 #[test]
 fn data_zone_types_in_the_apac_data_zone() {
-    // japaneast is in the APAC data zone (issue 17): no AOAI021 for it. A model whose data-zone
-    // regions the data does not record is accepted there (a note says it was not checked) ...
+    // japaneast would be in the APAC data zone, which Learn does not confirm: no AOAI021 for
+    // it, a note says so. A model whose data-zone regions the data does not record is accepted
+    // there (a note says it was not checked) ...
     let unrecorded = json(
         "afd-apim",
         &[
@@ -263,6 +267,14 @@ fn data_zone_types_in_the_apac_data_zone() {
     );
     assert_eq!(unrecorded.code, Some(0), "{:#?}", unrecorded.findings);
     finding(&unrecorded, "AOAI022", "openai.deployment.model");
+    let zone = finding(&unrecorded, "AOAI022", "openai.accounts[3].region");
+    assert!(
+        zone["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("japaneast would be in the APAC data zone, which Learn does not confirm"),
+        "{zone}"
+    );
     // ... and a recorded one is judged by its Data Zone Standard table, which lists no APAC
     // region for gpt-5.4-mini (nor westeurope: it is a US data-zone model).
     let r = json(

@@ -396,3 +396,142 @@ fn lint_locates_spillover_mistakes_and_warns_about_pooled_ptus() {
         "{f:?}"
     );
 }
+
+/// A deployment taken out of the blueprint stays deployed; plan names it under its owned
+/// account as no longer declared, on every account that has it, instead of keeping quiet.
+#[test]
+fn a_removed_deployment_is_named_by_plan() {
+    let emu = Emulator::start("3000", "none", 23);
+    let bp = common::example("multi-deployment");
+    let out = run(&["apply", "--auto-approve"], &bp, &emu.url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let fewer = common::edited_example("multi-deployment", dir.path(), "multi.yaml", |v| {
+        let deps = v["openai"]["deployments"].as_sequence_mut().unwrap();
+        deps.retain(|d| d["name"].as_str() != Some("embeddings"));
+        v["openai"]["accounts"][1]["deployments"] =
+            serde_norway::Value::Sequence(vec!["chat".into()]);
+    });
+    let out = run(&["plan", "--json"], &fewer, &emu.url);
+    let plan: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let listed: Vec<String> = ["undeclared", "orphans"]
+        .iter()
+        .flat_map(|k| plan[*k].as_array().cloned().unwrap_or_default())
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    for acc in ["aoai-multi-swc", "aoai-multi-gwc"] {
+        assert!(
+            listed
+                .iter()
+                .any(|id| id.ends_with(&format!("/accounts/{acc}/deployments/embeddings"))),
+            "{acc}: {plan:#}"
+        );
+    }
+    let out = run(&["plan"], &fewer, &emu.url);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("accounts/aoai-multi-swc/deployments/embeddings"),
+        "{text}"
+    );
+}
+
+/// One account's deployment on provisioned throughput, the others' pay-as-you-go
+/// (`openai.accounts[].skus`): each account's deployment carries its own SKU, the pool puts the
+/// provisioned member first and the others after it (keeping their order), the blueprint
+/// applies on an empty emulator and a second apply writes nothing. A SKU for a deployment the
+/// account does not serve is a located error.
+#[test]
+fn a_per_account_sku_puts_the_ptu_member_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let bp = common::edited_example("apim", dir.path(), "apim.yaml", |v| {
+        v["openai"]["deployment"]["model"]["name"] = "gpt-5.4".into();
+        v["openai"]["deployment"]["model"]["version"] = "2026-03-05".into();
+        v["openai"]["accounts"][0]["skus"] = serde_norway::from_str(
+            "gpt-5.4-mini: { name: GlobalProvisionedManaged, capacity: 15 }",
+        )
+        .unwrap();
+    });
+    let lint = common::bin().arg("lint").arg(&bp).output().unwrap();
+    assert_eq!(
+        lint.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+    // The pool trips the PTU member on its 429s like any other (AOAI083), located at the
+    // account's SKU.
+    let said = String::from_utf8_lossy(&lint.stdout);
+    assert!(said.contains("warning[AOAI083]"), "{said}");
+    assert!(
+        said.contains("field: openai.accounts[0].skus.gpt-5.4-mini"),
+        "{said}"
+    );
+    let out = render(&bp);
+    let reqs = requests(out.path());
+    let (_, ptu) = find(&reqs, "accounts/aoai-apim-swc-1/deployments/gpt-5.4-mini");
+    assert_eq!(ptu["sku"]["name"], "GlobalProvisionedManaged");
+    assert_eq!(ptu["sku"]["capacity"], 15);
+    let (_, paygo) = find(&reqs, "accounts/aoai-apim-swc-2/deployments/gpt-5.4-mini");
+    assert_eq!(paygo["sku"]["name"], "GlobalStandard");
+    assert_eq!(paygo["sku"]["capacity"], 200);
+    let (_, pool) = find(&reqs, "/backends/aoai-pool");
+    let members: Vec<(String, u64)> = pool["properties"]["pool"]["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["id"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                m["priority"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // swc-1 (PTU, priority 1) first; swc-2 (1) and nor (2) after the highest PTU priority.
+    assert_eq!(
+        members,
+        vec![
+            ("aoai-apim-swc-1".to_string(), 1),
+            ("aoai-apim-swc-2".to_string(), 2),
+            ("aoai-apim-nor".to_string(), 3)
+        ]
+    );
+
+    let emu = Emulator::start("3000", "none", 29);
+    let applied = run(&["apply", "--auto-approve"], &bp, &emu.url);
+    assert!(
+        applied.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&applied.stdout),
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let before = writes(&emu.log());
+    let again = run(&["apply", "--auto-approve"], &bp, &emu.url);
+    assert!(again.status.success());
+    assert_eq!(writes(&emu.log()), before);
+
+    let bad = common::edited_example("apim", dir.path(), "bad.yaml", |v| {
+        v["openai"]["accounts"][1]["skus"] =
+            serde_norway::from_str("gpt-5.4-mni: { name: ProvisionedManaged, capacity: 50 }")
+                .unwrap();
+    });
+    let r = common::bin().arg("render").arg(&bad).output().unwrap();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("account aoai-apim-swc-2 serves no deployment named `gpt-5.4-mni`"),
+        "{err}"
+    );
+    assert!(err.contains("openai.accounts[1].skus.gpt-5.4-mni"), "{err}");
+    assert!(err.contains("did you mean `gpt-5.4-mini`?"), "{err}");
+}

@@ -1132,9 +1132,9 @@ fn quota_is_counted_per_deployment_type_and_model_ptu_included() {
     let st = state(
         dir.path(),
         json!({ "quota": { "swedencentral": {
-            "OpenAI.GlobalStandard.gpt-5.4-mini": { "limit": 1000, "used": 0 },
+            "OpenAI.GlobalStandard.gpt-5.4": { "limit": 1000, "used": 0 },
             "OpenAI.GlobalStandard.text-embedding-3-large": { "limit": 100, "used": 0 },
-            "OpenAI.GlobalProvisionedManaged.gpt-5.4-mini": { "limit": 20, "used": 10 }
+            "OpenAI.GlobalProvisionedManaged.gpt-5.4": { "limit": 20, "used": 10 }
         } } }),
     );
     let emu = emulator(&st);
@@ -1152,7 +1152,7 @@ fn quota_is_counted_per_deployment_type_and_model_ptu_included() {
             f["message"]
                 .as_str()
                 .unwrap()
-                .contains("OpenAI.GlobalProvisionedManaged.gpt-5.4-mini in swedencentral")
+                .contains("OpenAI.GlobalProvisionedManaged.gpt-5.4 in swedencentral")
         })
         .expect("the PTU quota");
     assert!(
@@ -1176,4 +1176,142 @@ fn quota_is_counted_per_deployment_type_and_model_ptu_included() {
     );
     assert_eq!(emb["field"], "openai.deployments[2].sku.capacity");
     apply_refused(&bp, &emu, &[], "short by 5");
+}
+
+/// A deployment whose `versionUpgradeOption` lets Azure upgrade it: once Azure has moved it to
+/// a newer version (here a direct PUT to the emulator, as Azure's own upgrade would), plan
+/// reports it converged and says which version it keeps, apply writes nothing, a write for
+/// another property keeps the live version, and preflight judges the version the deployment
+/// runs, not the older one the blueprint pins. With `NoAutoUpgrade` the version is drift.
+#[test]
+fn an_auto_upgraded_deployment_is_converged_and_judged_by_its_live_version() {
+    let dir = tempfile::tempdir().unwrap();
+    // swedencentral: the pinned version retires on 2027-01-15, the newer one is GA.
+    let st = state(
+        dir.path(),
+        json!({ "models": { "swedencentral": [
+            { "name": "gpt-5.4-mini", "version": "2026-03-17", "skus": ["GlobalStandard"],
+              "lifecycleStatus": "GenerallyAvailable", "deprecationInference": "2027-01-15T00:00:00Z" },
+            { "name": "gpt-5.4-mini", "version": "2026-09-01", "skus": ["GlobalStandard"],
+              "lifecycleStatus": "GenerallyAvailable" },
+        ] } }),
+    );
+    let emu = emulator(&st);
+    let bp = example("apim");
+    apply_ok(&bp, &emu.url, &[]);
+    let rg = format!("/subscriptions/{APIM_SUB}/resourceGroups/rg-aoai-apim");
+    let dep = format!(
+        "{rg}/providers/Microsoft.CognitiveServices/accounts/aoai-apim-swc-1/deployments/gpt-5.4-mini"
+    );
+    let url = format!("{dep}?api-version=2026-05-01");
+    let (status, mut doc) = http(&emu.url, "GET", &url, None);
+    assert_eq!(status, 200, "{doc}");
+    doc["properties"]["model"]["version"] = json!("2026-09-01");
+    let body = json!({ "sku": doc["sku"], "properties": {
+        "model": doc["properties"]["model"],
+        "versionUpgradeOption": doc["properties"]["versionUpgradeOption"],
+        "raiPolicyName": doc["properties"]["raiPolicyName"],
+    } });
+    let (status, v) = http(&emu.url, "PUT", &url, Some(&body));
+    assert!(status == 200 || status == 201, "{status} {v}");
+    for _ in 0..100 {
+        let (_, d) = http(&emu.url, "GET", &url, None);
+        if d["properties"]["provisioningState"] == "Succeeded" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    // Converged: exit 0 with --detailed-exitcode, the kept version shown, nothing written.
+    let out = run(&["plan", "--detailed-exitcode"], &bp, &emu.url);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("aoai-apim-swc-1/deployments/gpt-5.4-mini runs gpt-5.4-mini 2026-09-01, which Azure upgraded it to from the blueprint's 2026-03-17 (versionUpgradeOption OnceCurrentVersionExpired): kept, not written back"),
+        "{t}"
+    );
+    let plan = plan_json(&bp, &emu.url, &[]);
+    assert_eq!(plan["upgraded"][0]["live"], "2026-09-01", "{plan:#}");
+    assert_eq!(plan["upgraded"][0]["pinned"], "2026-03-17");
+    let start = emu.log().len();
+    let t = apply_ok(&bp, &emu.url, &[]);
+    assert!(t.contains("Nothing to do."), "{t}");
+    assert_eq!(writes(&emu.log()[start..]), 0, "{t}");
+
+    // Past the pinned version's retirement: the upgraded account is judged by 2026-09-01 (GA),
+    // only the other one by 2026-03-17 (retired: its calls fail).
+    let out = common::bin()
+        .env("AOAI_ARCH_TODAY", "2027-02-01")
+        .args(["plan", "--json"])
+        .arg(&bp)
+        .args(["--arm-endpoint", &emu.url])
+        .output()
+        .unwrap();
+    let plan: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    let l = findings(&plan, "lifecycle");
+    assert_eq!(l.len(), 1, "{plan:#}");
+    let msg = l[0]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("gpt-5.4-mini 2026-03-17 is retired in swedencentral since 2027-01-15 (per the model catalogue of the region): every call to the deployment on aoai-apim-swc-2 fails"),
+        "{msg}"
+    );
+
+    // A write for another property (the capacity) sends the live version, not the pinned one.
+    let more = edited_example("apim", dir.path(), "apim.yaml", |v| {
+        v["openai"]["deployment"]["sku"]["capacity"] = 250.into();
+    });
+    apply_ok(&more, &emu.url, &[]);
+    let (_, d) = http(&emu.url, "GET", &url, None);
+    assert_eq!(d["sku"]["capacity"], 250, "{d}");
+    assert_eq!(d["properties"]["model"]["version"], "2026-09-01", "{d}");
+
+    // NoAutoUpgrade: the blueprint's version is the one wanted, and plan says so.
+    let pinned = edited_example("apim", dir.path(), "apim.yaml", |v| {
+        v["openai"]["deployment"]["sku"]["capacity"] = 250.into();
+        v["openai"]["deployment"]["versionUpgradeOption"] = "NoAutoUpgrade".into();
+    });
+    let out = run(&["plan", "--detailed-exitcode"], &pinned, &emu.url);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("properties.model.version"), "{t}");
+}
+
+/// Preflight checks every deployment of every account, not only the first: in a blueprint with
+/// chat, a provisioned chat and embeddings, an embeddings model the region does not offer as
+/// its type and a deprecated embeddings version are found, each at its own deployment.
+#[test]
+fn every_deployment_is_checked_not_only_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = state(
+        dir.path(),
+        json!({ "models": { "swedencentral": [
+            { "name": "gpt-5.4", "version": "2026-03-05", "skus": ["GlobalStandard", "GlobalProvisionedManaged"],
+              "lifecycleStatus": "GenerallyAvailable" },
+            { "name": "text-embedding-3-large", "version": "1", "skus": ["Standard"],
+              "lifecycleStatus": "Deprecating", "deprecationInference": "2027-01-15T00:00:00Z" },
+        ] } }),
+    );
+    let emu = emulator(&st);
+    let bp = example("multi-deployment");
+    let plan = plan_json(&bp, &emu.url, &[]);
+    let m = findings(&plan, "models");
+    assert_eq!(m.len(), 1, "{plan:#}");
+    assert_eq!(m[0]["field"], "openai.accounts[0].region");
+    assert_eq!(
+        m[0]["message"],
+        "text-embedding-3-large 1 is not offered as GlobalStandard in swedencentral (deployment embeddings)"
+    );
+    let l = findings(&plan, "lifecycle");
+    assert_eq!(l.len(), 1, "{plan:#}");
+    assert_eq!(l[0]["field"], "openai.deployments[2].model.version");
+    assert_eq!(l[0]["line"], line_of(&bp, "name: text-embedding-3-large"));
+    assert!(
+        l[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("text-embedding-3-large 1 is deprecated in swedencentral, retiring on 2027-01-15 (per the model catalogue of the region): Azure refuses new deployments of it (ServiceModelDeprecating), here on aoai-multi-swc"),
+        "{plan:#}"
+    );
+    apply_refused(&bp, &emu, &[], "is not offered");
 }

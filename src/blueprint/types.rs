@@ -340,6 +340,11 @@ impl OpenAi {
             .expect("a validated blueprint has a deployment")
     }
 
+    /// The SKU deployment `d` has on account `a`: the account's `skus` entry, else its own.
+    pub fn sku_on<'a>(a: &'a Account, d: &'a Deployment) -> &'a DeploymentSku {
+        a.skus.get(&d.name).unwrap_or(&d.sku)
+    }
+
     /// The deployments account `a` serves: its `deployments` subset, else all of them.
     pub fn deployments_of<'a>(&'a self, a: &Account) -> Vec<&'a Deployment> {
         self.all_deployments()
@@ -454,6 +459,12 @@ pub struct Account {
     /// The deployments (by name) this account serves; absent: all of them.
     #[serde(default)]
     pub deployments: Option<Vec<String>>,
+    /// This account's SKU of a deployment, by deployment name, instead of the deployment's own
+    /// `sku`: provisioned throughput (e.g. `ProvisionedManaged`) on one account and pay-as-you-go
+    /// on the others. A deployment's `spillover` applies on the accounts where its SKU is
+    /// provisioned; the gateway's pool of the deployment puts its provisioned members first.
+    #[serde(default)]
+    pub skus: std::collections::BTreeMap<String, DeploymentSku>,
     /// Load-balancing weight (1-1000) for weighted pools and Front Door origins.
     #[serde(default)]
     pub weight: Option<u32>,

@@ -466,6 +466,28 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
                 );
             }
         }
+        let served: Vec<String> = b
+            .openai
+            .deployments_of(a)
+            .iter()
+            .map(|d| d.name.clone())
+            .collect();
+        for (name, sku) in &a.skus {
+            if !served.contains(name) {
+                c.fail(
+                    format!("{base}.skus.{name}"),
+                    format!("account {} serves no deployment named `{name}`", a.name),
+                    super::closest(name, &served).map(|s| format!("did you mean `{s}`?")),
+                );
+            }
+            if sku.capacity == 0 {
+                c.fail(
+                    format!("{base}.skus.{name}.capacity"),
+                    "deployment capacity must be at least 1",
+                    None,
+                );
+            }
+        }
         if let (Some(dn), Some(d)) = (
             &a.deployment_name,
             b.openai.all_deployments().first().copied(),

@@ -595,8 +595,11 @@ async fn one(
     if p.action == Action::Replace && planned != Action::Replace {
         return Err("immutable properties changed since the plan was made (it did not show a replace): run plan again".into());
     }
-    let body =
-        crate::engine::safety::with_kept_tags(&plan::resolve(&r.body, &outputs), have.as_ref());
+    let body = crate::engine::upgrades::with_upgraded_version(
+        &r.resource_type,
+        &crate::engine::safety::with_kept_tags(&plan::resolve(&r.body, &outputs), have.as_ref()),
+        have.as_ref(),
+    );
     if body.contains("${after-apply:") {
         return Err("a value known only after apply is still unknown (its source resource has no such property)".into());
     }

@@ -104,6 +104,10 @@ pub struct Plan {
     /// Pending: apply approves them (whether or not the origin changes).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub approvals: Vec<crate::engine::approvals::Approval>,
+    /// Deployments Azure upgraded to a newer model version, as their `versionUpgradeOption`
+    /// allows: converged, and kept at the live version.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub upgraded: Vec<crate::engine::upgrades::UpgradedVersion>,
     /// Resources the blueprint does not declare (owned or not) that Azure deletes with a
     /// parent the plan replaces: named here, and applied only with `--allow-replace`.
     #[serde(rename = "deletedWithParent", skip_serializing_if = "Vec::is_empty")]
@@ -330,7 +334,12 @@ pub fn plan_resource(
     let (action, changes) = match live {
         None => (Action::Create, Vec::new()),
         Some(have) => {
-            let changes = diff(&r.resource_type, &want, have);
+            let mut changes = diff(&r.resource_type, &want, have);
+            if crate::engine::upgrades::upgraded_version(&r.id, &r.resource_type, &want, have)
+                .is_some()
+            {
+                changes.retain(|c| c.path != "properties.model.version");
+            }
             let action = if changes.is_empty() {
                 Action::NoChange
             } else if changes.iter().any(|c| c.forces_replacement) {
@@ -380,8 +389,17 @@ pub fn plan(rendered: &Rendered, live: &BTreeMap<String, Value>) -> Plan {
         .iter()
         .map(|r| plan_resource(r, live.get(&r.id.to_lowercase()), live))
         .collect();
+    let upgraded = rendered
+        .resources
+        .iter()
+        .filter_map(|r| {
+            let have = live.get(&r.id.to_lowercase())?;
+            crate::engine::upgrades::upgraded_version(&r.id, &r.resource_type, &r.body_json(), have)
+        })
+        .collect();
     Plan {
         resources,
+        upgraded,
         ..Plan::default()
     }
 }

@@ -256,6 +256,16 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
             safe(&short(orphan, o.full_ids))
         ));
     }
+    for u in &p.upgraded {
+        s.push_str(&format!(
+            "= {} runs {} {}, which Azure upgraded it to from the blueprint's {} (versionUpgradeOption {}): kept, not written back\n",
+            safe(&short(&u.id, o.full_ids)),
+            safe(&u.model),
+            safe(&u.live),
+            safe(&u.pinned),
+            safe(&u.version_upgrade_option)
+        ));
+    }
     for u in &p.undeclared {
         s.push_str(&format!(
             "? {} is not declared, and nothing proves this blueprint created it: left alone\n",

@@ -162,7 +162,9 @@ pub struct Step {
 #[derive(Default)]
 pub struct Facts {
     usages: HashMap<String, Result<Vec<Value>, ArmError>>,
-    capacities: Option<Result<Vec<Value>, ArmError>>,
+    /// (model name, version) -> where it is offered (`modelCapacities`), one read per model
+    /// version the blueprint deploys.
+    capacities: HashMap<(String, String), Result<Vec<Value>, ArmError>>,
     deleted: Option<Result<Vec<Value>, ArmError>>,
     subdomains: HashMap<String, Result<Value, ArmError>>,
     apim: Option<Result<Value, ArmError>>,
@@ -177,7 +179,7 @@ pub struct Facts {
 enum Req {
     Usages(String),
     Catalogue(String),
-    Capacities,
+    Capacities(String, String),
     Deleted,
     Subdomain(String),
     Apim,
@@ -258,7 +260,15 @@ pub async fn gather(
         }
     }
     if opts.on(Check::Models) {
-        reqs.push(Req::Capacities);
+        let mut seen = std::collections::BTreeSet::new();
+        for d in m.accounts.iter().flat_map(|a| &a.deployments) {
+            if seen.insert((d.model_name.clone(), d.model_version.clone())) {
+                reqs.push(Req::Capacities(
+                    d.model_name.clone(),
+                    d.model_version.clone(),
+                ));
+            }
+        }
     }
     if opts.on(Check::SoftDeleted) {
         reqs.push(Req::Deleted);
@@ -300,10 +310,9 @@ pub async fn gather(
         let (path, call) = match req {
             Req::Usages(r) => (format!("{cog}/locations/{r}/usages"), Call::List),
             Req::Catalogue(r) => (format!("{cog}/locations/{r}/models"), Call::List),
-            Req::Capacities => (
+            Req::Capacities(name, version) => (
                 format!(
-                    "{cog}/modelCapacities?modelFormat=OpenAI&modelName={}&modelVersion={}",
-                    m.deployment.model_name, m.deployment.model_version
+                    "{cog}/modelCapacities?modelFormat=OpenAI&modelName={name}&modelVersion={version}"
                 ),
                 Call::List,
             ),
@@ -367,7 +376,9 @@ pub async fn gather(
             (Req::Catalogue(r), Some(Answer::List(v))) => {
                 f.catalogue.insert(r, v);
             }
-            (Req::Capacities, Some(Answer::List(v))) => f.capacities = Some(v),
+            (Req::Capacities(name, version), Some(Answer::List(v))) => {
+                f.capacities.insert((name, version), v);
+            }
             (Req::Deleted, Some(Answer::List(v))) => f.deleted = Some(v),
             (Req::Subdomain(n), Some(Answer::One(v))) => {
                 f.subdomains.insert(n.to_lowercase(), v);
@@ -605,64 +616,74 @@ fn quota(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>) {
     }
 }
 
-/// Models offered per region, with the nearest region that offers the model otherwise.
+/// Models offered per region, with the nearest region that offers the model otherwise: every
+/// deployment of every account that does not exist yet, once per region and deployment.
 fn models(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>) {
-    let d = &m.deployment;
+    let mut unread = std::collections::BTreeSet::new();
     for region in regions_of(m) {
-        let Some(answer) = &f.capacities else {
-            continue;
-        };
-        let (i, acc) = m
-            .accounts
-            .iter()
-            .enumerate()
-            .find(|(_, a)| a.region.eq_ignore_ascii_case(&region))
-            .expect("a region of the blueprint has an account");
-        let field = format!("openai.accounts[{i}].region");
-        if live_has(live, &acc.deployment_id) {
-            continue;
-        }
-        let items = match answer {
-            Ok(v) => v,
-            Err(e) => {
-                out.unread(
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, acc) in accounts_in(m, &region) {
+            let field = format!("openai.accounts[{i}].region");
+            for d in &acc.deployments {
+                if live_has(live, &d.id) || !seen.insert(d.name.clone()) {
+                    continue;
+                }
+                let key = (d.model_name.clone(), d.model_version.clone());
+                let Some(answer) = f.capacities.get(&key) else {
+                    continue;
+                };
+                let items = match answer {
+                    Ok(v) => v,
+                    Err(e) => {
+                        if unread.insert(key) {
+                            out.unread(
+                                Check::Models,
+                                &field,
+                                &format!("where {} {} is offered", d.model_name, d.model_version),
+                                e,
+                                "Microsoft.CognitiveServices/locations/modelCapacities/read",
+                            );
+                        }
+                        continue;
+                    }
+                };
+                let offered = items.iter().any(|row| {
+                    let model = &row["properties"]["model"];
+                    row["location"]
+                        .as_str()
+                        .is_some_and(|l| l.to_lowercase().replace(' ', "") == region)
+                        && row["properties"]["skuName"].as_str() == Some(d.sku_name.as_str())
+                        && model["name"].as_str().is_none_or(|n| n == d.model_name)
+                        && model["version"]
+                            .as_str()
+                            .is_none_or(|v| v == d.model_version)
+                });
+                if offered {
+                    continue;
+                }
+                let nearest = nearest_offering(items, &region, &d.sku_name, u64::from(d.capacity));
+                out.push(
                     Check::Models,
+                    Severity::Error,
                     &field,
-                    &format!("where {} {} is offered", d.model_name, d.model_version),
-                    e,
-                    "Microsoft.CognitiveServices/locations/modelCapacities/read",
+                    format!(
+                        "{} {} is not offered as {} in {region}{}",
+                        d.model_name,
+                        d.model_version,
+                        d.sku_name,
+                        if m.deployments.len() > 1 {
+                            format!(" (deployment {})", d.name)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                    match nearest {
+                        Some((r, cap)) => format!("the nearest region that offers it is {r} ({cap} capacity available): set this account's region to {r}, or choose another model version or deployment type"),
+                        None => "no region reports it for this subscription: choose another model version or deployment type".into(),
+                    },
                 );
-                break;
             }
-        };
-        let offered = items.iter().any(|row| {
-            let model = &row["properties"]["model"];
-            row["location"]
-                .as_str()
-                .is_some_and(|l| l.to_lowercase().replace(' ', "") == region)
-                && row["properties"]["skuName"].as_str() == Some(d.sku_name.as_str())
-                && model["name"].as_str().is_none_or(|n| n == d.model_name)
-                && model["version"]
-                    .as_str()
-                    .is_none_or(|v| v == d.model_version)
-        });
-        if offered {
-            continue;
         }
-        let nearest = nearest_offering(f, &region, &d.sku_name, u64::from(d.capacity));
-        out.push(
-            Check::Models,
-            Severity::Error,
-            &field,
-            format!(
-                "{} {} is not offered as {} in {region}",
-                d.model_name, d.model_version, d.sku_name
-            ),
-            match nearest {
-                Some((r, cap)) => format!("the nearest region that offers it is {r} ({cap} capacity available): set this account's region to {r}, or choose another model version or deployment type"),
-                None => "no region reports it for this subscription: choose another model version or deployment type".into(),
-            },
-        );
     }
 }
 
@@ -1035,11 +1056,6 @@ fn catalogue_row<'a>(items: &'a [Value], name: &str, version: &str) -> Option<&'
 /// deployment of a deprecated version is a warning with the days left, of a retired one an
 /// error (its calls fail).
 fn lifecycle(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>) {
-    use arm_emulator::capabilities::{self, Stage};
-    let d = &m.deployment;
-    let today = capabilities::today_or_system();
-    let caps = capabilities::get();
-    let field = "openai.deployment.model.version";
     for region in regions_of(m) {
         let Some(answer) = f.catalogue.get(&region) else {
             continue;
@@ -1058,142 +1074,209 @@ fn lifecycle(out: &mut Out, f: &Facts, m: &Model, live: &BTreeMap<String, Value>
                 continue;
             }
         };
-        let (stage, from) = match catalogue_row(items, &d.model_name, &d.model_version) {
-            Some(row) => (
-                Stage::from_status(
-                    row["lifecycleStatus"]
-                        .as_str()
-                        .unwrap_or("GenerallyAvailable"),
-                    row["deprecation"]["inference"].as_str(),
-                    &today,
-                ),
-                "the model catalogue of the region",
-            ),
-            None => match caps.stage(&d.model_name, &d.model_version, &today) {
-                Some(s) => (
-                    s,
-                    "the retirement schedule (the region's catalogue does not list it)",
-                ),
-                None => continue,
-            },
-        };
-        // The newest version of the model that the region's catalogue lists as generally
-        // available, with the deployment type.
-        let newest = items
-            .iter()
-            .map(|it| &it["model"])
-            .filter(|md| md["name"].as_str() == Some(d.model_name.as_str()))
-            .filter(|md| {
-                md["skus"].as_array().is_none_or(|skus| {
-                    skus.iter()
-                        .any(|k| k["name"].as_str() == Some(d.sku_name.as_str()))
-                })
-            })
-            .filter(|md| {
-                matches!(
-                    Stage::from_status(
-                        md["lifecycleStatus"]
-                            .as_str()
-                            .unwrap_or("GenerallyAvailable"),
-                        md["deprecation"]["inference"].as_str(),
-                        &today,
+        // Every deployment of the region's accounts, judged by the version each account runs or
+        // will run: the pinned one, or the newer one Azure upgraded an existing deployment to
+        // (its versionUpgradeOption allows it, and plan keeps it).
+        let mut groups: Vec<Group> = Vec::new();
+        for (_, a) in &accounts {
+            for d in &a.deployments {
+                let doc = live.get(&d.id.to_lowercase());
+                let upgraded = doc.and_then(|doc| {
+                    let want = json!({ "properties": {
+                        "model": { "name": d.model_name, "version": d.model_version },
+                        "versionUpgradeOption": d.version_upgrade_option,
+                    } });
+                    crate::engine::upgrades::upgraded_version(
+                        &d.id,
+                        "Microsoft.CognitiveServices/accounts/deployments",
+                        &want,
+                        doc,
+                    )
+                });
+                let (version, new) = match &upgraded {
+                    Some(u) => (u.live.clone(), false),
+                    // A deployment that exists with another version is a new deployment of this one.
+                    None => (
+                        d.model_version.clone(),
+                        doc.is_none_or(|doc| {
+                            doc["properties"]["model"]["name"].as_str()
+                                != Some(d.model_name.as_str())
+                                || doc["properties"]["model"]["version"].as_str()
+                                    != Some(d.model_version.as_str())
+                        }),
                     ),
-                    Stage::GenerallyAvailable { .. }
-                )
-            })
-            .filter_map(|md| md["version"].as_str())
-            .max();
-        let what = format!("{} {}", d.model_name, d.model_version);
-        let date = stage.retirement().map(str::to_string);
-        // A deployment that exists with another version is a new deployment of this one.
-        let (new, existing): (Vec<_>, Vec<_>) = accounts.iter().partition(|(_, a)| {
-            live.get(&a.deployment_id.to_lowercase()).is_none_or(|doc| {
-                doc["properties"]["model"]["name"].as_str() != Some(d.model_name.as_str())
-                    || doc["properties"]["model"]["version"].as_str()
-                        != Some(d.model_version.as_str())
-            })
-        });
-        let names = |v: &[&(usize, &crate::model::AccountM)]| {
-            v.iter()
-                .map(|(_, a)| a.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let instead = match newest {
-            Some(v) if v != d.model_version => format!(
-                "the newest generally available version of {} as {} in {region} is {v}: set openai.deployment.model.version to \"{v}\"",
-                d.model_name, d.sku_name
-            ),
-            _ => format!(
-                "{region} lists no generally available version of {} as {}: choose another model (az cognitiveservices model list --location {region})",
-                d.model_name, d.sku_name
-            ),
-        };
-        if !new.is_empty() && !stage.deployable() {
-            out.push(
-                Check::Lifecycle,
-                Severity::Error,
-                field,
-                format!(
-                    "{what} is {} in {region}{} (per {from}): Azure refuses new deployments of it (ServiceModelDeprecating), here on {}",
-                    if matches!(stage, Stage::Retired { .. }) { "retired" } else { "deprecated" },
-                    date.as_deref()
-                        .map(|r| if matches!(stage, Stage::Retired { .. }) { format!(" since {r}") } else { format!(", retiring on {r}") })
-                        .unwrap_or_default(),
-                    names(&new)
-                ),
-                instead.clone(),
-            );
-        }
-        if !existing.is_empty() {
-            match &stage {
-                Stage::Retired { .. } => out.push(
-                    Check::Lifecycle,
-                    Severity::Error,
-                    field,
-                    format!(
-                        "{what} is retired in {region}{} (per {from}): every call to the deployment on {} fails",
-                        date.as_deref().map(|r| format!(" since {r}")).unwrap_or_default(),
-                        names(&existing)
-                    ),
-                    instead.clone(),
-                ),
-                Stage::Deprecated { retires } => {
-                    let left = retires
-                        .as_deref()
-                        .and_then(|r| capabilities::days_between(&today, r));
-                    out.push(
-                        Check::Lifecycle,
-                        Severity::Warning,
-                        field,
-                        format!(
-                            "{what} is deprecated in {region}{} (per {from}): the deployment on {} runs until then, with versionUpgradeOption {}",
-                            match (retires, left) {
-                                (Some(r), Some(n)) => format!(", retiring on {r}, {n} days from {today}"),
-                                (Some(r), None) => format!(", retiring on {r}"),
-                                _ => String::new(),
-                            },
-                            names(&existing),
-                            d.version_upgrade_option
-                        ),
-                        instead.clone(),
-                    );
+                };
+                let g = match groups
+                    .iter_mut()
+                    .position(|g| g.d.name == d.name && g.version == version)
+                {
+                    Some(i) => &mut groups[i],
+                    None => {
+                        groups.push(Group {
+                            d,
+                            version,
+                            upgraded_from: upgraded.map(|u| u.pinned),
+                            new: Vec::new(),
+                            existing: Vec::new(),
+                        });
+                        groups.last_mut().expect("pushed")
+                    }
+                };
+                if new {
+                    g.new.push(a.name.clone());
+                } else {
+                    g.existing.push(a.name.clone());
                 }
-                _ => {}
             }
         }
-        if matches!(stage, Stage::Preview { .. }) {
-            out.push(
-                Check::Lifecycle,
-                Severity::Note,
-                field,
-                format!(
-                    "{what} is a preview version in {region}{}",
-                    date.as_deref().map(|r| format!(", retiring on {r}")).unwrap_or_default()
-                ),
-                "preview versions change and retire on short notice; use a generally available one for production".into(),
-            );
+        for g in &groups {
+            judge(out, items, &region, g);
         }
+    }
+}
+
+/// The accounts of a region that run (or will run) one deployment at one version.
+struct Group<'a> {
+    d: &'a crate::model::AccountDeploymentM,
+    version: String,
+    /// The blueprint's version, when Azure upgraded the existing deployments to `version`.
+    upgraded_from: Option<String>,
+    new: Vec<String>,
+    existing: Vec<String>,
+}
+
+/// The lifecycle findings of one deployment version in one region.
+fn judge(out: &mut Out, items: &[Value], region: &str, g: &Group) {
+    use arm_emulator::capabilities::{self, Stage};
+    let today = capabilities::today_or_system();
+    let caps = capabilities::get();
+    let d = g.d;
+    let field = format!("{}.model.version", d.field);
+    let (stage, from) = match catalogue_row(items, &d.model_name, &g.version) {
+        Some(row) => (
+            Stage::from_status(
+                row["lifecycleStatus"]
+                    .as_str()
+                    .unwrap_or("GenerallyAvailable"),
+                row["deprecation"]["inference"].as_str(),
+                &today,
+            ),
+            "the model catalogue of the region",
+        ),
+        None => match caps.stage(&d.model_name, &g.version, &today) {
+            Some(s) => (
+                s,
+                "the retirement schedule (the region's catalogue does not list it)",
+            ),
+            None => return,
+        },
+    };
+    // The newest version of the model that the region's catalogue lists as generally
+    // available, with the deployment type.
+    let newest = items
+        .iter()
+        .map(|it| &it["model"])
+        .filter(|md| md["name"].as_str() == Some(d.model_name.as_str()))
+        .filter(|md| {
+            md["skus"].as_array().is_none_or(|skus| {
+                skus.iter()
+                    .any(|k| k["name"].as_str() == Some(d.sku_name.as_str()))
+            })
+        })
+        .filter(|md| {
+            matches!(
+                Stage::from_status(
+                    md["lifecycleStatus"]
+                        .as_str()
+                        .unwrap_or("GenerallyAvailable"),
+                    md["deprecation"]["inference"].as_str(),
+                    &today,
+                ),
+                Stage::GenerallyAvailable { .. }
+            )
+        })
+        .filter_map(|md| md["version"].as_str())
+        .max();
+    let what = match &g.upgraded_from {
+        Some(pinned) => format!(
+            "{} {} (Azure upgraded the deployment from the blueprint's {pinned})",
+            d.model_name, g.version
+        ),
+        None => format!("{} {}", d.model_name, g.version),
+    };
+    let date = stage.retirement().map(str::to_string);
+    let (new, existing) = (g.new.join(", "), g.existing.join(", "));
+    let instead = match newest {
+        Some(v) if v != g.version => format!(
+            "the newest generally available version of {} as {} in {region} is {v}: set {field} to \"{v}\"",
+            d.model_name, d.sku_name
+        ),
+        _ => format!(
+            "{region} lists no generally available version of {} as {}: choose another model (az cognitiveservices model list --location {region})",
+            d.model_name, d.sku_name
+        ),
+    };
+    if !g.new.is_empty() && !stage.deployable() {
+        out.push(
+            Check::Lifecycle,
+            Severity::Error,
+            &field,
+            format!(
+                "{what} is {} in {region}{} (per {from}): Azure refuses new deployments of it (ServiceModelDeprecating), here on {new}",
+                if matches!(stage, Stage::Retired { .. }) { "retired" } else { "deprecated" },
+                date.as_deref()
+                    .map(|r| if matches!(stage, Stage::Retired { .. }) { format!(" since {r}") } else { format!(", retiring on {r}") })
+                    .unwrap_or_default(),
+            ),
+            instead.clone(),
+        );
+    }
+    if !g.existing.is_empty() {
+        match &stage {
+            Stage::Retired { .. } => out.push(
+                Check::Lifecycle,
+                Severity::Error,
+                &field,
+                format!(
+                    "{what} is retired in {region}{} (per {from}): every call to the deployment on {existing} fails",
+                    date.as_deref().map(|r| format!(" since {r}")).unwrap_or_default(),
+                ),
+                instead.clone(),
+            ),
+            Stage::Deprecated { retires } => {
+                let left = retires
+                    .as_deref()
+                    .and_then(|r| capabilities::days_between(&today, r));
+                out.push(
+                    Check::Lifecycle,
+                    Severity::Warning,
+                    &field,
+                    format!(
+                        "{what} is deprecated in {region}{} (per {from}): the deployment on {existing} runs until then, with versionUpgradeOption {}",
+                        match (retires, left) {
+                            (Some(r), Some(n)) => format!(", retiring on {r}, {n} days from {today}"),
+                            (Some(r), None) => format!(", retiring on {r}"),
+                            _ => String::new(),
+                        },
+                        d.version_upgrade_option
+                    ),
+                    instead.clone(),
+                );
+            }
+            _ => {}
+        }
+    }
+    if matches!(stage, Stage::Preview { .. }) {
+        out.push(
+            Check::Lifecycle,
+            Severity::Note,
+            &field,
+            format!(
+                "{what} is a preview version in {region}{}",
+                date.as_deref().map(|r| format!(", retiring on {r}")).unwrap_or_default()
+            ),
+            "preview versions change and retire on short notice; use a generally available one for production".into(),
+        );
     }
 }
 
@@ -1205,8 +1288,7 @@ fn num(v: &Value) -> u64 {
 
 /// The region nearest to `from` that offers the model as `sku`, preferring one with `capacity`
 /// available; with the capacity it reports.
-fn nearest_offering(f: &Facts, from: &str, sku: &str, capacity: u64) -> Option<(String, u64)> {
-    let rows = f.capacities.as_ref()?.as_ref().ok()?;
+fn nearest_offering(rows: &[Value], from: &str, sku: &str, capacity: u64) -> Option<(String, u64)> {
     let mut candidates: Vec<(String, u64)> = rows
         .iter()
         .filter(|r| r["properties"]["skuName"].as_str() == Some(sku))
@@ -1398,14 +1480,13 @@ mod tests {
 
     #[test]
     fn nearest_is_by_distance_and_prefers_capacity() {
-        let mut f = Facts::default();
         let row = |loc: &str, sku: &str, cap: u64| json!({ "location": loc, "properties": { "skuName": sku, "availableCapacity": cap } });
-        f.capacities = Some(Ok(vec![
+        let f = vec![
             row("eastus", "Standard", 1000),
             row("norwayeast", "Standard", 10),
             row("francecentral", "Standard", 500),
             row("swedencentral", "GlobalStandard", 1000),
-        ]));
+        ];
         assert_eq!(
             nearest_offering(&f, "swedencentral", "Standard", 100),
             Some(("francecentral".into(), 500))

@@ -433,24 +433,43 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
             continue;
         }
         for d in b.openai.deployments_of(acc) {
-            if d.sku.name.starts_with("DataZone") && caps.data_zone(&region).is_none() {
-                let zones: Vec<String> = caps
-                    .data_zones()
-                    .map(|(z, rs)| format!("{z}: {}", rs.join(", ")))
-                    .collect();
-                problems.push((
-                    "AOAI021",
-                    field.clone(),
-                    format!(
+            let sku = crate::blueprint::OpenAi::sku_on(acc, d);
+            let unconfirmed = caps.unconfirmed_data_zone(&region);
+            if sku.name.starts_with("DataZone") && caps.data_zone(&region).is_none() {
+                if let Some(zone) = unconfirmed {
+                    // Learn names no member region of this zone: not refused, not confirmed;
+                    // the offer check below still applies to a model the data records.
+                    problems.push((
+                        "AOAI022",
+                        field.clone(),
+                        format!(
+                            "{} would be in the {zone} data zone, which Learn does not confirm (its tables list no {zone} region for data-zone types): whether {} can be deployed there is not checked",
+                            acc.region, sku.name
+                        ),
+                    ));
+                } else {
+                    let zones: Vec<String> = caps
+                        .data_zones()
+                        .map(|(z, rs)| format!("{z}: {}", rs.join(", ")))
+                        .chain(
+                            caps.unconfirmed_data_zones()
+                                .map(|(z, rs)| format!("{z} (not confirmed): {}", rs.join(", "))),
+                        )
+                        .collect();
+                    problems.push((
+                        "AOAI021",
+                        field.clone(),
+                        format!(
                         "{} is in no data zone, so {} cannot be deployed there (data zones: {})",
                         acc.region,
-                        d.sku.name,
+                        sku.name,
                         zones.join("; ")
                     ),
-                ));
-                continue;
+                    ));
+                    continue;
+                }
             }
-            match caps.deployment(&d.model.name, &d.model.version, &d.sku.name, &region) {
+            match caps.deployment(&d.model.name, &d.model.version, &sku.name, &region) {
                 Offer::Offered => {}
                 Offer::NotOffered(where_) => problems.push((
                     "AOAI020",
@@ -459,7 +478,7 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
                         "{} {} is not offered as {} in {} (offered in: {})",
                         d.model.name,
                         d.model.version,
-                        d.sku.name,
+                        sku.name,
                         acc.region,
                         where_.join(", ")
                     ),

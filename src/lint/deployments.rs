@@ -64,16 +64,30 @@ pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
         // A provisioned deployment served by several accounts sits in a pool: a 429 burst trips
         // the backend, and for the whole trip every request goes elsewhere.
         for (i, d) in all.iter().enumerate() {
-            let serving = b
+            let serving: Vec<_> = b
                 .openai
                 .accounts
                 .iter()
                 .filter(|a| b.openai.deployments_of(a).iter().any(|x| x.name == d.name))
-                .count();
-            if is_provisioned(&d.sku.name) && serving > 1 {
+                .collect();
+            // Provisioned on some account: its own SKU, or an account's `skus` entry.
+            let (i_acc, ptu) = serving
+                .iter()
+                .map(|a| (a, crate::blueprint::OpenAi::sku_on(a, d)))
+                .find(|(_, s)| is_provisioned(&s.name))
+                .map(|(a, s)| (b.openai.accounts.iter().position(|x| x.name == a.name), s))
+                .unzip();
+            let serving = serving.len();
+            if ptu.is_some() && serving > 1 {
+                let field = match i_acc.flatten() {
+                    Some(j) if !is_provisioned(&d.sku.name) => {
+                        format!("openai.accounts[{j}].skus.{}", d.name)
+                    }
+                    _ => format!("{}.sku", b.openai.deployment_field(i)),
+                };
                 c.at_field(
                     "AOAI083",
-                    &format!("{}.sku", b.openai.deployment_field(i)),
+                    &field,
                     format!(
                         "provisioned deployment {} is pooled over {serving} accounts: an account whose circuit breaker trips on its 429s sends none of its traffic to its PTUs until the trip ends, however soon they free up",
                         d.name

@@ -131,7 +131,7 @@ pub const RULES: &[Rule] = &[
         help: "move the account to a region that offers the model as this deployment type, or choose another type or version (data/capabilities/openai.json)",
         docs: "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/models#model-summary-table-and-region-availability" },
     Rule { id: "AOAI021", name: "data-zone-outside", severity: Severity::Error,
-        reason: "DataZoneStandard and DataZoneProvisionedManaged process data inside a data zone (US, EU or APAC); an account in a region outside every data zone cannot deploy them",
+        reason: "DataZoneStandard and DataZoneProvisionedManaged process data inside a data zone (US or EU; Learn does not confirm an APAC zone, so APAC regions are noted, not refused); an account in a region outside every data zone cannot deploy them",
         help: "use GlobalStandard or Standard for accounts outside the data zones, or move the account into a data zone",
         docs: "https://learn.microsoft.com/azure/ai-foundry/foundry-models/concepts/deployment-types" },
     Rule { id: "AOAI022", name: "capability-not-recorded", severity: Severity::Note,

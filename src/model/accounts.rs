@@ -56,26 +56,30 @@ pub struct AccountDeploymentM {
 }
 
 impl AccountDeploymentM {
+    /// Deployment `d` on an account, with the account's SKU of it (`sku`).
     pub(crate) fn of(
         account_id: &str,
         d: &blueprint::Deployment,
+        sku: &blueprint::DeploymentSku,
         field: String,
     ) -> AccountDeploymentM {
+        let provisioned = blueprint::is_provisioned(&sku.name);
         AccountDeploymentM {
             field,
             id: format!("{account_id}/deployments/{}", d.name),
             name: d.name.clone(),
             model_name: d.model.name.clone(),
             model_version: d.model.version.clone(),
-            sku_name: d.sku.name.clone(),
-            capacity: d.sku.capacity,
+            sku_name: sku.name.clone(),
+            capacity: sku.capacity,
             version_upgrade_option: d.version_upgrade_option.unwrap_or_default().as_str(),
             rai_policy_name: d
                 .rai_policy
                 .clone()
                 .unwrap_or_else(|| "Microsoft.DefaultV2".into()),
-            spillover: d.spillover.clone(),
-            provisioned: blueprint::is_provisioned(&d.sku.name),
+            // Only a provisioned deployment spills over (Azure refuses it on a standard one).
+            spillover: d.spillover.clone().filter(|_| provisioned),
+            provisioned,
         }
     }
 }
@@ -239,7 +243,8 @@ pub(crate) fn build_accounts(
                 .map(|d| {
                     let all = b.openai.all_deployments();
                     let i = all.iter().position(|x| x.name == d.name).unwrap_or(0);
-                    AccountDeploymentM::of(&id, d, b.openai.deployment_field(i))
+                    let sku = blueprint::OpenAi::sku_on(a, d);
+                    AccountDeploymentM::of(&id, d, sku, b.openai.deployment_field(i))
                 })
                 .collect();
             // Azure refuses a spillover target that does not exist yet: targets first.

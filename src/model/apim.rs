@@ -557,12 +557,20 @@ fn pools(
 ) -> Vec<PoolM> {
     // A weighted pool keeps the blueprint's priorities: APIM serves the lowest priority group
     // first and balances by weight inside it.
+    // One deployment on every account, provisioned on some: those come first.
+    let single = |acc: &AccountM| acc.deployments.len() == 1 && acc.deployments[0].provisioned;
+    let after = ptu_offset(accounts.iter().map(|a| (a, single(a))));
     let member = |acc: &AccountM| PoolMemberM {
         backend_path: format!("/backends/{}", acc.backend_id),
         backend_id: acc.backend_id.clone(),
-        weight: matches!(pool_type, PoolType::Weighted | PoolType::Priority).then_some(acc.weight),
-        priority: matches!(pool_type, PoolType::Weighted | PoolType::Priority)
-            .then_some(acc.priority),
+        weight: (after.is_some() || matches!(pool_type, PoolType::Weighted | PoolType::Priority))
+            .then_some(acc.weight),
+        priority: match after {
+            Some(n) => Some(acc.priority + if single(acc) { 0 } else { n }),
+            None => {
+                matches!(pool_type, PoolType::Weighted | PoolType::Priority).then_some(acc.priority)
+            }
+        },
     };
     let mut pools = vec![PoolM {
         name: "aoai-pool".into(),
@@ -605,6 +613,19 @@ fn pools(
     pools
 }
 
+/// Provisioned members first: when a pool mixes accounts where a deployment is provisioned
+/// (PTU) with accounts where it is pay-as-you-go, the highest priority of the provisioned ones,
+/// which every pay-as-you-go member's priority is raised by (APIM serves the lowest priority
+/// first and moves on when those members are throttled or tripped). `None` when there is no
+/// mix.
+fn ptu_offset<'a>(members: impl Iterator<Item = (&'a AccountM, bool)>) -> Option<u32> {
+    let (ptu, paygo): (Vec<_>, Vec<_>) = members.partition(|(_, p)| *p);
+    if ptu.is_empty() || paygo.is_empty() {
+        return None;
+    }
+    ptu.iter().map(|(a, _)| a.priority).max()
+}
+
 /// The deployments the gateway serves. With one deployment on every account its pools are the
 /// account pools; otherwise each deployment gets a pool of the accounts serving it (and with
 /// region routing one per region: local accounts first, the others as fallback).
@@ -619,8 +640,9 @@ fn deployment_routes(
     let mut names: Vec<(String, bool)> = Vec::new();
     for a in accounts {
         for d in &a.deployments {
-            if !names.iter().any(|(n, _)| n == &d.name) {
-                names.push((d.name.clone(), d.provisioned));
+            match names.iter_mut().find(|(n, _)| n == &d.name) {
+                Some(entry) => entry.1 |= d.provisioned,
+                None => names.push((d.name.clone(), d.provisioned)),
             }
         }
     }
@@ -632,14 +654,23 @@ fn deployment_routes(
                 .iter()
                 .filter(|a| a.deployments.iter().any(|d| d.name == name))
                 .collect();
+            let ptu = |acc: &AccountM| {
+                acc.deployments
+                    .iter()
+                    .any(|d| d.name == name && d.provisioned)
+            };
+            let after = ptu_offset(serving.iter().map(|a| (*a, ptu(a))));
             let member = |acc: &AccountM, priority: Option<u32>| PoolMemberM {
                 backend_path: format!("/backends/{}", acc.backend_id),
                 backend_id: acc.backend_id.clone(),
                 weight: (priority.is_some()
+                    || after.is_some()
                     || matches!(pool_type, PoolType::Weighted | PoolType::Priority))
                 .then_some(acc.weight),
-                priority: priority.or(matches!(pool_type, PoolType::Weighted | PoolType::Priority)
-                    .then_some(acc.priority)),
+                priority: priority
+                    .or(after.map(|n| acc.priority + if ptu(acc) { 0 } else { n }))
+                    .or(matches!(pool_type, PoolType::Weighted | PoolType::Priority)
+                        .then_some(acc.priority)),
             };
             let pool = if multi {
                 let pool = format!("aoai-pool-{}", name.to_lowercase());

@@ -88,6 +88,10 @@ struct OpenAiFile {
     sources: BTreeMap<String, Source>,
     models: Vec<ModelOffer>,
     data_zones: BTreeMap<String, Vec<String>>,
+    /// Zones Learn does not confirm (APAC), with the regions that would be in them: a
+    /// data-zone type there is neither refused nor confirmed.
+    #[serde(default)]
+    unconfirmed_data_zones: BTreeMap<String, Vec<String>>,
     account_kinds: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     lifecycle: Vec<LifecycleEntry>,
@@ -445,6 +449,24 @@ impl Capabilities {
             .map(|(z, _)| z.as_str())
     }
 
+    /// The unconfirmed data zone ("APAC") a region would belong to, if any: Learn lists no
+    /// member region for it (see `sources.dataZones` in `openai.json`).
+    pub fn unconfirmed_data_zone(&self, region: &str) -> Option<&str> {
+        let region = arm_name(region);
+        self.openai
+            .unconfirmed_data_zones
+            .iter()
+            .find(|(_, rs)| rs.contains(&region))
+            .map(|(z, _)| z.as_str())
+    }
+
+    pub fn unconfirmed_data_zones(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.openai
+            .unconfirmed_data_zones
+            .iter()
+            .map(|(z, r)| (z.as_str(), r.as_slice()))
+    }
+
     pub fn data_zones(&self) -> impl Iterator<Item = (&str, &[String])> {
         self.openai
             .data_zones
@@ -575,7 +597,7 @@ mod tests {
                 );
             }
         }
-        for (_, rs) in c.data_zones() {
+        for (_, rs) in c.data_zones().chain(c.unconfirmed_data_zones()) {
             for r in rs {
                 assert!(known.contains(r.as_str()), "data zone region {r}");
             }

@@ -74,9 +74,12 @@ fn deployment_offered(e: &mut Engine, put: &Put) -> Option<Reply> {
     let refused = match caps.deployment(name, version, sku, &region) {
         capabilities::Offer::NotOffered(_) => true,
         capabilities::Offer::Offered => false,
-        // A data-zone type outside every data zone, whatever the model.
+        // A data-zone type outside every data zone, whatever the model (an unconfirmed zone,
+        // APAC, is not refused).
         capabilities::Offer::Unknown => {
-            sku.starts_with("DataZone") && caps.data_zone(&region).is_none()
+            sku.starts_with("DataZone")
+                && caps.data_zone(&region).is_none()
+                && caps.unconfirmed_data_zone(&region).is_none()
         }
     };
     if refused {
