@@ -293,8 +293,7 @@ pub(crate) fn member_lines(old: Option<&Value>, new: Option<&Value>) -> Option<V
         None | Some(Value::Null) => &[],
         Some(v) => v.as_array()?,
     };
-    if !new.iter().chain(old).all(|v| member_key(v).is_some()) || new.is_empty() && old.is_empty()
-    {
+    if !new.iter().chain(old).all(|v| member_key(v).is_some()) || new.is_empty() && old.is_empty() {
         return None;
     }
     // The properties a member shows: the ones the blueprint sets, flattened (`sku.capacity`).
@@ -331,7 +330,11 @@ pub(crate) fn member_lines(old: Option<&Value>, new: Option<&Value>) -> Option<V
         let mut want = Vec::new();
         leaves("", n, &mut want);
         match old.iter().find(|o| key(o) == key(n)) {
-            None => out.push(format!("+ {} {}", member_key(n).unwrap_or_default(), shown(&want))),
+            None => out.push(format!(
+                "+ {} {}",
+                member_key(n).unwrap_or_default(),
+                shown(&want)
+            )),
             Some(o) => {
                 let diffs: Vec<String> = want
                     .iter()

@@ -123,7 +123,10 @@ fn key_properties(rendered: Option<&Rendered>, id: &str) -> (Vec<String>, Vec<St
             below.push(format!("additional locations: {}", places.join(", ")));
         }
     }
-    if let Some(v) = props["virtualNetworkType"].as_str().filter(|v| *v != "None") {
+    if let Some(v) = props["virtualNetworkType"]
+        .as_str()
+        .filter(|v| *v != "None")
+    {
         below.push(format!("virtual network: {v}"));
     }
     if let Some(a) = props["publicNetworkAccess"].as_str() {
@@ -150,7 +153,11 @@ fn key_properties(rendered: Option<&Rendered>, id: &str) -> (Vec<String>, Vec<St
                 .and_then(Value::as_array)
                 .map(|g| g.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
-            below.push(format!("connects to {} ({})", short_ids(target), groups.join(", ")));
+            below.push(format!(
+                "connects to {} ({})",
+                short_ids(target),
+                groups.join(", ")
+            ));
         }
     }
     (line, below)
@@ -325,7 +332,11 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
         }
     };
     // Preflight findings and the steps before the graph come first.
-    let mut s = safe(&ids(&crate::engine::preflight::human(&p.preflight, &p.steps))).into_owned();
+    let mut s = safe(&ids(&crate::engine::preflight::human(
+        &p.preflight,
+        &p.steps,
+    )))
+    .into_owned();
     for g in &groups {
         s.push_str(&paint(o.color, "1", g));
         s.push('\n');
@@ -402,9 +413,13 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
                     ""
                 };
                 // A list of named members (a pool's backends): who joins, leaves or changes.
-                if let Some(lines) = crate::engine::plan::member_lines(c.old.as_ref(), c.new.as_ref())
+                if let Some(lines) =
+                    crate::engine::plan::member_lines(c.old.as_ref(), c.new.as_ref())
                 {
-                    s.push_str(&format!("{indent}    {}: (by member){forces}\n", safe(&c.path)));
+                    s.push_str(&format!(
+                        "{indent}    {}: (by member){forces}\n",
+                        safe(&c.path)
+                    ));
                     for l in lines {
                         s.push_str(&format!("{indent}      {}\n", safe(&ids(&l))));
                     }

@@ -251,7 +251,10 @@ pub struct Orphans {
 /// `keep` (a `--keep` value or a `lifecycle.keep` entry) names `id`: the whole id, its path
 /// from the provider on, or its last segments (`aoai-x`, `accounts/aoai-x`), without case.
 pub fn keeps(id: &str, keep: &str) -> bool {
-    let (id, keep) = (id.to_lowercase(), keep.trim().trim_matches('/').to_lowercase());
+    let (id, keep) = (
+        id.to_lowercase(),
+        keep.trim().trim_matches('/').to_lowercase(),
+    );
     !keep.is_empty() && (id.trim_matches('/') == keep || id.ends_with(&format!("/{keep}")))
 }
 
