@@ -133,7 +133,8 @@ fn key_properties(rendered: Option<&Rendered>, id: &str) -> (Vec<String>, Vec<St
         below.push(format!("public network access: {a}"));
     }
     if let Some(h) = props["hostName"].as_str() {
-        let mut o = format!("host {h}");
+        let h = crate::engine::plan::show(&Some(Value::from(h)));
+        let mut o = format!("host {}", h.trim_matches('"'));
         for k in ["priority", "weight"] {
             if let Some(n) = props[k].as_u64() {
                 o.push_str(&format!(" {k} {n}"));
