@@ -131,12 +131,7 @@ fn children_are_under_their_real_parent_in_every_example() {
             .filter(|l| l.contains(" will be "))
             .map(|l| {
                 let indent = l.len() - l.trim_start().len();
-                let name = l
-                    .trim_start()
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap()
-                    .to_string();
+                let name = l.split_whitespace().nth(1).unwrap().to_string();
                 (indent, name)
             })
             .collect();

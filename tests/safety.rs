@@ -431,7 +431,7 @@ fn keep_by_flag_or_lifecycle_keeps_the_named_resource_and_nothing_else() {
         "{p}"
     );
     assert!(
-        p.contains(&format!("(kept)")) && !p.contains(&format!("accounts/{gone} will be deleted")),
+        p.contains("(kept)") && !p.contains(&format!("accounts/{gone} will be deleted")),
         "{p}"
     );
     // A keep that names nothing is said, not silently ignored.
