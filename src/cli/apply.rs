@@ -171,7 +171,10 @@ pub async fn execute(
     if !refusals.is_empty() {
         eprintln!("apply refused; nothing was written:");
         for r in &refusals {
-            eprintln!("  - {}", safe(&crate::engine::plan_text::short_ids(r)));
+            eprintln!(
+                "  - {}",
+                safe(&crate::engine::plan_text::short_ids(r, &model.rg_id))
+            );
         }
         target.close().await;
         return Ok(ExitCode::from(1));

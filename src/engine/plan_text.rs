@@ -156,7 +156,7 @@ fn key_properties(rendered: Option<&Rendered>, id: &str) -> (Vec<String>, Vec<St
                 .unwrap_or_default();
             below.push(format!(
                 "connects to {} ({})",
-                short_ids(target),
+                short_ids(target, &r.id[..r.id.find("/providers/").unwrap_or(0)]),
                 groups.join(", ")
             ));
         }
@@ -164,10 +164,15 @@ fn key_properties(rendered: Option<&Rendered>, id: &str) -> (Vec<String>, Vec<St
     (line, below)
 }
 
-/// `text` with every ARM id in it shortened to its path from the provider on
-/// (`Microsoft.X/type/name/...`), a resource group's to `resourceGroups/<name>`: reasons and
-/// refusals name resources as the plan lines do.
-pub fn short_ids(text: &str) -> String {
+/// `text` with every ARM id of the resource group `rg_id` in it shortened to its path from the
+/// provider on (`Microsoft.X/type/name/...`), the group's own id to `resourceGroups/<name>`:
+/// reasons and refusals name resources as the plan lines do. Ids elsewhere (a network of a
+/// landing zone, another subscription) stay whole: where they are matters.
+pub fn short_ids(text: &str, rg_id: &str) -> String {
+    let rg = rg_id.trim_end_matches('/').to_ascii_lowercase();
+    if rg.is_empty() {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("/subscriptions/") {
@@ -177,9 +182,11 @@ pub fn short_ids(text: &str) -> String {
             .find(|c: char| c.is_whitespace() || ",;:\"'()`".contains(c))
             .unwrap_or(tail.len());
         let id = &tail[..end];
-        if id.contains("/providers/") {
+        let lower = id.to_ascii_lowercase();
+        if lower.starts_with(&format!("{rg}/providers/")) {
             out.push_str(&provider_path(id));
-        } else if let Some(j) = id.to_ascii_lowercase().find("/resourcegroups/") {
+        } else if lower == rg {
+            let j = lower.find("/resourcegroups/").unwrap_or(0);
             out.push_str(&id[j + 1..]);
         } else {
             out.push_str(id);
@@ -188,6 +195,18 @@ pub fn short_ids(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The id of the resource group a plan is in (its first resource), or "" when it has none.
+fn group_of(p: &Plan) -> String {
+    p.resources
+        .iter()
+        .find(|r| {
+            r.resource_type
+                .eq_ignore_ascii_case("Microsoft.Resources/resourceGroups")
+        })
+        .map(|r| r.id.clone())
+        .unwrap_or_default()
 }
 
 /// The members of one group in the order of a tree: each resource right below its parent (or
@@ -325,11 +344,12 @@ pub fn human(p: &Plan, rendered: Option<&Rendered>, o: &TextOptions) -> String {
         }
     }
     // Ids in reasons are as short as the names of the lines (full with --full-ids).
+    let rg = group_of(p);
     let ids = |text: &str| -> String {
         if o.full_ids {
             text.to_string()
         } else {
-            short_ids(text)
+            short_ids(text, &rg)
         }
     };
     // Preflight findings and the steps before the graph come first.
@@ -601,6 +621,18 @@ mod tests {
                 "{s}/providers/Microsoft.CognitiveServices/accounts/a/providers/Microsoft.Authorization/roleAssignments/g"
             )),
             ("Microsoft.CognitiveServices/accounts".into(), "a/roleAssignments/g".into(), 1)
+        );
+    }
+
+    #[test]
+    fn ids_of_the_group_are_short_and_others_stay_whole() {
+        let rg = "/subscriptions/s/resourceGroups/rg";
+        let text = format!(
+            "{rg}/providers/Microsoft.A/b/c: depends on {rg}/providers/Microsoft.X/y/z, which uses /subscriptions/s/resourceGroups/hub/providers/Microsoft.Network/virtualNetworks/v (in {rg})"
+        );
+        assert_eq!(
+            super::short_ids(&text, rg),
+            "Microsoft.A/b/c: depends on Microsoft.X/y/z, which uses /subscriptions/s/resourceGroups/hub/providers/Microsoft.Network/virtualNetworks/v (in resourceGroups/rg)"
         );
     }
 }
