@@ -9,9 +9,14 @@ mod common;
 use std::process::Command;
 
 fn plan(args: &[&str]) -> String {
+    plan_of("afd-apim", args)
+}
+
+/// `plan EXAMPLE --emulator ARGS` (stdout not a terminal, NO_COLOR unset).
+fn plan_of(example: &str, args: &[&str]) -> String {
     let out = common::bin()
         .arg("plan")
-        .arg(common::example("afd-apim"))
+        .arg(common::example(example))
         .arg("--emulator")
         .args(args)
         .env_remove("NO_COLOR")
@@ -102,22 +107,6 @@ fn colour_on_a_terminal_unless_no_color() {
         "{plain}"
     );
     assert!(!plain.contains("\x1b[32m"), "{plain}");
-}
-
-fn plan_of(example: &str, args: &[&str]) -> String {
-    let out = common::bin()
-        .arg("plan")
-        .arg(common::example(example))
-        .arg("--emulator")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 /// Every resource line below another sits below its real parent (or the resource it is scoped
