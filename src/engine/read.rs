@@ -106,6 +106,7 @@ pub async fn observe(
             &target.client,
             rendered,
             &replaced,
+            &listed,
             target.concurrency,
         )
         .await?;
