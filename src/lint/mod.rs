@@ -392,6 +392,17 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn at_field(&mut self, id: &'static str, field: &str, message: String) {
+        self.at_field_with_help(id, field, message, None);
+    }
+
+    /// [`Ctx::at_field`] with a help of this finding's own instead of the rule's.
+    fn at_field_with_help(
+        &mut self,
+        id: &'static str,
+        field: &str,
+        message: String,
+        help: Option<String>,
+    ) {
         let Some(loaded) = self.loaded else { return };
         let pos = loaded.pos(field);
         // A value set by a variable: the finding points where it was set.
@@ -422,7 +433,7 @@ impl Ctx<'_> {
             column,
             field: Some(field.to_string()),
         };
-        self.push(id, message, None, loc);
+        self.push(id, message, help, loc);
     }
 
     fn at_file(
