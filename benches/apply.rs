@@ -336,7 +336,6 @@ async fn plan_and_apply(
     let p = aoai_arch::engine::safety::plan(rendered, &live, &model.owner);
     let opts = apply::Options {
         concurrency: CONCURRENCY,
-        prune: false,
     };
     let report = apply::apply(
         client,
@@ -533,7 +532,7 @@ async fn plan_deployed(
             "preflight errors on the emulator: {errors:?}"
         );
     }
-    let (orphans, _) = aoai_arch::engine::safety::orphans(
+    let orphans = aoai_arch::engine::safety::orphans(
         &client,
         model,
         rendered,
@@ -545,7 +544,7 @@ async fn plan_deployed(
     .expect("orphans");
     let took = t.elapsed();
     assert!(
-        !p.has_changes() && orphans.is_empty(),
+        !p.has_changes() && orphans.doomed.is_empty(),
         "the plan of the deployed blueprint shows changes ({mode:?})"
     );
     let reads = emu

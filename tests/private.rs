@@ -369,7 +369,9 @@ fn plan_shows_the_lock_down_step() {
     );
     let text = String::from_utf8_lossy(&plan.stdout);
     assert!(
-        text.contains("service/apim-aoai-private#lock-down will be updated in place"),
+        text.contains(
+            "then: disable public access on /subscriptions/00000000-0000-0000-0000-000000000004/resourceGroups/rg-aoai-private/providers/Microsoft.ApiManagement/service/apim-aoai-private "
+        ),
         "{text}"
     );
     assert!(

@@ -110,7 +110,9 @@ fn a_second_blueprint_with_the_same_file_name_never_prunes_the_first() {
         v["resourceGroup"] = f["resourceGroup"].clone();
         v["networking"] = serde_norway::Value::Null;
     });
-    let out = apply_ok(&second, &emu.url, &["--prune"]);
+    // Deleting what the blueprint owns and no longer declares is the default: nothing of the
+    // first blueprint is its own.
+    let out = apply_ok(&second, &emu.url, &[]);
     let s = text(&out);
     assert!(
         s.contains("exists and is not owned by this blueprint: used as it is"),
@@ -184,6 +186,14 @@ fn foreign_resources_are_adopted_only_with_adopt_and_keep_their_tags() {
     let refused = run(&["apply", "--auto-approve"], &bp, &emu.url);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     assert!(text(&refused).contains("--adopt"), "{}", text(&refused));
+    // The refusal names the resource by its short id, as the plan does.
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains(&format!(
+            "Microsoft.OperationalInsights/workspaces/{law_name}: exists but was not created"
+        )) && !err.contains("/subscriptions/"),
+        "{err}"
+    );
     assert_eq!(writes(&emu.log()), before, "refused apply wrote");
 
     apply_ok(&bp, &emu.url, &["--adopt"]);
@@ -242,6 +252,13 @@ fn a_replace_recreates_what_azure_deletes_with_it() {
     let plan = run(&["plan"], &changed, &emu.url);
     let p = text(&plan);
     assert!(p.contains("deleted by Azure with"), "{p}");
+    // Reasons name resources as the lines do: no subscription paths.
+    assert!(
+        p.contains(&format!(
+            "deleted by Azure with Microsoft.CognitiveServices/accounts/{account}"
+        )) && !p.contains("/subscriptions/"),
+        "{p}"
+    );
     let start = emu.log().len();
     let out = apply_ok(&changed, &emu.url, &["--allow-replace"]);
     let s = text(&out);
@@ -277,37 +294,80 @@ fn a_replace_recreates_what_azure_deletes_with_it() {
     assert_eq!(code, Some(0), "{p}");
 }
 
-#[test]
-fn prune_deletes_the_origin_before_the_account_it_points_at() {
-    let emu = Emulator::start("5000", "none", 6);
-    let dir = tempfile::tempdir().unwrap();
-    let bp = edited_example("afd", dir.path(), "afd.yaml", |_| {});
-    apply_ok(&bp, &emu.url, &[]);
-    let v: serde_norway::Value = serde_norway::from_str(&common::read(&bp)).unwrap();
+/// The last account of an example, and the example without it.
+fn without_last_account(
+    example: &str,
+    dir: &Path,
+    edit: impl FnOnce(&mut serde_norway::Value),
+) -> (std::path::PathBuf, String) {
+    let full = edited_example(example, dir, "full.yaml", |_| {});
+    let v: serde_norway::Value = serde_norway::from_str(&common::read(&full)).unwrap();
     let n = v["openai"]["accounts"].as_sequence().unwrap().len();
     let gone = v["openai"]["accounts"][n - 1]["name"]
         .as_str()
         .unwrap()
         .to_string();
-    let smaller = edited_example("afd", dir.path(), "afd.yaml", |v| {
+    let smaller = edited_example(example, dir, "smaller.yaml", |v| {
         v["openai"]["accounts"].as_sequence_mut().unwrap().pop();
+        edit(v);
     });
-    let plan = run(&["plan"], &smaller, &emu.url);
-    let p = text(&plan);
-    assert!(p.contains(&format!("accounts/{gone} is owned")), "{p}");
-    assert!(
-        p.contains("/origins/"),
-        "the origin is not in the plan: {p}"
-    );
+    (smaller, gone)
+}
 
-    let start = emu.log().len();
-    apply_ok(&smaller, &emu.url, &["--prune"]);
-    let log = emu.log();
-    let deletes: Vec<String> = log[start..]
+fn deletes_since(emu: &Emulator, start: usize) -> Vec<String> {
+    emu.log()[start..]
         .iter()
         .filter(|e| e["method"] == "DELETE")
         .map(|e| e["path"].as_str().unwrap_or("").to_string())
-        .collect();
+        .filter(|p| !p.contains("/deployments/aoai-arch-lock-"))
+        .collect()
+}
+
+#[test]
+fn a_removed_account_is_deleted_by_apply_without_prune_origin_first() {
+    let emu = Emulator::start("5000", "none", 6);
+    let dir = tempfile::tempdir().unwrap();
+    let bp = edited_example("afd", dir.path(), "afd.yaml", |_| {});
+    apply_ok(&bp, &emu.url, &[]);
+    let (smaller, gone) = without_last_account("afd", dir.path(), |_| {});
+    let (code, p) = plan_code(&smaller, &emu.url);
+    assert_eq!(code, Some(2), "{p}");
+    // Planned as deleted, with what it serves, and the origin that points at it.
+    let account_line = p
+        .lines()
+        .find(|l| {
+            l.starts_with(&format!(
+                "- Microsoft.CognitiveServices/accounts/{gone} will be deleted"
+            ))
+        })
+        .unwrap_or_else(|| panic!("{p}"));
+    assert!(
+        account_line.contains("it serves Microsoft.Cdn/profiles/")
+            && account_line.contains("/origins/"),
+        "{account_line}"
+    );
+    let origin_line = p
+        .lines()
+        .find(|l| l.starts_with("- Microsoft.Cdn/profiles/") && l.contains("/origins/"))
+        .unwrap_or_else(|| panic!("{p}"));
+    assert!(
+        origin_line.contains(&format!(
+            "it points at Microsoft.CognitiveServices/accounts/{gone} (deleted after it)"
+        )),
+        "{origin_line}"
+    );
+    assert!(p.contains("to delete"), "{p}");
+
+    let start = emu.log().len();
+    let out = apply_ok(&smaller, &emu.url, &[]);
+    let s = text(&out);
+    assert!(
+        s.contains(&format!(
+            "deleted Microsoft.CognitiveServices/accounts/{gone} (no longer declared)"
+        )),
+        "{s}"
+    );
+    let deletes = deletes_since(&emu, start);
     let origin = deletes.iter().position(|p| p.contains("/origins/"));
     let account = deletes
         .iter()
@@ -316,8 +376,157 @@ fn prune_deletes_the_origin_before_the_account_it_points_at() {
         matches!((origin, account), (Some(o), Some(a)) if o < a),
         "{deletes:#?}"
     );
+    let id = format!(
+        "{}/providers/Microsoft.CognitiveServices/accounts/{gone}",
+        rg_of(&bp)
+    );
+    assert_eq!(get(&emu.url, &id, COG_API).0, 404);
     let (code, p) = plan_code(&smaller, &emu.url);
     assert_eq!(code, Some(0), "{p}");
+}
+
+#[test]
+fn prune_is_accepted_and_changes_nothing() {
+    let help = common::bin().args(["apply", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--prune") && help.contains("Accepted for compatibility and does nothing"),
+        "{help}"
+    );
+    let emu = Emulator::start("5000", "none", 61);
+    let dir = tempfile::tempdir().unwrap();
+    let bp = edited_example("afd", dir.path(), "afd.yaml", |_| {});
+    apply_ok(&bp, &emu.url, &[]);
+    let (smaller, gone) = without_last_account("afd", dir.path(), |_| {});
+    let start = emu.log().len();
+    apply_ok(&smaller, &emu.url, &["--prune"]);
+    let deletes = deletes_since(&emu, start);
+    assert!(
+        deletes
+            .iter()
+            .any(|p| p.ends_with(&format!("/accounts/{gone}"))),
+        "{deletes:#?}"
+    );
+    assert_eq!(plan_code(&smaller, &emu.url).0, Some(0));
+}
+
+#[test]
+fn keep_by_flag_or_lifecycle_keeps_the_named_resource_and_nothing_else() {
+    let emu = Emulator::start("5000", "none", 62);
+    let dir = tempfile::tempdir().unwrap();
+    let bp = edited_example("afd", dir.path(), "afd.yaml", |_| {});
+    apply_ok(&bp, &emu.url, &[]);
+    let rg = rg_of(&bp);
+    let (smaller, gone) = without_last_account("afd", dir.path(), |_| {});
+    let account = format!("{rg}/providers/Microsoft.CognitiveServices/accounts/{gone}");
+
+    // --keep by type and name: planned as kept, the origin that points at it still goes.
+    let keep = format!("accounts/{gone}");
+    let plan = run(&["plan", "--keep", &keep], &smaller, &emu.url);
+    let p = text(&plan);
+    assert!(
+        p.contains(&format!(
+            "= Microsoft.CognitiveServices/accounts/{gone} is owned by this blueprint and no longer declared: kept"
+        )) && p.contains("1 kept"),
+        "{p}"
+    );
+    assert!(
+        p.contains("(kept)") && !p.contains(&format!("accounts/{gone} will be deleted")),
+        "{p}"
+    );
+    // A keep that names nothing is said, not silently ignored.
+    let typo = run(&["plan", "--keep", "aoai-typo"], &smaller, &emu.url);
+    assert!(
+        String::from_utf8_lossy(&typo.stderr).contains("warning: keep aoai-typo: nothing"),
+        "{}",
+        text(&typo)
+    );
+
+    let start = emu.log().len();
+    apply_ok(&smaller, &emu.url, &["--keep", &keep]);
+    let deletes = deletes_since(&emu, start);
+    assert!(
+        deletes.iter().any(|p| p.contains("/origins/")),
+        "{deletes:#?}"
+    );
+    assert!(
+        !deletes
+            .iter()
+            .any(|p| p.to_lowercase().contains(&format!("/accounts/{gone}"))),
+        "a kept account was deleted: {deletes:#?}"
+    );
+    assert_eq!(get(&emu.url, &account, COG_API).0, 200);
+
+    // lifecycle.keep in the blueprint keeps it on every later run, by its name alone.
+    let kept = edited_example("afd", dir.path(), "kept.yaml", |v| {
+        v["openai"]["accounts"].as_sequence_mut().unwrap().pop();
+        v["lifecycle"] = serde_norway::from_str(&format!("{{keep: [{gone}]}}")).unwrap();
+    });
+    let (code, p) = plan_code(&kept, &emu.url);
+    assert_eq!(code, Some(0), "a kept resource is not a change: {p}");
+    assert!(p.contains("1 kept"), "{p}");
+    let start = emu.log().len();
+    apply_ok(&kept, &emu.url, &[]);
+    assert!(deletes_since(&emu, start).is_empty());
+    assert_eq!(get(&emu.url, &account, COG_API).0, 200);
+    // Without the keep, the next apply deletes it.
+    apply_ok(&smaller, &emu.url, &[]);
+    assert_eq!(get(&emu.url, &account, COG_API).0, 404);
+}
+
+#[test]
+fn removal_never_touches_what_the_blueprint_does_not_own() {
+    let emu = Emulator::start("5000", "none", 63);
+    let dir = tempfile::tempdir().unwrap();
+    let bp = edited_example("afd", dir.path(), "afd.yaml", |_| {});
+    apply_ok(&bp, &emu.url, &[]);
+    let rg = rg_of(&bp);
+    let v: serde_norway::Value = serde_norway::from_str(&common::read(&bp)).unwrap();
+    let region = v["openai"]["accounts"][0]["region"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Beside the blueprint's: an account without tags, one tagged by another blueprint.
+    let untagged = format!("{rg}/providers/Microsoft.CognitiveServices/accounts/aoai-not-ours");
+    let other = format!("{rg}/providers/Microsoft.CognitiveServices/accounts/aoai-other-bp");
+    for (id, tags) in [
+        (&untagged, json!({})),
+        (&other, json!({"aoai-arch-blueprint": "someone/else"})),
+    ] {
+        let name = id.rsplit('/').next().unwrap();
+        let (status, body) = http(
+            &emu.url,
+            "PUT",
+            &format!("{id}?api-version={COG_API}"),
+            Some(
+                &json!({"location": region, "kind": "OpenAI", "sku": {"name": "S0"}, "tags": tags,
+                         "properties": {"customSubDomainName": name}}),
+            ),
+        );
+        assert!(status < 300, "{status} {body}");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let (smaller, gone) = without_last_account("afd", dir.path(), |_| {});
+    let plan = run(&["plan"], &smaller, &emu.url);
+    let p = text(&plan);
+    assert!(
+        !p.contains("aoai-not-ours") && !p.contains("aoai-other-bp"),
+        "{p}"
+    );
+    let start = emu.log().len();
+    apply_ok(&smaller, &emu.url, &[]);
+    let deletes = deletes_since(&emu, start);
+    assert!(
+        deletes
+            .iter()
+            .all(|d| !d.contains("aoai-not-ours") && !d.contains("aoai-other-bp")),
+        "{deletes:#?}"
+    );
+    assert!(deletes
+        .iter()
+        .any(|d| d.ends_with(&format!("/accounts/{gone}"))));
+    assert_eq!(get(&emu.url, &untagged, COG_API).0, 200);
+    assert_eq!(get(&emu.url, &other, COG_API).0, 200);
 }
 
 #[test]
@@ -612,6 +821,12 @@ fn a_saved_plan_is_applied_exactly_and_refused_when_azure_changed_since() {
         text(&refused)
     );
     assert_eq!(writes(&emu.log()), before);
+    // The refusal is all it prints: not a plan made now, which is not the one reviewed.
+    let stdout = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        !stdout.contains("Plan:") && !stdout.contains("to create"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -68,6 +68,21 @@ pub struct Blueprint {
     /// outputPer1M } }` in the currency of your bill.
     #[serde(default)]
     pub pricing: BTreeMap<String, Price>,
+    /// What happens to resources this blueprint owns once it no longer declares them.
+    #[serde(default)]
+    pub lifecycle: Option<Lifecycle>,
+}
+
+/// `lifecycle`: by default `apply` deletes what this blueprint owns (by its ownership tag, or
+/// as a child of an owned resource pointing at what is deleted) and no longer declares, after
+/// the plan shows it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Lifecycle {
+    /// Resources kept when no longer declared: a name (`aoai-weu-2`, every such resource),
+    /// a type and name (`accounts/aoai-weu-2`), or a full ARM id. Same as `apply --keep`.
+    #[serde(default)]
+    pub keep: Vec<String>,
 }
 
 /// One team: an API Management product (`name` is the product id).

@@ -36,9 +36,15 @@ pub struct ApplyArgs {
     /// them as `adopt`, with every property and tag that will change).
     #[arg(long)]
     adopt: bool,
-    /// Delete resources owned by this blueprint that it no longer declares.
+    /// Accepted for compatibility and does nothing: apply always deletes what this blueprint
+    /// owns and no longer declares (after the plan shows it), except what --keep or
+    /// `lifecycle.keep` names.
     #[arg(long)]
     prune: bool,
+    /// Keep a resource this blueprint owns and no longer declares instead of deleting it: a
+    /// name, type/name or full id (repeatable; adds to `lifecycle.keep`).
+    #[arg(long, value_name = "NAME_OR_ID")]
+    keep: Vec<String>,
     /// Take the apply lock even when another run holds it (a run that was killed).
     #[arg(long)]
     break_lock: bool,
@@ -56,7 +62,8 @@ pub fn run(args: ApplyArgs, vars: &Vars) -> Result<ExitCode> {
         auto_approve,
         allow_replace,
         adopt,
-        prune,
+        prune: _,
+        keep,
         break_lock,
         preflight,
         target,
@@ -68,7 +75,11 @@ pub fn run(args: ApplyArgs, vars: &Vars) -> Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("{e}"))?,
         None => load(&blueprint, vars)?,
     };
-    let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
+    let (mut model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
+    if let Some(s) = &saved {
+        model.keep.extend(s.keep.iter().cloned());
+    }
+    model.keep.extend(keep);
     let findings = lint::all(&loaded, &model, &rendered);
     lint_banner(&findings);
     if report::fails(&findings, false) {
@@ -111,7 +122,6 @@ pub fn run(args: ApplyArgs, vars: &Vars) -> Result<ExitCode> {
             auto_approve,
             allow_replace,
             adopt,
-            prune,
             break_lock,
             preflight: preflight.to_options(&loaded),
         },
@@ -123,7 +133,6 @@ pub struct Flags {
     pub auto_approve: bool,
     pub allow_replace: bool,
     pub adopt: bool,
-    pub prune: bool,
     pub break_lock: bool,
     pub preflight: crate::engine::preflight::Options,
 }
@@ -144,20 +153,28 @@ pub async fn execute(
                 return Err(e);
             }
         };
-    // Escapes what it prints from the blueprint and Azure itself (colours stay).
-    print!(
-        "{}",
-        crate::engine::plan_text::human(
-            &plan,
-            Some(rendered),
-            &crate::engine::plan_text::TextOptions::for_stdout(false)
-        )
-    );
     let refusals = refusals(&plan, &live, flags, saved);
+    // A saved plan that no longer holds is refused without printing the plan made now: what
+    // was reviewed is the saved one, and the new one is for `plan` to show.
+    if refusals.is_empty() || saved.is_none() {
+        // Escapes what it prints from the blueprint and Azure itself (colours stay).
+        print!(
+            "{}",
+            crate::engine::plan_text::human(
+                &plan,
+                Some(rendered),
+                &crate::engine::plan_text::TextOptions::for_stdout(false)
+            )
+        );
+        super::shared::warn_unmatched_keeps(&model.keep, &plan);
+    }
     if !refusals.is_empty() {
         eprintln!("apply refused; nothing was written:");
         for r in &refusals {
-            eprintln!("  - {}", safe(r));
+            eprintln!(
+                "  - {}",
+                safe(&crate::engine::plan_text::short_ids(r, &model.rg_id))
+            );
         }
         target.close().await;
         return Ok(ExitCode::from(1));
@@ -167,14 +184,8 @@ pub async fn execute(
         .iter()
         .any(|r| r.action.writes() || r.state.is_some())
         || !plan.approvals.is_empty()
-        || (flags.prune && !plan.orphans.is_empty());
+        || !plan.orphans.is_empty();
     if !work {
-        if !plan.orphans.is_empty() {
-            println!(
-                "{} resource(s) no longer declared are deleted only with --prune.",
-                plan.orphans.len()
-            );
-        }
         println!("Nothing to do.");
         super::output::print_after_apply(&target.client, model).await;
         target.close().await;
@@ -228,7 +239,6 @@ pub async fn execute(
     let progress = progress_display();
     let options = crate::engine::apply::Options {
         concurrency: target.concurrency,
-        prune: flags.prune,
     };
     let observed = crate::engine::apply::Observed {
         live,
@@ -237,11 +247,7 @@ pub async fn execute(
             .iter()
             .map(|p| (p.id.to_lowercase(), p.action))
             .collect(),
-        orphans: if flags.prune {
-            plan.orphans.clone()
-        } else {
-            Vec::new()
-        },
+        orphans: plan.orphans.clone(),
     };
     let report = crate::engine::apply::apply(
         &target.client,
@@ -283,7 +289,10 @@ fn refusals(
     if let Some(s) = saved {
         let mut drift = crate::engine::saved::live_drift(s, live);
         if s.plan["orphans"] != serde_json::json!(plan.orphans) {
-            drift.push("the resources prune would delete are not the planned ones".into());
+            drift.push(
+                "the resources apply would delete (owned, no longer declared) are not the planned ones"
+                    .into(),
+            );
         }
         // What was reviewed is what is applied: the saved plan section itself, not only the
         // blueprint and digests it came with.

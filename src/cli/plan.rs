@@ -29,6 +29,10 @@ pub struct PlanArgs {
     /// Show full ARM resource ids instead of names grouped by type.
     #[arg(long)]
     full_ids: bool,
+    /// Keep a resource this blueprint owns and no longer declares instead of planning its
+    /// deletion: a name, type/name or full id (repeatable; adds to `lifecycle.keep`).
+    #[arg(long, value_name = "NAME_OR_ID")]
+    keep: Vec<String>,
     #[command(flatten)]
     target: TargetArgs,
     #[command(flatten)]
@@ -43,11 +47,13 @@ pub fn run(args: PlanArgs, vars: &Vars) -> Result<ExitCode> {
         out,
         preflight,
         full_ids,
+        keep,
         target,
         templates,
     } = args;
     let loaded = load(&blueprint, vars)?;
-    let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
+    let (mut model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;
+    model.keep.extend(keep.iter().cloned());
     lint_banner(&lint::all(&loaded, &model, &rendered));
     let rt = runtime()?;
     let opts = target.to_options();
@@ -58,6 +64,7 @@ pub fn run(args: PlanArgs, vars: &Vars) -> Result<ExitCode> {
         &preflight.to_options(&loaded),
     ))?;
     let plan = &planned.plan;
+    super::shared::warn_unmatched_keeps(&model.keep, plan);
     if json {
         println!("{}", safe(&plan_text::json(plan)?));
     } else {
@@ -73,6 +80,7 @@ pub fn run(args: PlanArgs, vars: &Vars) -> Result<ExitCode> {
             &planned.target,
             &planned.live,
             plan,
+            &keep,
         )?;
         eprintln!(
             "Saved the plan to {}; `aoai-arch apply {}` applies exactly it.",

@@ -49,3 +49,20 @@ pub fn confirmed(question: &str) -> Result<bool> {
     std::io::stdin().read_line(&mut answer)?;
     Ok(answer.trim() == "yes")
 }
+
+/// A `--keep` or `lifecycle.keep` entry that names nothing the plan would delete: said on
+/// stderr (a misspelt name would otherwise keep nothing silently).
+pub fn warn_unmatched_keeps(keep: &[String], plan: &crate::engine::plan::Plan) {
+    for k in keep {
+        if !plan
+            .kept
+            .iter()
+            .any(|id| crate::engine::safety::keeps(id, k))
+        {
+            eprintln!(
+                "warning: keep {}: nothing this blueprint owns and no longer declares is named so; nothing is kept by it",
+                crate::engine::terminal::safe(k)
+            );
+        }
+    }
+}

@@ -20,7 +20,6 @@ use arm_client::ArmClient;
 
 pub struct Options {
     pub concurrency: usize,
-    pub prune: bool,
 }
 
 /// How a run is watched and stopped: progress display, the interrupt flag (set by the first
@@ -88,7 +87,10 @@ impl Report {
             s.push_str(&format!("{r}\n"));
         }
         for p in &self.pruned {
-            s.push_str(&format!("deleted {p} (no longer declared)\n"));
+            s.push_str(&format!(
+                "deleted {} (no longer declared)\n",
+                crate::engine::plan_text::provider_path(p)
+            ));
         }
         if self.interrupted {
             s.push_str("Interrupted: resources listed as done were applied; run apply again to converge.\n");
@@ -381,8 +383,8 @@ pub async fn apply(
         outcomes.push((r.id.clone(), o, e));
     }
 
-    let pruned = if opts.prune
-        && !interrupted.load(Ordering::SeqCst)
+    // What the blueprint owns and no longer declares goes once everything declared converged.
+    let pruned = if !interrupted.load(Ordering::SeqCst)
         && outcomes.iter().all(|(_, o, _)| *o != Outcome::Failed)
     {
         prune(
@@ -445,7 +447,7 @@ fn ledger_word(res: &std::result::Result<Outcome, String>) -> Option<&'static st
     }
 }
 
-/// `--prune`: delete what this blueprint owns and no longer declares, one at a time, until
+/// Delete what this blueprint owns and no longer declares, one at a time, until
 /// interrupted; a failure joins `outcomes`. Returns the ids deleted.
 async fn prune(
     client: &ArmClient,
@@ -569,7 +571,7 @@ async fn one(
     }
     // A resource still provisioning is waited for: writing it, or its children, before it
     // has ended is refused by Azure.
-    let mut forced = planned == Action::Update;
+    let mut forced = matches!(planned, Action::Update | Action::Then);
     if let Some(state) = have
         .as_ref()
         .and_then(crate::engine::safety::provisioning_state)
@@ -610,7 +612,7 @@ async fn one(
             return Ok(Outcome::Unchanged);
         }
         Action::Create => Outcome::Created,
-        Action::Update => Outcome::Updated,
+        Action::Update | Action::Then => Outcome::Updated,
         // Refused before the first write unless --allow-replace (crate::engine::safety::refusals).
         Action::Replace => Outcome::Replaced,
     };

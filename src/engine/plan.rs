@@ -22,6 +22,10 @@ pub enum Action {
     /// Exists and is not owned by this blueprint (a resource group it did not create): used
     /// as it is, never written, never deleted.
     UseExisting,
+    /// A second request for a resource this apply creates (the lock-down of public network
+    /// access once its private endpoint connections are approved): a step of the creation,
+    /// not an update of something that exists.
+    Then,
 }
 
 impl Action {
@@ -32,6 +36,7 @@ impl Action {
             Action::NoChange => " ",
             Action::Replace => "-/+",
             Action::UseExisting => "=",
+            Action::Then => "then:",
         }
     }
     pub fn writes(self) -> bool {
@@ -69,20 +74,17 @@ pub struct ResourcePlan {
     pub changes: Vec<Change>,
     /// Exists in Azure without this blueprint's ownership tag and would be written:
     /// `apply` needs `--adopt`.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub adopt: bool,
     /// Why the action is not what the property diff alone says (a Failed provisioning state,
-    /// a replaced parent).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// a replaced parent); `null` when it is.
     pub reason: Option<String>,
-    /// The live provisioning state when it is not `Succeeded`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The live provisioning state when it is not `Succeeded` (`null` otherwise).
     pub state: Option<String>,
     /// Tags already on the resource that the blueprint does not set: kept by apply.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kept_tags: Vec<String>,
 }
 
+/// The plan: every key is always present in `plan --json` (an empty list when there is nothing).
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Plan {
     /// What the live subscription says before any write (quota, models, model lifecycle, soft-deleted and
@@ -90,19 +92,25 @@ pub struct Plan {
     /// the human plan.
     pub preflight: Vec<crate::engine::preflight::Finding>,
     /// Soft-deleted accounts apply purges or restores before the graph.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<crate::engine::preflight::Step>,
     pub resources: Vec<ResourcePlan>,
-    /// Resources owned by this blueprint that it no longer declares, in the order `--prune`
-    /// deletes them (children and referrers before what they belong to or point at).
+    /// Resources owned by this blueprint that it no longer declares, in the order `apply`
+    /// deletes them (children and referrers before what they belong to or point at). Those
+    /// kept with `--keep` or `lifecycle.keep` are in `kept` instead.
     pub orphans: Vec<String>,
+    /// For each resource of `orphans` that refers to another one deleted (a Front Door origin
+    /// or an API Management backend and the account it sends traffic to, a team's
+    /// subscription and its product), the ids it points at.
+    #[serde(rename = "pointsAt")]
+    pub points_at: BTreeMap<String, Vec<String>>,
+    /// Resources owned by this blueprint that it no longer declares and that `--keep` or
+    /// `lifecycle.keep` names: never deleted.
+    pub kept: Vec<String>,
     /// Children of owned resources that the blueprint does not declare and that aoai-arch
     /// cannot prove it created (nothing tags them): reported, never deleted.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub undeclared: Vec<String>,
     /// Private Link connections the blueprint's Front Door origins requested that are still
     /// Pending: apply approves them (whether or not the origin changes).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub approvals: Vec<crate::engine::approvals::Approval>,
     /// Deployments Azure upgraded to a newer model version, as their `versionUpgradeOption`
     /// allows: converged, and kept at the live version.
@@ -110,7 +118,7 @@ pub struct Plan {
     pub upgraded: Vec<crate::engine::upgrades::UpgradedVersion>,
     /// Resources the blueprint does not declare (owned or not) that Azure deletes with a
     /// parent the plan replaces: named here, and applied only with `--allow-replace`.
-    #[serde(rename = "deletedWithParent", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "deletedWithParent")]
     pub deleted_with_parent: Vec<crate::engine::children::Child>,
 }
 
@@ -224,14 +232,22 @@ fn walk(t: &str, path: &str, want: &Value, have: Option<&Value>, out: &mut Vec<C
                 out.push(change(t, path, want, have));
                 return;
             }
+            let mut inner = Vec::new();
             for (i, v) in items.iter().enumerate() {
                 walk(
                     t,
                     &format!("{path}[{i}]"),
                     v,
                     live.and_then(|l| l.get(i)),
-                    out,
+                    &mut inner,
                 );
+            }
+            // Members with a name of their own (a pool's backends, additional locations) are
+            // one change of the whole list, shown member by member; others by position.
+            if !inner.is_empty() && items.iter().all(|v| member_key(v).is_some()) {
+                out.push(change(t, path, want, have));
+            } else {
+                out.extend(inner);
             }
         }
         Value::Array(items) => {
@@ -256,6 +272,124 @@ fn walk(t: &str, path: &str, want: &Value, have: Option<&Value>, out: &mut Vec<C
             }
         }
     }
+}
+
+/// What names a member of a list of objects: its `id` (a pool's backends, by their last two
+/// segments: `backends/aoai-x`), `name` or `location` (additional locations).
+pub(crate) fn member_key(v: &Value) -> Option<String> {
+    if let Some(id) = v["id"].as_str() {
+        let parts: Vec<&str> = id.trim_end_matches('/').rsplit('/').take(2).collect();
+        return Some(parts.into_iter().rev().collect::<Vec<_>>().join("/"));
+    }
+    ["name", "location"]
+        .iter()
+        .find_map(|k| v[*k].as_str().map(str::to_string))
+}
+
+/// A list of objects as a reviewer reads it: one line per member that joins (`+`), leaves
+/// (`-`) or changes (`~`), named by [`member_key`], with the properties the blueprint sets
+/// (`+ backends/aoai-x priority 2 weight 50`, `~ backends/aoai-x priority 1 -> 2`). Members
+/// are matched by name, so a reordered list shows only what changed. `None` when the values
+/// are not such lists.
+pub(crate) fn member_lines(old: Option<&Value>, new: Option<&Value>) -> Option<Vec<String>> {
+    let new = new?.as_array()?;
+    let old: &[Value] = match old {
+        None | Some(Value::Null) => &[],
+        Some(v) => v.as_array()?,
+    };
+    if !new.iter().chain(old).all(|v| member_key(v).is_some()) || new.is_empty() && old.is_empty() {
+        return None;
+    }
+    // The properties a member shows: the ones the blueprint sets, flattened (`sku.capacity`).
+    fn leaves(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    leaves(&p, x, out);
+                }
+            }
+            _ => out.push((prefix.to_string(), v.clone())),
+        }
+    }
+    let leaves = |prefix: &str, v: &Value, out: &mut Vec<(String, Value)>| {
+        leaves(prefix, v, out);
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+    };
+    let shown = |fields: &[(String, Value)]| -> String {
+        fields
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "id" | "name" | "location"))
+            .map(|(k, v)| format!("{k} {}", show(&Some(v.clone()))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let key = |v: &Value| member_key(v).unwrap_or_default().to_lowercase();
+    let mut out = Vec::new();
+    for n in new {
+        let mut want = Vec::new();
+        leaves("", n, &mut want);
+        match old.iter().find(|o| key(o) == key(n)) {
+            None => out.push(format!(
+                "+ {} {}",
+                member_key(n).unwrap_or_default(),
+                shown(&want)
+            )),
+            Some(o) => {
+                let diffs: Vec<String> = want
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        let live = k.split('.').try_fold(o, |cur, seg| cur.get(seg));
+                        (!live.is_some_and(|l| same(k, v, l))).then(|| {
+                            format!(
+                                "{k} {} -> {}",
+                                live.map(|l| show(&Some(l.clone())))
+                                    .unwrap_or_else(|| "(unset)".into()),
+                                show(&Some(v.clone()))
+                            )
+                        })
+                    })
+                    .collect();
+                if !diffs.is_empty() {
+                    out.push(format!(
+                        "~ {} {}",
+                        member_key(n).unwrap_or_default(),
+                        diffs.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    for o in old {
+        if !new.iter().any(|n| key(n) == key(o)) {
+            // What the leaving member had, for the properties the joining ones show.
+            let names: Vec<(String, Value)> = new
+                .first()
+                .map(|n| {
+                    let mut w = Vec::new();
+                    leaves("", n, &mut w);
+                    w
+                })
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(k, _)| {
+                    k.split('.')
+                        .try_fold(o, |cur, seg| cur.get(seg))
+                        .map(|v| (k.clone(), v.clone()))
+                })
+                .collect();
+            out.push(
+                format!("- {} {}", member_key(o).unwrap_or_default(), shown(&names))
+                    .trim_end()
+                    .to_string(),
+            );
+        }
+    }
+    Some(out.into_iter().map(|l| l.trim_end().to_string()).collect())
 }
 
 fn change(t: &str, path: &str, want: &Value, have: Option<&Value>) -> Change {
@@ -358,15 +492,12 @@ pub fn plan_resource(
             // What the first request leaves: the same body with public network access on.
             let mut created = want.clone();
             created["properties"]["publicNetworkAccess"] = Value::from("Enabled");
-            (Action::Update, diff(&r.resource_type, &want, &created))
+            (Action::Then, diff(&r.resource_type, &want, &created))
         }
         _ => (action, changes),
     };
     let reason = (step && action != Action::NoChange).then(|| {
-        format!(
-            "second request for {}, once it exists and its private endpoint connections are approved (Azure refuses public network access Disabled at creation)",
-            r.arm_id()
-        )
+        "a second request once it exists and its private endpoint connections are approved: Azure refuses public network access Disabled at creation".to_string()
     });
     ResourcePlan {
         id: r.id.clone(),

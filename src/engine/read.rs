@@ -79,7 +79,7 @@ pub async fn observe(
     let Live { docs: live, listed } = live?;
     let mut plan = crate::engine::safety::plan(rendered, &live, &model.owner);
     (plan.preflight, plan.steps) = crate::engine::preflight::evaluate(&facts, model, &live, pre);
-    let (orphans, undeclared) = crate::engine::safety::orphans(
+    let found = crate::engine::safety::orphans(
         &target.client,
         model,
         rendered,
@@ -88,8 +88,11 @@ pub async fn observe(
         target.concurrency,
     )
     .await?;
-    plan.orphans = orphans;
-    plan.undeclared = undeclared;
+    let (found, kept) = crate::engine::safety::apply_keep(found, &model.keep);
+    plan.orphans = found.doomed;
+    plan.undeclared = found.undeclared;
+    plan.points_at = found.points_at;
+    plan.kept = kept;
     plan.approvals = crate::engine::approvals::pending(&target.client, rendered, &live).await?;
     let replaced: Vec<String> = plan
         .resources

@@ -6,8 +6,8 @@
 //! - replaces: what Azure deletes with a replaced resource (its children and the resources
 //!   scoped to it) is created again, what refers to it is written again;
 //! - tags already on a resource that the blueprint does not set are kept, never dropped;
-//! - prune deletes what this blueprint owns and no longer declares, children and referrers
-//!   before what they belong to or point at.
+//! - what this blueprint owns and no longer declares is deleted (unless kept by name),
+//!   children and referrers before what they belong to or point at.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -236,7 +236,50 @@ pub fn with_kept_tags(body: &str, have: Option<&Value>) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_else(|_| body.to_string())
 }
 
-/// What this blueprint owns and no longer declares, in the order prune deletes it, and the
+/// What the search for resources no longer declared found.
+#[derive(Debug, Default)]
+pub struct Orphans {
+    /// Owned and no longer declared, in the order apply deletes them.
+    pub doomed: Vec<String>,
+    /// Undeclared children that nothing proves this blueprint created: left alone.
+    pub undeclared: Vec<String>,
+    /// For each doomed referrer (a Front Door origin, an API Management backend, a team's
+    /// subscription), the doomed resources it points at.
+    pub points_at: BTreeMap<String, Vec<String>>,
+}
+
+/// `keep` (a `--keep` value or a `lifecycle.keep` entry) names `id`: the whole id, its path
+/// from the provider on, or its last segments (`aoai-x`, `accounts/aoai-x`), without case.
+pub fn keeps(id: &str, keep: &str) -> bool {
+    let (id, keep) = (
+        id.to_lowercase(),
+        keep.trim().trim_matches('/').to_lowercase(),
+    );
+    !keep.is_empty() && (id.trim_matches('/') == keep || id.ends_with(&format!("/{keep}")))
+}
+
+/// Split `found` by `keep`: what is deleted and what is kept (in the order found).
+pub fn apply_keep(found: Orphans, keep: &[String]) -> (Orphans, Vec<String>) {
+    let (kept, doomed): (Vec<String>, Vec<String>) = found
+        .doomed
+        .into_iter()
+        .partition(|id| keep.iter().any(|k| keeps(id, k)));
+    let points_at = found
+        .points_at
+        .into_iter()
+        .filter(|(id, _)| doomed.contains(id))
+        .collect();
+    (
+        Orphans {
+            doomed,
+            undeclared: found.undeclared,
+            points_at,
+        },
+        kept,
+    )
+}
+
+/// What this blueprint owns and no longer declares, in the order apply deletes it, and the
 /// undeclared children of its resources that it cannot prove it created.
 ///
 /// Top-level resources carry the ownership tag. Children carry none, so an undeclared child
@@ -254,7 +297,7 @@ pub async fn orphans(
     live: &BTreeMap<String, Value>,
     listed: &BTreeMap<String, Vec<Value>>,
     concurrency: usize,
-) -> Result<(Vec<String>, Vec<String>)> {
+) -> Result<Orphans> {
     let declared: BTreeSet<String> = rendered
         .resources
         .iter()
@@ -266,7 +309,7 @@ pub async fn orphans(
     {
         Ok(l) => l,
         // A resource group that does not exist yet owns nothing.
-        Err(e) if e.status == Some(404) => return Ok((Vec::new(), Vec::new())),
+        Err(e) if e.status == Some(404) => return Ok(Orphans::default()),
         Err(e) => return Err(anyhow::anyhow!("listing {}: {e}", m.rg_id)),
     };
     let top: Vec<String> = list
@@ -276,23 +319,54 @@ pub async fn orphans(
         .filter(|id| !declared.contains(&id.to_lowercase()))
         .collect();
     // How the pruned resources are referred to: their id, and their host names.
-    let mut marks: Vec<String> = Vec::new();
+    // Each mark with the id of the resource it stands for.
+    let mut marks: Vec<(String, String)> = Vec::new();
+    // The document of each, as lower-case text: which of them point at others.
+    let mut top_texts: Vec<String> = Vec::new();
     for id in &top {
-        marks.push(id.to_lowercase());
+        marks.push((id.to_lowercase(), id.clone()));
         let collection = id.rsplit_once('/').map(|(c, _)| c.to_lowercase());
         let known = collection.and_then(|c| listed.get(&c)).and_then(|items| {
             items
                 .iter()
                 .find(|d| d["id"].as_str().is_some_and(|i| i.eq_ignore_ascii_case(id)))
         });
-        if let Some(doc) = known {
-            marks.extend(hosts(doc));
-        } else if let Some(version) = api_version_for(id) {
-            if let Ok(Some(doc)) = client.get(id, version).await {
-                for host in hosts(&doc) {
-                    marks.push(host);
-                }
+        let doc = match known {
+            Some(doc) => Some(doc.clone()),
+            None => match api_version_for(id) {
+                Some(version) => client.get(id, version).await.ok().flatten(),
+                None => None,
+            },
+        };
+        if let Some(doc) = &doc {
+            marks.extend(hosts(doc).into_iter().map(|h| (h, id.clone())));
+        }
+        // What Azure lists back on a resource (the private endpoints connected to an account)
+        // is not a reference of its own.
+        let text = doc.map(|mut d| {
+            if let Some(p) = d["properties"].as_object_mut() {
+                p.remove("privateEndpointConnections");
             }
+            d.to_string().to_lowercase()
+        });
+        top_texts.push(text.unwrap_or_default());
+    }
+    // A removed resource that points at another removed one (a private endpoint at its
+    // account) goes first.
+    let mut top_points: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (id, text) in top.iter().zip(&top_texts) {
+        let targets: Vec<String> = marks
+            .iter()
+            .filter(|(m, t)| t != id && refers(text, m))
+            .map(|(_, t)| t.clone())
+            .fold(Vec::new(), |mut v, t| {
+                if !v.contains(&t) {
+                    v.push(t);
+                }
+                v
+            });
+        if !targets.is_empty() {
+            top_points.insert(id.clone(), targets);
         }
     }
 
@@ -392,12 +466,13 @@ pub async fn orphans(
             .as_str()
             .is_some_and(|d| d.contains(&team_mark));
         if is_product && ours && !declared.contains(&id.to_lowercase()) {
-            marks.push(id.to_lowercase());
+            marks.push((id.to_lowercase(), id.to_string()));
             team_products.push(id.to_string());
         }
     }
     let mut doomed = Vec::new();
     let mut undeclared = Vec::new();
+    let mut points_at: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for item in found {
         let Some(id) = item["id"].as_str() else {
             continue;
@@ -413,7 +488,14 @@ pub async fn orphans(
             .rsplit_once('/')
             .is_some_and(|(c, _)| implicit.contains(c));
         let text = item.to_string().to_lowercase();
-        if marks.iter().any(|m| refers(&text, m)) {
+        let mut targets: Vec<String> = marks
+            .iter()
+            .filter(|(m, _)| refers(&text, m))
+            .map(|(_, t)| t.clone())
+            .collect();
+        if !targets.is_empty() {
+            targets.dedup();
+            points_at.insert(id.to_string(), targets);
             doomed.push(id.to_string());
         } else if !in_implicit {
             undeclared.push(id.to_string());
@@ -424,12 +506,36 @@ pub async fn orphans(
     // A removed team's product goes after its subscriptions (which refer to it).
     team_products.sort();
     doomed.extend(team_products);
-    // Referring children first, then the rest deepest first (children before parents).
+    // Referring children first, then the rest deepest first (children before parents), each
+    // after every removed resource that points at it.
     let depth = |id: &String| id.matches('/').count();
-    let mut top = top;
-    top.sort_by_key(|id| std::cmp::Reverse(depth(id)));
-    doomed.extend(top);
-    Ok((doomed, undeclared))
+    let mut rest = top;
+    rest.sort_by_key(|id| std::cmp::Reverse(depth(id)));
+    while !rest.is_empty() {
+        let pointed = |id: &String, left: &[String]| {
+            left.iter().any(|o| {
+                o != id
+                    && top_points
+                        .get(o)
+                        .is_some_and(|ts| ts.iter().any(|t| t == id))
+            })
+        };
+        let (ready, waiting): (Vec<String>, Vec<String>) =
+            rest.iter().cloned().partition(|id| !pointed(id, &rest));
+        if ready.is_empty() {
+            // A circle of references: deepest first.
+            doomed.extend(waiting);
+            break;
+        }
+        doomed.extend(ready);
+        rest = waiting;
+    }
+    points_at.extend(top_points);
+    Ok(Orphans {
+        doomed,
+        undeclared,
+        points_at,
+    })
 }
 
 fn owned_or_inherited(id: &str, doc: &Value, live: &BTreeMap<String, Value>, owner: &str) -> bool {

@@ -18,7 +18,9 @@ use crate::engine::plan::Plan;
 use crate::render::Rendered;
 
 pub const KIND: &str = "aoai-arch-plan";
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: `apply` deletes the plan's `orphans` (kept ones are in `kept`) without `--prune`; a plan
+/// of version 1 was reviewed when they were deleted only with `--prune`.
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -38,6 +40,9 @@ pub struct SavedPlan {
     pub live: BTreeMap<String, String>,
     /// The plan as shown (not read back for decisions: apply plans again and compares).
     pub plan: Value,
+    /// `plan --keep` values: applying the file keeps the same resources.
+    #[serde(default)]
+    pub keep: Vec<String>,
 }
 
 pub fn digest(text: &str) -> String {
@@ -85,6 +90,7 @@ pub fn save(
     target: &str,
     live: &BTreeMap<String, Value>,
     plan: &Plan,
+    keep: &[String],
 ) -> Result<()> {
     let saved = SavedPlan {
         kind: KIND.into(),
@@ -97,6 +103,7 @@ pub fn save(
         bodies: body_digests(rendered),
         live: live_digests(live),
         plan: serde_json::to_value(plan)?,
+        keep: keep.to_vec(),
     };
     std::fs::write(path, serde_json::to_string_pretty(&saved)?)
         .with_context(|| format!("writing the plan to {}", path.display()))
@@ -224,7 +231,7 @@ pub fn plan_drift(saved: &SavedPlan, now: &Plan) -> Vec<String> {
     for id in is.keys().filter(|id| !was.contains_key(*id)) {
         out.push(format!("{id}: planned now, not in the reviewed plan"));
     }
-    for key in ["approvals", "deletedWithParent"] {
+    for key in ["approvals", "deletedWithParent", "orphans", "kept"] {
         let none = Value::Array(Vec::new());
         let w = saved.plan.get(key).unwrap_or(&none);
         let i = now.get(key).unwrap_or(&none);

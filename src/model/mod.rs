@@ -67,6 +67,9 @@ pub struct Model {
     pub caller_roles: Vec<edge::CallerRoleM>,
     /// `pricing`: the chargeback query's price table.
     pub pricing: Vec<teams::PriceM>,
+    /// Resources kept when no longer declared: `lifecycle.keep`, then `plan`/`apply --keep`.
+    #[serde(skip)]
+    pub keep: Vec<String>,
 }
 
 impl Model {
@@ -167,6 +170,11 @@ impl Model {
             diagnostics,
             caller_roles,
             pricing: teams::pricing(b),
+            keep: b
+                .lifecycle
+                .as_ref()
+                .map(|l| l.keep.clone())
+                .unwrap_or_default(),
         }
     }
 }
