@@ -45,7 +45,9 @@ fn write_spans(log: &[Value]) -> BTreeMap<String, (u64, u64)> {
 /// converges afterwards. Returns how many runs wrote a lease token (raced for the lock).
 fn race(seed: u64) -> usize {
     const RUNS: usize = 10;
-    let emu = Emulator::start("3000", "429=0.2,503=0.2", seed);
+    // Each answer takes 300 ms: a run that starts within that of another still finds no lease
+    // and writes its own, however the machine's load staggers the runs' start.
+    let emu = Emulator::start_with("3000", "429=0.2,503=0.2", seed, &["--latency-ms", "300"]);
     let bp = common::example("afd");
     let children: Vec<std::process::Child> = (0..RUNS)
         .map(|_| {
