@@ -92,7 +92,16 @@ const CASES: &[Case] = &[
         from: "capacity: 200 }",
         to: "capacity: lots }",
         field: "openai.deployment.sku.capacity",
-        message: "invalid type: string \"lots\", expected u32",
+        message: "expected a whole number from 0 to 4294967295, found the text \"lots\"",
+        help: None,
+    },
+    Case {
+        what: "negative number",
+        base: "apim",
+        from: "capacity: 200 }",
+        to: "capacity: -1 }",
+        field: "openai.deployment.sku.capacity",
+        message: "expected a whole number from 0 to 4294967295, found `-1`",
         help: None,
     },
     Case {
@@ -364,5 +373,70 @@ fn schema_command_prints_a_json_schema_that_closes_objects() {
             serde_norway::from_str(&common::read(&common::example(name))).unwrap();
         let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{name}: {errors:?}");
+    }
+}
+
+/// Run `args` on a blueprint of `text`; (exit code, stdout, stderr).
+fn run_on(text: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(&file, text).unwrap();
+    let out = common::bin()
+        .args(args)
+        .arg(&file)
+        .env_remove("AOAI_ARCH_ARM_ENDPOINT")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).replace(file.to_str().unwrap(), "bad.yaml"),
+        String::from_utf8_lossy(&out.stderr).replace(file.to_str().unwrap(), "bad.yaml"),
+    )
+}
+
+#[test]
+fn syntax_errors_are_said_in_words_at_the_line_that_holds_them() {
+    let apim = common::read(&common::example("apim"));
+    let line_of = |text: &str, needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i + 1)
+            .unwrap()
+    };
+    // An unclosed `{`: reported at the brace, not as a type error of the lines it swallowed.
+    let unclosed = apim.replacen("capacity: 200 }", "capacity: 200", 1);
+    let at = line_of(&unclosed, "capacity: 200");
+    for cmd in [&["lint"][..], &["plan", "--emulator"][..]] {
+        let (code, out, err) = run_on(&unclosed, cmd);
+        let all = format!("{out}{err}");
+        assert_eq!(code, Some(1), "{cmd:?}: {all}");
+        assert!(all.contains("this `{` is not closed"), "{cmd:?}: {all}");
+        assert!(all.contains(&format!("bad.yaml:{at}:")), "{cmd:?}: {all}");
+        assert!(!all.contains("expected"), "{cmd:?}: {all}");
+    }
+    // An unclosed `[` found by its line.
+    let (code, out, _) = run_on(
+        "version: 1\npattern: apim\nopenai: [1, 2\nsubscription: x\n",
+        &["lint"],
+    );
+    assert_eq!(code, Some(1));
+    assert!(out.contains("this `[` is not closed"), "{out}");
+    assert!(out.contains("bad.yaml:3:9"), "{out}");
+    // A tab in the indentation.
+    let tabbed = apim.replacen("\n  kind: OpenAI", "\n\tkind: OpenAI", 1);
+    let at = line_of(&tabbed, "\tkind: OpenAI");
+    let (code, out, _) = run_on(&tabbed, &["lint"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        out.contains("tabs are not allowed in YAML; indent with spaces"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("bad.yaml:{at}:1")), "{out}");
+    // An empty file, or one of comments only.
+    for empty in ["", "\n\n", "# nothing yet\n---\n"] {
+        let (code, out, _) = run_on(empty, &["lint"]);
+        assert_eq!(code, Some(1));
+        assert!(out.contains("the file is empty"), "{empty:?}: {out}");
+        assert!(!out.contains("missing field"), "{out}");
     }
 }

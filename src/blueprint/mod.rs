@@ -275,6 +275,14 @@ pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<Blueprin
         })
     };
 
+    if is_empty_document(text) {
+        return Err(err_at(
+            Pos { line: 1, column: 1 },
+            String::new(),
+            "the file is empty".into(),
+            Some("a blueprint starts with `version: 1` and `pattern:` (see blueprints/ for examples)".into()),
+        ));
+    }
     let spans = Spans::parse(text).map_err(|r| err_at(r.pos, r.field, r.message, r.help))?;
     let de = serde_norway::Deserializer::from_str(text);
     let blueprint: Blueprint = match serde_path_to_error::deserialize(de) {
@@ -283,6 +291,16 @@ pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<Blueprin
             b
         }
         Err(e) => {
+            // A file that is not YAML is reported where its syntax breaks, even when serde
+            // met a type error first in what the broken syntax made of the text after it.
+            if let Some(syntax) = spans.syntax_error() {
+                return Err(err_at(
+                    syntax.pos,
+                    String::new(),
+                    syntax.message.clone(),
+                    syntax.help.clone(),
+                ));
+            }
             let field = e.path().to_string();
             let field = if field == "." { String::new() } else { field };
             let inner = e.into_inner();
@@ -315,6 +333,60 @@ pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<Blueprin
     })
 }
 
+/// Nothing but blank lines, comments and document markers: there is no blueprint to read.
+fn is_empty_document(text: &str) -> bool {
+    text.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#') || l == "---" || l == "..."
+    })
+}
+
+/// What serde calls a Rust type, in the words of a blueprint's author.
+fn expected_in_words(what: &str) -> String {
+    match what.trim() {
+        "u8" | "u16" | "u32" => format!(
+            "a whole number from 0 to {}",
+            match what.trim() {
+                "u8" => u8::MAX as u64,
+                "u16" => u16::MAX as u64,
+                _ => u32::MAX as u64,
+            }
+        ),
+        "u64" | "usize" => "a whole number of 0 or more".into(),
+        "i32" | "i64" => "a whole number".into(),
+        "f32" | "f64" => "a number".into(),
+        "a boolean" => "`true` or `false`".into(),
+        "a string" => "text".into(),
+        "a sequence" => "a list".into(),
+        "a map" => "a mapping (`key: value`)".into(),
+        other => match other.strip_prefix("struct ") {
+            Some(_) => "a mapping (`key: value`)".into(),
+            None => other.to_string(),
+        },
+    }
+}
+
+/// What serde says it found, in the same words.
+fn found_in_words(found: &str) -> String {
+    let found = found.trim();
+    for (prefix, what) in [
+        ("string ", "the text "),
+        ("integer ", ""),
+        ("floating point ", ""),
+        ("boolean ", ""),
+    ] {
+        if let Some(v) = found.strip_prefix(prefix) {
+            return format!("{what}{v}");
+        }
+    }
+    match found {
+        "sequence" => "a list".into(),
+        "map" => "a mapping".into(),
+        "unit value" => "an empty value".into(),
+        other => other.to_string(),
+    }
+}
+
 /// Turn serde's wording into ours, adding a "did you mean" for unknown fields and variants.
 fn explain_serde_error(raw: &str) -> (String, Option<String>) {
     // serde_norway appends " at line L column C"; we print the location ourselves.
@@ -322,6 +394,24 @@ fn explain_serde_error(raw: &str) -> (String, Option<String>) {
         Some(i) => raw[..i].to_string(),
         None => raw.to_string(),
     };
+    // "invalid type: integer `-1`, expected u32": say what is expected, then what was found.
+    for kind in ["invalid type: ", "invalid value: "] {
+        if let Some((found, expected)) = msg
+            .strip_prefix(kind)
+            .and_then(|rest| rest.rsplit_once(", expected "))
+        {
+            if !expected.contains('`') {
+                return (
+                    format!(
+                        "expected {}, found {}",
+                        expected_in_words(expected),
+                        found_in_words(found)
+                    ),
+                    None,
+                );
+            }
+        }
+    }
     for (kind, what) in [("unknown field", "field"), ("unknown variant", "value")] {
         if let Some(rest) = msg.strip_prefix(kind) {
             let got = between_backticks(rest).unwrap_or_default();
