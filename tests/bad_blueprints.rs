@@ -105,6 +105,69 @@ const CASES: &[Case] = &[
         help: None,
     },
     Case {
+        what: "misspelt deployment type",
+        base: "apim",
+        from: "sku: { name: GlobalStandard, capacity: 200 }",
+        to: "sku: { name: GlobalStandardd, capacity: 200 }",
+        field: "openai.deployment.sku.name",
+        message: "unknown deployment type `GlobalStandardd`",
+        help: Some("did you mean `GlobalStandard`?"),
+    },
+    Case {
+        what: "deployment type in the wrong case",
+        base: "apim",
+        from: "sku: { name: GlobalStandard, capacity: 200 }",
+        to: "sku: { name: globalstandard, capacity: 200 }",
+        field: "openai.deployment.sku.name",
+        message: "unknown deployment type `globalstandard`",
+        help: Some("did you mean `GlobalStandard`?"),
+    },
+    Case {
+        what: "misspelt API Management tier",
+        base: "apim",
+        from: "sku: { name: Premium, capacity: 1 }",
+        to: "sku: { name: Premuim, capacity: 1 }",
+        field: "apim.sku.name",
+        message: "unknown value `Premuim`",
+        help: Some("did you mean `Premium`?"),
+    },
+    Case {
+        what: "misspelt retry mode",
+        base: "apim",
+        from: "on: transient,",
+        to: "on: transiant,",
+        field: "apim.loadBalancing.retry.on",
+        message: "unknown value `transiant`",
+        help: Some("did you mean `transient`?"),
+    },
+    Case {
+        what: "misspelt WAF mode",
+        base: "afd",
+        from: "mode: Prevention",
+        to: "mode: Prevension",
+        field: "frontDoor.waf.mode",
+        message: "unknown value `Prevension`",
+        help: Some("did you mean `Prevention`?"),
+    },
+    Case {
+        what: "WAF rule set action ARM does not have",
+        base: "afd",
+        from: "action: Block }",
+        to: "action: Allow }",
+        field: "frontDoor.waf.managedRuleSets[0].action",
+        message: "unknown value `Allow`",
+        help: Some("`Block`, `Log`, `Redirect`"),
+    },
+    Case {
+        what: "misspelt probe protocol",
+        base: "afd",
+        from: "protocol: Https",
+        to: "protocol: Htps",
+        field: "frontDoor.originGroup.probe.protocol",
+        message: "unknown value `Htps`",
+        help: Some("did you mean `Https`?"),
+    },
+    Case {
         what: "bad enum value",
         base: "apim",
         from: "mode: pool",
@@ -439,4 +502,108 @@ fn syntax_errors_are_said_in_words_at_the_line_that_holds_them() {
         assert!(out.contains("the file is empty"), "{empty:?}: {out}");
         assert!(!out.contains("missing field"), "{out}");
     }
+}
+
+#[test]
+fn the_in_process_emulator_and_an_arm_endpoint_are_not_taken_together() {
+    let apim = common::example("apim");
+    for extra in [
+        &["--arm-endpoint", "http://127.0.0.1:9"][..],
+        &[][..], // from the environment
+    ] {
+        let mut cmd = common::bin();
+        cmd.arg("plan").arg(&apim).arg("--emulator").args(extra);
+        if extra.is_empty() {
+            cmd.env("AOAI_ARCH_ARM_ENDPOINT", "http://127.0.0.1:9");
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("--emulator") && err.contains("--arm-endpoint"),
+            "{err}"
+        );
+        assert!(err.contains("cannot be used with"), "{err}");
+    }
+}
+
+#[test]
+fn a_misspelt_deployment_type_stops_lint_and_plan_at_its_line() {
+    let apim = common::read(&common::example("apim"));
+    let bad = apim.replacen("name: GlobalStandard,", "name: GlobalStandardd,", 1);
+    let line = bad
+        .lines()
+        .position(|l| l.contains("GlobalStandardd"))
+        .unwrap()
+        + 1;
+    for cmd in [&["lint"][..], &["plan", "--emulator"][..]] {
+        let (code, out, err) = run_on(&bad, cmd);
+        let all = format!("{out}{err}");
+        assert_eq!(code, Some(1), "{cmd:?}: {all}");
+        assert!(
+            all.contains("unknown deployment type `GlobalStandardd`"),
+            "{cmd:?}: {all}"
+        );
+        assert!(all.contains(&format!("bad.yaml:{line}:")), "{cmd:?}: {all}");
+        assert!(
+            all.contains("did you mean `GlobalStandard`?"),
+            "{cmd:?}: {all}"
+        );
+        assert!(
+            all.contains("= field: openai.deployment.sku.name"),
+            "{cmd:?}: {all}"
+        );
+    }
+}
+
+#[test]
+fn unknown_values_azure_may_have_added_are_warnings_naming_the_known_ones() {
+    let apim = common::read(&common::example("apim"));
+    // A deployment type far from every known one: perhaps new in Azure, so a warning.
+    let new_type = apim.replacen("name: GlobalStandard,", "name: GlobalPriority,", 1);
+    let (code, out, _) = run_on(&new_type, &["lint", "--format", "json"]);
+    assert_eq!(code, Some(0), "{out}");
+    let findings: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let f = findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "AOAI100")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(f["location"]["field"], "openai.deployment.sku.name");
+    let msg = f["message"].as_str().unwrap();
+    for known in [
+        "GlobalStandard",
+        "DataZoneStandard",
+        "ProvisionedManaged",
+        "GlobalBatch",
+    ] {
+        assert!(msg.contains(known), "{msg}");
+    }
+    assert!(!out.contains("AOAI022"), "said twice: {out}");
+    // `--deny warnings` turns it into a failure, as for every warning.
+    let (code, _, _) = run_on(&new_type, &["lint", "--deny", "warnings"]);
+    assert_eq!(code, Some(1));
+    // A model name a typo away from a known one.
+    let model = apim.replacen(
+        "model: { name: gpt-5.4-mini,",
+        "model: { name: gpt-5.4-minii,",
+        1,
+    );
+    let (code, out, _) = run_on(&model, &["lint"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("warning[AOAI101]: `gpt-5.4-minii` is not a model of the capability data: did you mean `gpt-5.4-mini`?"),
+        "{out}"
+    );
+    // lint.allow names our own rules: an unknown id is an error, with the likely one.
+    let allow = format!("{apim}\nlint:\n  allow:\n    - {{ rule: AOAI04, reason: typo }}\n");
+    let (code, out, _) = run_on(&allow, &["lint"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("error[AOAI102]: no lint rule `AOAI04`"),
+        "{out}"
+    );
+    assert!(out.contains("= field: lint.allow[0].rule"), "{out}");
 }

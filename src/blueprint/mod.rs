@@ -10,6 +10,7 @@ mod spans;
 pub mod types;
 mod validate;
 pub mod vars;
+pub mod vocab;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@ mod network;
 mod policy_rules;
 pub mod report;
 mod teams;
+mod vocab;
 mod xml_rules;
 
 pub use capability::explain;
@@ -326,6 +327,18 @@ pub const RULES: &[Rule] = &[
         reason: "a cache-counter round robin that does not remember which backend answered 429 or 5xx sends the next requests to it again, before its Retry-After has passed",
         help: "remember a failed backend with its Retry-After (cache-store-value) and skip it while selecting, as the rendered round-robin policy does; or use a backend pool, whose circuit breaker does this",
         docs: "https://learn.microsoft.com/azure/api-management/backends#circuit-breaker" },
+    Rule { id: "AOAI100", name: "unknown-deployment-type", severity: Severity::Warning,
+        reason: "the deployment type (sku.name) is not one aoai-arch knows (data/capabilities/deployment-types.json); Azure adds types faster than releases, so it is not refused, but a wrong one is refused only by apply's preflight or by Azure",
+        help: "use a known deployment type; if Azure has added this one, allow this rule with a reason (and add it to data/capabilities/deployment-types.json)",
+        docs: "https://learn.microsoft.com/azure/foundry/foundry-models/concepts/deployment-types" },
+    Rule { id: "AOAI101", name: "unknown-model", severity: Severity::Warning,
+        reason: "the model name is in neither the region tables nor the retirement schedule of data/capabilities/openai.json; a misspelt model is refused only by apply's preflight or by Azure",
+        help: "check the name against the models page; if Azure offers it, allow this rule with a reason (preflight reads the live model list)",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/models" },
+    Rule { id: "AOAI102", name: "unknown-lint-rule", severity: Severity::Error,
+        reason: "lint.allow names a rule that does not exist, so the finding it was meant to allow is still reported (or a misspelt id allows nothing)",
+        help: "use a rule id that `aoai-arch lint` prints (README.md, Lint rules), e.g. AOAI004",
+        docs: "README.md#lint-rules" },
     Rule { id: "AOAI090", name: "team-quota-below-rate", severity: Severity::Warning,
         reason: "a quota smaller than one minute of the team's rate is used up by its first minute of traffic; every caller then gets 403 until the next calendar window",
         help: "raise tokenQuota.tokens, lengthen its period, or lower tokensPerMinute",
@@ -483,6 +496,7 @@ pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
     network::check(&mut c, &loaded.blueprint);
     deployments::check(&mut c, &loaded.blueprint);
     teams::blueprint_rules(&mut c, &loaded.blueprint);
+    vocab::check(&mut c, &loaded.blueprint);
     c.out
 }
 
