@@ -607,3 +607,73 @@ fn unknown_values_azure_may_have_added_are_warnings_naming_the_known_ones() {
     );
     assert!(out.contains("= field: lint.allow[0].rule"), "{out}");
 }
+
+#[test]
+fn lint_and_plan_report_every_error_of_a_file_in_one_run() {
+    let apim = common::read(&common::example("apim"));
+    let line_of = |text: &str, needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i + 1)
+            .unwrap()
+    };
+    // Type errors: serde stops at the first; every one is reported, in the order of the file.
+    let types = apim
+        .replacen("capacity: 200 }", "capacity: lots }", 1)
+        .replacen("weight: 70,", "weight: -70,", 1)
+        .replacen("mode: pool", "mode: pooled", 1);
+    let expected = [
+        (line_of(&types, "capacity: lots"), "found the text \"lots\""),
+        (line_of(&types, "weight: -70"), "found `-70`"),
+        (line_of(&types, "mode: pooled"), "unknown value `pooled`"),
+    ];
+    for cmd in [&["lint"][..], &["plan", "--emulator"][..]] {
+        let (code, out, err) = run_on(&types, cmd);
+        let all = format!("{out}{err}");
+        assert_eq!(code, Some(1), "{cmd:?}: {all}");
+        let mut at = 0;
+        for (line, what) in expected {
+            let i = all[at..]
+                .find(what)
+                .unwrap_or_else(|| panic!("{cmd:?}: `{what}` (in order) in {all}"));
+            at += i;
+            assert!(
+                all[at..].contains(&format!("bad.yaml:{line}:")),
+                "{cmd:?}: {all}"
+            );
+        }
+        assert!(!all.contains("missing field"), "{cmd:?}: {all}");
+    }
+    // A misspelt key is one error (not also a missing field), and the value under it is
+    // still checked.
+    let key = apim.replacen("\nlocation: swedencentral", "\nlocaton: [swedencentral]", 1);
+    let (code, out, _) = run_on(&key, &["lint"]);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("unknown field `locaton`"), "{out}");
+    assert!(out.contains("expected text, found a list"), "{out}");
+    assert!(!out.contains("missing field"), "{out}");
+    // Validation errors: all of them too.
+    let invalid = apim
+        .replacen("name: GlobalStandard,", "name: GlobalStandar,", 1)
+        .replacen("region: norwayeast", "region: norwaywest2", 1);
+    let (code, _, err) = run_on(&invalid, &["plan", "--emulator"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("unknown deployment type `GlobalStandar`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`norwaywest2` is not an Azure region name"),
+        "{err}"
+    );
+    assert!(err.contains("2 errors"), "{err}");
+    // At most 20 are shown; the count says how many there are.
+    let mut many = apim.clone();
+    for i in 0..25 {
+        many.push_str(&format!("extra{i}: 1\n"));
+    }
+    let (code, _, err) = run_on(&many, &["render", "--out", "/nonexistent/out"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(err.matches("unknown field `extra").count(), 20, "{err}");
+    assert!(err.contains("25 errors (20 shown)"), "{err}");
+}
