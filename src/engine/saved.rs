@@ -57,8 +57,25 @@ fn body_digests(rendered: &Rendered) -> BTreeMap<String, String> {
 
 fn live_digests(live: &BTreeMap<String, Value>) -> BTreeMap<String, String> {
     live.iter()
-        .map(|(id, doc)| (id.clone(), digest(&doc.to_string())))
+        .map(|(id, doc)| (id.clone(), digest(&comparable(doc).to_string())))
         .collect()
+}
+
+/// A live document without what one read form has and the other leaves out: a policy's
+/// `properties.format` is in its GET and not in its list (see `collections`), so a plan saved
+/// by one read mode is not "changed" when applied with the other.
+fn comparable(doc: &Value) -> std::borrow::Cow<'_, Value> {
+    let is_policy = doc["type"]
+        .as_str()
+        .is_some_and(|t| t.to_lowercase().ends_with("/policies"));
+    if is_policy && doc["properties"].get("format").is_some() {
+        let mut doc = doc.clone();
+        if let Some(props) = doc["properties"].as_object_mut() {
+            props.remove("format");
+        }
+        return std::borrow::Cow::Owned(doc);
+    }
+    std::borrow::Cow::Borrowed(doc)
 }
 
 pub fn save(
