@@ -585,18 +585,26 @@ fn unknown_values_azure_may_have_added_are_warnings_naming_the_known_ones() {
     // `--deny warnings` turns it into a failure, as for every warning.
     let (code, _, _) = run_on(&new_type, &["lint", "--deny", "warnings"]);
     assert_eq!(code, Some(1));
-    // A model name a typo away from a known one.
-    let model = apim.replacen(
-        "model: { name: gpt-5.4-mini,",
-        "model: { name: gpt-5.4-minii,",
-        1,
-    );
-    let (code, out, _) = run_on(&model, &["lint"]);
-    assert_eq!(code, Some(0), "{out}");
-    assert!(
-        out.contains("warning[AOAI101]: `gpt-5.4-minii` is not a model of the capability data: did you mean `gpt-5.4-mini`?"),
-        "{out}"
-    );
+    // A model name, and a WAF managed rule set, a typo away from a known one.
+    let afd = common::read(&common::example("afd"));
+    for (text, warning) in [
+        (
+            apim.replacen("model: { name: gpt-5.4-mini,", "model: { name: gpt-5.4-minii,", 1),
+            "warning[AOAI101]: `gpt-5.4-minii` is not a model of the capability data: did you mean `gpt-5.4-mini`?",
+        ),
+        (
+            afd.replacen(
+                "type: Microsoft_BotManagerRuleSet,",
+                "type: Microsoft_BotManagerRuleSett,",
+                1,
+            ),
+            "warning[AOAI103]: `Microsoft_BotManagerRuleSett` is not a known WAF managed rule set: did you mean `Microsoft_BotManagerRuleSet`?",
+        ),
+    ] {
+        let (code, out, _) = run_on(&text, &["lint"]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains(warning), "{out}");
+    }
     // lint.allow names our own rules: an unknown id is an error, with the likely one.
     let allow = format!("{apim}\nlint:\n  allow:\n    - {{ rule: AOAI04, reason: typo }}\n");
     let (code, out, _) = run_on(&allow, &["lint"]);

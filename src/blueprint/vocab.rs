@@ -1,8 +1,9 @@
 //! Closed vocabularies whose values Azure defines and extends faster than releases: deployment
-//! types (`openai.deployments[].sku.name`). The known values are data
-//! (`data/capabilities/deployment-types.json`, with the page and the day they were read). A value
-//! a typo away from a known one is an error ("did you mean"); any other unknown value is only a
-//! lint warning (AOAI100) naming the known ones, since Azure may have added it since.
+//! types (`openai.deployments[].sku.name`) and WAF managed rule set types. The known values are
+//! data (`data/capabilities/deployment-types.json`, `waf-rule-sets.json`, with the page and the
+//! day they were read). A deployment type a typo away from a known one is an error ("did you
+//! mean"); any other unknown value is only a lint warning (AOAI100, AOAI103) naming the known
+//! ones, since Azure may have added it since.
 //!
 //! Vocabularies aoai-arch defines itself, or that ARM's own schemas close (API Management tiers,
 //! WAF modes and rule-set actions, retry modes, probe protocols, ...), are enums of
@@ -33,15 +34,18 @@ pub struct DeploymentTypes {
     pub types: Vec<DeploymentType>,
 }
 
-/// The deployment types of the data file (parsed once).
+/// A data file embedded in the binary, parsed on first use.
+fn parsed<T: serde::de::DeserializeOwned>(cell: &'static OnceLock<T>, json: &str) -> &'static T {
+    cell.get_or_init(|| serde_json::from_str(json).expect("data/capabilities file is valid JSON"))
+}
+
+/// The deployment types of the data file.
 pub fn deployment_types() -> &'static DeploymentTypes {
     static TYPES: OnceLock<DeploymentTypes> = OnceLock::new();
-    TYPES.get_or_init(|| {
-        serde_json::from_str(include_str!(
-            "../../data/capabilities/deployment-types.json"
-        ))
-        .expect("data/capabilities/deployment-types.json is valid")
-    })
+    parsed(
+        &TYPES,
+        include_str!("../../data/capabilities/deployment-types.json"),
+    )
 }
 
 /// How a value stands against a vocabulary.
@@ -99,6 +103,30 @@ pub fn deployment_types_listed() -> String {
         deployment_type_names().join(", "),
         t.source.url,
         t.source.read
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RuleSetTypes {
+    pub source: Source,
+    pub types: Vec<String>,
+}
+
+/// The Front Door WAF managed rule set types of the data file.
+pub fn waf_rule_set_types() -> &'static RuleSetTypes {
+    static TYPES: OnceLock<RuleSetTypes> = OnceLock::new();
+    parsed(
+        &TYPES,
+        include_str!("../../data/capabilities/waf-rule-sets.json"),
+    )
+}
+
+/// A WAF managed rule set type (`frontDoor.waf.managedRuleSets[].type`) against the known ones.
+pub fn waf_rule_set_type(value: &str) -> Known {
+    let t = waf_rule_set_types();
+    check(
+        value,
+        &t.types.iter().map(String::as_str).collect::<Vec<_>>(),
     )
 }
 

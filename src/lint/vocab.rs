@@ -1,6 +1,6 @@
 //! Values of vocabularies Azure extends faster than releases, which validation cannot refuse:
-//! a deployment type (AOAI100) or a model (AOAI101) aoai-arch does not know is a warning naming
-//! the known ones; and `lint.allow` naming a rule that does not exist (AOAI102), an error, since
+//! a deployment type (AOAI100), a model (AOAI101) or a WAF managed rule set (AOAI103) aoai-arch
+//! does not know is a warning naming the known ones; and `lint.allow` naming a rule that does not exist (AOAI102), an error, since
 //! the rules are ours.
 
 use arm_emulator::capabilities;
@@ -46,6 +46,29 @@ pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
                     names.join(", ")
                 ),
             ),
+        }
+    }
+    if let Some(f) = &b.front_door {
+        let t = vocab::waf_rule_set_types();
+        for (i, r) in f.waf.managed_rule_sets.iter().enumerate() {
+            let hint = match vocab::waf_rule_set_type(&r.rule_set_type) {
+                Known::Yes => continue,
+                Known::Typo(best) => format!("did you mean `{best}`?"),
+                Known::No => format!(
+                    "known: {} ({}, read {})",
+                    t.types.join(", "),
+                    t.source.url,
+                    t.source.read
+                ),
+            };
+            c.at_field(
+                "AOAI103",
+                &format!("frontDoor.waf.managedRuleSets[{i}].type"),
+                format!(
+                    "`{}` is not a known WAF managed rule set: {hint}",
+                    r.rule_set_type
+                ),
+            );
         }
     }
     let ids: Vec<&str> = super::RULES.iter().map(|r| r.id).collect();
