@@ -103,8 +103,22 @@ fn a_replace_names_the_foreign_child_azure_deletes_with_the_parent() {
     let changed = edited_example("afd", dir.path(), "afd.yaml", |v| {
         v["openai"]["accounts"][0]["customSubdomain"] = "aoai-renamed-sub".into();
     });
+    let before = emu.log().len();
     let plan = run(&["plan"], &changed, &emu.url);
     let p = text(&plan);
+    // The replaced account's deployments are listed once: by the read, whose list also
+    // serves the search for what goes with the parent.
+    let deployment_lists = emu.log()[before..]
+        .iter()
+        .filter(|e| {
+            e["method"] == "GET"
+                && e["path"].as_str().is_some_and(|p| {
+                    p.to_lowercase()
+                        .ends_with(&format!("{}/deployments", account.to_lowercase()))
+                })
+        })
+        .count();
+    assert_eq!(deployment_lists, 1, "{p}");
     assert!(
         p.lines()
             .any(|l| l.contains("deployments/someone-elses")

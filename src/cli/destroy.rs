@@ -134,11 +134,17 @@ async fn destroy(
     // What Azure deletes with them that the blueprint does not declare (owned or not).
     let parents: Vec<String> = doomed.iter().map(|d| d.id.clone()).collect();
     let with_parent: Vec<crate::engine::children::Child> =
-        crate::engine::children::undeclared_under(client, rendered, &parents, target.concurrency)
-            .await?
-            .into_iter()
-            .filter(|c| !parents.iter().any(|p| p.eq_ignore_ascii_case(&c.id)))
-            .collect();
+        crate::engine::children::undeclared_under(
+            client,
+            rendered,
+            &parents,
+            &Default::default(),
+            target.concurrency,
+        )
+        .await?
+        .into_iter()
+        .filter(|c| !parents.iter().any(|p| p.eq_ignore_ascii_case(&c.id)))
+        .collect();
     print_plan(m, flags, &doomed, &with_parent, &kept, rg_owned, rg_goes);
     if doomed.is_empty() && !rg_goes {
         return purge_leftovers(client, m, flags, &[], false).await;

@@ -20,10 +20,13 @@ pub struct Child {
 }
 
 /// The undeclared resources in the child collections under `parents` (ids as Azure has them).
+/// `listed` holds the collections the plan's read has already listed (by lower-case path):
+/// those are not asked for again.
 pub async fn undeclared_under(
     client: &ArmClient,
     rendered: &Rendered,
     parents: &[String],
+    listed: &std::collections::BTreeMap<String, Vec<serde_json::Value>>,
     concurrency: usize,
 ) -> Result<Vec<Child>> {
     let declared: BTreeSet<String> = rendered
@@ -48,7 +51,12 @@ pub async fn undeclared_under(
     }
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
+    let mut known: Vec<(String, String, Vec<serde_json::Value>)> = Vec::new();
     for (collection, parent, version) in collections {
+        if let Some(items) = listed.get(&collection.to_lowercase()) {
+            known.push((collection, parent, items.clone()));
+            continue;
+        }
         let (client, sem) = (client.clone(), sem.clone());
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await;
@@ -57,14 +65,17 @@ pub async fn undeclared_under(
         });
     }
     let mut out = BTreeSet::new();
+    let mut answered = known;
     while let Some(joined) = tasks.join_next().await {
         let (collection, parent, res) = joined?;
-        let items = match res {
-            Ok(items) => items,
+        match res {
+            Ok(items) => answered.push((collection, parent, items)),
             // The collection's own parent (an API) does not exist: nothing below it.
             Err(e) if e.status == Some(404) => continue,
             Err(e) => anyhow::bail!("listing {collection}: {e}"),
-        };
+        }
+    }
+    for (_, parent, items) in answered {
         for item in items {
             if let Some(id) = item["id"].as_str() {
                 if !declared.contains(&id.to_lowercase()) {

@@ -103,6 +103,7 @@ pub async fn observe(
             &target.client,
             rendered,
             &replaced,
+            &listed,
             target.concurrency,
         )
         .await?;

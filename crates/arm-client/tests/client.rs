@@ -161,8 +161,10 @@ async fn faults_are_retried_until_success() {
 
 #[tokio::test]
 async fn transient_conflicts_are_retried() {
+    // A deployment takes 20-60 s in Azure: at 100x the first one is still being written
+    // (0.2-0.6 s) when the second arrives, even on a loaded machine.
     let (_emu, c) = setup(Config {
-        time_scale: 2000.0,
+        time_scale: 100.0,
         ..Config::default()
     })
     .await;
