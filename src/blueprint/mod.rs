@@ -429,7 +429,7 @@ fn more_type_errors(text: &str, first: TypeError) -> Vec<TypeError> {
         let meant = current
             .raw
             .starts_with("unknown field")
-            .then(|| current.help.as_deref())
+            .then_some(current.help.as_deref())
             .flatten()
             .and_then(|h| h.strip_prefix("did you mean `"))
             .and_then(|h| h.split_once('`'))
