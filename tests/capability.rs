@@ -96,6 +96,63 @@ fn classic_standard_gateway_has_no_path_to_private_accounts() {
 }
 
 #[test]
+fn an_account_added_without_a_private_endpoint_asks_for_one_where_it_goes() {
+    // The gateway already sits in vnet-hub; the new account has no private endpoint there. The
+    // fix is its private endpoint (not a network for the gateway), at networking.privateEndpoints.
+    let r = json(
+        "apim",
+        &[(
+            "    - { name: aoai-apim-nor, region: norwayeast, weight: 50, priority: 2 }\n",
+            "    - { name: aoai-apim-nor, region: norwayeast, weight: 50, priority: 2 }\n    - { name: aoai-apim-swc-3, region: swedencentral, weight: 10, priority: 1 }\n",
+        )],
+    );
+    assert_eq!(r.code, Some(1));
+    let hits: Vec<&Value> = r
+        .findings
+        .iter()
+        .filter(|f| f["rule"] == "AOAI016")
+        .collect();
+    assert_eq!(hits.len(), 1, "only the new account: {:#?}", r.findings);
+    let f = finding(&r, "AOAI016", "networking.privateEndpoints");
+    assert_eq!(f["location"]["line"], line_of(&r, "  privateEndpoints:"));
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.contains("cannot reach account aoai-apim-swc-3"),
+        "{message}"
+    );
+    assert!(
+        message.contains("account: aoai-apim-swc-3, subnetId: vnet-hub/private-endpoints"),
+        "{message}"
+    );
+    let help = f["help"].as_str().unwrap();
+    assert!(help.contains("private endpoint"), "{help}");
+    assert!(
+        !help.contains("give the gateway a virtual network"),
+        "{help}"
+    );
+
+    // With that endpoint added, the path is whole again.
+    let r = json(
+        "apim",
+        &[
+            (
+                "    - { name: aoai-apim-nor, region: norwayeast, weight: 50, priority: 2 }\n",
+                "    - { name: aoai-apim-nor, region: norwayeast, weight: 50, priority: 2 }\n    - { name: aoai-apim-swc-3, region: swedencentral, weight: 10, priority: 1 }\n",
+            ),
+            (
+                "    - account: aoai-apim-nor\n      subnetId: vnet-hub/private-endpoints\n",
+                "    - account: aoai-apim-nor\n      subnetId: vnet-hub/private-endpoints\n    - account: aoai-apim-swc-3\n      subnetId: vnet-hub/private-endpoints\n",
+            ),
+        ],
+    );
+    assert!(
+        !r.findings.iter().any(|f| f["rule"] == "AOAI016"),
+        "{:#?}",
+        r.findings
+    );
+}
+
+#[test]
 fn network_on_a_tier_without_one_and_internal_outbound_integration() {
     let r = json(
         "apim",

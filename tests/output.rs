@@ -136,3 +136,72 @@ fn output_lists_the_dns_records_of_a_custom_domain() {
         "{human}"
     );
 }
+
+#[test]
+fn output_lists_every_service_of_apim_instances_and_progress_names_the_service() {
+    let emu = Emulator::start("3000", "none", 31);
+    let bp = common::example("afd-apim-private");
+    let f: serde_norway::Value = serde_norway::from_str(&common::read(&bp)).unwrap();
+    let primary = f["apim"]["name"].as_str().unwrap().to_string();
+    let extra = f["apim"]["instances"][0]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rg = format!(
+        "/subscriptions/{}/resourceGroups/{}",
+        f["subscription"].as_str().unwrap(),
+        f["resourceGroup"].as_str().unwrap()
+    );
+
+    let out = run(&["apply", "--auto-approve"], &bp, &emu.url);
+    assert!(out.status.success(), "{}", text(&out));
+    let applied = text(&out);
+    // Progress: the children of the two services read apart (each API operation line starts
+    // with its service's name).
+    for service in [&primary, &extra] {
+        assert!(
+            applied.contains(&format!("{service}/apis/azure-openai/operations/")),
+            "{service}: {applied}"
+        );
+    }
+    assert!(!applied.contains(" azure-openai/operations/"), "{applied}");
+
+    let out = run(&["output", "--json"], &bp, &emu.url);
+    assert!(out.status.success(), "{}", text(&out));
+    let o: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let services: Vec<&Value> = std::iter::once(&o["apim"])
+        .chain(o["apimInstances"].as_array().unwrap())
+        .collect();
+    assert_eq!(services.len(), 2, "{o:#}");
+    for (svc, name) in services.iter().zip([&primary, &extra]) {
+        assert_eq!(svc["name"], name.as_str());
+        let live = get(
+            &emu.url,
+            &format!("{rg}/providers/Microsoft.ApiManagement/service/{name}"),
+            "2024-05-01",
+        );
+        assert_eq!(
+            svc["gatewayUrl"], live["properties"]["gatewayUrl"],
+            "{name}"
+        );
+        assert_eq!(
+            svc["principalId"], live["identity"]["principalId"],
+            "{name}"
+        );
+        assert!(svc["gatewayUrl"].is_string(), "{name}");
+    }
+    assert_eq!(o["apimInstances"][0]["region"], "westeurope");
+
+    let out = run(&["output"], &bp, &emu.url);
+    assert!(out.status.success(), "{}", text(&out));
+    let human = String::from_utf8_lossy(&out.stdout);
+    let url = o["apimInstances"][0]["gatewayUrl"].as_str().unwrap();
+    assert!(
+        human.contains(&format!("apim {extra} (westeurope) gateway url = {url}")),
+        "{human}"
+    );
+    assert!(
+        human.contains(&format!("apim service            = {primary} (")),
+        "{human}"
+    );
+}

@@ -251,13 +251,13 @@ fn the_whole_responses_api_is_imported_and_follow_ups_reach_their_account() {
     let mut with_responses = 0;
     for (name, r) in all() {
         let ops: Vec<(String, Value)> = r
-            .bodies("-operations-")
+            .bodies(".operations-")
             .into_iter()
             .map(|(k, v)| (k.clone(), v))
             .collect();
         let has = ops
             .iter()
-            .any(|(k, _)| k.ends_with("-operations-v1-responses.http"));
+            .any(|(k, _)| k.ends_with(".operations-v1-responses.http"));
         if !has {
             // Classic accounts: no v1 operations, and no follow-up routing in the policy.
             assert!(
@@ -270,7 +270,7 @@ fn the_whole_responses_api_is_imported_and_follow_ups_reach_their_account() {
         for (op, method, url) in want {
             let (_, b) = ops
                 .iter()
-                .find(|(k, _)| k.ends_with(&format!("-operations-{op}.http")))
+                .find(|(k, _)| k.ends_with(&format!(".operations-{op}.http")))
                 .unwrap_or_else(|| panic!("{name}: no operation {op}"));
             assert_eq!(b["properties"]["method"], method, "{name} {op}");
             assert_eq!(b["properties"]["urlTemplate"], url, "{name} {op}");
@@ -284,7 +284,7 @@ fn the_whole_responses_api_is_imported_and_follow_ups_reach_their_account() {
             }
         }
         let backends = r
-            .bodies("-backends-")
+            .bodies(".backends-")
             .into_iter()
             .filter(|(_, b)| b["properties"]["type"] != "Pool")
             .count()
@@ -355,7 +355,12 @@ fn the_gateway_gives_up_before_front_door() {
                 "{name}/{file}"
             );
         }
-        if let Some((_, profile)) = r.bodies("-profiles-").into_iter().next() {
+        // The profile itself (`profiles-<name>.http`), not one of its children.
+        if let Some((_, profile)) = r
+            .bodies("profiles-")
+            .into_iter()
+            .find(|(k, _)| k.starts_with("profiles-") && k.matches('.').count() == 1)
+        {
             let afd = profile["properties"]["originResponseTimeoutSeconds"]
                 .as_u64()
                 .unwrap();
@@ -500,7 +505,7 @@ fn the_round_robin_skips_backends_that_answered_429_or_5xx() {
 
 #[test]
 fn retries_leave_the_pools_own_503_alone_and_transient_is_429_and_5xx() {
-    let readme = common::read(&common::root().join("README.md"));
+    let readme = common::read(&common::root().join("docs/reference.md"));
     assert!(
         readme.contains("`on: transient` retries 429 and every 5xx a backend answers"),
         "README promise"
@@ -515,7 +520,7 @@ fn retries_leave_the_pools_own_503_alone_and_transient_is_429_and_5xx() {
                 "{name}/{file}: {line}"
             );
             let pools = r
-                .bodies("-backends-")
+                .bodies(".backends-")
                 .iter()
                 .any(|(_, b)| b["properties"]["type"] == "Pool");
             let p503 = "&& !(context.Response.StatusCode == 503 && ((context.Response.StatusReason ?? \"\").Contains(\"Backend pool\") || (context.Response.StatusReason ?? \"\").Contains(\"is temporarily unavailable\")))";

@@ -238,3 +238,99 @@ fn render_out_refuses_a_foreign_folder_and_removes_only_its_own_stale_files() {
         .iter()
         .all(|f| !f.as_str().unwrap().contains("zz-mine")));
 }
+
+#[test]
+fn one_added_account_changes_only_its_own_files_and_those_it_touches() {
+    // The reviewer's diff: render the example, add one account, render again into the same
+    // folder (as a pull request would) and compare the two trees file by file.
+    let dir = tempfile::tempdir().unwrap();
+    let before_bp = dir.path().join("before.yaml");
+    let after_bp = dir.path().join("after.yaml");
+    let text = common::read(&common::example("afd-apim"));
+    let line = "    - { name: aoai-glb-weu, region: westeurope }\n";
+    assert!(text.contains(line));
+    std::fs::write(&before_bp, &text).unwrap();
+    std::fs::write(
+        &after_bp,
+        text.replacen(
+            line,
+            &format!("{line}    - {{ name: aoai-glb-weu-2, region: westeurope }}\n"),
+            1,
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("render");
+    let r = render_to(&before_bp, &out, &[]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let before = read_tree(&out);
+    let r = render_to(&after_bp, &out, &[]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let after = read_tree(&out);
+
+    let removed: Vec<&String> = before.keys().filter(|k| !after.contains_key(*k)).collect();
+    assert!(
+        removed.is_empty(),
+        "no file renamed or removed: {removed:?}"
+    );
+    let added: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
+    // The account, its deployment, its diagnostic setting, the gateway's role on it, and the
+    // gateway's backend for it.
+    assert_eq!(added.len(), 5, "{added:?}");
+    assert!(
+        added.iter().all(|k| k.contains("aoai-glb-weu-2")),
+        "{added:?}"
+    );
+    let changed: Vec<&str> = before
+        .iter()
+        .filter(|(k, v)| after.get(*k).is_some_and(|a| a != *v))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    // The index (the order), the API policy whose routing now includes the account (and its
+    // request), and the health backend of the account's region.
+    assert_eq!(
+        changed,
+        [
+            "index.json",
+            "policies/azure-openai.xml",
+            "requests/service-apim-aoai-global.apis-azure-openai.policies-policy.http",
+            "requests/service-apim-aoai-global.backends-aoai-health-westeurope.http",
+        ],
+        "{changed:?}"
+    );
+
+    // `render --check` of the old folder against the new blueprint names exactly those.
+    let old = dir.path().join("old");
+    assert!(render_to(&before_bp, &old, &[]).status.success());
+    let check = common::bin()
+        .arg("render")
+        .arg(&after_bp)
+        .arg("--check")
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&check.stderr);
+    let flagged: Vec<&str> = err
+        .lines()
+        .filter(|l| {
+            ["changed: ", "missing: ", "stale: "]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .collect();
+    assert_eq!(flagged.len(), changed.len() + added.len(), "{err}");
+
+    // The order lives in index.json: every resource after what it depends on.
+    let index: serde_json::Value = serde_json::from_str(&after["index.json"]).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for r in index["resources"].as_array().unwrap() {
+        for d in r["dependsOn"].as_array().unwrap() {
+            assert!(
+                seen.contains(d.as_str().unwrap()),
+                "{} before {d}",
+                r["file"]
+            );
+        }
+        seen.insert(r["file"].as_str().unwrap().to_string());
+    }
+}

@@ -80,7 +80,7 @@ pub struct TargetArgs {
     #[arg(long, value_name = "FILE", requires = "emulator")]
     pub emulator_state: Option<PathBuf>,
     /// With --emulator: divide Azure's provisioning durations by F.
-    #[arg(long, default_value_t = 1000.0)]
+    #[arg(long, default_value_t = 1000.0, value_parser = time_scale)]
     pub time_scale: f64,
     /// With --emulator: injected faults (see `aoai-arch emulator --help`).
     #[arg(long, default_value = "none", requires = "emulator")]
@@ -172,4 +172,19 @@ impl TargetArgs {
             },
         }
     }
+}
+
+/// `--time-scale F`: a positive, finite factor (0 would stop the emulator's clock, so nothing
+/// long-running would ever finish).
+pub fn time_scale(s: &str) -> Result<f64, String> {
+    let f: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number (1 = real time, 600 = 600x faster)"))?;
+    if !(f.is_finite() && f > 0.0) {
+        return Err(format!(
+            "`{s}` would stop the clock: the factor divides Azure's provisioning durations, so it must be greater than 0 (1 = real time, 600 = 600x faster)"
+        ));
+    }
+    Ok(f)
 }

@@ -184,6 +184,8 @@ pub struct Outputs {
     pub front_door: Option<FrontDoorOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub apim: Option<ApimOut>,
+    /// The services of `apim.instances`, in the blueprint's order (empty without any).
+    pub apim_instances: Vec<ApimOut>,
     pub openai: Vec<AccountOut>,
     pub dns_records: Vec<DnsRecord>,
 }
@@ -199,6 +201,8 @@ pub struct FrontDoorOut {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApimOut {
+    pub name: String,
+    pub region: String,
     pub gateway_url: Option<String>,
     pub regional_gateway_urls: Vec<RegionalUrl>,
     pub principal_id: Option<String>,
@@ -284,32 +288,12 @@ pub async fn read(client: &ArmClient, m: &Model) -> Result<Outputs> {
     }
     if let Some(a) = &m.apim {
         let doc = get(a.id.clone(), api::APIM).await?;
-        let mut regional = Vec::new();
-        if let Some(d) = &doc {
-            if let Some(url) = s(&d["properties"]["gatewayRegionalUrl"]) {
-                regional.push(RegionalUrl {
-                    region: arm_name(&d["location"]),
-                    url,
-                });
-            }
-            for l in d["properties"]["additionalLocations"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                if let Some(url) = s(&l["gatewayRegionalUrl"]) {
-                    regional.push(RegionalUrl {
-                        region: arm_name(&l["location"]),
-                        url,
-                    });
-                }
-            }
-        }
-        out.apim = Some(ApimOut {
-            gateway_url: doc.as_ref().and_then(|d| s(&d["properties"]["gatewayUrl"])),
-            regional_gateway_urls: regional,
-            principal_id: doc.as_ref().and_then(|d| s(&d["identity"]["principalId"])),
-        });
+        out.apim = Some(apim_out(&a.name, &m.location, doc.as_ref()));
+    }
+    for i in &m.apim_instances {
+        let doc = get(i.apim.id.clone(), api::APIM).await?;
+        out.apim_instances
+            .push(apim_out(&i.apim.name, &i.location, doc.as_ref()));
     }
     for acc in &m.accounts {
         let doc = get(acc.id.clone(), api::COGNITIVE).await?;
@@ -322,6 +306,38 @@ pub async fn read(client: &ArmClient, m: &Model) -> Result<Outputs> {
     Ok(out)
 }
 
+/// One API Management service's outputs from its live document (`None`: not deployed).
+fn apim_out(name: &str, region: &str, doc: Option<&Value>) -> ApimOut {
+    let mut regional = Vec::new();
+    if let Some(d) = doc {
+        if let Some(url) = s(&d["properties"]["gatewayRegionalUrl"]) {
+            regional.push(RegionalUrl {
+                region: arm_name(&d["location"]),
+                url,
+            });
+        }
+        for l in d["properties"]["additionalLocations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(url) = s(&l["gatewayRegionalUrl"]) {
+                regional.push(RegionalUrl {
+                    region: arm_name(&l["location"]),
+                    url,
+                });
+            }
+        }
+    }
+    ApimOut {
+        name: name.to_string(),
+        region: region.to_string(),
+        gateway_url: doc.and_then(|d| s(&d["properties"]["gatewayUrl"])),
+        regional_gateway_urls: regional,
+        principal_id: doc.and_then(|d| s(&d["identity"]["principalId"])),
+    }
+}
+
 impl Outputs {
     /// Does anything of the blueprint exist?
     pub fn any(&self) -> bool {
@@ -329,6 +345,7 @@ impl Outputs {
             .as_ref()
             .is_some_and(|f| f.endpoint_host_name.is_some())
             || self.apim.as_ref().is_some_and(|a| a.gateway_url.is_some())
+            || self.apim_instances.iter().any(|a| a.gateway_url.is_some())
             || self.openai.iter().any(|a| a.endpoint.is_some())
     }
 }
@@ -348,6 +365,10 @@ pub fn human(o: &Outputs) -> String {
     }
     if let Some(a) = &o.apim {
         t.push_str(&format!(
+            "  apim service            = {} ({})\n",
+            a.name, a.region
+        ));
+        t.push_str(&format!(
             "  apim gateway url        = {}\n",
             a.gateway_url.clone().unwrap_or_else(none)
         ));
@@ -356,6 +377,25 @@ pub fn human(o: &Outputs) -> String {
         }
         t.push_str(&format!(
             "  apim identity principal = {}\n",
+            a.principal_id.clone().unwrap_or_else(none)
+        ));
+    }
+    for a in &o.apim_instances {
+        t.push_str(&format!(
+            "  apim {} ({}) gateway url = {}\n",
+            a.name,
+            a.region,
+            a.gateway_url.clone().unwrap_or_else(none)
+        ));
+        for r in &a.regional_gateway_urls {
+            t.push_str(&format!(
+                "  apim {} gateway in {} = {}\n",
+                a.name, r.region, r.url
+            ));
+        }
+        t.push_str(&format!(
+            "  apim {} identity principal = {}\n",
+            a.name,
             a.principal_id.clone().unwrap_or_else(none)
         ));
     }

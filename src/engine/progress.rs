@@ -13,9 +13,11 @@ pub trait Progress: Send + Sync {
 }
 
 /// A short name for progress lines: `accounts/aoai-weu` for a top-level resource, with the
-/// parent's (or scope's) name in front for a child or extension resource, so that the same
-/// deployment under three accounts reads as three different lines:
-/// `aoai-weu/deployments/gpt-4o`, `aoai-weu/roleAssignments/<guid>`.
+/// top-level resource's (or the scope's) name in front for a child or extension resource, so
+/// that the same deployment under three accounts reads as three different lines, and the
+/// children of two API Management services never read alike:
+/// `aoai-weu/deployments/gpt-4o`, `aoai-weu/roleAssignments/<guid>`,
+/// `apim-weu/apis/azure-openai/operations/chat`.
 pub fn short(id: &str) -> String {
     let seg: Vec<&str> = id.trim_matches('/').split('/').collect();
     let n = seg.len();
@@ -23,22 +25,27 @@ pub fn short(id: &str) -> String {
         return id.to_string();
     }
     let tail = format!("{}/{}", seg[n - 2], seg[n - 1]);
-    let parent = if n >= 6 && seg[n - 4].eq_ignore_ascii_case("providers") {
-        // `<scope>/providers/<namespace>/<type>/<name>`: top-level when the scope is a resource
-        // group or subscription, an extension resource otherwise.
-        let top = ["resourcegroups", "subscriptions"]
-            .iter()
-            .any(|k| seg[n - 6].eq_ignore_ascii_case(k));
-        (!top).then(|| seg[n - 5])
-    } else if n >= 6 {
-        Some(seg[n - 3])
-    } else {
-        None
+    // The last `providers/<namespace>`: what follows is `<type>/<name>` pairs.
+    let Some(p) = seg
+        .iter()
+        .rposition(|s| s.eq_ignore_ascii_case("providers"))
+    else {
+        return tail;
     };
-    match parent {
-        Some(p) => format!("{p}/{tail}"),
-        None => tail,
+    let top = p >= 2
+        && ["resourcegroups", "subscriptions"]
+            .iter()
+            .any(|k| seg[p - 2].eq_ignore_ascii_case(k));
+    if !top && p >= 1 {
+        // An extension resource: the name of the resource it extends in front.
+        return format!("{}/{tail}", seg[p - 1]);
     }
+    let pairs = &seg[(p + 2).min(n)..];
+    if pairs.len() <= 2 {
+        return tail;
+    }
+    // A child: the top-level resource's name, then the path below it.
+    format!("{}/{}", pairs[1], pairs[2..].join("/"))
 }
 
 /// UTC `YYYY-MM-DDTHH:MM:SSZ` without a date library.
@@ -227,7 +234,7 @@ mod tests {
             short(&format!(
                 "{rg}/providers/Microsoft.ApiManagement/service/apim/apis/api/policies/policy"
             )),
-            "api/policies/policy"
+            "apim/apis/api/policies/policy"
         );
     }
 

@@ -24,6 +24,9 @@ pub struct Hop {
 /// A problem found while tracing: rule, blueprint field, message.
 type Problem = (&'static str, String, String);
 
+/// Where an account's missing private endpoint belongs.
+const PRIVATE_ENDPOINTS: &str = "networking.privateEndpoints";
+
 use crate::blueprint::networks::{short, vnet_of, Networks};
 
 /// A gateway region: its blueprint field and subnet (when the service has a virtual network).
@@ -344,7 +347,41 @@ pub fn trace(b: &Blueprint) -> (Vec<Hop>, Vec<Problem>) {
                     ));
                     facts.push((false, "public access Disabled; the gateway is in no virtual network that reaches the private endpoint".into()));
                 }
-                (_, None) => {
+                (Some(v), None) => {
+                    // The gateway has a network: what the account lacks is its private
+                    // endpoint there (a subnet other accounts' endpoints already use, if any).
+                    let subnet = b
+                        .networking
+                        .iter()
+                        .flat_map(|n| n.private_endpoints.iter())
+                        .map(|p| p.subnet_id.as_str())
+                        .find(|s| vnet_of(s) == *v)
+                        .map(|s| {
+                            // As the blueprint writes a subnet of its own resource group.
+                            let own = format!(
+                                "/resourcegroups/{}/providers/microsoft.network/virtualnetworks/",
+                                b.resource_group.to_lowercase()
+                            );
+                            match s.to_lowercase().find(&own) {
+                                Some(i) => s[i + own.len()..].replacen("/subnets/", "/", 1),
+                                None => s.to_string(),
+                            }
+                        })
+                        .unwrap_or_else(|| format!("{}/<subnet>", short(v)));
+                    problems.push((
+                        "AOAI016",
+                        PRIVATE_ENDPOINTS.into(),
+                        format!("API Management {} ({}) cannot reach account {}: public network access is Disabled and the account has no private endpoint; add one in the gateway's network {}: networking.privateEndpoints: - {{ account: {}, subnetId: {subnet} }}", apim.name, g.region, acc.name, short(v), acc.name),
+                    ));
+                    facts.push((
+                        false,
+                        format!(
+                            "public access Disabled and no private endpoint in {}",
+                            short(v)
+                        ),
+                    ));
+                }
+                (None, None) => {
                     problems.push((
                         "AOAI016",
                         "networking.publicNetworkAccess".into(),
@@ -558,7 +595,12 @@ pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
     let mut seen = std::collections::BTreeSet::new();
     for (id, field, message) in problems {
         if seen.insert((id, field.clone(), message.clone())) {
-            c.at_field(id, &field, message);
+            // A gateway that has a network reaches a private account through the account's
+            // private endpoint: that, not a network for the gateway, is the fix.
+            let help = (id == "AOAI016" && field == PRIVATE_ENDPOINTS).then(|| {
+                "give the account a private endpoint in the gateway's virtual network or one peered with it (networking.privateEndpoints), or keep public network access on".to_string()
+            });
+            c.at_field_with_help(id, &field, message, help);
         }
     }
 }

@@ -337,8 +337,8 @@ pub const RULES: &[Rule] = &[
         docs: "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/models" },
     Rule { id: "AOAI102", name: "unknown-lint-rule", severity: Severity::Error,
         reason: "lint.allow names a rule that does not exist, so the finding it was meant to allow is still reported (or a misspelt id allows nothing)",
-        help: "use a rule id that `aoai-arch lint` prints (README.md, Lint rules), e.g. AOAI004",
-        docs: "README.md#lint-rules" },
+        help: "use a rule id that `aoai-arch lint` prints (docs/reference.md, Lint rules), e.g. AOAI004",
+        docs: "docs/reference.md#lint-rules" },
     Rule { id: "AOAI103", name: "unknown-waf-rule-set", severity: Severity::Warning,
         reason: "the WAF managed rule set type is not one aoai-arch knows (data/capabilities/waf-rule-sets.json); Front Door refuses a rule set it does not offer only when apply sends the policy",
         help: "use Microsoft_DefaultRuleSet and Microsoft_BotManagerRuleSet; if Azure has added this one, allow the rule with a reason",
@@ -409,6 +409,17 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn at_field(&mut self, id: &'static str, field: &str, message: String) {
+        self.at_field_with_help(id, field, message, None);
+    }
+
+    /// [`Ctx::at_field`] with a help of this finding's own instead of the rule's.
+    fn at_field_with_help(
+        &mut self,
+        id: &'static str,
+        field: &str,
+        message: String,
+        help: Option<String>,
+    ) {
         let Some(loaded) = self.loaded else { return };
         let pos = loaded.pos(field);
         // A value set by a variable: the finding points where it was set.
@@ -439,7 +450,7 @@ impl Ctx<'_> {
             column,
             field: Some(field.to_string()),
         };
-        self.push(id, message, None, loc);
+        self.push(id, message, help, loc);
     }
 
     fn at_file(

@@ -9,11 +9,50 @@ use serde_json::json;
 
 use super::{Rendered, Resource};
 
-/// The short, file-system-safe label of a resource: `<last type segment>-<name>`.
+/// The file-system-safe label of a resource, from its id alone: each `type-name` of its path
+/// below the resource group (extension resources after their scope), joined by `.`:
+/// `accounts-aoai-weu`, `accounts-aoai-weu.deployments-gpt-4o`,
+/// `service-apim.apis-azure-openai.operations-chat`, `accounts-aoai-weu.roleAssignments-<guid>`;
+/// a second request for the same resource adds its step (`_lock-down`). Never a position, so
+/// one added resource leaves every other file's name alone.
 pub fn label(r: &Resource) -> String {
-    let ty = r.resource_type.rsplit('/').next().unwrap_or("resource");
-    let name = r.id.rsplit('/').next().unwrap_or("x");
-    let raw = format!("{ty}-{name}");
+    let id = r.id.trim_matches('/');
+    let (path, step) = match id.split_once('#') {
+        Some((p, s)) => (p, Some(s)),
+        None => (id, None),
+    };
+    let seg: Vec<&str> = path.split('/').collect();
+    let mut pairs = Vec::new();
+    let mut i = 0;
+    // `subscriptions/<id>` is the same for the whole render; the resource group only for a
+    // resource group itself.
+    if seg.len() >= 2 && seg[0].eq_ignore_ascii_case("subscriptions") {
+        i = 2;
+        if seg.len() == 2 {
+            pairs.push(format!("subscriptions-{}", seg[1]));
+        }
+    }
+    if seg.len() >= i + 2 && seg[i].eq_ignore_ascii_case("resourceGroups") {
+        if seg.len() == i + 2 {
+            pairs.push(format!("{}-{}", seg[i], seg[i + 1]));
+        }
+        i += 2;
+    }
+    while i < seg.len() {
+        if seg[i].eq_ignore_ascii_case("providers") {
+            i += 2;
+            continue;
+        }
+        match seg.get(i + 1) {
+            Some(name) => pairs.push(format!("{}-{name}", seg[i])),
+            None => pairs.push(seg[i].to_string()),
+        }
+        i += 2;
+    }
+    let mut raw = pairs.join(".");
+    if let Some(step) = step {
+        raw = format!("{raw}_{step}");
+    }
     raw.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
@@ -23,6 +62,55 @@ pub fn label(r: &Resource) -> String {
             }
         })
         .collect()
+}
+
+/// The request file of each resource, in render order: `requests/<label>.http`. Two resources
+/// with one label (the same type and name in two resource groups) are told apart by their
+/// resource group, and failing that by a hash of their id: still nothing positional.
+fn request_files(resources: &[Resource]) -> Vec<String> {
+    let labels: Vec<String> = resources.iter().map(label).collect();
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in &labels {
+        *count.entry(l.as_str()).or_default() += 1;
+    }
+    let mut names: Vec<String> = resources
+        .iter()
+        .zip(&labels)
+        .map(|(r, l)| {
+            if count[l.as_str()] == 1 {
+                return l.clone();
+            }
+            let seg: Vec<&str> = r.id.split('/').collect();
+            match seg
+                .iter()
+                .position(|s| s.eq_ignore_ascii_case("resourceGroups"))
+                .and_then(|p| seg.get(p + 1))
+            {
+                Some(rg) => format!("resourceGroups-{rg}.{l}"),
+                None => l.clone(),
+            }
+        })
+        .collect();
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for n in &names {
+        *count.entry(n.clone()).or_default() += 1;
+    }
+    for (n, r) in names.iter_mut().zip(resources) {
+        if count[n.as_str()] > 1 {
+            *n = format!("{n}-{:08x}", fnv1a(&r.id.to_lowercase()));
+        }
+    }
+    names
+        .into_iter()
+        .map(|n| format!("requests/{n}.http"))
+        .collect()
+}
+
+/// FNV-1a (32 bits): a stable hash, the same on every machine and run.
+fn fnv1a(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// Request line of a PUT, relative to the ARM endpoint.
@@ -43,12 +131,7 @@ pub fn http_file(r: &Resource) -> String {
 pub fn files(rendered: &Rendered) -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
     let mut index = Vec::new();
-    let names: Vec<String> = rendered
-        .resources
-        .iter()
-        .enumerate()
-        .map(|(i, r)| format!("requests/{:03}-{}.http", i + 1, label(r)))
-        .collect();
+    let names = request_files(&rendered.resources);
     let by_id: BTreeMap<String, usize> = rendered
         .resources
         .iter()
@@ -85,6 +168,8 @@ pub fn files(rendered: &Rendered) -> BTreeMap<String, String> {
         files.insert(format!("queries/{name}"), kql.clone());
     }
     // What this render wrote, so that the next one deletes exactly that and nothing else.
+    // The order of the requests (the order `apply` sends them in) is `resources`'; the file
+    // names carry none.
     let written: Vec<&String> = files.keys().collect();
     let index = json!({ "generator": GENERATOR, "files": written, "resources": index });
     files.insert(
