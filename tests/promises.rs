@@ -449,6 +449,9 @@ fn token_metrics_have_bounded_dimensions_only() {
                     "<dimension name=\"API ID\" />",
                     "<dimension name=\"Operation ID\" />",
                     "<dimension name=\"Region\" value=\"@(context.Deployment.Region)\" />",
+                    // The deployment the request names, known to the gateway (emitted after
+                    // its 404 for any other name), or "none": bounded by the deployments.
+                    "<dimension name=\"Deployment\" value=\"@(context.Variables.GetValueOrDefault<string>(\"deployment\", \"\") != \"\" ? context.Variables.GetValueOrDefault<string>(\"deployment\", \"\") : \"none\")\" />",
                 ],
                 "{name}/{file}"
             );

@@ -273,3 +273,77 @@ fn the_emulator_refuses_subscriptions_and_links_to_nothing() {
         405
     );
 }
+
+/// The chargeback query prices each deployment's tokens at its own price: the policy emits the
+/// deployment the request named as the metric's `Deployment` dimension (after the gateway's 404
+/// for names it does not serve, so the dimension stays bounded), and the query reads that
+/// dimension and joins it with one price row per deployment of `pricing`.
+#[test]
+fn chargeback_prices_each_deployment_at_its_own_price() {
+    let example = common::read(&common::example("teams"));
+    let two = example
+        .replacen(
+            "openai:\n  deployment:\n    name: chat\n",
+            "openai:\n  deployments:\n  - name: chat\n",
+            1,
+        )
+        .replacen(
+            "    sku: { name: GlobalStandard, capacity: 100 }   # 100,000 tokens per minute per account\n",
+            "    sku: { name: GlobalStandard, capacity: 100 }\n  - name: Reasoning\n    model: { name: gpt-5.4-mini, version: \"2026-03-17\" }\n    sku: { name: GlobalStandard, capacity: 50 }\n",
+            1,
+        )
+        .replacen("    models: [chat]\n  - name: finance", "    models: [chat, Reasoning]\n  - name: finance", 1)
+        .replacen(
+            "  chat: { inputPer1M: 0.15, outputPer1M: 0.60 }",
+            "  chat: { inputPer1M: 0.15, outputPer1M: 0.60 }\n  Reasoning: { inputPer1M: 1.1, outputPer1M: 4.4 }",
+            1,
+        );
+    assert_ne!(example, two);
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("teams.yaml");
+    std::fs::write(&bp, &two).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = common::bin()
+        .arg("render")
+        .arg(&bp)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let policy = common::read(&out_dir.join("policies/azure-openai.xml"));
+    let query = common::read(&out_dir.join("queries/team-usage.kql"));
+
+    // The policy: a Deployment dimension from the deployment variable, emitted after the 404.
+    let dim = policy
+        .find("<dimension name=\"Deployment\" value=\"@(context.Variables.GetValueOrDefault<string>(\"deployment\", \"\")")
+        .unwrap_or_else(|| panic!("no Deployment dimension: {policy}"));
+    let set = policy.find("<set-variable name=\"deployment\"").unwrap();
+    let not_found = policy.find("DeploymentNotFound").unwrap();
+    assert!(
+        set < dim && not_found < dim,
+        "emitted before the deployment is known and checked"
+    );
+
+    // The query: reads that dimension and has one price per deployment, compared lower case
+    // (the policy lower-cases the name it reads).
+    assert!(
+        query.contains("Deployment = tolower(tostring(Properties[\"Deployment\"]))"),
+        "{query}"
+    );
+    assert!(!query.contains("Deployment = \"chat\""), "{query}");
+    assert!(query.contains("\"chat\", 0.15, 0.6,"), "{query}");
+    assert!(query.contains("\"Reasoning\", 1.1, 4.4,"), "{query}");
+    assert!(
+        query.contains("| extend Deployment = tolower(Deployment);"),
+        "{query}"
+    );
+    assert!(
+        query.contains("join kind=leftouter prices on Deployment"),
+        "{query}"
+    );
+    assert!(
+        policy.contains("return name.ToLowerInvariant();"),
+        "{policy}"
+    );
+}

@@ -175,3 +175,115 @@ fn a_product_limit_keyed_on_token_claims() {
     assert_eq!(hit["location"]["line"], 4, "{hit}");
     assert_eq!(code, Some(1));
 }
+
+/// `render` of the teams example with one edit: exit code and stderr.
+fn render_edited(from: &str, to: &str) -> (Option<i32>, String) {
+    let text = common::read(&common::example("teams"));
+    assert!(text.contains(from), "`{from}` not in teams");
+    let dir = tempfile::tempdir().unwrap();
+    let bp = dir.path().join("teams.yaml");
+    std::fs::write(&bp, text.replacen(from, to, 1)).unwrap();
+    let out = common::bin()
+        .arg("render")
+        .arg(&bp)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        !dir.path().join("out").exists() || out.status.success(),
+        "rendered despite the error"
+    );
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn team_and_app_names_follow_the_product_and_subscription_id_rules() {
+    // A character a product id cannot hold, located at the team's name.
+    let (code, err) = render_edited("- name: finance", "- name: finance/eu");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("= field: teams[1].name"), "{err}");
+    assert!(err.contains("`finance/eu` contains `/`"), "{err}");
+    assert!(err.contains("teams.yaml:36:"), "line of the name: {err}");
+    // An app's name: the same rules (it is part of the subscription id).
+    let (code, err) = render_edited("name: support-bot", "name: support+bot");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("= field: teams[0].apps[1].name"), "{err}");
+    // Over 256 characters.
+    let long = format!("- name: {}", "r".repeat(257));
+    let (code, err) = render_edited("- name: research", &long);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("257 characters long (allowed: 1-256)"),
+        "{err}"
+    );
+    // `lint` refuses it the same way, located.
+    let r = lint(
+        "teams",
+        &[("- name: finance", "- name: finance/eu")],
+        &[],
+        &[],
+    );
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("= field: teams[1].name") && r.stderr.contains("teams.yaml:36:"),
+        "{}",
+        r.stderr
+    );
+    // The example itself renders.
+    let (code, err) = render_edited("- name: research", "- name: research");
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn team_names_and_subscriptions_are_unique_without_case() {
+    let (code, err) = render_edited("- name: research", "- name: Finance");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("= field: teams[2].name"), "{err}");
+    assert!(err.contains("also teams[1] (`finance`)"), "{err}");
+    // Team `retail-chat-storefront` (one subscription, named as the team) and app storefront
+    // of team retail-chat (subscription `retail-chat-storefront`): one subscription id.
+    let (code, err) = render_edited("- name: research", "- name: retail-chat-storefront");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("= field: teams[2].name"), "{err}");
+    assert!(
+        err.contains("would both be the subscription `retail-chat-storefront`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn client_applications_without_jwt_are_reported() {
+    let r = lint(
+        "teams",
+        &[(
+            "    models: [chat]\n  - name: research",
+            "    models: [chat]\n    clientApplications: [00000000-0000-0000-0000-0000000a0101]\n  - name: research",
+        )],
+        &[],
+        &[],
+    );
+    assert_eq!(field(&r, "AOAI097"), "teams[1].clientApplications");
+    let m = finding(&r, "AOAI097").unwrap()["message"].as_str().unwrap();
+    assert!(m.contains("finance") && m.contains("apim.jwt"), "{m}");
+    // With apim.jwt, the mapping is used: no finding.
+    let r = lint(
+        "teams",
+        &[
+            (
+                "    models: [chat]\n  - name: research",
+                "    models: [chat]\n    clientApplications: [00000000-0000-0000-0000-0000000a0101]\n  - name: research",
+            ),
+            (
+                "  auth:\n    managedIdentity: true\n",
+                "  auth:\n    managedIdentity: true\n  jwt:\n    tenantId: 00000000-0000-0000-0000-00000000aaaa\n    clientId: 00000000-0000-0000-0000-0000000a0001\n    clientApplications: [00000000-0000-0000-0000-0000000a0101]\n",
+            ),
+        ],
+        &[],
+        &[],
+    );
+    assert!(finding(&r, "AOAI097").is_none(), "{:#?}", r.findings);
+}

@@ -74,7 +74,8 @@ pub struct Blueprint {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Team {
-    /// Product id and subscription name (letters, digits and `-`, at most 80 characters).
+    /// Product id and subscription name (letters, digits, `-`, `_` and `.`, starting and ending
+    /// with a letter or digit, at most 256 characters; unique without case).
     pub name: String,
     /// Tokens per minute for the whole team (prompt + completion), counted by each gateway
     /// region on its own.
@@ -136,6 +137,7 @@ impl QuotaPeriod {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TeamApp {
+    /// The app's subscription is `<team>-<app>` (letters, digits, `-`, `_` and `.`).
     pub name: String,
     /// Tokens per minute for this app's subscription (within the team's).
     pub tokens_per_minute: u32,

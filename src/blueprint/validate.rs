@@ -556,7 +556,100 @@ pub fn check(b: &Blueprint) -> Vec<Problem> {
     if let Some(cs) = &b.content_safety {
         check_content_safety(&mut c, b, cs);
     }
+    check_teams(&mut c, b);
     c.problems
+}
+
+/// A team's name is an API Management product id and, with its apps' names, subscription ids
+/// (`<team>` or `<team>-<app>`): 1-256 characters without `*#&+:<>?`
+/// (learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules,
+/// Microsoft.ApiManagement service/products and service/subscriptions, read 2026-12-06). The
+/// names are also segments of the resources' ids in the request path and literals of policy
+/// expressions, so this reads them as letters, digits, `-`, `_` and `.`, starting and ending
+/// with a letter or digit. API Management compares ids without case: two teams, or two
+/// subscriptions, that differ only in case are one resource.
+const PRODUCT: NameRule = NameRule {
+    what: "team (API Management product id)",
+    min: 1,
+    max: 256,
+    chars_doc: "letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit (Azure refuses `*#&+:<>?`; `/`, `%` and spaces break the resource id)",
+    allowed: |c| c.is_ascii_alphanumeric() || "-_.".contains(c),
+    first: alnum,
+    last: alnum,
+};
+const APP: NameRule = NameRule {
+    what: "team app",
+    min: 1,
+    max: 256,
+    chars_doc: "letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit",
+    allowed: |c| c.is_ascii_alphanumeric() || "-_.".contains(c),
+    first: alnum,
+    last: alnum,
+};
+
+fn check_teams(c: &mut Checker, b: &Blueprint) {
+    let before = c.problems.len();
+    for (i, t) in b.teams.iter().enumerate() {
+        c.name(&format!("teams[{i}].name"), &t.name, &PRODUCT);
+        for (j, a) in t.apps.iter().enumerate() {
+            c.name(&format!("teams[{i}].apps[{j}].name"), &a.name, &APP);
+        }
+    }
+    if c.problems.len() > before {
+        return;
+    }
+    // Products: one per team.
+    let mut products: BTreeMap<String, usize> = BTreeMap::new();
+    // Subscriptions: `<team>` for a team without apps, `<team>-<app>` per app.
+    let mut subscriptions: BTreeMap<String, String> = BTreeMap::new();
+    for (i, t) in b.teams.iter().enumerate() {
+        let field = format!("teams[{i}].name");
+        if let Some(first) = products.insert(t.name.to_lowercase(), i) {
+            c.fail(
+                &field,
+                format!(
+                    "team `{}` is also teams[{first}] (`{}`): API Management product ids are unique per service and compared without case",
+                    t.name, b.teams[first].name
+                ),
+                Some("give each team its own name".into()),
+            );
+            continue;
+        }
+        let subs: Vec<(String, String, String)> = if t.apps.is_empty() {
+            vec![(t.name.clone(), field.clone(), format!("team {}", t.name))]
+        } else {
+            t.apps
+                .iter()
+                .enumerate()
+                .map(|(j, a)| {
+                    (
+                        format!("{}-{}", t.name, a.name),
+                        format!("teams[{i}].apps[{j}].name"),
+                        format!("app {} of team {}", a.name, t.name),
+                    )
+                })
+                .collect()
+        };
+        for (sid, field, what) in subs {
+            if sid.chars().count() > 256 {
+                c.fail(
+                    &field,
+                    format!("the subscription id `{sid}` of {what} is {} characters long (allowed: 1-256)", sid.chars().count()),
+                    Some("a subscription id is `<team>-<app>`: shorten the team's or the app's name".into()),
+                );
+                continue;
+            }
+            if let Some(other) = subscriptions.insert(sid.to_lowercase(), what.clone()) {
+                c.fail(
+                    &field,
+                    format!(
+                        "{what} and {other} would both be the subscription `{sid}` (subscription ids are `<team>` or `<team>-<app>`, unique per service and compared without case)"
+                    ),
+                    Some("rename the team or the app".into()),
+                );
+            }
+        }
+    }
 }
 
 fn check_content_safety(c: &mut Checker, b: &Blueprint, cs: &super::ContentSafety) {

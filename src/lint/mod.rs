@@ -371,6 +371,10 @@ pub const RULES: &[Rule] = &[
         reason: "the product policy runs before the API policy, so a token validated there is not validated yet: a limit keyed on its claims counts what the caller claims, or fails when there is no token",
         help: "key product limits on the subscription or product; map Entra callers to a team in the API policy after validate-azure-ad-token (teams[].clientApplications)",
         docs: "https://learn.microsoft.com/azure/api-management/api-management-howto-policies#scopes" },
+    Rule { id: "AOAI097", name: "team-client-applications-without-jwt", severity: Severity::Warning,
+        reason: "a team's clientApplications map Microsoft Entra callers to the team by the validated token's azp or appid claim; without apim.jwt no token is validated, every caller sends a subscription key, and the list does nothing",
+        help: "set apim.jwt to accept Entra tokens, or remove clientApplications (subscription callers are mapped by their product)",
+        docs: "https://learn.microsoft.com/azure/api-management/validate-azure-ad-token-policy" },
 ];
 
 pub fn rule(id: &str) -> &'static Rule {

@@ -1,7 +1,7 @@
-//! Team rules (AOAI090-AOAI096): limits the deployments cannot serve, quotas shorter than a
+//! Team rules (AOAI090-AOAI097): limits the deployments cannot serve, quotas shorter than a
 //! minute of the rate, models nobody serves, limits counted per gateway, subscription keys
-//! nobody is given, and product policies that skip the outer scopes or key on a token the API
-//! policy has not validated yet.
+//! nobody is given, client applications mapped while no token is validated, and product policies
+//! that skip the outer scopes or key on a token the API policy has not validated yet.
 
 use super::policy_rules::Parsed;
 use super::Ctx;
@@ -45,6 +45,22 @@ pub(super) fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
             "apim",
             format!("the API of {} requires a subscription key (no apim.jwt) but no team has a subscription: only the service's built-in all-access key would work", apim.name),
         );
+    }
+    // AOAI097: Entra callers mapped to a team while no token is validated.
+    if apim.jwt.is_none() {
+        for (i, t) in b.teams.iter().enumerate() {
+            if !t.client_applications.is_empty() {
+                c.at_field(
+                    "AOAI097",
+                    &format!("teams[{i}].clientApplications"),
+                    format!(
+                        "team {} maps {} client application(s) to itself, but apim.jwt is not set: no token is validated, so no caller is mapped by it",
+                        t.name,
+                        t.client_applications.len()
+                    ),
+                );
+            }
+        }
     }
     let served = deployment_names(b);
     let gateways = gateway_count(b);

@@ -46,6 +46,17 @@ pub const DURATION_S: f64 = 120.0;
 /// Share of requests that must be served for a failover to hold.
 const HOLDS: f64 = 0.99;
 
+/// The model's own timing. Microsoft documents no fixed figures (latency depends on model,
+/// load and deployment type: learn.microsoft.com/azure/ai-foundry/openai/how-to/latency, read
+/// 2026-12-06), so these are the simulation's assumptions, the same for every backend: the
+/// first token after 250 ms plus 0.1 ms per prompt token, then 50 completion tokens per
+/// second. They set the scale of `streaming` in the output; what the verdict judges is the
+/// difference a gateway makes (a stream held until complete shows its first byte only when
+/// the whole response is there).
+const FIRST_TOKEN_S: f64 = 0.25;
+const PROMPT_S_PER_TOKEN: f64 = 0.0001;
+const COMPLETION_TOKENS_PER_S: f64 = 50.0;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scenario {
     Normal,
@@ -142,8 +153,16 @@ impl Simulation {
             out.extend(regions.iter().map(|r| Scenario::RegionDown(r.clone())));
         }
         out.push(Scenario::AccountDown(None));
-        if t.accounts.len() > 1 {
-            out.extend(t.accounts.keys().map(|a| Scenario::Throttle(a.clone())));
+        // Accounts that serve deployments (a Content Safety account serves none: its calls
+        // are not what a throttle scenario asks about).
+        let serving: Vec<&String> = t
+            .accounts
+            .iter()
+            .filter(|(_, a)| !a.deployments.is_empty())
+            .map(|(n, _)| n)
+            .collect();
+        if serving.len() > 1 {
+            out.extend(serving.into_iter().map(|a| Scenario::Throttle(a.clone())));
         }
         for team in teams(t) {
             out.push(Scenario::TeamBurst(team.clone()));
@@ -221,9 +240,17 @@ struct Request {
     t: f64,
     client: String,
     team: Option<String>,
+    /// The team's subscription the request is sent with (its apps', or the team's own).
+    subscription: Option<String>,
     tokens: u64,
+    /// The completion's share of `tokens`.
+    completion_share: f64,
     deployment: String,
     streaming: bool,
+    /// A Responses API follow-up of the request with this index (`previous_response_id`).
+    follow_up_of: Option<usize>,
+    /// The account holding the response a follow-up refers to (the one that served it).
+    holder: Option<String>,
 }
 
 /// What an account answers.
@@ -274,6 +301,15 @@ pub struct Outcome {
     pub p99_ms: f64,
     /// Requests after Front Door's probe window, and how many of them were served.
     pub late: (usize, usize),
+    /// Responses API follow-ups: sent, and served by the account holding their response.
+    pub follow_ups: (usize, usize),
+    /// Served streamed requests.
+    pub streamed: usize,
+    /// Why the gateway holds streams until complete, if it does.
+    pub holds_streams: Option<String>,
+    /// Streamed requests: first byte and whole response, p50 and p99 (ms).
+    pub first_byte_ms: (f64, f64),
+    pub whole_ms: (f64, f64),
     pub ok: bool,
     pub why: String,
 }
@@ -335,35 +371,106 @@ fn traffic(t: &Topology, s: &Scenario, n: usize, rng: &mut StdRng) -> Vec<Reques
                     .unwrap_or_default(),
                 team: (!teams.is_empty())
                     .then(|| teams[(i / clients.len().max(1)) % teams.len()].clone()),
+                subscription: None,
                 tokens: prompt + completion,
+                completion_share: completion as f64 / (prompt + completion) as f64,
                 deployment: deployments
                     .get(i % deployments.len().max(1))
                     .cloned()
                     .unwrap_or_default(),
                 streaming: rng.gen_bool(1.0 / 3.0),
+                follow_up_of: None,
+                holder: None,
             }
         })
         .collect();
-    if let Scenario::TeamBurst(team) = s {
-        // Twice the team's tokens per minute, each minute, from each client region.
-        let tpm = t
-            .products
-            .values()
-            .filter_map(|p| p.get(team))
-            .flatten()
-            .filter_map(|l| l.tokens_per_minute)
-            .min()
-            .unwrap_or(0);
-        let mut per: HashMap<(String, i64), u64> = HashMap::new();
-        for r in out.iter().filter(|r| r.team.as_ref() == Some(team)) {
-            *per.entry((r.client.clone(), (r.t / 60.0) as i64))
-                .or_default() += 1;
-        }
-        for r in out.iter_mut().filter(|r| r.team.as_ref() == Some(team)) {
-            let k = per[&(r.client.clone(), (r.t / 60.0) as i64)].max(1);
-            r.tokens = (2 * tpm).div_ceil(k).max(1);
+    // Where the render serves the Responses API, one request in ten is a follow-up of the
+    // same client's response five requests earlier, on the same deployment.
+    if !t.responses.is_empty() {
+        let back = 5 * clients.len().max(1);
+        for i in (back..out.len()).filter(|i| i % 10 == 9) {
+            out[i].follow_up_of = Some(i - back);
+            out[i].deployment = out[i - back].deployment.clone();
         }
     }
+    // Each team's calls go through its subscriptions in turn (one per app, or the team's own).
+    let mut turn: HashMap<String, usize> = HashMap::new();
+    for r in out.iter_mut() {
+        let Some(team) = &r.team else { continue };
+        let subs = team_subscriptions(t, team);
+        if !subs.is_empty() {
+            let k = turn.entry(team.clone()).or_default();
+            r.subscription = Some(subs[*k % subs.len()].clone());
+            *k += 1;
+        }
+    }
+    // Token sizes of team traffic, per client region and minute: in `normal`, half of what its
+    // limits allow (a subscription's own limit, or its share of the team's); in `team-burst`,
+    // the bursting team sends twice its team limit.
+    let mut per: HashMap<(String, Option<String>, String, i64), u64> = HashMap::new();
+    for r in out.iter().filter(|r| r.team.is_some()) {
+        *per.entry((
+            r.team.clone().unwrap_or_default(),
+            r.subscription.clone(),
+            r.client.clone(),
+            (r.t / 60.0) as i64,
+        ))
+        .or_default() += 1;
+    }
+    let n_clients = clients.len().max(1) as u64;
+    for r in out.iter_mut() {
+        let Some(team) = r.team.clone() else { continue };
+        let limits: Vec<&policy::TokenLimit> = t
+            .products
+            .values()
+            .filter_map(|p| p.get(&team))
+            .flatten()
+            .collect();
+        let team_tpm = limits
+            .iter()
+            .filter(|l| l.subscription.is_none())
+            .filter_map(|l| l.tokens_per_minute)
+            .min();
+        let subs = team_subscriptions(t, &team).len().max(1) as u64;
+        let budget = if matches!(s, Scenario::TeamBurst(b) if *b == team) {
+            team_tpm.map(|tpm| 2 * tpm / subs)
+        } else {
+            let own = limits
+                .iter()
+                .filter(|l| l.subscription.is_some() && l.subscription == r.subscription)
+                .filter_map(|l| l.tokens_per_minute)
+                .min();
+            let share = team_tpm.map(|tpm| tpm / subs);
+            let tightest = match (own, share) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            tightest.map(|tpm| tpm / 2 / n_clients)
+        };
+        let Some(budget) = budget else { continue };
+        let k = per[&(
+            team.clone(),
+            r.subscription.clone(),
+            r.client.clone(),
+            (r.t / 60.0) as i64,
+        )]
+            .max(1);
+        r.tokens = budget.div_ceil(k).max(1);
+    }
+    out
+}
+
+/// The subscriptions scoped to a team's product, on any service.
+fn team_subscriptions(t: &Topology, team: &str) -> Vec<String> {
+    let mut out: Vec<String> = t
+        .subscriptions
+        .values()
+        .filter_map(|p| p.get(team))
+        .flatten()
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
     out
 }
 
@@ -390,6 +497,12 @@ impl<'a> Run<'a> {
             }
             Scenario::Throttle(a) if *a == account.name => return Answer::Status(429, Some(10.0)),
             _ => {}
+        }
+        // A stored response lives in the account that created it: it is retrieved by its id
+        // at that resource's endpoint (learn.microsoft.com/azure/ai-foundry/openai/how-to/responses,
+        // read 2026-12-06), so another account does not know the id (404).
+        if req.holder.as_ref().is_some_and(|h| *h != account.name) {
+            return Answer::Status(404, None);
         }
         let Some(d) = account
             .deployments
@@ -500,21 +613,34 @@ impl<'a> Run<'a> {
         let Some(api) = topo.traffic_api(&g.service) else {
             return (404, None, 0.0);
         };
-        // Token limits, per gateway: the API's and the team's product's.
+        // Token limits, per gateway: the API's and the team's product's, each on its own
+        // counter (one counter per key: the team's, or an app subscription's); a limit inside
+        // a `when` on a subscription counts only that subscription's calls.
         let team = req.team.clone().unwrap_or_else(|| "api".into());
         let mut limits: Vec<&policy::TokenLimit> = api.policy.token_limits.iter().collect();
         if let Some(l) = topo.products.get(&g.service).and_then(|p| p.get(&team)) {
-            limits.extend(l);
+            limits.extend(
+                l.iter()
+                    .filter(|l| l.subscription.is_none() || l.subscription == req.subscription),
+            );
         }
         if !limits.is_empty() {
             let minute = (req.t / 60.0) as i64;
             let spent = matches!(self.scenario, Scenario::Quota(q) if *q == team);
-            let c = self.counters.entry((gi, team.clone())).or_default();
-            if c.minute != minute {
-                c.minute = minute;
-                c.used_minute = 0;
-            }
+            // A key that is an expression (per subscription, per caller) is counted per team.
+            let key = |l: &policy::TokenLimit| {
+                if l.counter_key.contains('@') {
+                    format!("{team}|{}", l.counter_key)
+                } else {
+                    l.counter_key.clone()
+                }
+            };
             for l in &limits {
+                let c = self.counters.entry((gi, key(l))).or_default();
+                if c.minute != minute {
+                    c.minute = minute;
+                    c.used_minute = 0;
+                }
                 if let Some(q) = l.quota {
                     if spent || c.used_quota + req.tokens > q {
                         return (403, None, 0.0);
@@ -526,10 +652,31 @@ impl<'a> Run<'a> {
                     }
                 }
             }
-            c.used_minute += req.tokens;
-            c.used_quota += req.tokens;
+            let mut keys: Vec<String> = limits.iter().map(|l| key(l)).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let c = self.counters.entry((gi, k)).or_default();
+                c.used_minute += req.tokens;
+                c.used_quota += req.tokens;
+            }
         }
-        let region = Some(g.region.clone());
+        // A follow-up, where the policy routes it to the account holding its response (the
+        // remembered one, else each in turn until one knows it): that account answers.
+        if let (Some(h), true) = (&req.holder, api.policy.follow_up_routing) {
+            let known = topo
+                .backends
+                .iter()
+                .any(|((svc, _), b)| *svc == g.service && b.account.as_deref() == Some(h));
+            let Some(account) = topo.accounts.get(h).filter(|_| known) else {
+                return (404, None, 0.0);
+            };
+            return match self.account_answer(account, Some(g), req) {
+                Answer::Served(by) => (200, Some(by), 0.0),
+                Answer::Status(s, _) => (s, None, 0.0),
+                Answer::Unreachable => (500, None, 0.05),
+            };
+        }
         let retry = api.policy.retry.clone();
         let max_attempts = 1 + retry.as_ref().map_or(0, |r| r.count);
         let mut added = 0.0;
@@ -539,7 +686,8 @@ impl<'a> Run<'a> {
             // Which backend this attempt goes to.
             let (backend, target, pool503) = match &api.policy.route {
                 Route::Backend(m) => {
-                    let Some(target) = m.get(&region).or_else(|| m.get(&None)).cloned() else {
+                    let Some(target) = policy::lookup(m, &g.region, &req.deployment).cloned()
+                    else {
                         return (500, None, added);
                     };
                     match self.pick(gi, &g.service, &target, now) {
@@ -548,7 +696,8 @@ impl<'a> Run<'a> {
                     }
                 }
                 Route::RoundRobin(m) => {
-                    let Some((local, other)) = m.get(&region).or_else(|| m.get(&None)).cloned()
+                    let Some((local, other)) =
+                        policy::lookup(m, &g.region, &req.deployment).cloned()
                     else {
                         return (500, None, added);
                     };
@@ -642,9 +791,13 @@ impl<'a> Run<'a> {
             t: now,
             client: String::new(),
             team: None,
+            subscription: None,
             tokens: 0,
+            completion_share: 0.0,
             deployment: String::new(),
             streaming: false,
+            follow_up_of: None,
+            holder: None,
         };
         match &fd.origins[o].target {
             OriginTarget::Account(a) => {
@@ -682,10 +835,7 @@ impl<'a> Run<'a> {
                     return true;
                 };
                 let target = match &h.policy.route {
-                    Route::Backend(m) => m
-                        .get(&Some(region.clone()))
-                        .or_else(|| m.get(&None))
-                        .cloned(),
+                    Route::Backend(m) => policy::lookup(m, region, "").cloned(),
                     _ => None,
                 };
                 let Some(target) = target else { return false };
@@ -835,6 +985,14 @@ pub fn run(sim: &Simulation, scenario: &Scenario, n: usize, seed: u64) -> Outcom
         p50_ms: 0.0,
         p99_ms: 0.0,
         late: (0, 0),
+        follow_ups: (0, 0),
+        streamed: 0,
+        holds_streams: topo.gateways.iter().find_map(|g| {
+            topo.traffic_api(&g.service)
+                .and_then(|a| a.policy.holds_streams.clone())
+        }),
+        first_byte_ms: (0.0, 0.0),
+        whole_ms: (0.0, 0.0),
         ok: false,
         why: String::new(),
     };
@@ -843,8 +1001,34 @@ pub fn run(sim: &Simulation, scenario: &Scenario, n: usize, seed: u64) -> Outcom
             * (fd.sample_size + 1 - fd.successful_required.min(fd.sample_size)) as f64
     });
     let mut lat = Vec::with_capacity(reqs.len());
-    for req in &reqs {
+    let (mut first, mut whole) = (Vec::new(), Vec::new());
+    let mut holders: Vec<Option<String>> = Vec::with_capacity(reqs.len());
+    for r in &reqs {
+        let follow_up;
+        let req = match r.follow_up_of {
+            Some(j) => {
+                let mut x = r.clone();
+                x.holder = holders.get(j).cloned().flatten();
+                // A client follows up only on a response it got.
+                if x.holder.is_none() {
+                    x.follow_up_of = None;
+                }
+                follow_up = x;
+                &follow_up
+            }
+            None => r,
+        };
         let (status, by, region, added) = run.request(req);
+        holders.push(
+            by.as_ref()
+                .filter(|_| status == 200)
+                .and_then(|b| b.split('/').next())
+                .map(str::to_string),
+        );
+        if req.holder.is_some() {
+            out.follow_ups.0 += 1;
+            out.follow_ups.1 += usize::from(status == 200);
+        }
         if req.t >= window {
             out.late.0 += 1;
             out.late.1 += usize::from(status == 200);
@@ -867,12 +1051,27 @@ pub fn run(sim: &Simulation, scenario: &Scenario, n: usize, seed: u64) -> Outcom
             let minute = ((req.t / 60.0) as usize).min(1);
             out.tokens.entry(team).or_default()[minute] += req.tokens;
         }
-        let _ = req.streaming;
+        if status == 200 && req.streaming {
+            // Streamed: the first byte leaves with the first token, or with the whole response
+            // when the gateway holds the stream.
+            let completion = (req.tokens as f64 * req.completion_share).round();
+            let prompt = req.tokens as f64 - completion;
+            let first_token = added + FIRST_TOKEN_S + prompt * PROMPT_S_PER_TOKEN;
+            let all = first_token + completion / COMPLETION_TOKENS_PER_S;
+            let held = out.holds_streams.is_some();
+            first.push(if held { all } else { first_token } * 1000.0);
+            whole.push(all * 1000.0);
+        }
         lat.push(added * 1000.0);
     }
     lat.sort_by(f64::total_cmp);
     out.p50_ms = percentile(&lat, 0.5);
     out.p99_ms = percentile(&lat, 0.99);
+    first.sort_by(f64::total_cmp);
+    whole.sort_by(f64::total_cmp);
+    out.streamed = first.len();
+    out.first_byte_ms = (percentile(&first, 0.5), percentile(&first, 0.99));
+    out.whole_ms = (percentile(&whole, 0.5), percentile(&whole, 0.99));
     let (ok, why) = verdict(topo, scenario, &out);
     out.ok = ok;
     out.why = why;
@@ -918,7 +1117,25 @@ fn verdict(t: &Topology, s: &Scenario, o: &Outcome) -> (bool, String) {
         }
     };
     match s {
-        Scenario::Normal => holds("normal service"),
+        Scenario::Normal => match &o.holds_streams {
+            Some(reason) if o.streamed > 0 => (
+                false,
+                format!(
+                    "{} streamed requests are held until complete ({reason}): first byte p50 {:.0} ms, as late as the whole response; streaming does not hold",
+                    o.streamed, o.first_byte_ms.0
+                ),
+            ),
+            _ if share(o.follow_ups.1, o.follow_ups.0) < HOLDS && o.follow_ups.0 > 0 => (
+                false,
+                format!(
+                    "{} of {} Responses API follow-ups reached the account holding their response ({}): follow-ups do not hold",
+                    o.follow_ups.1,
+                    o.follow_ups.0,
+                    pct(share(o.follow_ups.1, o.follow_ups.0))
+                ),
+            ),
+            _ => holds("normal service"),
+        },
         Scenario::RegionDown(r) => {
             if regions(t).iter().all(|x| x == r) {
                 (
@@ -959,9 +1176,19 @@ fn verdict(t: &Topology, s: &Scenario, o: &Outcome) -> (bool, String) {
                 .map(|(_, v)| v)
                 .sum();
             let (ok, why) = holds("shift to the rest of the pool");
+            // Front Door takes an origin out of rotation by its health probes only
+            // (learn.microsoft.com/azure/frontdoor/health-probes, read 2026-12-06: health is
+            // the probe's answer) and its routing pages name no retry on an origin's status:
+            // the account's 429 and Retry-After reach the client, while its probe, not an
+            // inference call, still succeeds.
+            let afd = if origins_are_accounts(t) && !ok {
+                ": Front Door does not move a request off an origin that answers 429 (only its health probes take an origin out, and a throttled account's probe succeeds), so clients get the 429 and its Retry-After; a gateway pool with a circuit breaker and retry (patterns apim, afd-apim) shifts it"
+            } else {
+                ""
+            };
             (
                 ok && by_throttled == 0,
-                format!("{why}; {a} served {by_throttled}"),
+                format!("{why}; {a} served {by_throttled}{afd}"),
             )
         }
         Scenario::TeamBurst(team) | Scenario::Quota(team) => {
@@ -1080,6 +1307,13 @@ pub fn to_json(outcomes: &[Outcome], notes: &[String], seed: u64) -> Value {
                 "regions": o.regions,
                 "tokens": o.tokens.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
                 "addedLatencyMs": { "p50": o.p50_ms, "p99": o.p99_ms },
+                "followUps": { "requests": o.follow_ups.0, "served": o.follow_ups.1 },
+                "streaming": {
+                    "requests": o.streamed,
+                    "heldUntilComplete": o.holds_streams,
+                    "firstByteMs": { "p50": o.first_byte_ms.0, "p99": o.first_byte_ms.1 },
+                    "wholeResponseMs": { "p50": o.whole_ms.0, "p99": o.whole_ms.1 },
+                },
                 "ok": o.ok,
                 "why": o.why,
             })
@@ -1103,7 +1337,7 @@ pub fn to_text(outcomes: &[Outcome], notes: &[String]) -> String {
             .collect();
         let regions: Vec<String> = o.regions.iter().map(|(k, v)| format!("{k} {v}")).collect();
         s.push_str(&format!(
-            "\n{}\n  requests     {}\n  served       {} ({})\n  statuses     {}\n  backends     {}\n  regions      {}\n  added p50/p99 {:.0} ms / {:.0} ms\n  verdict      {}: {}\n",
+            "\n{}\n  requests     {}\n  served       {} ({})\n  statuses     {}\n  backends     {}\n  regions      {}\n  added p50/p99 {:.0} ms / {:.0} ms\n  streamed     {}: first byte p50/p99 {:.0} ms / {:.0} ms, whole response p50 {:.0} ms{}\n  verdict      {}: {}\n",
             o.name,
             o.requests,
             o.served,
@@ -1113,6 +1347,14 @@ pub fn to_text(outcomes: &[Outcome], notes: &[String]) -> String {
             if regions.is_empty() { "-".into() } else { regions.join(", ") },
             o.p50_ms,
             o.p99_ms,
+            o.streamed,
+            o.first_byte_ms.0,
+            o.first_byte_ms.1,
+            o.whole_ms.0,
+            o.holds_streams
+                .as_ref()
+                .map(|r| format!(" (held until complete: {r})"))
+                .unwrap_or_default(),
             if o.ok { "holds" } else { "DOES NOT HOLD" },
             o.why
         ));

@@ -15,13 +15,34 @@ pub fn region_key(s: &str) -> String {
         .collect()
 }
 
+/// Where a route applies: `(gateway region, deployment the request names)`, each `None` for
+/// any (the `otherwise` of its `choose`). Deployments are lower case, as the policy compares them.
+pub type RouteKey = (Option<String>, Option<String>);
+
 #[derive(Debug, Clone)]
 pub enum Route {
-    /// A backend or pool, per gateway region (`None`: every region, the `otherwise`).
-    Backend(BTreeMap<Option<String>, String>),
-    /// The rendered round-robin rotation: per region, `(local backends, other regions' ones)`.
-    RoundRobin(BTreeMap<Option<String>, (Vec<String>, Vec<String>)>),
+    /// A backend or pool, per gateway region and deployment.
+    Backend(BTreeMap<RouteKey, String>),
+    /// The rendered round-robin rotation: per region and deployment, `(local backends, other
+    /// regions' ones)`.
+    RoundRobin(BTreeMap<RouteKey, (Vec<String>, Vec<String>)>),
     None,
+}
+
+/// The route a request of `deployment` takes at a gateway of `region`, as the rendered
+/// `choose` decides it: the deployment's `when` (its region's, else its `otherwise`), else the
+/// `otherwise` of the deployments (its region's, else its own `otherwise`).
+pub fn lookup<'a, V>(
+    m: &'a BTreeMap<RouteKey, V>,
+    region: &str,
+    deployment: &str,
+) -> Option<&'a V> {
+    let r = Some(region_key(region));
+    let d = (!deployment.is_empty()).then(|| deployment.to_lowercase());
+    m.get(&(r.clone(), d.clone()))
+        .or_else(|| m.get(&(None, d)))
+        .or_else(|| m.get(&(r, None)))
+        .or_else(|| m.get(&(None, None)))
 }
 
 /// Which answers `retry` retries.
@@ -50,6 +71,18 @@ pub struct TokenLimit {
     /// Seconds of the quota period.
     pub quota_period_s: f64,
     pub counter_key: String,
+    /// The subscription a `when` around the limit requires
+    /// (`context.Subscription?.Id == "retail-chat-storefront"`): the limit counts only its calls.
+    pub subscription: Option<String>,
+}
+
+/// The subscription in `context.Subscription?.Id == "x"` (or `context.Subscription.Id`).
+fn subscription_of(condition: &str) -> Option<String> {
+    let rest = condition
+        .split("context.Subscription?.Id == \"")
+        .nth(1)
+        .or_else(|| condition.split("context.Subscription.Id == \"").nth(1))?;
+    Some(rest.split('"').next()?.to_string())
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +90,59 @@ pub struct ApiPolicy {
     pub route: Route,
     pub retry: Option<Retry>,
     pub token_limits: Vec<TokenLimit>,
+    /// Why the gateway holds a streamed response until it is complete, if it does: a
+    /// `forward-request` that buffers the response, or an outbound that caches, validates or
+    /// reads the body of every response, a stream included
+    /// (learn.microsoft.com/azure/api-management/how-to-server-sent-events: "set
+    /// buffer-response to false", do not log or cache response bodies of streams; read
+    /// 2026-12-06). `forward-request`'s `buffer-response` defaults to true
+    /// (learn.microsoft.com/azure/api-management/forward-request-policy, read 2026-12-06).
+    pub holds_streams: Option<String>,
+    /// Responses API follow-ups go to the account that holds their response: the backend is
+    /// the remembered one (`stateBackend`), and `retry` moves on to the next account on 404 /
+    /// 400 `previous_response_not_found`, as the renderer writes it.
+    pub follow_up_routing: bool,
+}
+
+/// Why the policy holds streamed responses until complete (see `ApiPolicy::holds_streams`).
+fn holds_streams(doc: &roxmltree::Document, exprs: &[Expr]) -> Option<String> {
+    for n in doc
+        .descendants()
+        .filter(|n| n.has_tag_name("forward-request"))
+    {
+        if n.attribute("buffer-response").map(str::trim) != Some("false") {
+            return Some(
+                "forward-request buffers the response (buffer-response is not false)".into(),
+            );
+        }
+    }
+    let outbound = doc.descendants().find(|n| n.has_tag_name("outbound"))?;
+    if let Some(n) = outbound
+        .descendants()
+        .find(|n| n.has_tag_name("cache-store") || n.has_tag_name("validate-content"))
+    {
+        return Some(format!(
+            "outbound `{}` reads every response whole",
+            n.tag_name().name()
+        ));
+    }
+    let range = outbound.range();
+    let guarded = |e: &Expr| {
+        e.source.contains("text/event-stream")
+            || doc
+                .descendants()
+                .filter(|n| n.has_tag_name("when") && n.range().contains(&e.start))
+                .any(|w| {
+                    attr_expr(w, exprs, "condition")
+                        .is_some_and(|c| c.source.contains("text/event-stream"))
+                })
+    };
+    exprs
+        .iter()
+        .find(|e| {
+            range.contains(&e.start) && e.source.contains("context.Response.Body") && !guarded(e)
+        })
+        .map(|_| "outbound reads the body of every response, a stream included".to_string())
 }
 
 /// The expression that is the value of attribute `name` (masked text keeps byte offsets).
@@ -76,6 +162,16 @@ fn region_of(condition: &str) -> Option<String> {
     Some(region_key(rest.split('"').next()?))
 }
 
+/// The deployment in `context.Variables.GetValueOrDefault<string>("deployment", "") == "chat"`
+/// (or `deployment == "chat"` inside an expression).
+fn deployment_of(condition: &str) -> Option<String> {
+    let rest = condition
+        .split("GetValueOrDefault<string>(\"deployment\", \"\") == \"")
+        .nth(1)
+        .or_else(|| condition.split("deployment == \"").nth(1))?;
+    Some(rest.split('"').next()?.to_lowercase())
+}
+
 /// `"a,b|c"` -> `(["a","b"], ["c"])`.
 fn lists(s: &str) -> (Vec<String>, Vec<String>) {
     let (l, r) = s.split_once('|').unwrap_or((s, ""));
@@ -93,6 +189,8 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
         route: Route::None,
         retry: None,
         token_limits: Vec::new(),
+        holds_streams: None,
+        follow_up_routing: false,
     };
     let masked = match mask(xml) {
         Ok(m) => m,
@@ -109,9 +207,11 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
         }
     };
     let exprs = &masked.expressions;
-    let mut backends: BTreeMap<Option<String>, String> = BTreeMap::new();
-    let mut backend_list: BTreeMap<Option<String>, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    let mut backends: BTreeMap<RouteKey, String> = BTreeMap::new();
+    let mut backend_list: BTreeMap<RouteKey, (Vec<String>, Vec<String>)> = BTreeMap::new();
     let mut rotation = false;
+    let mut state_backend = false;
+    let mut retry_follow_ups = false;
     for n in doc.descendants().filter(|n| n.is_element()) {
         match n.tag_name().name() {
             "set-backend-service" => {
@@ -119,7 +219,9 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
                 if let Some(e) = attr_expr(n, exprs, "backend-id") {
                     if e.source.contains("rrBackend") && in_backend {
                         rotation = true;
-                    } else if !e.source.contains("stateBackend") {
+                    } else if e.source.contains("stateBackend") {
+                        state_backend = true;
+                    } else {
                         notes.push(format!(
                             "{label}: set-backend-service {} not interpreted",
                             e.source
@@ -130,37 +232,59 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
                 let Some(id) = n.attribute("backend-id") else {
                     continue;
                 };
-                // The region a `when` around it names, or every region.
-                let region = n
-                    .ancestors()
-                    .find(|a| a.tag_name().name() == "when")
-                    .map(|w| attr_expr(w, exprs, "condition").and_then(|e| region_of(&e.source)));
-                match region {
-                    Some(Some(r)) => {
-                        backends.insert(Some(r), id.to_string());
+                // The region and the deployment the `when`s around it name; an `otherwise`
+                // names neither (every other region or deployment).
+                let (mut region, mut deployment, mut unknown) = (None, None, false);
+                for a in n.ancestors() {
+                    match a.tag_name().name() {
+                        "when" => {
+                            let c = attr_expr(a, exprs, "condition")
+                                .map(|e| e.source.as_str())
+                                .unwrap_or("");
+                            if let Some(r) = region_of(c) {
+                                region.get_or_insert(r);
+                            } else if let Some(d) = deployment_of(c) {
+                                deployment.get_or_insert(d);
+                            } else {
+                                unknown = true;
+                            }
+                        }
+                        "inbound" | "backend" => break,
+                        _ => {}
                     }
-                    Some(None) => notes.push(format!(
+                }
+                if unknown {
+                    notes.push(format!(
                         "{label}: the condition around set-backend-service {id} not interpreted"
-                    )),
-                    None => {
-                        backends.insert(None, id.to_string());
-                    }
+                    ));
+                } else {
+                    backends.insert((region, deployment), id.to_string());
                 }
             }
             "set-variable" if n.attribute("name") == Some("backendList") => {
                 if let Some(e) = attr_expr(n, exprs, "value") {
+                    // `if (deployment == "chat") {` opens a deployment's block, which ends
+                    // with its unconditional `return`.
+                    let mut deployment = None;
                     for line in e.source.lines() {
+                        if line.contains("if (deployment == \"") {
+                            deployment = deployment_of(line);
+                            continue;
+                        }
                         let region = region_of(line);
                         if let Some(v) = line
                             .split("return \"")
                             .nth(1)
                             .and_then(|r| r.split('"').next())
                         {
-                            backend_list.insert(region, lists(v));
+                            backend_list.insert((region.clone(), deployment.clone()), lists(v));
+                            if region.is_none() {
+                                deployment = None;
+                            }
                         }
                     }
                 } else if let Some(v) = n.attribute("value") {
-                    backend_list.insert(None, lists(v));
+                    backend_list.insert((None, None), lists(v));
                 }
             }
             "retry" => {
@@ -176,6 +300,7 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
                 } else {
                     None
                 };
+                retry_follow_ups = cond.contains("\"responseId\"") && cond.contains("404");
                 let count = n.attribute("count").and_then(|c| c.parse().ok());
                 let interval = n.attribute("interval").and_then(|c| c.parse().ok());
                 match (on, count, interval) {
@@ -197,6 +322,8 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
         }
     }
     out.token_limits = token_limits(xml, label, notes);
+    out.holds_streams = holds_streams(&doc, exprs);
+    out.follow_up_routing = state_backend && retry_follow_ups;
     out.route = if rotation {
         Route::RoundRobin(backend_list)
     } else if !backends.is_empty() {
@@ -248,12 +375,38 @@ pub fn token_limits(xml: &str, label: &str, notes: &mut Vec<String>) -> Vec<Toke
             .map(|e| e.source.clone())
             .or_else(|| n.attribute("counter-key").map(str::to_string))
             .unwrap_or_default();
-        out.push(TokenLimit {
+        // A `when` around it: for one subscription, or for the v1 or the Azure OpenAI paths
+        // (the renderer writes the same limit on the same counter for both: one limit).
+        let subscription = n
+            .ancestors()
+            .filter(|a| a.tag_name().name() == "when")
+            .find_map(|w| {
+                attr_expr(w, &masked.expressions, "condition")
+                    .and_then(|e| subscription_of(&e.source))
+            });
+        let limit = TokenLimit {
             tokens_per_minute: tpm,
             quota,
             quota_period_s: period,
             counter_key,
-        });
+            subscription,
+        };
+        let same = |l: &TokenLimit| {
+            (
+                l.tokens_per_minute,
+                l.quota,
+                &l.counter_key,
+                &l.subscription,
+            ) == (
+                limit.tokens_per_minute,
+                limit.quota,
+                &limit.counter_key,
+                &limit.subscription,
+            )
+        };
+        if !out.iter().any(same) {
+            out.push(limit);
+        }
     }
     out
 }
@@ -280,7 +433,7 @@ mod tests {
             (r.on, r.count, r.interval_s, r.first_fast, r.not_pool_503),
             (RetryOn::Transient, 2, 1.0, true, true)
         );
-        assert!(matches!(p.route, Route::Backend(m) if m[&None] == "aoai-pool"));
+        assert!(matches!(p.route, Route::Backend(m) if m[&(None, None)] == "aoai-pool"));
     }
 
     #[test]
@@ -307,11 +460,69 @@ mod tests {
         let mut notes = Vec::new();
         let p = parse(&xml, "t", &mut notes);
         let Route::Backend(m) = p.route else { panic!() };
-        assert_eq!(m[&Some("eastus2".to_string())], "pool-eus2");
-        assert_eq!(m[&None], "pool");
+        assert_eq!(m[&(Some("eastus2".to_string()), None)], "pool-eus2");
+        assert_eq!(m[&(None, None)], "pool");
         assert!(notes
             .iter()
             .any(|n| n.contains("set-backend-service") && n.contains("not interpreted")));
+    }
+
+    #[test]
+    fn routes_per_deployment_and_region() {
+        let xml = wrap(
+            r#"<choose><when condition="@(context.Variables.GetValueOrDefault<string>("deployment", "") == "chat")"><choose><when condition="@(context.Deployment.Region.Equals("East US 2", StringComparison.OrdinalIgnoreCase))"><set-backend-service backend-id="pool-chat-eus2" /></when><otherwise><set-backend-service backend-id="pool-chat" /></otherwise></choose></when><when condition="@(context.Variables.GetValueOrDefault<string>("deployment", "") == "embeddings")"><set-backend-service backend-id="pool-emb" /></when><otherwise><set-backend-service backend-id="pool" /></otherwise></choose>"#,
+            "<forward-request />",
+        );
+        let mut notes = Vec::new();
+        let p = parse(&xml, "t", &mut notes);
+        assert!(notes.is_empty(), "{notes:?}");
+        let Route::Backend(m) = p.route else { panic!() };
+        assert_eq!(lookup(&m, "eastus2", "Chat").unwrap(), "pool-chat-eus2");
+        assert_eq!(lookup(&m, "westeurope", "chat").unwrap(), "pool-chat");
+        assert_eq!(lookup(&m, "eastus2", "embeddings").unwrap(), "pool-emb");
+        assert_eq!(lookup(&m, "eastus2", "other").unwrap(), "pool");
+        assert_eq!(lookup(&m, "eastus2", "").unwrap(), "pool");
+    }
+
+    #[test]
+    fn backend_lists_per_deployment() {
+        let list = r#"@{
+        var deployment = context.Variables.GetValueOrDefault<string>("deployment", "");
+        if (deployment == "chat") {
+            if (context.Deployment.Region.Equals("East US 2", StringComparison.OrdinalIgnoreCase)) { return "a|b"; }
+            return "a,b|";
+        }
+        return "a,b,c|";
+    }"#;
+        let xml = wrap(
+            &format!(r#"<set-variable name="backendList" value="{list}" />"#),
+            r#"<set-backend-service backend-id="@(context.Variables.GetValueOrDefault<string>("rrBackend"))" /><forward-request />"#,
+        );
+        let mut notes = Vec::new();
+        let p = parse(&xml, "t", &mut notes);
+        let Route::RoundRobin(m) = p.route else {
+            panic!("{notes:?}")
+        };
+        assert_eq!(lookup(&m, "eastus2", "chat").unwrap().0, vec!["a"]);
+        assert_eq!(lookup(&m, "westeurope", "chat").unwrap().0, vec!["a", "b"]);
+        assert_eq!(
+            lookup(&m, "westeurope", "embeddings").unwrap().0,
+            vec!["a", "b", "c"]
+        );
+    }
+
+    #[test]
+    fn limits_on_one_subscription_and_duplicate_branches() {
+        let xml = wrap(
+            r#"<choose><when condition="@(context.Subscription?.Id == "t-app" && context.Operation.UrlTemplate.StartsWith("/v1/"))"><llm-token-limit counter-key="app:t-app" tokens-per-minute="100" /></when><when condition="@(context.Subscription?.Id == "t-app")"><azure-openai-token-limit counter-key="app:t-app" tokens-per-minute="100" /></when></choose><choose><when condition="@(context.Operation.UrlTemplate.StartsWith("/v1/"))"><llm-token-limit counter-key="team:t" tokens-per-minute="500" /></when><otherwise><azure-openai-token-limit counter-key="team:t" tokens-per-minute="500" /></otherwise></choose>"#,
+            "",
+        );
+        let mut notes = Vec::new();
+        let l = token_limits(&xml, "t", &mut notes);
+        assert_eq!(l.len(), 2, "{l:?}");
+        assert_eq!(l[0].subscription.as_deref(), Some("t-app"));
+        assert_eq!(l[1].subscription, None);
+        assert_eq!(l[1].tokens_per_minute, Some(500));
     }
 
     #[test]

@@ -111,6 +111,11 @@ pub struct Topology {
     pub apis: BTreeMap<String, Vec<Api>>,
     /// Per service: product (team) -> token limits of its policy.
     pub products: BTreeMap<String, BTreeMap<String, Vec<TokenLimit>>>,
+    /// Services whose API has a Responses API follow-up operation (`{response_id}` in its URL
+    /// template): clients send follow-ups to a stored response there.
+    pub responses: BTreeSet<String>,
+    /// Per service: product (team) -> the subscriptions scoped to it (their ids, `sid`).
+    pub subscriptions: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     /// Directed peerings `(from vnet, to vnet)`, lowercase ids.
     pub peerings: BTreeSet<(String, String)>,
     /// Private DNS zone -> linked networks (lowercase ids).
@@ -379,6 +384,14 @@ impl Topology {
                         .to_string();
                     api_paths.insert((service, last(&r.id)), path);
                 }
+                "microsoft.apimanagement/service/apis/operations"
+                    if b.pointer("/properties/urlTemplate")
+                        .and_then(Value::as_str)
+                        .is_some_and(|u| u.contains("{response_id}")) =>
+                {
+                    t.responses
+                        .insert(segment(&r.id, "service").unwrap_or("").to_string());
+                }
                 "microsoft.apimanagement/service/apis/policies" => {
                     let service = segment(&r.id, "service").unwrap_or("").to_string();
                     let api = segment(&r.id, "apis").unwrap_or("").to_string();
@@ -388,6 +401,21 @@ impl Topology {
                         .unwrap_or("")
                         .to_string();
                     api_policies.push((service, api, xml));
+                }
+                "microsoft.apimanagement/service/subscriptions" => {
+                    let service = segment(&r.id, "service").unwrap_or("").to_string();
+                    let scope = b
+                        .pointer("/properties/scope")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    if let Some(product) = segment(scope, "products") {
+                        t.subscriptions
+                            .entry(service)
+                            .or_default()
+                            .entry(product.to_string())
+                            .or_default()
+                            .push(last(&r.id));
+                    }
                 }
                 "microsoft.apimanagement/service/products/policies" => {
                     let service = segment(&r.id, "service").unwrap_or("").to_string();
