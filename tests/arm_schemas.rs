@@ -272,6 +272,46 @@ const UNPUBLISHED_OBJECTS: &[(&str, &str, &str, &str, &str)] = &[(
     "https://learn.microsoft.com/azure/api-management/llm-content-safety-policy (prerequisites: the Content Safety backend's credentials are managed identity with resource https://cognitiveservices.azure.com; read 2026-12-06). The 2024-05-01 schema and Bicep types lack credentials.managedIdentity (Azure-Samples/AI-Gateway suppresses BCP037 for it)",
 )];
 
+/// Preview api-versions not in ../shared/arm-schemas, each used for one property no GA version
+/// has: (type, preview api-version, GA api-version whose schema covers the rest of the body,
+/// property under `properties`, a digest of the property's published definition, written strict).
+/// The property is checked against the digest, then the rest of the body against the GA schema.
+fn preview_additions() -> Vec<(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Value,
+)> {
+    // `largeLanguageModel` of apis/diagnostics (the change log adds it in 2024-06-01-preview,
+    // nothing else changes; logs enabled|disabled, requests/responses { messages: all|errors,
+    // maxSizeInBytes }):
+    // https://learn.microsoft.com/azure/templates/microsoft.apimanagement/change-log/service/apis/diagnostics,
+    // https://learn.microsoft.com/azure/templates/microsoft.apimanagement/2024-06-01-preview/service/apis/diagnostics
+    // (read 2026-12-06).
+    let messages = json!({
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "messages": { "enum": ["all", "errors"] },
+            "maxSizeInBytes": { "type": "integer", "minimum": 0 }
+        }
+    });
+    vec![(
+        "Microsoft.ApiManagement/service/apis/diagnostics",
+        "2024-06-01-preview",
+        "2024-05-01",
+        "largeLanguageModel",
+        json!({
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "logs": { "enum": ["enabled", "disabled"] },
+                "requests": messages,
+                "responses": messages
+            }
+        }),
+    )]
+}
+
 fn without_unpublished(ty: &str, api: &str, mut body: Value) -> Value {
     for (t, a, pointer, value, _source) in UNPUBLISHED_OBJECTS {
         if ty == *t && api == *a {
@@ -369,7 +409,26 @@ fn every_rendered_body_validates_against_its_published_schema() {
     let mut open_types = std::collections::BTreeSet::new();
     for example in common::EXAMPLES {
         let dir = render_example(example);
-        for (id, ty, api, body) in requests(dir.path()) {
+        for (id, ty, api, mut body) in requests(dir.path()) {
+            let mut api = api;
+            if let Some((_, preview, ga, prop, digest)) = preview_additions()
+                .into_iter()
+                .find(|p| p.0 == ty && p.1 == api)
+            {
+                let value = body["properties"]
+                    .as_object_mut()
+                    .and_then(|p| p.remove(prop))
+                    .unwrap_or_else(|| panic!("{ty}@{preview} is used for {prop}: {id}"));
+                let v = jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft4)
+                    .build(&digest)
+                    .unwrap();
+                let errors: Vec<String> = v.iter_errors(&value).map(|e| e.to_string()).collect();
+                if !errors.is_empty() {
+                    failures.push(format!("{example}: {ty}@{preview} {prop}: {errors:?}"));
+                }
+                api = ga.to_string();
+            }
             let root = schemas.root_for(&ty, &api);
             let validator = jsonschema::options()
                 .with_draft(jsonschema::Draft::Draft4)

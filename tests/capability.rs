@@ -647,6 +647,37 @@ fn model_lifecycle_on_a_fixed_today() {
     finding(&r, "AOAI022", "openai.deployment.model");
 }
 
+/// Every command that compares dates (lint, plan with its preflight, the emulator) refuses a
+/// value of AOAI_ARCH_TODAY that is not a date, an empty one included, naming the variable and
+/// the format, before it reads or writes anything.
+#[test]
+fn every_dated_command_refuses_a_bad_today() {
+    let bp = common::example("apim");
+    let bp = bp.to_str().unwrap();
+    let commands: [&[&str]; 4] = [
+        &["lint", bp],
+        &["plan", bp, "--emulator"],
+        &["apply", bp, "--emulator", "--auto-approve"],
+        &["emulator", "--port", "0"],
+    ];
+    for value in ["2026-02-30", "", "12/06/2026"] {
+        for args in commands {
+            let out = common::bin()
+                .env("AOAI_ARCH_TODAY", value)
+                .args(args)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?} with {value:?}: {err}");
+            assert!(
+                err.contains("AOAI_ARCH_TODAY") && err.contains("YYYY-MM-DD"),
+                "{args:?} with {value:?}: {err}"
+            );
+            assert!(out.stdout.is_empty(), "{args:?} with {value:?}");
+        }
+    }
+}
+
 /// A value of AOAI_ARCH_TODAY that is not a date is refused, naming the variable.
 #[test]
 fn today_must_be_a_date() {

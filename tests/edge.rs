@@ -359,6 +359,21 @@ fn every_example_sends_its_resource_logs_to_its_workspace() {
                 am["properties"]["loggerId"],
                 format!("{id}/loggers/azuremonitor").as_str()
             );
+            // ... and what it writes to ApiManagementGatewayLlmLog (model, tokens, prompts): the
+            // columns gateway-logs.kql reads. The examples stream: no completions, no response bodies.
+            let llm = &am["properties"]["largeLanguageModel"];
+            assert_eq!(llm["logs"], "enabled", "{name}");
+            assert_eq!(llm["requests"]["messages"], "all", "{name}");
+            assert_eq!(llm["requests"]["maxSizeInBytes"], 32768, "{name}");
+            assert!(llm.get("responses").is_none(), "{name}: {llm}");
+            for (did, d) in r.of_type("Microsoft.ApiManagement/service/apis/diagnostics") {
+                for side in ["frontend", "backend"] {
+                    assert_eq!(
+                        d["properties"][side]["response"]["body"]["bytes"], 0,
+                        "{name}: {did} logs {side} response bodies of a streaming API"
+                    );
+                }
+            }
         }
         // Front Door: access, health probe and WAF logs (AzureDiagnostics).
         for (id, _) in r.of_type("Microsoft.Cdn/profiles") {
@@ -407,6 +422,28 @@ fn every_example_sends_its_resource_logs_to_its_workspace() {
             }
         }
     }
+}
+
+/// Without streaming clients, completions and response bodies are logged too; with
+/// `bodyBytes: 0` no message is, only model and tokens.
+#[test]
+fn llm_messages_follow_streaming_and_body_logging() {
+    let text = edited("apim", &[("  auth:\n", "  streaming: false\n  auth:\n")]);
+    let r = render_text("apim", &text);
+    let am = r.body("/apis/azure-openai/diagnostics/azuremonitor");
+    let llm = &am["properties"]["largeLanguageModel"];
+    assert_eq!(llm["responses"]["messages"], "all");
+    assert_eq!(llm["responses"]["maxSizeInBytes"], 32768);
+    let ai = r.body("/apis/azure-openai/diagnostics/applicationinsights");
+    assert_eq!(
+        ai["properties"]["frontend"]["response"]["body"]["bytes"],
+        8192
+    );
+    let text = edited("apim", &[("bodyBytes: 8192", "bodyBytes: 0")]);
+    let r = render_text("apim", &text);
+    let llm =
+        &r.body("/apis/azure-openai/diagnostics/azuremonitor")["properties"]["largeLanguageModel"];
+    assert_eq!(llm, &serde_json::json!({ "logs": "enabled" }));
 }
 
 #[test]

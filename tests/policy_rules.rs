@@ -599,18 +599,51 @@ fn token_validation_names_client_applications_and_roles() {
     assert!(v.contains("<client-application-ids>\n        <application-id>00000000-0000-0000-0000-0000000a0101</application-id>\n        <application-id>00000000-0000-0000-0000-0000000a0102</application-id>\n      </client-application-ids>"), "{v}");
     assert!(v.contains("<required-claims>\n        <claim name=\"roles\" match=\"any\">\n          <value>Gateway.Invoke</value>\n        </claim>\n      </required-claims>"), "{v}");
 
-    // validate-jwt (another issuer): the same lists as required claims (azp, roles).
+    // validate-jwt (another issuer): the roles as a required claim; the client application
+    // checked after it, from azp (v2.0 tokens) or appid (v1.0 tokens): required claims must all
+    // be present, so a required azp would refuse every v1.0 token.
     let generic = generic_jwt(
         &v2_config(TENANT_A),
         "    audiences: [00000000-0000-0000-0000-0000000a0001]\n",
     );
     let p = policy(&variant("apim", &[(APIM_JWT, generic.as_str())], &[]).render());
-    let v = &p[p.find("<validate-jwt").unwrap()..p.find("</validate-jwt>").unwrap()];
-    assert!(v.contains("<claim name=\"azp\" match=\"any\">\n          <value>00000000-0000-0000-0000-0000000a0101</value>"), "{v}");
+    let end = p.find("</validate-jwt>").unwrap();
+    let v = &p[p.find("<validate-jwt").unwrap()..end];
+    assert!(!v.contains("\"azp\""), "{v}");
     assert!(
         v.contains("<claim name=\"roles\" match=\"any\">\n          <value>Gateway.Invoke</value>"),
         "{v}"
     );
+    let check = &p[end..p[end..].find("</choose>").unwrap() + end];
+    assert!(
+        check.contains("var app = jwt.Claims.GetValueOrDefault(\"azp\", \"\");\n          if (app.Length == 0) {\n              app = jwt.Claims.GetValueOrDefault(\"appid\", \"\");"),
+        "{check}"
+    );
+    for app in [
+        "00000000-0000-0000-0000-0000000a0101",
+        "00000000-0000-0000-0000-0000000a0102",
+    ] {
+        assert!(
+            check.contains(&format!("case \"{app}\": return false;")),
+            "{check}"
+        );
+    }
+    assert!(
+        check.contains("default: return true;") && check.contains("<set-status code=\"401\""),
+        "{check}"
+    );
+    // The check counts as naming who may call, also without roles.
+    let no_roles = variant(
+        "apim",
+        &[
+            (APIM_JWT, generic.as_str()),
+            ("    requiredRoles: [Gateway.Invoke]\n", ""),
+        ],
+        &[],
+    );
+    assert!(!policy(&no_roles.render()).contains("<required-claims>"));
+    let (_, findings) = no_roles.lint(&[]);
+    assert!(active(&findings, "AOAI036").is_empty(), "{findings:#?}");
 
     // Neither list: an error at apim.jwt, in the blueprint and the rendered policy alike.
     let lists = "    clientApplications: [00000000-0000-0000-0000-0000000a0101, 00000000-0000-0000-0000-0000000a0102]\n    requiredRoles: [Gateway.Invoke]\n";

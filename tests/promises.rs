@@ -131,6 +131,17 @@ fn located(findings: &[Value], rule: &str) -> Vec<(String, u64, u64)> {
         .collect()
 }
 
+/// The message of the first finding of `rule`.
+fn message(findings: &[Value], rule: &str) -> String {
+    findings
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule}: {findings:#?}"))["message"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// 1-based line of the first line of `text` that starts (after indentation) with `start`.
 fn line_of(text: &str, start: &str) -> u64 {
     text.lines()
@@ -328,6 +339,85 @@ fn the_whole_responses_api_is_imported_and_follow_ups_reach_their_account() {
     );
 }
 
+/// A follow-up moves to another account only when its account does not know the id (404, or
+/// 400 previous_response_not_found); a transient failure (429, 5xx) retries the same account.
+/// The move resends the body, so a blueprint or policy that does not buffer it is AOAI049.
+#[test]
+fn transient_failures_keep_a_follow_up_on_its_account() {
+    let mut seen = 0;
+    for (name, r) in all() {
+        for (file, p) in &r.policies {
+            if !p.contains("stateBackend") {
+                continue;
+            }
+            seen += 1;
+            // The only step to the next account: the previous attempt answered 404 or 400.
+            assert_eq!(
+                p.matches("<set-variable name=\"stateStep\"").count(),
+                2,
+                "{name}/{file}"
+            );
+            assert!(p.contains("<set-variable name=\"stateStep\" value=\"@(context.Variables.GetValueOrDefault<int>(\"attempt\") > 1 && (context.Response.StatusCode == 404 || context.Response.StatusCode == 400) ? context.Variables.GetValueOrDefault<int>(\"stateStep\") + 1 : context.Variables.GetValueOrDefault<int>(\"stateStep\"))\" />"), "{name}/{file}");
+            // The account is the remembered one moved by stateStep only, set after any pool
+            // or rotation choice of the same attempt.
+            let state = p.find("<set-backend-service backend-id=\"@(context.Variables.GetValueOrDefault<string>(\"stateBackend\"))\" />").unwrap();
+            let forward = p.find("<forward-request").unwrap();
+            assert!(state < forward, "{name}/{file}");
+            assert!(
+                !p[state + 1..forward].contains("<set-backend-service"),
+                "{name}/{file}"
+            );
+            assert!(p.contains("return order[(first + context.Variables.GetValueOrDefault<int>(\"stateStep\")) % order.Length];"), "{name}/{file}");
+            assert!(p.contains("buffer-request-body=\"true\""), "{name}/{file}");
+        }
+    }
+    assert!(seen >= 2, "{seen}");
+    // The blueprint turns off body buffering: a warning at the field.
+    let text = common::read(&common::example("afd-apim-private"));
+    let f = lint(
+        "afd-apim-private",
+        &[(
+            "retry: { count: 1, interval: 0, on: transient }",
+            "retry: { count: 1, interval: 0, on: transient, bufferRequestBody: false }",
+        )],
+        &[],
+        &[],
+    );
+    let at = located(&f, "AOAI049");
+    assert_eq!(at.len(), 1, "{f:#?}");
+    assert_eq!(at[0].0, "apim.loadBalancing.retry.bufferRequestBody");
+    assert_eq!(at[0].1, line_of(&text, "retry:"), "{f:#?}");
+    let finding = f.iter().find(|f| f["rule"] == "AOAI049").unwrap();
+    assert_eq!(finding["severity"], "warning");
+    // Without a Responses API (classic accounts) the same setting is no AOAI049.
+    let f = lint(
+        "apim",
+        &[("bufferRequestBody: true }", "bufferRequestBody: false }")],
+        &[],
+        &[],
+    );
+    assert!(located(&f, "AOAI049").is_empty(), "{f:#?}");
+    // A user's policy that routes by previous_response_id and retries without buffering.
+    let user = "<policies>\n  <inbound>\n    <base />\n    <set-variable name=\"responseId\" value=\"@((string)context.Request.Body.As&lt;JObject&gt;(preserveContent: true)[&quot;previous_response_id&quot;])\" />\n  </inbound>\n  <backend>\n    <retry condition=\"@(context.Response.StatusCode == 404)\" count=\"2\" interval=\"0\">\n      <forward-request buffer-response=\"false\" />\n    </retry>\n  </backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>\n";
+    let f = lint("apim", &[], &["--policy", "p.xml"], &[("p.xml", user)]);
+    assert_eq!(
+        located(&f, "AOAI049"),
+        vec![("p.xml".to_string(), 8, 7)],
+        "{f:#?}"
+    );
+    let fixed = user.replace(
+        "<forward-request ",
+        "<forward-request buffer-request-body=\"true\" ",
+    );
+    let f = lint(
+        "apim",
+        &[],
+        &["--policy", "p.xml"],
+        &[("p.xml", fixed.as_str())],
+    );
+    assert!(located(&f, "AOAI049").is_empty(), "{f:#?}");
+}
+
 #[test]
 fn every_gateway_names_who_may_call() {
     for (name, r) in all() {
@@ -348,29 +438,60 @@ fn every_gateway_names_who_may_call() {
 
 #[test]
 fn the_gateway_gives_up_before_front_door() {
+    // The whole retry loop of every rendered policy ends before Front Door gives up: (count + 1)
+    // attempts of the forward-request timeout, and the interval before each retry but the first.
+    // An attribute after the element's start (no condition holds ` name="`).
+    let attr = |p: &str, tag: &str, name: &str| -> u64 {
+        let at = p.find(tag).unwrap_or_else(|| panic!("no {tag}"));
+        let v = p[at..].split(&format!(" {name}=\"")).nth(1).unwrap();
+        v[..v.find('"').unwrap()].parse().unwrap()
+    };
+    let mut behind = 0;
     for (name, r) in all() {
-        for (file, p) in &r.policies {
-            assert!(
-                p.contains("<forward-request timeout=\"230\""),
-                "{name}/{file}"
-            );
-        }
         // The profile itself (`profiles-<name>.http`), not one of its children.
-        if let Some((_, profile)) = r
+        let afd = r
             .bodies("profiles-")
             .into_iter()
             .find(|(k, _)| k.starts_with("profiles-") && k.matches('.').count() == 1)
-        {
-            let afd = profile["properties"]["originResponseTimeoutSeconds"]
-                .as_u64()
-                .unwrap();
-            assert!(230 < afd, "{name}: Front Door {afd} s");
+            .map(|(_, profile)| {
+                profile["properties"]["originResponseTimeoutSeconds"]
+                    .as_u64()
+                    .unwrap()
+            });
+        for (file, p) in &r.policies {
+            let timeout = attr(p, "<forward-request", "timeout");
+            let count = attr(p, "<retry condition=", "count");
+            let interval = attr(p, "<retry condition=", "interval");
+            assert!(p.contains("first-fast-retry=\"true\""), "{name}/{file}");
+            let worst = (count + 1) * timeout + count.saturating_sub(1) * interval;
+            match afd {
+                Some(afd) => {
+                    behind += 1;
+                    assert!(
+                        worst < afd,
+                        "{name}/{file}: {worst} s against Front Door's {afd} s"
+                    );
+                }
+                None => assert_eq!(timeout, 230, "{name}/{file}"),
+            }
         }
     }
-    // Both are set in the blueprint; the pair is checked.
+    assert!(behind >= 2, "{behind}");
+    // Unset behind Front Door, the timeout is derived from the retry settings: afd-apim-private
+    // (Responses API over 3 accounts: 2 retries, interval 0) gets (240 - 1) / 3 = 79 s.
+    let r = &all()
+        .into_iter()
+        .find(|(n, _)| *n == "afd-apim-private")
+        .unwrap()
+        .1;
+    let p = &r.policies["azure-openai.xml"];
+    assert!(p.contains("<forward-request timeout=\"79\""), "{p}");
+    assert!(p.contains("count=\"2\" interval=\"0\""), "{p}");
+    // Set in the blueprint: 2 attempts of 120 s are 240 s, not below Front Door's 240 s; the
+    // finding is at the timeout and names what fits.
     let f = lint(
         "afd-apim",
-        &[("timeoutSeconds: 230", "timeoutSeconds: 240")],
+        &[("timeoutSeconds: 110", "timeoutSeconds: 120")],
         &[],
         &[],
     );
@@ -383,6 +504,28 @@ fn the_gateway_gives_up_before_front_door() {
         vec![("apim.timeoutSeconds".to_string(), line, 19)],
         "{f:#?}"
     );
+    let m = message(&f, "AOAI044");
+    assert!(
+        m.contains("240 s") && m.contains("at most 119 s per attempt fits"),
+        "{m}"
+    );
+    // Too many retries for the set timeout: the same finding.
+    let f = lint(
+        "afd-apim",
+        &[(
+            "retry: { count: 1, interval: 0",
+            "retry: { count: 3, interval: 0",
+        )],
+        &[],
+        &[],
+    );
+    assert_eq!(located(&f, "AOAI044").len(), 1, "{f:#?}");
+    let m = message(&f, "AOAI044");
+    assert!(
+        m.contains("4 attempts x 110 s") && m.contains("at most 59 s per attempt fits"),
+        "{m}"
+    );
+    // A shorter Front Door timeout: the same finding.
     let f = lint(
         "afd-apim",
         &[("originTimeoutSeconds: 240", "originTimeoutSeconds: 200")],
@@ -390,6 +533,22 @@ fn the_gateway_gives_up_before_front_door() {
         &[],
     );
     assert_eq!(located(&f, "AOAI044").len(), 1, "{f:#?}");
+    // Derived, but even 1 s per attempt does not fit: at the retry count.
+    let f = lint(
+        "afd-apim",
+        &[
+            ("  timeoutSeconds: 110", ""),
+            (
+                "retry: { count: 1, interval: 0",
+                "retry: { count: 10, interval: 30",
+            ),
+        ],
+        &[],
+        &[],
+    );
+    let at = located(&f, "AOAI044");
+    assert_eq!(at.len(), 1, "{f:#?}");
+    assert_eq!(at[0].0, "apim.loadBalancing.retry.count", "{f:#?}");
     // A user's forward-request without a timeout waits 300 s (its default).
     let user = "<policies>\n  <inbound>\n    <base />\n    <check-header name=\"X-Azure-FDID\" failed-check-httpcode=\"403\" failed-check-error-message=\"no\">\n      <value>{{front-door-id}}</value>\n    </check-header>\n  </inbound>\n  <backend>\n    <forward-request buffer-request-body=\"true\" buffer-response=\"false\" />\n  </backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>\n";
     let f = lint("afd-apim", &[], &["--policy", "p.xml"], &[("p.xml", user)]);
@@ -412,7 +571,7 @@ fn the_gateway_gives_up_before_front_door() {
     std::fs::write(
         &bp,
         common::read(&common::example("afd-apim"))
-            .replace("timeoutSeconds: 230", "timeoutSeconds: 300"),
+            .replace("timeoutSeconds: 110", "timeoutSeconds: 300"),
     )
     .unwrap();
     let out = common::bin()
@@ -526,7 +685,10 @@ fn retries_leave_the_pools_own_503_alone_and_transient_is_429_and_5xx() {
                 .bodies(".backends-")
                 .iter()
                 .any(|(_, b)| b["properties"]["type"] == "Pool");
-            let p503 = "&& !(context.Response.StatusCode == 503 && ((context.Response.StatusReason ?? \"\").Contains(\"Backend pool\") || (context.Response.StatusReason ?? \"\").Contains(\"is temporarily unavailable\")))";
+            // The pool's own 503 is told apart by what only a backend's answer has (Azure
+            // OpenAI's apim-request-id), not by its status reason, whose text has changed.
+            let p503 = "&& !(context.Response.StatusCode == 503 && !context.Response.Headers.ContainsKey(\"apim-request-id\"))";
+            assert!(!line.contains("StatusReason"), "{name}/{file}: {line}");
             let uses_pool = p.contains("<set-backend-service backend-id=\"aoai-pool");
             assert_eq!(line.contains(p503), uses_pool, "{name}/{file}: {line}");
             if uses_pool {
@@ -543,7 +705,7 @@ fn retries_leave_the_pools_own_503_alone_and_transient_is_429_and_5xx() {
     )
     .unwrap();
     let p = &render(&bp, &[]).policies["azure-openai.xml"];
-    assert!(p.contains("<retry condition=\"@((context.Response.StatusCode >= 400) && !(context.Response.StatusCode == 503 && ((context.Response.StatusReason"), "{p}");
+    assert!(p.contains("<retry condition=\"@((context.Response.StatusCode >= 400) && !(context.Response.StatusCode == 503 && !context.Response.Headers.ContainsKey(\"apim-request-id\"))"), "{p}");
     // A user's retry on 503 through the blueprint's pool is reported at the retry.
     let user = "<policies>\n  <inbound>\n    <base />\n    <set-header name=\"api-key\" exists-action=\"delete\" />\n    <set-backend-service backend-id=\"aoai-pool\" />\n  </inbound>\n  <backend>\n    <retry condition=\"@(context.Response.StatusCode == 429 || context.Response.StatusCode == 503)\" count=\"2\" interval=\"1\">\n      <forward-request buffer-request-body=\"true\" buffer-response=\"false\" />\n    </retry>\n  </backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>\n";
     let f = lint("apim", &[], &["--policy", "p.xml"], &[("p.xml", user)]);
@@ -552,6 +714,38 @@ fn retries_leave_the_pools_own_503_alone_and_transient_is_429_and_5xx() {
         vec![("p.xml".to_string(), 8, 5)],
         "{f:#?}"
     );
+    // Excluded by the missing apim-request-id (or, in older policies, by the status reason).
+    for exclusion in [
+        "!context.Response.Headers.ContainsKey(&quot;apim-request-id&quot;)",
+        "!context.Response.StatusReason.Contains(&quot;Backend pool&quot;)",
+    ] {
+        let fixed = user.replace(
+            "context.Response.StatusCode == 503)\"",
+            &format!("(context.Response.StatusCode == 503 &amp;&amp; {exclusion}))\""),
+        );
+        assert_ne!(fixed, user);
+        let f = lint(
+            "apim",
+            &[],
+            &["--policy", "p.xml"],
+            &[("p.xml", fixed.as_str())],
+        );
+        assert!(located(&f, "AOAI047").is_empty(), "{exclusion}: {f:#?}");
+    }
+    // The health operation's retry leaves it alone too.
+    let r = render(&common::example("afd-apim"), &[]);
+    let health = r
+        .policies
+        .values()
+        .cloned()
+        .chain(
+            r.bodies("")
+                .into_iter()
+                .filter_map(|(_, b)| b["properties"]["value"].as_str().map(str::to_string)),
+        )
+        .find(|p| p.contains("No local account can serve"))
+        .expect("the health policy");
+    assert!(health.contains("!(context.Response.StatusCode == 503 && !context.Response.Headers.ContainsKey(\"apim-request-id\"))"), "{health}");
 }
 
 #[test]

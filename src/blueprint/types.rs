@@ -664,14 +664,12 @@ pub struct Apim {
     #[serde(default = "yes")]
     pub streaming: bool,
     /// Seconds `forward-request` waits for a backend's response headers (`timeout`), per
-    /// attempt (default 230). Behind Front Door it must stay below
-    /// `frontDoor.originTimeoutSeconds`, or Front Door gives up first (lint AOAI044).
-    #[serde(default = "default_gateway_timeout")]
-    pub timeout_seconds: u32,
-}
-
-fn default_gateway_timeout() -> u32 {
-    230
+    /// attempt. Behind Front Door the whole retry loop, (retries + 1) x this + the retry
+    /// intervals, must end before `frontDoor.originTimeoutSeconds`, or Front Door answers 504
+    /// first (lint AOAI044). Default: 230 without Front Door; behind it the longest value whose
+    /// worst case stays below Front Door's timeout with the pool's retry settings.
+    #[serde(default)]
+    pub timeout_seconds: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

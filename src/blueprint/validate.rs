@@ -1029,13 +1029,9 @@ fn check_apim(c: &mut Checker, b: &Blueprint, a: &Apim) {
         300,
         "retry interval",
     );
-    c.range(
-        "apim.timeoutSeconds",
-        a.timeout_seconds,
-        1,
-        240,
-        "gateway timeout",
-    );
+    if let Some(t) = a.timeout_seconds {
+        c.range("apim.timeoutSeconds", t, 1, 240, "gateway timeout");
+    }
     if let Some(j) = &a.jwt {
         check_jwt(c, j);
         if j.caller_header.is_empty()

@@ -7,7 +7,7 @@
 use apim_policy::{mask, ExprKind};
 
 use super::Ctx;
-use crate::blueprint::{self, Blueprint};
+use crate::blueprint::Blueprint;
 use crate::model::Model;
 use crate::render::Rendered;
 
@@ -88,19 +88,6 @@ fn version_mismatch(
 
 /// Blueprint rules of this module.
 pub(super) fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
-    // AOAI044: the gateway waits as long as Front Door, or longer.
-    if let (Some(a), Some(f), blueprint::Pattern::AfdApim) = (&b.apim, &b.front_door, b.pattern) {
-        if a.timeout_seconds >= f.origin_timeout_seconds {
-            c.at_field(
-                "AOAI044",
-                "apim.timeoutSeconds",
-                format!(
-                    "the gateway waits {} s for a backend, Front Door {} s for the gateway",
-                    a.timeout_seconds, f.origin_timeout_seconds
-                ),
-            );
-        }
-    }
     let Some(j) = b.apim.as_ref().and_then(|a| a.jwt.as_ref()) else {
         return;
     };
@@ -293,7 +280,9 @@ pub(super) fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str
         }
     }
 
-    // AOAI044: a forward-request that waits as long as Front Door, or longer (default 300 s).
+    // AOAI044: a forward-request (default timeout 300 s) whose retry loop can outlast Front
+    // Door: (count + 1) attempts of its timeout, and the interval before each retry but a fast
+    // first one. Values that are expressions are not judged.
     if let Some(f) = m.front_door.as_ref().filter(|_| m.pattern == "afd-apim") {
         for n in doc
             .descendants()
@@ -303,18 +292,73 @@ pub(super) fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str
                 None => Some(300),
                 Some(t) => t.trim().parse::<u32>().ok(),
             };
-            if let Some(t) = timeout.filter(|t| *t >= f.origin_timeout) {
+            let Some(t) = timeout else { continue };
+            let retry = n.ancestors().find(|a| a.has_tag_name("retry"));
+            let number = |name: &str, default: u32| -> Option<u32> {
+                match retry.and_then(|r| p.attr(r, name)) {
+                    None => Some(default),
+                    Some(v) => v.trim().parse::<u32>().ok(),
+                }
+            };
+            // With a delta the interval grows up to max-interval: count every wait at that cap.
+            let interval = if retry.and_then(|r| p.attr(r, "delta")).is_some() {
+                number("max-interval", 0)
+                    .zip(number("interval", 0))
+                    .map(|(m, i)| m.max(i))
+            } else {
+                number("interval", 0)
+            };
+            let (Some(count), Some(interval)) =
+                (retry.map_or(Some(0), |_| number("count", 0)), interval)
+            else {
+                continue;
+            };
+            let fast = retry
+                .and_then(|r| p.attr(r, "first-fast-retry"))
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+            let worst = crate::model::retry_worst_case(count, interval, t, fast);
+            if worst >= u64::from(f.origin_timeout) {
                 let (line, col) = p.line_col(n.range().start);
+                let safe = crate::model::safe_timeout(count, interval, f.origin_timeout);
                 c.at_file(
                     "AOAI044",
                     file,
                     line,
                     col,
                     format!(
-                        "forward-request waits {t} s{}, Front Door {} s: Front Door answers 504 before the gateway can retry or answer",
+                        "forward-request waits {t} s{} per attempt, {} attempt{}: up to {worst} s, Front Door {} s answers 504 first{}",
                         if p.attr(n, "timeout").is_none() { " (its default)" } else { "" },
-                        f.origin_timeout
+                        count + 1,
+                        if count == 0 { "" } else { "s with the retry intervals" },
+                        f.origin_timeout,
+                        if safe == 0 { String::new() } else { format!(" (at most {safe} s per attempt fits)") }
                     ),
+                    None,
+                );
+            }
+        }
+    }
+
+    // AOAI049: follow-ups routed by previous_response_id in the body, retried to the next
+    // account by a forward-request that does not keep the body for a retry (default false).
+    if p.expressions
+        .iter()
+        .any(|e| e.source.contains("previous_response_id"))
+    {
+        for n in doc.descendants().filter(|n| {
+            n.has_tag_name("forward-request") && n.ancestors().any(|a| a.has_tag_name("retry"))
+        }) {
+            let buffered = p
+                .attr(n, "buffer-request-body")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+            if !buffered {
+                let (line, col) = p.line_col(n.range().start);
+                c.at_file(
+                    "AOAI049",
+                    file,
+                    line,
+                    col,
+                    "Responses API follow-ups are routed by previous_response_id in the body, but this retried forward-request does not buffer the body: a follow-up retried to the next account arrives without it".into(),
                     None,
                 );
             }
@@ -381,7 +425,11 @@ pub(super) fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str
             ]
             .iter()
             .any(|x| squeezed.contains(x));
-            if retries_503 && !squeezed.contains("StatusReason") {
+            // The pool's own 503 told apart by the missing apim-request-id of Azure OpenAI, or
+            // (older policies) by its status reason.
+            let excluded = squeezed.contains("StatusReason")
+                || squeezed.contains("ContainsKey(\"apim-request-id\")");
+            if retries_503 && !excluded {
                 let (line, col) = p.line_col(r.range().start);
                 c.at_file(
                     "AOAI047",
@@ -417,8 +465,74 @@ pub(super) fn policy_rules(c: &mut Ctx, m: Option<&Model>, file: &str, xml: &str
     }
 }
 
+/// A blueprint finding of `rule` says what the same rule found in the rendered policies (they
+/// come from that blueprint setting): keep the one at the field.
+fn instead_of_rendered(c: &mut Ctx, rule: &str) {
+    c.out.retain(|f| {
+        !(f.rule == rule && f.location.field.is_none() && f.location.file.starts_with("policies/"))
+    });
+}
+
 /// Rules over rendered bodies.
 pub(super) fn rendered_rules(c: &mut Ctx, m: &Model, rendered: &Rendered) {
+    // AOAI044: the gateway's whole retry loop, as the blueprint sets it, outlasts Front Door.
+    if let (Some(a), Some(f)) = (
+        &m.apim,
+        m.front_door.as_ref().filter(|_| m.pattern == "afd-apim"),
+    ) {
+        let worst = crate::model::retry_worst_case(
+            a.retry_attempts,
+            a.retry.interval,
+            a.timeout_seconds,
+            true,
+        );
+        if worst >= u64::from(f.origin_timeout) {
+            let safe =
+                crate::model::safe_timeout(a.retry_attempts, a.retry.interval, f.origin_timeout);
+            instead_of_rendered(c, "AOAI044");
+            c.at_field(
+                "AOAI044",
+                if a.timeout_derived {
+                    "apim.loadBalancing.retry.count"
+                } else {
+                    "apim.timeoutSeconds"
+                },
+                format!(
+                    "the gateway may take {worst} s before it answers ({} attempts x {} s{}{}), Front Door waits {} s: {}",
+                    a.retry_attempts + 1,
+                    a.timeout_seconds,
+                    if a.retry_attempts > 1 {
+                        format!(" + {} x {} s between retries", a.retry_attempts - 1, a.retry.interval)
+                    } else {
+                        String::new()
+                    },
+                    if a.timeout_derived { ", the shortest timeout" } else { "" },
+                    f.origin_timeout,
+                    if safe == 0 {
+                        "fewer retries or a shorter interval are needed".to_string()
+                    } else {
+                        format!("at most {safe} s per attempt fits")
+                    }
+                ),
+            );
+        }
+    }
+    // AOAI049: the blueprint turns off the body buffering that Responses follow-ups need.
+    if let Some(a) = m
+        .apim
+        .as_ref()
+        .filter(|a| a.responses_api && !a.retry.buffer_request_body)
+    {
+        instead_of_rendered(c, "AOAI049");
+        c.at_field(
+            "AOAI049",
+            "apim.loadBalancing.retry.bufferRequestBody",
+            format!(
+                "{} routes Responses API follow-ups by previous_response_id in the body across {} accounts, and its retries do not resend the body",
+                a.name, a.backend_count
+            ),
+        );
+    }
     // AOAI046: diagnostics log the caller header from the frontend request, as the client sent it.
     if let Some(apim) = &m.apim {
         for r in rendered

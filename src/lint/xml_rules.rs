@@ -400,12 +400,29 @@ fn unbounded_dimensions(c: &mut Ctx, file: &str, p: &Parsed, doc: &roxmltree::Do
 
 /// AOAI036: token validation that accepts every principal the issuer knows.
 fn principal_unchecked(c: &mut Ctx, file: &str, p: &Parsed, doc: &roxmltree::Document) {
+    // A later `when` that reads the caller's application (azp of v2.0 tokens, appid of v1.0
+    // ones) and answers by itself: the client applications are checked there.
+    let app_checked_at = doc
+        .descendants()
+        .filter(|n| {
+            n.has_tag_name("when")
+                && p.attr(*n, "condition").is_some_and(|c| {
+                    let c = c.replace("&quot;", "\"");
+                    c.contains("\"azp\"") || c.contains("\"appid\"")
+                })
+                && n.descendants().any(|d| d.has_tag_name("return-response"))
+        })
+        .map(|n| n.range().start)
+        .collect::<Vec<_>>();
     for v in doc
         .descendants()
         .filter(|n| n.has_tag_name("validate-azure-ad-token") || n.has_tag_name("validate-jwt"))
     {
         let has = |t: &str| v.children().any(|n| n.has_tag_name(t));
-        if has("required-claims") || has("client-application-ids") {
+        if has("required-claims")
+            || has("client-application-ids")
+            || app_checked_at.iter().any(|at| *at > v.range().start)
+        {
             continue;
         }
         let (line, col) = p.line_col(v.range().start);

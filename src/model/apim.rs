@@ -74,6 +74,8 @@ pub struct ApimM {
     pub streaming: bool,
     /// `forward-request timeout`: seconds per attempt to the backend's response headers.
     pub timeout_seconds: u32,
+    /// `timeout_seconds` was derived (the blueprint sets no `apim.timeoutSeconds`).
+    pub timeout_derived: bool,
     /// The retry policy's `count`: the blueprint's count, or enough attempts to look for a
     /// stored response in every account (Responses API follow-ups), whichever is larger.
     pub retry_attempts: u32,
@@ -107,6 +109,9 @@ pub struct ApimM {
     /// Request headers the API diagnostics log besides the caller id: Front Door's client
     /// address headers behind Front Door.
     pub client_ip_headers: Vec<String>,
+    /// What the API's `azuremonitor` diagnostic sends to the generative-AI gateway log
+    /// (`largeLanguageModel`): model and tokens always, messages as below.
+    pub llm_log: LlmLogM,
     /// `teams`: a product each, with subscriptions, limits and a model allow-list.
     pub teams: Vec<super::teams::TeamM>,
     /// Teams with Entra client applications (`apim.jwt`): mapped in the API policy.
@@ -222,6 +227,8 @@ pub struct JwtM {
     /// Allowed client applications (`client-application-ids`, or a required `azp` claim).
     pub client_applications: Vec<String>,
     /// App roles of which the caller must hold one (`roles` claim, `match="any"`).
+    /// The same, lowercase: the validate-jwt form compares `azp` / `appid` case-insensitively.
+    pub client_applications_lower: Vec<String>,
     pub required_roles: Vec<String>,
     /// Every principal of the tenant passes (said explicitly in the blueprint).
     pub allow_any_principal: bool,
@@ -327,6 +334,16 @@ pub(crate) fn build_apim(
     } else {
         lr.count
     };
+    let timeout_seconds = a.timeout_seconds.unwrap_or_else(|| {
+        let behind = b
+            .front_door
+            .as_ref()
+            .filter(|_| b.pattern == blueprint::Pattern::AfdApim);
+        behind.map_or(DEFAULT_GATEWAY_TIMEOUT, |f| {
+            safe_timeout(retry_attempts, lr.interval, f.origin_timeout_seconds)
+                .clamp(1, DEFAULT_GATEWAY_TIMEOUT)
+        })
+    });
     let logging = a
         .logging
         .as_ref()
@@ -388,7 +405,8 @@ pub(crate) fn build_apim(
         responses_api,
         backend_count,
         backend_list: responses_api || a.load_balancing.mode == LbMode::RoundRobin,
-        timeout_seconds: a.timeout_seconds,
+        timeout_seconds,
+        timeout_derived: a.timeout_seconds.is_none(),
         jwt: a.jwt.as_ref().map(|j| JwtM {
             tenant_id: j.tenant_id.clone(),
             openid_config: j.openid_config.clone(),
@@ -396,6 +414,11 @@ pub(crate) fn build_apim(
             issuers: j.issuers.clone(),
             caller_header: j.caller_header.clone(),
             client_applications: j.client_applications.clone(),
+            client_applications_lower: j
+                .client_applications
+                .iter()
+                .map(|x| x.to_ascii_lowercase())
+                .collect(),
             required_roles: j.required_roles.clone(),
             allow_any_principal: j.allow_any_principal_of_tenant,
         }),
@@ -441,6 +464,7 @@ pub(crate) fn build_apim(
             }),
         health: super::edge::health(b, &id, &regions_for_health),
         log_client_ip: b.front_door.is_none(),
+        llm_log: llm_log(a),
         client_ip_headers: if b.front_door.is_some() {
             super::edge::CLIENT_IP_HEADERS
                 .iter()
@@ -817,6 +841,58 @@ fn logging(
         response_body_bytes: if a.streaming { 0 } else { l.body_bytes },
         token_metrics: l.token_metrics,
         event_hub,
+    }
+}
+
+/// `forward-request timeout` without Front Door in front: below the 240 s after which, Learn
+/// warns, the network may drop an idle connection
+/// (https://learn.microsoft.com/azure/api-management/forward-request-policy, read 2026-12-06).
+pub const DEFAULT_GATEWAY_TIMEOUT: u32 = 230;
+
+/// Seconds the gateway's retry loop can take before it answers: every attempt waits its whole
+/// `timeout`, and `interval` passes before each retry but the first (`first-fast-retry`). The
+/// response headers reach Front Door only after the loop ends, so this is what Front Door's
+/// origin response timeout must exceed.
+pub fn retry_worst_case(retries: u32, interval: u32, timeout: u32, first_fast_retry: bool) -> u64 {
+    let waits = if first_fast_retry {
+        retries.saturating_sub(1)
+    } else {
+        retries
+    };
+    (u64::from(retries) + 1) * u64::from(timeout) + u64::from(waits) * u64::from(interval)
+}
+
+/// The longest per-attempt timeout whose worst case (rendered with `first-fast-retry`) stays
+/// below `limit` seconds; 0 when even 1 s per attempt does not fit.
+pub fn safe_timeout(retries: u32, interval: u32, limit: u32) -> u32 {
+    let waits = u64::from(retries.saturating_sub(1)) * u64::from(interval);
+    let budget = u64::from(limit).saturating_sub(1).saturating_sub(waits);
+    (budget / (u64::from(retries) + 1)) as u32
+}
+
+/// Largest LLM message API Management sends to Azure Monitor in one entry; larger ones are split
+/// into 32 KB chunks with sequence numbers
+/// (https://learn.microsoft.com/azure/api-management/api-management-howto-llm-logs, "Generative
+/// AI gateway logs"; read 2026-12-06).
+pub const LLM_MESSAGE_ENTRY_BYTES: u32 = 32_768;
+
+/// The generative-AI gateway log of the API: token usage and model for every request; prompts
+/// when the blueprint logs bodies (`apim.logging.bodyBytes` > 0); completions only when clients do
+/// not stream (`apim.streaming: false`), like the response bodies of the other diagnostics.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LlmLogM {
+    /// `maxSizeInBytes` of logged prompts (`None`: prompts are not logged).
+    pub request_bytes: Option<u32>,
+    /// `maxSizeInBytes` of logged completions (`None`: completions are not logged).
+    pub response_bytes: Option<u32>,
+}
+
+fn llm_log(a: &blueprint::Apim) -> LlmLogM {
+    let bodies = a.logging.as_ref().is_some_and(|l| l.body_bytes > 0);
+    LlmLogM {
+        request_bytes: bodies.then_some(LLM_MESSAGE_ENTRY_BYTES),
+        response_bytes: (bodies && !a.streaming).then_some(LLM_MESSAGE_ENTRY_BYTES),
     }
 }
 

@@ -730,9 +730,9 @@ fn render_apim(b: &mut Builder, apim: &model::ApimM, primary: bool) -> Result<()
         b.add(
             &id,
             "Microsoft.ApiManagement/service/apis/diagnostics",
-            api::APIM,
+            api::APIM_LLM_DIAGNOSTIC,
             "apim-azuremonitor-diagnostic",
-            json!({ "r": { "backendHeaders": [apim.logged_header] } }),
+            json!({ "r": { "backendHeaders": [apim.logged_header], "llm": apim.llm_log } }),
             &[&previous, &setting.id],
         )?;
     }

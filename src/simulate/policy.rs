@@ -57,7 +57,7 @@ pub enum RetryOn {
 #[derive(Debug, Clone)]
 pub struct Retry {
     pub on: RetryOn,
-    /// The pool's own 503 ("Backend pool ... is temporarily unavailable") is not retried.
+    /// The pool's own 503 (no backend answered it) is not retried.
     pub not_pool_503: bool,
     pub count: u32,
     pub interval_s: f64,
@@ -307,7 +307,12 @@ pub fn parse(xml: &str, label: &str, notes: &mut Vec<String>) -> ApiPolicy {
                     (Some(on), Some(count), Some(interval_s)) => {
                         out.retry = Some(Retry {
                             on,
-                            not_pool_503: cond.contains("Backend pool"),
+                            // Either way of telling the pool's own 503 from a backend's:
+                            // no apim-request-id (what the render writes) or its status reason.
+                            not_pool_503: cond.contains("Backend pool")
+                                || cond.contains(
+                                    "!context.Response.Headers.ContainsKey(\"apim-request-id\")",
+                                ),
                             count,
                             interval_s,
                             first_fast: n.attribute("first-fast-retry") == Some("true"),

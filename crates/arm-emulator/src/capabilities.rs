@@ -163,21 +163,27 @@ impl Stage {
 /// the emulator. Unset: the real date (UTC).
 pub const TODAY_VAR: &str = "AOAI_ARCH_TODAY";
 
-/// Today as `YYYY-MM-DD`: `$AOAI_ARCH_TODAY` when set (an invalid value is an error naming it),
-/// otherwise the UTC date of the system clock.
+/// Today as `YYYY-MM-DD`: `$AOAI_ARCH_TODAY` when set (a value that is not such a date, an
+/// empty one included, is an error naming the variable and the format), otherwise the UTC date
+/// of the system clock.
 pub fn today() -> Result<String, String> {
-    match std::env::var(TODAY_VAR) {
-        Ok(v) if !v.trim().is_empty() => {
+    match std::env::var_os(TODAY_VAR) {
+        None => Ok(system_today()),
+        Some(v) => {
+            let v = v.to_string_lossy();
             let v = v.trim();
             if days_from_civil(v).is_some() {
                 Ok(v.to_string())
+            } else if v.is_empty() {
+                Err(format!(
+                    "{TODAY_VAR} is set but empty: give a date of the form YYYY-MM-DD (e.g. 2026-12-06), or unset it to use today's date"
+                ))
             } else {
                 Err(format!(
-                    "{TODAY_VAR}={v:?} is not a date of the form YYYY-MM-DD"
+                    "{TODAY_VAR}={v:?} is not a date of the form YYYY-MM-DD (e.g. 2026-12-06); unset it to use today's date"
                 ))
             }
         }
-        _ => Ok(system_today()),
     }
 }
 
@@ -190,10 +196,12 @@ pub fn system_today() -> String {
     civil_from_days((secs / 86_400) as i64)
 }
 
-/// [`today`], with the system date when `$AOAI_ARCH_TODAY` is not a date (the command line
-/// refuses that value before anything runs; the emulator serves on).
+/// [`today`] where an error cannot be returned (lint, preflight, the emulator's answers). Every
+/// command checks [`today`] before it runs, so a value that is not a date never gets here from
+/// the command line; a program that sets one anyway stops with the same message rather than
+/// silently comparing dates with the system's.
 pub fn today_or_system() -> String {
-    today().unwrap_or_else(|_| system_today())
+    today().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date (`None` if it is not one). Howard Hinnant's
