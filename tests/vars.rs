@@ -266,3 +266,57 @@ fn the_environments_example_works_for_each_environment() {
         assert!(!all.contains("${var."), "{env}");
     }
 }
+
+#[test]
+fn every_missing_variable_and_every_unused_var_flag_is_reported_at_once() {
+    let (dir, _) = setup();
+    // Nothing set: the three placeholders, each at its line, in one run.
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    for name in ["region", "capacity", "env"] {
+        assert!(e.contains(&format!("variable `{name}` is not set")), "{e}");
+    }
+    assert!(e.contains("3 errors"), "{e}");
+    assert!(!dir.path().join("out").exists());
+    // A misspelt --var is an error naming the variable it was meant for, not silently
+    // ignored; the correctly named ones are used.
+    let out = render(
+        dir.path(),
+        &["--var-file", "env/prod.yaml", "--var", "capacty=400"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(
+        e.contains("`--var capacty` is not a variable of gateway.yaml"),
+        "{e}"
+    );
+    assert!(e.contains("did you mean `capacity`?"), "{e}");
+    assert!(!dir.path().join("out").exists());
+    // lint says the same, as findings.
+    let out = common::bin()
+        .current_dir(dir.path())
+        .args([
+            "lint",
+            "gateway.yaml",
+            "--var",
+            "env=dev",
+            "--var",
+            "regoin=x",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("variable `region` is not set"), "{text}");
+    assert!(text.contains("variable `capacity` is not set"), "{text}");
+    assert!(text.contains("`--var regoin` is not a variable"), "{text}");
+    // A var file may hold variables of other blueprints: not an error.
+    std::fs::write(
+        dir.path().join("env/shared.yaml"),
+        "env: prod\nregion: swedencentral\ncapacity: 300\nunrelated: x\n",
+    )
+    .unwrap();
+    let out = render(dir.path(), &["--var-file", "env/shared.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

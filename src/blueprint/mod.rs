@@ -10,6 +10,7 @@ mod spans;
 pub mod types;
 mod validate;
 pub mod vars;
+pub mod vocab;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -123,13 +124,24 @@ pub fn load(path: &Path) -> Result<Loaded, Box<BlueprintError>> {
     parse(path, &read(path)?)
 }
 
+/// Most errors one run reports for a file (parse errors, or validation errors); more are
+/// counted, not shown.
+pub const MAX_ERRORS: usize = 20;
+
+/// Most type errors of a file that are looked for (each one costs a read of the file).
+const MAX_TYPE_ERRORS: usize = 100;
+
 /// Read a blueprint, fill its `${var.NAME}` placeholders, parse and validate it; an error
-/// about a value that came from a variable points at where the variable was set.
-pub fn load_with(path: &Path, vars: &vars::Vars) -> Result<Loaded, Box<BlueprintError>> {
+/// about a value that came from a variable points at where the variable was set. Every error
+/// of the first stage that fails is returned (variables, then parsing, then validation).
+pub fn load_with(path: &Path, vars: &vars::Vars) -> Result<Loaded, Vec<BlueprintError>> {
     let loaded = load_unvalidated_with(path, vars)?;
-    match validation_errors(&loaded).into_iter().next() {
-        Some(e) => Err(Box::new(e)),
-        None => Ok(loaded),
+    let mut errors = validation_errors(&loaded);
+    errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(errors)
     }
 }
 
@@ -137,11 +149,15 @@ pub fn load_with(path: &Path, vars: &vars::Vars) -> Result<Loaded, Box<Blueprint
 pub fn load_unvalidated_with(
     path: &Path,
     vars: &vars::Vars,
-) -> Result<Loaded, Box<BlueprintError>> {
-    let text = read(path)?;
+) -> Result<Loaded, Vec<BlueprintError>> {
+    let text = read(path).map_err(|e| vec![*e])?;
     let (text, subs) = vars.substitute(path, &text)?;
-    let mut loaded =
-        parse_unvalidated(path, &text).map_err(|e| Box::new(vars::relocate(*e, &subs)))?;
+    let mut loaded = parse_unvalidated_all(path, &text).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| vars::relocate(e, &subs))
+            .collect::<Vec<_>>()
+    })?;
     loaded.substitutions = subs;
     Ok(loaded)
 }
@@ -257,25 +273,37 @@ pub fn validation_errors(loaded: &Loaded) -> Vec<BlueprintError> {
 
 /// Parse (YAML syntax and types only); naming and cross-field rules are not checked.
 pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<BlueprintError>> {
+    parse_unvalidated_all(path, text).map_err(|mut errors| Box::new(errors.swap_remove(0)))
+}
+
+/// [`parse_unvalidated`], with every type error of the file, not only the first (see
+/// [`more_type_errors`]), in the order of the file.
+pub fn parse_unvalidated_all(path: &Path, text: &str) -> Result<Loaded, Vec<BlueprintError>> {
     if text.len() > limits::MAX_BYTES {
-        return Err(too_large(path));
+        return Err(vec![*too_large(path)]);
     }
-    let err_at = |pos: Pos, field: String, message: String, help: Option<String>| {
-        Box::new(BlueprintError {
-            file: path.to_path_buf(),
-            line: pos.line,
-            column: pos.column,
-            field,
-            message,
-            help,
-            source_line: text
-                .lines()
-                .nth(pos.line.saturating_sub(1))
-                .map(str::to_string),
-        })
+    let err_at = |pos: Pos, field: String, message: String, help: Option<String>| BlueprintError {
+        file: path.to_path_buf(),
+        line: pos.line,
+        column: pos.column,
+        field,
+        message,
+        help,
+        source_line: text
+            .lines()
+            .nth(pos.line.saturating_sub(1))
+            .map(str::to_string),
     };
 
-    let spans = Spans::parse(text).map_err(|r| err_at(r.pos, r.field, r.message, r.help))?;
+    if is_empty_document(text) {
+        return Err(vec![err_at(
+            Pos { line: 1, column: 1 },
+            String::new(),
+            "the file is empty".into(),
+            Some("a blueprint starts with `version: 1` and `pattern:` (see blueprints/ for examples)".into()),
+        )]);
+    }
+    let spans = Spans::parse(text).map_err(|r| vec![err_at(r.pos, r.field, r.message, r.help)])?;
     let de = serde_norway::Deserializer::from_str(text);
     let blueprint: Blueprint = match serde_path_to_error::deserialize(de) {
         Ok(mut b) => {
@@ -283,26 +311,31 @@ pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<Blueprin
             b
         }
         Err(e) => {
-            let field = e.path().to_string();
-            let field = if field == "." { String::new() } else { field };
-            let inner = e.into_inner();
-            let pos = inner
-                .location()
-                .map(|l| Pos {
-                    line: l.line(),
-                    column: l.column(),
-                })
-                .unwrap_or_else(|| spans.find(&field));
-            let raw = inner.to_string();
-            // serde_norway prefixes nested errors with the path; we print the path ourselves.
-            let raw = match raw.split_once(": ") {
-                Some((prefix, rest)) if !prefix.contains(' ') && field.starts_with(prefix) => {
-                    rest.to_string()
-                }
-                _ => raw,
-            };
-            let (message, help) = explain_serde_error(&raw);
-            return Err(err_at(pos, field, message, help));
+            // A file that is not YAML is reported where its syntax breaks, even when serde
+            // met a type error first in what the broken syntax made of the text after it.
+            if let Some(syntax) = spans.syntax_error() {
+                return Err(vec![err_at(
+                    syntax.pos,
+                    String::new(),
+                    syntax.message.clone(),
+                    syntax.help.clone(),
+                )]);
+            }
+            let first = TypeError::of(e);
+            let pos = first.location.unwrap_or_else(|| spans.find(&first.field));
+            let mut errors = vec![err_at(
+                pos,
+                first.field.clone(),
+                first.message.clone(),
+                first.help.clone(),
+            )];
+            for more in more_type_errors(text, first) {
+                let pos = spans.find(&more.field);
+                errors.push(err_at(pos, more.field, more.message, more.help));
+            }
+            // In the order of the file, as a reader fixes them.
+            errors.sort_by_key(|e| (e.line, e.column));
+            return Err(errors);
         }
     };
 
@@ -315,6 +348,231 @@ pub fn parse_unvalidated(path: &Path, text: &str) -> Result<Loaded, Box<Blueprin
     })
 }
 
+/// One error of serde, said our way.
+#[derive(Clone)]
+struct TypeError {
+    field: String,
+    location: Option<Pos>,
+    /// serde's message (for telling a missing field apart).
+    raw: String,
+    message: String,
+    help: Option<String>,
+}
+
+impl TypeError {
+    fn of(e: serde_path_to_error::Error<serde_norway::Error>) -> TypeError {
+        let field = e.path().to_string();
+        let field = if field == "." { String::new() } else { field };
+        let inner = e.into_inner();
+        let location = inner.location().map(|l| Pos {
+            line: l.line(),
+            column: l.column(),
+        });
+        let raw = inner.to_string();
+        // serde_norway prefixes nested errors with the path; we print the path ourselves.
+        let raw = match raw.split_once(": ") {
+            Some((prefix, rest)) if !prefix.contains(' ') && field.starts_with(prefix) => {
+                rest.to_string()
+            }
+            _ => raw,
+        };
+        let (message, help) = explain_serde_error(&raw);
+        TypeError {
+            field,
+            location,
+            raw,
+            message,
+            help,
+        }
+    }
+}
+
+/// The type errors after the first. serde stops at the first error, so the document is read
+/// as plain YAML, the value at fault is taken out and the rest is read again, up to
+/// [`MAX_TYPE_ERRORS`] times. A field that is then missing because it was taken out is not an
+/// error of its own: the mapping that lacks it is taken out too (and so on up), so no error
+/// is reported twice and none is made up. A list item is taken out with its list; reading
+/// stops at the document itself.
+fn more_type_errors(text: &str, first: TypeError) -> Vec<TypeError> {
+    let Ok(mut doc) = serde_norway::from_str::<serde_norway::Value>(text) else {
+        return Vec::new();
+    };
+    let mut taken: Vec<String> = Vec::new();
+    let mut found = Vec::new();
+    let mut current = first;
+    for _ in 0..MAX_TYPE_ERRORS * 2 {
+        let consequence = current
+            .raw
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split_once('`'))
+            .is_some_and(|(f, _)| taken.contains(&join_field(&current.field, f)));
+        if !consequence {
+            found.push(current.clone());
+            if found.len() >= MAX_TYPE_ERRORS {
+                break;
+            }
+        }
+        // A list item is taken out with its whole list (the items after it keep their
+        // numbers, which the positions of the file are recorded under).
+        let mut target = current.field.clone();
+        while target.ends_with(']') {
+            match target.rfind('[') {
+                Some(i) => target.truncate(i),
+                None => break,
+            }
+        }
+        if target.is_empty() || target.contains('?') {
+            break;
+        }
+        // A misspelt key is read under the name it was meant to have: its value is still
+        // checked, and the field is not reported missing as well.
+        let meant = current
+            .raw
+            .starts_with("unknown field")
+            .then_some(current.help.as_deref())
+            .flatten()
+            .and_then(|h| h.strip_prefix("did you mean `"))
+            .and_then(|h| h.split_once('`'))
+            .map(|(k, _)| k.to_string());
+        let value = match take_field(&mut doc, &target) {
+            Some(v) => v,
+            None => break,
+        };
+        match meant {
+            Some(k) if put_field(&mut doc, &target, &k, value) => {}
+            _ => taken.push(target),
+        }
+        let Ok(again) = serde_norway::to_string(&doc) else {
+            break;
+        };
+        let de = serde_norway::Deserializer::from_str(&again);
+        match serde_path_to_error::deserialize::<_, Blueprint>(de) {
+            Ok(_) => break,
+            Err(e) => {
+                let next = TypeError::of(e);
+                if next.field == current.field && next.raw == current.raw {
+                    break;
+                }
+                current = next;
+            }
+        }
+    }
+    // The first error is reported by the caller.
+    found.into_iter().skip(1).collect()
+}
+
+fn join_field(base: &str, key: &str) -> String {
+    if base.is_empty() {
+        key.to_string()
+    } else {
+        format!("{base}.{key}")
+    }
+}
+
+/// The mapping holding the entry at `field` (`a.b[1].c`), and the entry's key.
+fn parent_of<'a>(
+    doc: &'a mut serde_norway::Value,
+    field: &'a str,
+) -> Option<(&'a mut serde_norway::Mapping, &'a str)> {
+    let (parent, key) = match field.rfind('.') {
+        Some(i) if !field[i..].contains('[') => (&field[..i], &field[i + 1..]),
+        Some(_) => return None,
+        None => ("", field),
+    };
+    let mut node = doc;
+    if !parent.is_empty() {
+        for part in parent.split('.') {
+            let (name, indices) = match part.find('[') {
+                Some(i) => (&part[..i], &part[i..]),
+                None => (part, ""),
+            };
+            node = node.get_mut(name)?;
+            for index in indices.split(']').filter(|s| !s.is_empty()) {
+                let i = index.trim_start_matches('[').parse::<usize>().ok()?;
+                node = node.get_mut(i)?;
+            }
+        }
+    }
+    Some((node.as_mapping_mut()?, key))
+}
+
+/// Take the mapping entry at `field` out of `doc`.
+fn take_field(doc: &mut serde_norway::Value, field: &str) -> Option<serde_norway::Value> {
+    let (map, key) = parent_of(doc, field)?;
+    map.remove(key)
+}
+
+/// Put `value` back next to where `field` was, under `key`, unless that key is already set.
+fn put_field(
+    doc: &mut serde_norway::Value,
+    field: &str,
+    key: &str,
+    value: serde_norway::Value,
+) -> bool {
+    let Some((map, _)) = parent_of(doc, field) else {
+        return false;
+    };
+    if map.contains_key(key) {
+        return false;
+    }
+    map.insert(serde_norway::Value::String(key.to_string()), value);
+    true
+}
+
+/// Nothing but blank lines, comments and document markers: there is no blueprint to read.
+fn is_empty_document(text: &str) -> bool {
+    text.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#') || l == "---" || l == "..."
+    })
+}
+
+/// What serde calls a Rust type, in the words of a blueprint's author.
+fn expected_in_words(what: &str) -> String {
+    match what.trim() {
+        "u8" | "u16" | "u32" => format!(
+            "a whole number from 0 to {}",
+            match what.trim() {
+                "u8" => u8::MAX as u64,
+                "u16" => u16::MAX as u64,
+                _ => u32::MAX as u64,
+            }
+        ),
+        "u64" | "usize" => "a whole number of 0 or more".into(),
+        "i32" | "i64" => "a whole number".into(),
+        "f32" | "f64" => "a number".into(),
+        "a boolean" => "`true` or `false`".into(),
+        "a string" => "text".into(),
+        "a sequence" => "a list".into(),
+        "a map" => "a mapping (`key: value`)".into(),
+        other => match other.strip_prefix("struct ") {
+            Some(_) => "a mapping (`key: value`)".into(),
+            None => other.to_string(),
+        },
+    }
+}
+
+/// What serde says it found, in the same words.
+fn found_in_words(found: &str) -> String {
+    let found = found.trim();
+    for (prefix, what) in [
+        ("string ", "the text "),
+        ("integer ", ""),
+        ("floating point ", ""),
+        ("boolean ", ""),
+    ] {
+        if let Some(v) = found.strip_prefix(prefix) {
+            return format!("{what}{v}");
+        }
+    }
+    match found {
+        "sequence" => "a list".into(),
+        "map" => "a mapping".into(),
+        "unit value" => "an empty value".into(),
+        other => other.to_string(),
+    }
+}
+
 /// Turn serde's wording into ours, adding a "did you mean" for unknown fields and variants.
 fn explain_serde_error(raw: &str) -> (String, Option<String>) {
     // serde_norway appends " at line L column C"; we print the location ourselves.
@@ -322,6 +580,24 @@ fn explain_serde_error(raw: &str) -> (String, Option<String>) {
         Some(i) => raw[..i].to_string(),
         None => raw.to_string(),
     };
+    // "invalid type: integer `-1`, expected u32": say what is expected, then what was found.
+    for kind in ["invalid type: ", "invalid value: "] {
+        if let Some((found, expected)) = msg
+            .strip_prefix(kind)
+            .and_then(|rest| rest.rsplit_once(", expected "))
+        {
+            if !expected.contains('`') {
+                return (
+                    format!(
+                        "expected {}, found {}",
+                        expected_in_words(expected),
+                        found_in_words(found)
+                    ),
+                    None,
+                );
+            }
+        }
+    }
     for (kind, what) in [("unknown field", "field"), ("unknown variant", "value")] {
         if let Some(rest) = msg.strip_prefix(kind) {
             let got = between_backticks(rest).unwrap_or_default();

@@ -55,12 +55,21 @@ pub struct Pos {
     pub column: usize,
 }
 
+/// Where a file stops being YAML, and why, said for people (not as the parser words it).
+#[derive(Debug, Clone)]
+pub struct SyntaxError {
+    pub pos: Pos,
+    pub message: String,
+    pub help: Option<String>,
+}
+
 #[derive(Debug, Default)]
 pub struct Spans {
     values: HashMap<String, Pos>,
     /// Where the key of a mapping entry is: errors about a whole section point there.
     keys: HashMap<String, Pos>,
     collections: std::collections::HashSet<String>,
+    syntax: Option<SyntaxError>,
 }
 
 impl Spans {
@@ -70,6 +79,7 @@ impl Spans {
     pub fn parse(text: &str) -> Result<Spans, Refusal> {
         let mut recv = Recv::default();
         let mut parser = Parser::new_from_str(text);
+        let mut syntax = None;
         loop {
             match parser.next_token() {
                 Ok((Event::StreamEnd, _)) => break,
@@ -79,14 +89,23 @@ impl Spans {
                 Err(e) if e.info().contains("recursion limit") => {
                     return Err(recv.too_deep(pos(*e.marker()), recv.peek_path("")));
                 }
-                Err(_) => break,
+                Err(e) => {
+                    syntax = Some(recv.syntax_error(text, pos(*e.marker()), e.info()));
+                    break;
+                }
             }
         }
         Ok(Spans {
             values: recv.values,
             keys: recv.keys,
             collections: recv.collections,
+            syntax,
         })
+    }
+
+    /// The YAML syntax error of the file, if it has one, in words for people.
+    pub fn syntax_error(&self) -> Option<&SyntaxError> {
+        self.syntax.as_ref()
     }
 
     /// Position of the value at `path`, or of its nearest ancestor that exists in the file
@@ -136,6 +155,8 @@ struct Open {
     frame: Frame,
     weight: u64,
     anchor: usize,
+    /// Where it starts: an unclosed `{` or `[` is reported there.
+    start: Pos,
     /// A mapping's keys so far, and the line of each: a key given twice is an error at the
     /// second (YAML parsers differ on which one wins; serde keeps the last, silently).
     seen: HashMap<String, usize>,
@@ -341,6 +362,7 @@ impl Recv {
                     frame,
                     weight: 1,
                     anchor,
+                    start: at,
                     seen: HashMap::new(),
                 });
             }
@@ -388,6 +410,71 @@ impl Recv {
             _ => {}
         }
         Ok(())
+    }
+
+    /// The parser's error at `at`, in words for people: a tab in the indentation, or the `{`
+    /// or `[` still open where the parser gave up (reported at its own line, where the
+    /// missing `}` or `]` belongs, not as a type error of what follows).
+    fn syntax_error(&self, text: &str, at: Pos, info: &str) -> SyntaxError {
+        let char_at = |p: Pos| {
+            text.lines()
+                .nth(p.line.saturating_sub(1))
+                .and_then(|l| l.chars().nth(p.column.saturating_sub(1)))
+        };
+        if info.contains("tab") {
+            // The parser may stop at the end of the line before; the tab is in the indentation
+            // of the first line from there that has one.
+            let tab = text
+                .lines()
+                .enumerate()
+                .skip(at.line.saturating_sub(1))
+                .find_map(|(i, l)| {
+                    let indent = &l[..l.len() - l.trim_start().len()];
+                    indent.find('\t').map(|c| Pos {
+                        line: i + 1,
+                        column: indent[..c].chars().count() + 1,
+                    })
+                })
+                .unwrap_or(at);
+            return SyntaxError {
+                pos: tab,
+                message: "tabs are not allowed in YAML; indent with spaces".into(),
+                help: Some(format!("replace the tab on line {} with spaces", tab.line)),
+            };
+        }
+        let open = self
+            .stack
+            .iter()
+            .rev()
+            .find_map(|o| match char_at(o.start) {
+                Some(c @ ('{' | '[')) => Some((c, o.start)),
+                _ => None,
+            });
+        // A `{` or `[` still open when the parser gives up on a later line, or an error that
+        // names the closing character: the bracket was never closed.
+        let flow_error = |start: Pos| {
+            at.line > start.line
+                || info.contains("flow")
+                || info.contains("']'")
+                || info.contains("'}'")
+                || info.contains("end of stream")
+        };
+        if let Some((c, start)) = open.filter(|(_, start)| flow_error(*start)) {
+            let close = if c == '{' { '}' } else { ']' };
+            return SyntaxError {
+                pos: start,
+                message: format!("this `{c}` is not closed"),
+                help: Some(format!(
+                    "add the `{close}` that ends it (the YAML parser gave up at line {}, column {})",
+                    at.line, at.column
+                )),
+            };
+        }
+        SyntaxError {
+            pos: at,
+            message: format!("this is not valid YAML: {info}"),
+            help: None,
+        }
     }
 
     fn too_deep(&self, at: Pos, path: String) -> Refusal {

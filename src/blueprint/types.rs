@@ -449,7 +449,12 @@ pub struct Model {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeploymentSku {
-    /// `Standard`, `GlobalStandard`, `DataZoneStandard`, `ProvisionedManaged`, ...
+    /// Deployment type: `GlobalStandard`, `DataZoneStandard`, `Standard`,
+    /// `GlobalProvisionedManaged`, `DataZoneProvisionedManaged`, `ProvisionedManaged`,
+    /// `GlobalBatch`, `DataZoneBatch`, `DeveloperTier` (data/capabilities/deployment-types.json).
+    /// A name a typo away from one of them is an error; another name Azure may have added
+    /// since is a lint warning (AOAI100).
+    #[schemars(schema_with = "super::vocab::deployment_type_schema")]
     pub name: String,
     /// Capacity in thousands of tokens per minute (or PTUs for provisioned SKUs).
     pub capacity: u32,
@@ -1256,7 +1261,27 @@ pub struct ManagedRuleSet {
     pub version: String,
     /// `Block`, `Log` or `Redirect` (default rule set 2.x only).
     #[serde(default)]
-    pub action: Option<String>,
+    pub action: Option<RuleSetAction>,
+}
+
+/// `ruleSetAction` of a Front Door WAF managed rule set: the values ARM's schema allows
+/// (`ManagedRuleSet.ruleSetAction`, Microsoft.Network.FrontDoor 2025-11-01 of
+/// Azure/azure-resource-manager-schemas, read 2026-12-06).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum RuleSetAction {
+    Block,
+    Log,
+    Redirect,
+}
+
+impl RuleSetAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleSetAction::Block => "Block",
+            RuleSetAction::Log => "Log",
+            RuleSetAction::Redirect => "Redirect",
+        }
+    }
 }
 
 fn default_rule_sets() -> Vec<ManagedRuleSet> {
@@ -1264,7 +1289,7 @@ fn default_rule_sets() -> Vec<ManagedRuleSet> {
         ManagedRuleSet {
             rule_set_type: "Microsoft_DefaultRuleSet".into(),
             version: "2.1".into(),
-            action: Some("Block".into()),
+            action: Some(RuleSetAction::Block),
         },
         ManagedRuleSet {
             rule_set_type: "Microsoft_BotManagerRuleSet".into(),

@@ -786,6 +786,16 @@ fn check_deployments(c: &mut Checker, b: &Blueprint) {
                 None,
             );
         }
+        if let super::vocab::Known::Typo(best) = super::vocab::deployment_type(&d.sku.name) {
+            c.fail(
+                format!("{base}.sku.name"),
+                format!("unknown deployment type `{}`", d.sku.name),
+                Some(format!(
+                    "did you mean `{best}`? Deployment types: {}",
+                    super::vocab::deployment_types_listed()
+                )),
+            );
+        }
         if d.sku.capacity == 0 {
             c.fail(
                 format!("{base}.sku.capacity"),
@@ -1758,15 +1768,6 @@ fn check_front_door(c: &mut Checker, b: &Blueprint, f: &FrontDoor) {
                 "a managed rule set needs a type and a version",
                 None,
             );
-        }
-        if let Some(act) = &r.action {
-            if !["Block", "Log", "Redirect", "Allow"].contains(&act.as_str()) {
-                c.fail(
-                    format!("frontDoor.waf.managedRuleSets[{i}].action"),
-                    format!("`{act}` is not a WAF action"),
-                    Some("one of Block, Log, Redirect, Allow".into()),
-                );
-            }
         }
     }
     if let Some(d) = &f.custom_domain {

@@ -22,6 +22,8 @@ pub struct Origin {
 struct Var {
     value: String,
     origin: Origin,
+    /// Set by `--var` (not by a var file).
+    from_flag: bool,
 }
 
 /// Every variable set for this run.
@@ -176,6 +178,7 @@ impl Vars {
                     k,
                     Var {
                         value,
+                        from_flag: false,
                         origin: Origin {
                             file: f.clone(),
                             line: pos.line,
@@ -210,6 +213,7 @@ impl Vars {
                 k.to_string(),
                 Var {
                     value: v.to_string(),
+                    from_flag: true,
                     origin: Origin {
                         file: file.clone(),
                         line: 1,
@@ -222,15 +226,20 @@ impl Vars {
         Ok(vars)
     }
 
-    /// Replace every `${var.NAME}` of the blueprint text; unknown names and unsafe values are
-    /// errors (at the placeholder, and at the value's origin).
+    /// Replace every `${var.NAME}` of the blueprint text. Every problem is reported, not only
+    /// the first: each placeholder without a value (at the placeholder), each unsafe value (at
+    /// its origin), and each `--var` the blueprint never uses (a misspelt name would otherwise
+    /// be silently ignored while the blueprint takes its default).
     pub fn substitute(
         &self,
         path: &Path,
         text: &str,
-    ) -> Result<(String, Vec<Substitution>), Box<BlueprintError>> {
+    ) -> Result<(String, Vec<Substitution>), Vec<BlueprintError>> {
         let mut out = String::with_capacity(text.len());
         let mut subs = Vec::new();
+        let mut errors: Vec<BlueprintError> = Vec::new();
+        // Every name a placeholder uses, set or not.
+        let mut used: Vec<String> = Vec::new();
         for (i, line) in text.split_inclusive('\n').enumerate() {
             // A comment line is left as it is (it may explain the `${var.NAME}` syntax).
             if line.trim_start().starts_with('#') {
@@ -250,15 +259,20 @@ impl Vars {
                     column: line[..line.len() - rest.len() + at].chars().count() + 1,
                 };
                 let Some(close) = after.find('}') else {
-                    return Err(err(
+                    errors.push(*err(
                         path,
                         pos,
                         "`${var.` without a closing `}`".into(),
                         None,
                         Some(line.trim_end().to_string()),
                     ));
+                    rest = "";
+                    break;
                 };
                 let name = &after[..close];
+                if !used.iter().any(|u| u == name) {
+                    used.push(name.to_string());
+                }
                 let Some(var) = self.vars.get(name) else {
                     let known: Vec<String> = self.vars.keys().cloned().collect();
                     let help = match super::closest(name, &known) {
@@ -267,17 +281,23 @@ impl Vars {
                         ),
                         None => format!("set it with --var {name}=VALUE or in a --var-file"),
                     };
-                    return Err(err(
+                    errors.push(*err(
                         path,
                         pos,
                         format!("variable `{name}` is not set"),
                         Some(help),
                         Some(line.trim_end().to_string()),
                     ));
+                    // Keep the placeholder: later errors on the line keep their columns.
+                    let placeholder = &rest[at..at + "${var.".len() + close + 1];
+                    out.push_str(placeholder);
+                    col += placeholder.chars().count();
+                    rest = &after[close + 1..];
+                    continue;
                 };
                 if let Some(what) = unsafe_in_yaml(&var.value) {
                     let o = &var.origin;
-                    return Err(err(
+                    errors.push(*err(
                         &o.file,
                         Pos { line: o.line, column: o.column },
                         format!("the value of var.{name} contains {what}, which would change the blueprint's YAML structure where it is used ({}:{}:{})", path.display(), pos.line, pos.column),
@@ -306,7 +326,43 @@ impl Vars {
             }
             out.push_str(rest);
         }
-        Ok((out, subs))
+        // A `--var` flag names a variable of this blueprint; a var file may serve several
+        // blueprints (one file per environment), so its extra entries are not errors.
+        for (name, var) in &self.vars {
+            if !var.from_flag || used.iter().any(|u| u == name) {
+                continue;
+            }
+            let help = match super::closest(name, &used) {
+                Some(u) => format!("did you mean `{u}`?"),
+                None if used.is_empty() => "the blueprint has no `${var.NAME}` placeholder".into(),
+                None => format!(
+                    "the blueprint's variables: {}",
+                    used.iter()
+                        .map(|u| format!("`{u}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            let o = &var.origin;
+            errors.push(*err(
+                &o.file,
+                Pos {
+                    line: o.line,
+                    column: o.column,
+                },
+                format!(
+                    "`--var {name}` is not a variable of {}: no `${{var.{name}}}` in it",
+                    path.display()
+                ),
+                Some(help),
+                None,
+            ));
+        }
+        if errors.is_empty() {
+            Ok((out, subs))
+        } else {
+            Err(errors)
+        }
     }
 }
 

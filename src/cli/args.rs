@@ -71,8 +71,9 @@ impl PreflightArgs {
 
 #[derive(Args, Clone)]
 pub struct TargetArgs {
-    /// Run against an in-process ARM emulator (no Azure account needed).
-    #[arg(long)]
+    /// Run against an in-process ARM emulator (no Azure account needed). Not with
+    /// --arm-endpoint or AOAI_ARCH_ARM_ENDPOINT (an emulator already running, or another ARM).
+    #[arg(long, conflicts_with = "arm_endpoint")]
     pub emulator: bool,
     /// With --emulator: keep the emulator's state in FILE, so plan/apply runs build on each other
     /// (its `preflight` section describes the subscription: quota, models, taken names, ...).

@@ -67,11 +67,23 @@ pub fn run(args: LintArgs, vars: &Vars) -> Result<ExitCode> {
     };
     let loaded = match blueprint::load_unvalidated_with(&blueprint, vars) {
         Ok(l) => l,
-        Err(e) => {
-            if format != Format::Human {
-                eprintln!("error: {e}");
+        Err(errors) => {
+            if errors.len() > blueprint::MAX_ERRORS {
+                eprintln!(
+                    "{} errors in {}; the first {} are shown",
+                    errors.len(),
+                    safe(&blueprint.display().to_string()),
+                    blueprint::MAX_ERRORS
+                );
             }
-            return Ok(finish_lint(format, deny, &[lint::blueprint_error(&e)]));
+            let errors = &errors[..errors.len().min(blueprint::MAX_ERRORS)];
+            if format != Format::Human {
+                for e in errors {
+                    eprintln!("error: {e}");
+                }
+            }
+            let findings: Vec<lint::Finding> = errors.iter().map(lint::blueprint_error).collect();
+            return Ok(finish_lint(format, deny, &findings));
         }
     };
     if explain {
@@ -93,7 +105,12 @@ pub fn run(args: LintArgs, vars: &Vars) -> Result<ExitCode> {
                 eprintln!("error: {e}");
             }
         }
-        findings.extend(invalid.iter().map(lint::blueprint_error));
+        findings.extend(
+            invalid
+                .iter()
+                .take(blueprint::MAX_ERRORS)
+                .map(lint::blueprint_error),
+        );
         return Ok(finish_lint(format, deny, &findings));
     }
     let (model, rendered) = render::render_file(&loaded, templates.templates.as_deref())?;

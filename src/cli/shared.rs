@@ -9,8 +9,27 @@ use crate::blueprint;
 use crate::engine::terminal::safe;
 use crate::lint;
 
+/// Load and validate a blueprint; every error of it is reported at once (up to
+/// [`blueprint::MAX_ERRORS`]), each located.
 pub fn load(path: &Path, vars: &blueprint::vars::Vars) -> Result<blueprint::Loaded> {
-    blueprint::load_with(path, vars).map_err(|e| anyhow::anyhow!("{e}"))
+    blueprint::load_with(path, vars).map_err(|errors| anyhow::anyhow!("{}", all_errors(&errors)))
+}
+
+/// Several errors as one message: `main` prints the first `error: `, each next one gets its own.
+pub fn all_errors(errors: &[blueprint::BlueprintError]) -> String {
+    let shown = errors.len().min(blueprint::MAX_ERRORS);
+    let mut text = errors[..shown]
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("\n\nerror: ");
+    if errors.len() > 1 {
+        text.push_str(&format!("\n\n{} errors", errors.len()));
+        if errors.len() > shown {
+            text.push_str(&format!(" ({} shown)", shown));
+        }
+    }
+    text
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -483,6 +483,13 @@ fn models(caps: &Capabilities, b: &Blueprint, problems: &mut Vec<Problem>) {
                         where_.join(", ")
                     ),
                 )),
+                // A deployment type or a model not known at all is said by AOAI100 / AOAI101
+                // (or, a typo, by validation); AOAI022 is for the known ones the region tables
+                // do not record.
+                Offer::Unknown
+                    if crate::blueprint::vocab::deployment_type(&d.sku.name)
+                        != crate::blueprint::vocab::Known::Yes
+                        || !super::vocab::known_models().contains(&d.model.name) => {}
                 Offer::Unknown => {
                     let at = all.iter().position(|x| x.name == d.name).unwrap_or(0);
                     if !unknown.contains(&at) {

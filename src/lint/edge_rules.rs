@@ -31,7 +31,8 @@ pub(super) fn blueprint_rules(c: &mut Ctx, b: &Blueprint) {
         let blocking = f.waf.mode == WafMode::Prevention
             && f.waf.managed_rule_sets.iter().any(|r| {
                 r.rule_set_type == "Microsoft_DefaultRuleSet"
-                    && r.action.as_deref().unwrap_or("Block") == "Block"
+                    && r.action.unwrap_or(crate::blueprint::RuleSetAction::Block)
+                        == crate::blueprint::RuleSetAction::Block
                     && edge::prompt_exclusions(&r.rule_set_type, &r.version, &f.waf.prompt_fields)
                         .is_empty()
             });

@@ -10,6 +10,7 @@ mod network;
 mod policy_rules;
 pub mod report;
 mod teams;
+mod vocab;
 mod xml_rules;
 
 pub use capability::explain;
@@ -330,6 +331,22 @@ pub const RULES: &[Rule] = &[
         reason: "a Responses API follow-up (POST /v1/responses with previous_response_id) is routed by its body: when the account asked first does not hold the stored response, the retry sends the request to the next account, which needs the body again; without buffer-request-body the retried request has no body and the follow-up fails",
         help: "keep apim.loadBalancing.retry.bufferRequestBody: true (buffer-request-body=\"true\" on the forward-request inside the retry)",
         docs: "https://learn.microsoft.com/azure/api-management/forward-request-policy" },
+    Rule { id: "AOAI100", name: "unknown-deployment-type", severity: Severity::Warning,
+        reason: "the deployment type (sku.name) is not one aoai-arch knows (data/capabilities/deployment-types.json); Azure adds types faster than releases, so it is not refused, but a wrong one is refused only by apply's preflight or by Azure",
+        help: "use a known deployment type; if Azure has added this one, allow this rule with a reason (and add it to data/capabilities/deployment-types.json)",
+        docs: "https://learn.microsoft.com/azure/foundry/foundry-models/concepts/deployment-types" },
+    Rule { id: "AOAI101", name: "unknown-model", severity: Severity::Warning,
+        reason: "the model name is in neither the region tables nor the retirement schedule of data/capabilities/openai.json; a misspelt model is refused only by apply's preflight or by Azure",
+        help: "check the name against the models page; if Azure offers it, allow this rule with a reason (preflight reads the live model list)",
+        docs: "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/models" },
+    Rule { id: "AOAI102", name: "unknown-lint-rule", severity: Severity::Error,
+        reason: "lint.allow names a rule that does not exist, so the finding it was meant to allow is still reported (or a misspelt id allows nothing)",
+        help: "use a rule id that `aoai-arch lint` prints (docs/reference.md, Lint rules), e.g. AOAI004",
+        docs: "docs/reference.md#lint-rules" },
+    Rule { id: "AOAI103", name: "unknown-waf-rule-set", severity: Severity::Warning,
+        reason: "the WAF managed rule set type is not one aoai-arch knows (data/capabilities/waf-rule-sets.json); Front Door refuses a rule set it does not offer only when apply sends the policy",
+        help: "use Microsoft_DefaultRuleSet and Microsoft_BotManagerRuleSet; if Azure has added this one, allow the rule with a reason",
+        docs: "https://learn.microsoft.com/azure/web-application-firewall/afds/waf-front-door-drs" },
     Rule { id: "AOAI090", name: "team-quota-below-rate", severity: Severity::Warning,
         reason: "a quota smaller than one minute of the team's rate is used up by its first minute of traffic; every caller then gets 403 until the next calendar window",
         help: "raise tokenQuota.tokens, lengthen its period, or lower tokensPerMinute",
@@ -502,6 +519,7 @@ pub fn check_blueprint(loaded: &blueprint::Loaded) -> Vec<Finding> {
     network::check(&mut c, &loaded.blueprint);
     deployments::check(&mut c, &loaded.blueprint);
     teams::blueprint_rules(&mut c, &loaded.blueprint);
+    vocab::check(&mut c, &loaded.blueprint);
     c.out
 }
 

@@ -162,7 +162,7 @@ pub(crate) fn build_front_door(
                 ),
                 rule_set_type: r.rule_set_type.clone(),
                 version: r.version.clone(),
-                action: r.action.clone(),
+                action: r.action.map(|a| a.as_str().to_string()),
             })
             .collect(),
         security_policy: "waf".into(),
