@@ -397,10 +397,11 @@ fn lint_locates_spillover_mistakes_and_warns_about_pooled_ptus() {
     );
 }
 
-/// A deployment taken out of the blueprint stays deployed; plan names it under its owned
-/// account as no longer declared, on every account that has it, instead of keeping quiet.
+/// A deployment taken out of the blueprint carries its ownership tag: plan names it as to be
+/// deleted on every account that has it, and apply deletes it (the account and the other
+/// deployments stay); the plan is clean after.
 #[test]
-fn a_removed_deployment_is_named_by_plan() {
+fn a_removed_deployment_is_deleted_by_the_next_apply() {
     let emu = Emulator::start("3000", "none", 23);
     let bp = common::example("multi-deployment");
     let out = run(&["apply", "--auto-approve"], &bp, &emu.url);
@@ -419,7 +420,7 @@ fn a_removed_deployment_is_named_by_plan() {
     let out = run(&["plan", "--json"], &fewer, &emu.url);
     let plan: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    let listed: Vec<String> = ["undeclared", "orphans"]
+    let listed: Vec<String> = ["orphans"]
         .iter()
         .flat_map(|k| plan[*k].as_array().cloned().unwrap_or_default())
         .filter_map(|v| v.as_str().map(str::to_string))
@@ -435,8 +436,51 @@ fn a_removed_deployment_is_named_by_plan() {
     let out = run(&["plan"], &fewer, &emu.url);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("accounts/aoai-multi-swc/deployments/embeddings"),
+        text.lines().any(
+            |l| l.contains("accounts/aoai-multi-swc/deployments/embeddings")
+                && l.contains("will be deleted")
+        ),
         "{text}"
+    );
+    let out = run(&["apply", "--auto-approve"], &fewer, &emu.url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for acc in ["aoai-multi-swc", "aoai-multi-gwc"] {
+        let deployments = format!(
+            "{}/deployments",
+            listed
+                .iter()
+                .find(|id| id.contains(&format!("/accounts/{acc}/")))
+                .unwrap()
+                .split("/deployments/")
+                .next()
+                .unwrap()
+        );
+        let (status, body) = common::http(
+            &emu.url,
+            "GET",
+            &format!("{deployments}?api-version=2026-05-01"),
+            None,
+        );
+        assert_eq!(status, 200);
+        let names: Vec<&str> = body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|d| d["name"].as_str())
+            .collect();
+        assert!(!names.contains(&"embeddings"), "{acc}: {names:?}");
+        assert!(names.contains(&"chat"), "{acc}: {names:?}");
+    }
+    let plan = run(&["plan", "--detailed-exitcode"], &fewer, &emu.url);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&plan.stdout)
     );
 }
 
@@ -534,4 +578,55 @@ fn a_per_account_sku_puts_the_ptu_member_first() {
     );
     assert!(err.contains("openai.accounts[1].skus.gpt-5.4-mni"), "{err}");
     assert!(err.contains("did you mean `gpt-5.4-mini`?"), "{err}");
+}
+
+/// A deployment written before deployments carried the ownership tag belongs to whoever owns
+/// its account: the next apply tags it without `--adopt`. An untagged account is still
+/// refused without it.
+#[test]
+fn an_untagged_deployment_of_an_owned_account_is_tagged_without_adopt() {
+    let emu = Emulator::start("3000", "none", 24);
+    let bp = common::example("afd");
+    let out = run(&["apply", "--auto-approve"], &bp, &emu.url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = emu.log();
+    let deployment = log
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .find(|p| p.contains("/deployments/") && !p.contains("Microsoft.Resources"))
+        .unwrap()
+        .to_string();
+    let path = format!("{deployment}?api-version=2026-05-01");
+    let (_, mut doc) = common::http(&emu.url, "GET", &path, None);
+    doc.as_object_mut().unwrap().remove("tags");
+    let (status, _) = common::http(&emu.url, "PUT", &path, Some(&doc));
+    assert!(status < 300, "{status}");
+    let mut settled = false;
+    for _ in 0..200 {
+        let (_, d) = common::http(&emu.url, "GET", &path, None);
+        if d["properties"]["provisioningState"] == "Succeeded" {
+            assert!(d
+                .get("tags")
+                .is_none_or(|t| t.as_object().is_none_or(|o| o.is_empty())));
+            settled = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(settled);
+    let out = run(&["apply", "--auto-approve"], &bp, &emu.url);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, d) = common::http(&emu.url, "GET", &path, None);
+    assert!(d["tags"]["aoai-arch-blueprint"].is_string(), "{d:#}");
+    let plan = run(&["plan", "--detailed-exitcode"], &bp, &emu.url);
+    assert_eq!(plan.status.code(), Some(0));
 }

@@ -66,10 +66,15 @@ fn refine(plan: &mut Plan, rendered: &Rendered, live: &BTreeMap<String, Value>, 
         let Some(doc) = live.get(&res[i].id.to_lowercase()) else {
             continue;
         };
-        foreign[i] = if taggable(&bodies[i]) {
-            crate::model::owner_tag(doc) != Some(owner)
-        } else {
-            ancestor(&res[i].id, &index).is_some_and(|a| foreign[a])
+        let parent = ancestor(&res[i].id, &index);
+        foreign[i] = match crate::model::owner_tag(doc) {
+            Some(tag) if taggable(&bodies[i]) => tag != owner,
+            // A child written before it carried the tag (an account's deployment) belongs to
+            // whoever owns its parent.
+            None if taggable(&bodies[i]) => parent
+                .filter(|&a| !is_resource_group(&res[a].resource_type))
+                .is_none_or(|a| foreign[a]),
+            _ => parent.is_some_and(|a| foreign[a]),
         };
         let p = &mut plan.resources[i];
         if is_resource_group(&res[i].resource_type) {
@@ -282,10 +287,11 @@ pub fn apply_keep(found: Orphans, keep: &[String]) -> (Orphans, Vec<String>) {
 /// What this blueprint owns and no longer declares, in the order apply deletes it, and the
 /// undeclared children of its resources that it cannot prove it created.
 ///
-/// Top-level resources carry the ownership tag. Children carry none, so an undeclared child
-/// of an owned resource is deleted only when it refers to a resource being deleted (a Front
-/// Door origin or an API Management backend pointing at a pruned account): left in place it
-/// would send traffic nowhere. Children come before their parents and referrers before what
+/// Top-level resources carry the ownership tag, and so do the accounts' deployments (the only
+/// children that take tags): an undeclared child with this blueprint's tag is deleted. Other
+/// children carry none, so an undeclared child of an owned resource is deleted only when it
+/// refers to a resource being deleted (a Front Door origin or an API Management backend
+/// pointing at a pruned account): left in place it would send traffic nowhere. Children come before their parents and referrers before what
 /// they refer to.
 ///
 /// `listed` holds the collections the plan has already listed (by lower-case path): they are
@@ -496,6 +502,9 @@ pub async fn orphans(
         if !targets.is_empty() {
             targets.dedup();
             points_at.insert(id.to_string(), targets);
+            doomed.push(id.to_string());
+        } else if crate::model::owner_tag(&item) == Some(m.owner.as_str()) {
+            // A child that carries this blueprint's tag (an account's deployment) is its own.
             doomed.push(id.to_string());
         } else if !in_implicit {
             undeclared.push(id.to_string());

@@ -82,7 +82,9 @@ const NETWORK_VERSIONS: &[&str] = &[
     "2024-05-01",
     "2023-11-01",
 ];
-const PROXY_SKU: &[&str] = &["properties", "sku", "name", "type", "id", "etag"];
+/// An account's deployment takes tags (Microsoft.CognitiveServices 2026-05-01 schema,
+/// `accounts_deployments`).
+const DEPLOYMENT_TOP: &[&str] = &["properties", "sku", "tags", "name", "type", "id", "etag"];
 
 use Rule::*;
 
@@ -182,7 +184,7 @@ pub const TYPES: &[TypeSpec] = &[
         ],
         style: Style::AsyncOperation,
         create_secs: (20, 60),
-        top: PROXY_SKU,
+        top: DEPLOYMENT_TOP,
         rules: &[
             ("sku.name", Required),
             ("sku.name", Str),
