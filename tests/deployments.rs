@@ -630,3 +630,79 @@ fn an_untagged_deployment_of_an_owned_account_is_tagged_without_adopt() {
     let plan = run(&["plan", "--detailed-exitcode"], &bp, &emu.url);
     assert_eq!(plan.status.code(), Some(0));
 }
+
+/// Spillover is judged on each account with the SKUs the two deployments have there: an
+/// account whose `skus` entry moves the target to another data-processing level is named.
+#[test]
+fn spillover_is_judged_with_each_accounts_own_skus() {
+    let dir = tempfile::tempdir().unwrap();
+    let bp = common::edited_example("multi-deployment", dir.path(), "multi.yaml", |v| {
+        v["openai"]["accounts"][0]["skus"] =
+            serde_norway::from_str("chat: { name: DataZoneStandard, capacity: 100 }").unwrap();
+    });
+    let lint = common::bin().arg("lint").arg(&bp).output().unwrap();
+    let said = String::from_utf8_lossy(&lint.stdout);
+    let line = said
+        .lines()
+        .find(|l| l.contains("AOAI081"))
+        .unwrap_or_else(|| panic!("no AOAI081: {said}"));
+    assert!(line.contains("DataZoneStandard"), "{said}");
+    assert!(said.contains("on account aoai-multi-swc"), "{said}");
+    assert_ne!(lint.status.code(), Some(0), "{said}");
+    // As declared (both Global on every account), the example lints clean of AOAI081.
+    let clean = common::bin()
+        .arg("lint")
+        .arg(common::example("multi-deployment"))
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&clean.stdout).contains("AOAI081"));
+}
+
+/// With region routing (afd-apim), each region's pool keeps its own accounts before the other
+/// regions', and inside each, the account where the deployment is provisioned comes first.
+#[test]
+fn region_pools_put_local_ptu_first_then_local_then_the_other_regions() {
+    let dir = tempfile::tempdir().unwrap();
+    let bp = common::edited_example("afd-apim-private", dir.path(), "private.yaml", |v| {
+        v["openai"]["deployment"]["model"]["name"] = "gpt-5.4".into();
+        v["openai"]["deployment"]["model"]["version"] = "2026-03-05".into();
+        v["openai"]["accounts"][1]["skus"] = serde_norway::from_str(
+            "gpt-5.4-mini: { name: GlobalProvisionedManaged, capacity: 15 }",
+        )
+        .unwrap();
+    });
+    let out = render(&bp);
+    let reqs = requests(out.path());
+    let members = |pool: &str| -> Vec<(String, u64)> {
+        let (_, p) = find(&reqs, &format!("/backends/{pool}"));
+        p["properties"]["pool"]["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let id = m["id"].as_str().unwrap();
+                (
+                    id.rsplit('/').next().unwrap().to_string(),
+                    m["priority"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let priority = |pool: &str, backend: &str| {
+        members(pool)
+            .into_iter()
+            .find(|(b, _)| b.contains(backend))
+            .unwrap_or_else(|| panic!("{backend} not in {pool}: {:?}", members(pool)))
+            .1
+    };
+    // East US 2: its PTU account, then its pay-as-you-go one, then the other regions.
+    let east = "aoai-pool-eastus2";
+    assert_eq!(priority(east, "eus2-2"), 1, "{:?}", members(east));
+    assert_eq!(priority(east, "eus2-1"), 2, "{:?}", members(east));
+    assert_eq!(priority(east, "weu-1"), 3, "{:?}", members(east));
+    // West Europe: its own account, then the other regions' PTU account, then the rest.
+    let west = "aoai-pool-westeurope";
+    assert_eq!(priority(west, "weu-1"), 1, "{:?}", members(west));
+    assert_eq!(priority(west, "eus2-2"), 2, "{:?}", members(west));
+    assert_eq!(priority(west, "eus2-1"), 3, "{:?}", members(west));
+}

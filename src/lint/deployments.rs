@@ -29,21 +29,44 @@ pub(super) fn check(c: &mut Ctx, b: &Blueprint) {
                 );
             }
         }
-        if is_provisioned(&t.sku.name)
-            || processing_level(&t.sku.name) != processing_level(&d.sku.name)
-        {
-            c.at_field(
-                "AOAI081",
-                &field,
-                format!(
-                    "{} ({}, {}) cannot spill over to {target} ({}, {}): the target must be a standard deployment of the same data-processing level",
-                    d.name,
-                    d.sku.name,
-                    processing_level(&d.sku.name),
-                    t.sku.name,
-                    if is_provisioned(&t.sku.name) { "provisioned".to_string() } else { processing_level(&t.sku.name).to_string() },
-                ),
+        // Per account: the SKUs the two deployments have there (an account's `skus` entry, or
+        // their own); spillover is rendered only where the source is provisioned.
+        let mut judged = std::collections::BTreeSet::new();
+        for a in &b.openai.accounts {
+            let mine = b.openai.deployments_of(a);
+            if !mine.iter().any(|x| x.name == d.name) || !mine.iter().any(|x| &x.name == target) {
+                continue;
+            }
+            let (ds, ts) = (
+                crate::blueprint::OpenAi::sku_on(a, d),
+                crate::blueprint::OpenAi::sku_on(a, t),
             );
+            if !is_provisioned(&ds.name) && a.skus.contains_key(&d.name) {
+                // Pay-as-you-go on this account: no spillover is rendered here.
+                continue;
+            }
+            if (is_provisioned(&ts.name)
+                || processing_level(&ts.name) != processing_level(&ds.name))
+                && judged.insert((ds.name.clone(), ts.name.clone()))
+            {
+                let on = if a.skus.contains_key(&d.name) || a.skus.contains_key(target) {
+                    format!(" on account {}", a.name)
+                } else {
+                    String::new()
+                };
+                c.at_field(
+                    "AOAI081",
+                    &field,
+                    format!(
+                        "{} ({}, {}) cannot spill over to {target} ({}, {}){on}: the target must be a standard deployment of the same data-processing level",
+                        d.name,
+                        ds.name,
+                        processing_level(&ds.name),
+                        ts.name,
+                        if is_provisioned(&ts.name) { "provisioned".to_string() } else { processing_level(&ts.name).to_string() },
+                    ),
+                );
+            }
         }
         let responses = b.openai.accounts.iter().all(|a| {
             a.kind.or(b.openai.kind).unwrap_or_default()

@@ -601,16 +601,42 @@ fn pools(
                     "Azure OpenAI accounts in {} first, then the other regions",
                     r.display
                 ),
-                members: mine
-                    .iter()
-                    .map(|x| tier(x, 1))
-                    .chain(others.iter().map(|x| tier(x, 2)))
+                members: region_tiers(&mine, &others, single)
+                    .into_iter()
+                    .map(|(backend, priority)| {
+                        let acc = accounts.iter().find(|a| a.backend_id == backend).unwrap();
+                        tier(acc, priority)
+                    })
                     .collect(),
                 name,
             });
         }
     }
     pools
+}
+
+/// The priority of each member of a region's pool: the region's own accounts before the
+/// others, and inside each of the two, provisioned (PTU) members before pay-as-you-go ones.
+/// Each non-empty group takes the next priority, so without PTU it is 1 (local) and 2 (the
+/// other regions), as before.
+fn region_tiers(
+    mine: &[&AccountM],
+    others: &[&AccountM],
+    ptu: impl Fn(&AccountM) -> bool,
+) -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    let mut next = 0;
+    for group in [mine, others] {
+        for want in [true, false] {
+            let members: Vec<&&AccountM> = group.iter().filter(|a| ptu(a) == want).collect();
+            if members.is_empty() {
+                continue;
+            }
+            next += 1;
+            out.extend(members.into_iter().map(|a| (a.backend_id.clone(), next)));
+        }
+    }
+    out
 }
 
 /// Provisioned members first: when a pool mixes accounts where a deployment is provisioned
@@ -699,10 +725,15 @@ fn deployment_routes(
                                 "Azure OpenAI accounts serving {name} in {} first, then the other regions",
                                 r.display
                             ),
-                            members: mine
-                                .iter()
-                                .map(|x| member(x, Some(1)))
-                                .chain(others.iter().map(|x| member(x, Some(2))))
+                            members: region_tiers(&mine, &others, ptu)
+                                .into_iter()
+                                .map(|(backend, priority)| {
+                                    let acc = serving
+                                        .iter()
+                                        .find(|a| a.backend_id == backend)
+                                        .unwrap();
+                                    member(acc, Some(priority))
+                                })
                                 .collect(),
                             name: p.clone(),
                         });
