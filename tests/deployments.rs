@@ -48,6 +48,23 @@ fn find<'a>(reqs: &'a [(Value, Value)], suffix: &str) -> &'a (Value, Value) {
         .unwrap_or_else(|| panic!("no request for {suffix}"))
 }
 
+/// (backend name, priority) of each member of the pool `name`, in order.
+fn pool_members(reqs: &[(Value, Value)], name: &str) -> Vec<(String, u64)> {
+    let (_, pool) = find(reqs, &format!("/backends/{name}"));
+    pool["properties"]["pool"]["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let id = m["id"].as_str().unwrap();
+            (
+                id.rsplit('/').next().unwrap().to_string(),
+                m["priority"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 fn policy(dir: &Path) -> String {
     common::read(&dir.join("policies/azure-openai.xml"))
 }
@@ -523,24 +540,7 @@ fn a_per_account_sku_puts_the_ptu_member_first() {
     let (_, paygo) = find(&reqs, "accounts/aoai-apim-swc-2/deployments/gpt-5.4-mini");
     assert_eq!(paygo["sku"]["name"], "GlobalStandard");
     assert_eq!(paygo["sku"]["capacity"], 200);
-    let (_, pool) = find(&reqs, "/backends/aoai-pool");
-    let members: Vec<(String, u64)> = pool["properties"]["pool"]["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["id"]
-                    .as_str()
-                    .unwrap()
-                    .rsplit('/')
-                    .next()
-                    .unwrap()
-                    .to_string(),
-                m["priority"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let members = pool_members(&reqs, "aoai-pool");
     // swc-1 (PTU, priority 1) first; swc-2 (1) and nor (2) after the highest PTU priority.
     assert_eq!(
         members,
@@ -673,21 +673,7 @@ fn region_pools_put_local_ptu_first_then_local_then_the_other_regions() {
     });
     let out = render(&bp);
     let reqs = requests(out.path());
-    let members = |pool: &str| -> Vec<(String, u64)> {
-        let (_, p) = find(&reqs, &format!("/backends/{pool}"));
-        p["properties"]["pool"]["services"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| {
-                let id = m["id"].as_str().unwrap();
-                (
-                    id.rsplit('/').next().unwrap().to_string(),
-                    m["priority"].as_u64().unwrap(),
-                )
-            })
-            .collect()
-    };
+    let members = |pool: &str| pool_members(&reqs, pool);
     let priority = |pool: &str, backend: &str| {
         members(pool)
             .into_iter()
