@@ -1207,7 +1207,8 @@ fn an_auto_upgraded_deployment_is_converged_and_judged_by_its_live_version() {
     let (status, mut doc) = http(&emu.url, "GET", &url, None);
     assert_eq!(status, 200, "{doc}");
     doc["properties"]["model"]["version"] = json!("2026-09-01");
-    let body = json!({ "sku": doc["sku"], "properties": {
+    // Azure's upgrade changes the version only: the deployment keeps its tags.
+    let body = json!({ "tags": doc["tags"], "sku": doc["sku"], "properties": {
         "model": doc["properties"]["model"],
         "versionUpgradeOption": doc["properties"]["versionUpgradeOption"],
         "raiPolicyName": doc["properties"]["raiPolicyName"],
